@@ -1,0 +1,3 @@
+from sapool.cli import main
+
+main()

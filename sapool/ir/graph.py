@@ -1,0 +1,87 @@
+"""Tensor, Op and Graph: a framework-neutral view of one TFLite subgraph.
+
+The graph is plain data. Readers (ir.read for .tflite, models.footprint for torch modules) build it; the memory
+planner and the exporters only read it. Shapes are as stored in the model (NHWC for TFLite).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+DTYPE_BYTES = {
+    "int8": 1, "uint8": 1, "bool": 1, "int16": 2, "float16": 2,
+    "int32": 4, "float32": 4, "int64": 8, "float64": 8,
+}
+
+# Ops whose output is the same bytes as their (first) input, reinterpreted: they allocate nothing.
+VIEW_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """Affine quantisation `real = scale * (q - zero_point)`; one entry per channel along `axis` when per-channel."""
+
+    scale: tuple[float, ...]
+    zero_point: tuple[int, ...]
+    axis: int = 0
+
+    @property
+    def per_channel(self) -> bool:
+        return len(self.scale) > 1
+
+
+@dataclass(frozen=True)
+class Tensor:
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    quantization: Quantization | None = None
+    data: bytes | None = None  # constant contents (weights, biases, shape vectors); None for activations
+    is_variable: bool = False
+
+    @property
+    def is_constant(self) -> bool:
+        return self.data is not None
+
+    @property
+    def num_elements(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.num_elements * DTYPE_BYTES[self.dtype]
+
+
+@dataclass(frozen=True)
+class Op:
+    index: int  # position in execution order
+    opcode: str  # TFLite builtin name, e.g. "CONV_2D"; custom ops as "CUSTOM:<name>"
+    inputs: tuple[int, ...]  # tensor indices; -1 marks an omitted optional input
+    outputs: tuple[int, ...]
+    options: dict = field(default_factory=dict, compare=False)  # builtin options, snake_case keys
+
+
+@dataclass
+class Graph:
+    name: str
+    tensors: list[Tensor]
+    ops: list[Op]  # in execution order
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+
+    def tensor(self, index: int) -> Tensor:
+        return self.tensors[index]
+
+    def is_activation(self, index: int) -> bool:
+        """True for tensors that need arena memory: produced or consumed at run time, not constant."""
+        return index >= 0 and not self.tensors[index].is_constant
+
+    def activations(self) -> list[Tensor]:
+        used = {i for op in self.ops for i in (*op.inputs, *op.outputs)} | set(self.inputs) | set(self.outputs)
+        return [t for t in self.tensors if t.index in used and not t.is_constant]
+
+    def weight_bytes(self, op: Op) -> int:
+        """Bytes of constant data (flash) the op reads."""
+        return sum(self.tensors[i].nbytes for i in op.inputs if i >= 0 and self.tensors[i].is_constant)
