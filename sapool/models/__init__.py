@@ -1,0 +1,1 @@
+"""Networks and pooling layers (torch). Import torch lazily: only training/compile commands need it."""
