@@ -1,0 +1,171 @@
+"""Read and check targets.toml, the table of microcontrollers (see docs/adding_a_board.md for its fields).
+
+Checking happens once at load time so that every later user (planner, firmware builder) can trust the data:
+a typo in a key, a missing field or two overlapping memory blocks is reported naming the target.
+"""
+
+import difflib
+import functools
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from sapool.errors import BadInputError
+from sapool.targets.model import REGION_KINDS, Region, Target
+
+_FIELDS = {  # key -> (type, required)
+    "part": (str, True),
+    "core": (str, True),
+    "fpu": (str, True),
+    "clock_hz": (int, True),
+    "description": (str, True),
+    "qemu_machine": (str, True),
+    "flash": (dict, True),
+    "regions": (list, True),
+    "emulated": (bool, False),
+}
+_REGION_FIELDS = ("name", "base", "size", "kind")
+_SIZE = re.compile(r"^\s*(\d+)\s*([KM]?)\s*$")
+_ADDRESS_LIMIT = 1 << 32
+
+
+def load_targets(path: Path | None = None) -> dict[str, Target]:
+    """All targets by name, in file order. Without `path`, the targets.toml shipped inside the package."""
+    return dict(_load_cached(path))
+
+
+def get_target(name: str) -> Target:
+    """The packaged target called `name`; unknown names get the closest known names as a hint."""
+    targets = load_targets()
+    if name in targets:
+        return targets[name]
+    close = difflib.get_close_matches(name, list(targets), n=3, cutoff=0.75)
+    if close:
+        raise BadInputError(f"unknown target '{name}'; did you mean: {', '.join(close)}?")
+    raise BadInputError(f"unknown target '{name}'; known targets: {', '.join(targets)}")
+
+
+@functools.cache
+def _load_cached(path: Path | None) -> tuple[tuple[str, Target], ...]:
+    if path is None:
+        source, text = "targets.toml", resources.files("sapool.targets").joinpath("targets.toml").read_text()
+    else:
+        source, text = str(path), _read(path)
+    try:
+        tables = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise BadInputError(f"{source}: not valid TOML: {err}") from None
+    if not tables:
+        raise BadInputError(f"{source}: no targets defined")
+    targets = []
+    for name, table in tables.items():
+        if not isinstance(table, dict):
+            raise BadInputError(f"{source}: '{name}' must be a table ([{name}]), not a plain value")
+        targets.append((name, _parse_target(f"{source}: target '{name}'", name, table)))
+    return tuple(targets)
+
+
+def _read(path: Path) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as err:
+        raise BadInputError(f"cannot read targets file {path}: {err.strerror or err}") from None
+
+
+def _parse_target(where: str, name: str, table: dict) -> Target:
+    unknown = sorted(set(table) - set(_FIELDS))
+    if unknown:
+        raise BadInputError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(_FIELDS)}")
+    for key, (kind, required) in _FIELDS.items():
+        if key not in table:
+            if required:
+                raise BadInputError(f"{where}: missing key '{key}'")
+            continue
+        if not _is_type(table[key], kind):
+            raise BadInputError(f"{where}: '{key}' must be a {kind.__name__}, got {table[key]!r}")
+    if table["clock_hz"] <= 0:
+        raise BadInputError(f"{where}: clock_hz must be positive")
+    flash = _parse_flash(where, table["flash"])
+    regions = tuple(_parse_region(f"{where}: region #{index + 1}", entry) for index, entry in enumerate(table["regions"]))
+    _check_regions(where, flash, regions)
+    return Target(
+        name=name,
+        part=table["part"],
+        core=table["core"],
+        fpu=table["fpu"],
+        clock_hz=table["clock_hz"],
+        flash_base=flash.base,
+        flash_size=flash.size,
+        regions=regions,
+        description=table["description"],
+        qemu_machine=table["qemu_machine"],
+        emulated=table.get("emulated", False),
+    )
+
+
+def _parse_flash(where: str, flash: dict) -> Region:
+    if set(flash) != {"base", "size"}:
+        raise BadInputError(f"{where}: flash must have exactly the keys base and size, got {', '.join(flash) or 'none'}")
+    return Region("flash", _address(f"{where}: flash", flash["base"]), _size(f"{where}: flash", flash["size"]), "code")
+
+
+def _parse_region(where: str, entry) -> Region:
+    if not isinstance(entry, dict):
+        raise BadInputError(f"{where}: must be a table {{name, base, size, kind}}, got {entry!r}")
+    if set(entry) != set(_REGION_FIELDS):
+        missing = sorted(set(_REGION_FIELDS) - set(entry))
+        extra = sorted(set(entry) - set(_REGION_FIELDS))
+        problem = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(extra)}"
+        raise BadInputError(f"{where}: needs exactly the keys {', '.join(_REGION_FIELDS)} ({problem})")
+    if not isinstance(entry["name"], str) or not entry["name"]:
+        raise BadInputError(f"{where}: name must be a non-empty string")
+    where = f"{where} ({entry['name']})"
+    if entry["kind"] not in REGION_KINDS:
+        raise BadInputError(f"{where}: kind must be one of {', '.join(REGION_KINDS)}, got {entry['kind']!r}")
+    return Region(entry["name"], _address(where, entry["base"]), _size(where, entry["size"]), entry["kind"])
+
+
+def _check_regions(where: str, flash: Region, regions: tuple[Region, ...]) -> None:
+    names = [region.name for region in regions]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise BadInputError(f"{where}: region name(s) used twice: {', '.join(duplicates)}")
+    if not any(region.kind == "data" for region in regions):
+        raise BadInputError(f"{where}: needs at least one region with kind = \"data\"")
+    blocks = sorted((flash, *regions), key=lambda region: region.base)
+    for region in blocks:
+        if region.end > _ADDRESS_LIMIT:
+            raise BadInputError(f"{where}: {region.name} ends at {region.end:#x}, past the 32-bit address space")
+    for lower, upper in zip(blocks, blocks[1:]):
+        if upper.base < lower.end:
+            raise BadInputError(
+                f"{where}: {lower.name} [{lower.base:#010x}, {lower.end:#010x}) overlaps "
+                f"{upper.name} [{upper.base:#010x}, {upper.end:#010x})"
+            )
+
+
+def _address(where: str, value) -> int:
+    if not _is_type(value, int) or value < 0:
+        raise BadInputError(f"{where}: base must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _size(where: str, value) -> int:
+    """Bytes from an integer or a string like "128K" / "2M"."""
+    if _is_type(value, int):
+        size = value
+    elif isinstance(value, str) and (match := _SIZE.match(value)):
+        size = int(match.group(1)) * {"": 1, "K": 1024, "M": 1024 * 1024}[match.group(2)]
+    else:
+        raise BadInputError(f"{where}: size must be bytes or a string like \"128K\" or \"2M\", got {value!r}")
+    if size <= 0:
+        raise BadInputError(f"{where}: size must be positive")
+    return size
+
+
+def _is_type(value, kind: type) -> bool:
+    """isinstance, except that TOML booleans do not count as integers."""
+    if kind is int and isinstance(value, bool):
+        return False
+    return isinstance(value, kind)
