@@ -6,13 +6,13 @@ a typo in a key, a missing field or two overlapping memory blocks is reported na
 
 import difflib
 import functools
-import re
 import tomllib
 from importlib import resources
 from pathlib import Path
 
 from sapool.errors import BadInputError
 from sapool.targets.model import REGION_KINDS, Region, Target
+from sapool.units import parse_bytes
 
 _FIELDS = {  # key -> (type, required)
     "part": (str, True),
@@ -25,8 +25,8 @@ _FIELDS = {  # key -> (type, required)
     "regions": (list, True),
     "emulated": (bool, False),
 }
+_TOML_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "a table", list: "a list"}
 _REGION_FIELDS = ("name", "base", "size", "kind")
-_SIZE = re.compile(r"^\s*(\d+)\s*([KM]?)\s*$")
 _ADDRESS_LIMIT = 1 << 32
 
 
@@ -83,11 +83,13 @@ def _parse_target(where: str, name: str, table: dict) -> Target:
                 raise BadInputError(f"{where}: missing key '{key}'")
             continue
         if not _is_type(table[key], kind):
-            raise BadInputError(f"{where}: '{key}' must be a {kind.__name__}, got {table[key]!r}")
+            raise BadInputError(f"{where}: '{key}' must be {_TOML_TYPE_NAMES[kind]}, got {table[key]!r}")
     if table["clock_hz"] <= 0:
         raise BadInputError(f"{where}: clock_hz must be positive")
     flash = _parse_flash(where, table["flash"])
-    regions = tuple(_parse_region(f"{where}: region #{index + 1}", entry) for index, entry in enumerate(table["regions"]))
+    regions = tuple(
+        _parse_region(f"{where}: region #{number}", entry) for number, entry in enumerate(table["regions"], start=1)
+    )
     _check_regions(where, flash, regions)
     return Target(
         name=name,
@@ -106,7 +108,8 @@ def _parse_target(where: str, name: str, table: dict) -> Target:
 
 def _parse_flash(where: str, flash: dict) -> Region:
     if set(flash) != {"base", "size"}:
-        raise BadInputError(f"{where}: flash must have exactly the keys base and size, got {', '.join(flash) or 'none'}")
+        got = ", ".join(flash) or "none"
+        raise BadInputError(f"{where}: flash must have exactly the keys base and size, got {got}")
     return Region("flash", _address(f"{where}: flash", flash["base"]), _size(f"{where}: flash", flash["size"]), "code")
 
 
@@ -153,15 +156,12 @@ def _address(where: str, value) -> int:
 
 def _size(where: str, value) -> int:
     """Bytes from an integer or a string like "128K" / "2M"."""
-    if _is_type(value, int):
-        size = value
-    elif isinstance(value, str) and (match := _SIZE.match(value)):
-        size = int(match.group(1)) * {"": 1, "K": 1024, "M": 1024 * 1024}[match.group(2)]
-    else:
-        raise BadInputError(f"{where}: size must be bytes or a string like \"128K\" or \"2M\", got {value!r}")
-    if size <= 0:
-        raise BadInputError(f"{where}: size must be positive")
-    return size
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise BadInputError(f"{where}: size must be bytes or a string like \"128K\", got {value!r}")
+    try:
+        return parse_bytes(value)
+    except BadInputError as err:
+        raise BadInputError(f"{where}: {err}") from None
 
 
 def _is_type(value, kind: type) -> bool:
