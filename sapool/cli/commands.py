@@ -2,6 +2,10 @@
 
 import click
 
+from sapool.cli.targets import targets
+
 
 def all_commands() -> list[click.Command]:
-    return []
+    return [
+        targets,
+    ]

@@ -1,0 +1,91 @@
+"""`sapool targets`: list the microcontrollers sapool knows, or show one target's memory map."""
+
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from sapool.targets import Target, get_target, load_targets
+from sapool.units import format_bytes
+
+SCHEMA_VERSION = 1
+
+
+@click.command("targets")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (with schema_version) instead of a table.")
+def targets(name: str | None, as_json: bool) -> None:
+    """List the targets (boards) sapool can compile for, or show target NAME in detail.
+
+    The list gives each target's part, core, clock, flash size, total data SRAM and its RAM regions in
+    order of preference (fastest first; the planner fills them in that order). With NAME, every region is
+    shown with its base address, size and kind ("code" regions such as ITCM never hold activations).
+    Pass a name to `--target` of other commands. Targets are defined in sapool/targets/targets.toml;
+    docs/adding_a_board.md explains how to add one.
+    """
+    chosen = [get_target(name)] if name else list(load_targets().values())
+    if as_json:
+        payload = {"target": chosen[0].as_dict()} if name else {"targets": [t.as_dict() for t in chosen]}
+        click.echo(json.dumps({"schema_version": SCHEMA_VERSION, **payload}, indent=2))
+        return
+    console = Console(highlight=False)
+    if name:
+        _print_details(console, chosen[0])
+    else:
+        console.print(_overview_table(chosen))
+
+
+def _overview_table(targets: list[Target]) -> Table:
+    table = Table(title="sapool targets (data regions fastest first)", title_justify="left", show_lines=True)
+    table.add_column("name", no_wrap=True)
+    table.add_column("part")
+    table.add_column("core")
+    for header in ("MHz", "flash", "data SRAM"):
+        table.add_column(header, justify="right")
+    table.add_column("data regions", no_wrap=True)
+    for target in targets:
+        table.add_row(
+            target.name,
+            target.part,
+            target.core.removeprefix("cortex-").upper(),
+            _mhz(target),
+            format_bytes(target.flash_size),
+            format_bytes(target.data_sram_bytes),
+            "\n".join(f"{region.name} {_short_size(region.size)}" for region in target.data_regions),
+        )
+    return table
+
+
+def _print_details(console: Console, target: Target) -> None:
+    console.print(f"[bold]{target.name}[/bold]: {target.description}")
+    facts = Table.grid(padding=(0, 2))
+    facts.add_row("part", target.part)
+    facts.add_row("core", f"{target.core} (fpu {target.fpu})")
+    facts.add_row("clock", f"{_mhz(target)} MHz" + (" (emulated SYSCLK)" if target.emulated else ""))
+    facts.add_row("flash", f"{format_bytes(target.flash_size)} @ {target.flash_base:#010x}")
+    facts.add_row("data SRAM", f"{format_bytes(target.data_sram_bytes)} in {len(target.data_regions)} region(s)")
+    facts.add_row("emulator", f"qemu-system-arm -M {target.qemu_machine}")
+    console.print(facts)
+    regions = Table(title="RAM regions, in order of preference", title_justify="left")
+    for header in ("#", "region", "kind", "base", "end", "size", "bytes"):
+        regions.add_column(header, justify="right" if header in ("#", "size", "bytes") else "left")
+    for number, region in enumerate(target.regions, start=1):
+        regions.add_row(
+            str(number), region.name, region.kind, f"{region.base:#010x}", f"{region.end:#010x}",
+            format_bytes(region.size), f"{region.size:,}",
+        )
+    console.print(regions)
+
+
+def _mhz(target: Target) -> str:
+    mhz = target.clock_hz / 1e6
+    return f"{mhz:g}"
+
+
+def _short_size(size: int) -> str:
+    """"128K" / "2M": the datasheet notation, compact enough for a list of regions in one cell."""
+    for suffix, factor in (("M", 1024 * 1024), ("K", 1024)):
+        if size % factor == 0:
+            return f"{size // factor}{suffix}"
+    return f"{size}B"
