@@ -1,0 +1,309 @@
+"""The int8 activation footprint of a torch network, planned exactly as `sapool plan` plans a .tflite.
+
+`torch_to_graph` traces the module with torch.fx, propagates shapes with one example input and writes a
+sapool.ir Graph that mimics what the int8 TFLite export will contain: NHWC int8 activations (1 byte per element),
+ops in execution order, and the rewrites the TFLite converter makes (measured with litert-torch 0.10):
+- BatchNorm after a conv / linear is folded into it (no tensor of its own);
+- ReLU / ReLU6 become the producer's fused activation when the producer is a CONV_2D, DEPTHWISE_CONV_2D,
+  FULLY_CONNECTED, ADD, SUB, MUL or pooling op whose output nobody else reads;
+- sigmoid and hardswish are NOT fused: TFLite has no such fused activation, the export contains a LOGISTIC /
+  HARD_SWISH op with its own output tensor;
+- flatten / view / reshape / (un)squeeze become RESHAPE (a view: the planner lets it share its input's bytes),
+  permute / transpose become TRANSPOSE (a copy in TFLite-Micro), adaptive average pooling to 1×1 becomes MEAN;
+- dropout, identity, contiguous, clone and dtype casts disappear.
+Everything else becomes one op with its real output tensor. Where the estimate can differ from a real export:
+the converter may insert TRANSPOSEs around reshapes of 4-D tensors whose channel order differs between NCHW and
+NHWC, may fold constant arithmetic (x * 1.0) away, may split one torch op into several (a standalone BatchNorm
+is written here as MUL + ADD), and a custom quantiser can leave ops in float (4 bytes per element).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sapool.errors import UnsupportedError
+from sapool.ir.graph import Graph, Op, Tensor
+
+# Producers that carry a fused_activation_function in the TFLite schema.
+_FUSES_ACTIVATION = frozenset(
+    {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "AVERAGE_POOL_2D", "MAX_POOL_2D"})
+_FOLDS_BATCH_NORM = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
+
+_MODULE_OPS = {  # torch.nn class name -> TFLite op; modules needing a decision are handled in _module_op
+    "Sigmoid": "LOGISTIC", "Hardswish": "HARD_SWISH", "Tanh": "TANH", "Softmax": "SOFTMAX",
+    "MaxPool2d": "MAX_POOL_2D", "AvgPool2d": "AVERAGE_POOL_2D", "Flatten": "RESHAPE", "Unflatten": "RESHAPE",
+    "Linear": "FULLY_CONNECTED", "ZeroPad2d": "PAD", "ConstantPad2d": "PAD",
+}
+_FUNCTION_OPS = {  # function or method name -> TFLite op
+    "add": "ADD", "iadd": "ADD", "sub": "SUB", "isub": "SUB", "mul": "MUL", "imul": "MUL", "truediv": "DIV",
+    "div": "DIV", "sigmoid": "LOGISTIC", "hardswish": "HARD_SWISH", "tanh": "TANH", "exp": "EXP",
+    "softmax": "SOFTMAX", "log_softmax": "LOG_SOFTMAX", "flatten": "RESHAPE", "view": "RESHAPE",
+    "reshape": "RESHAPE", "squeeze": "RESHAPE", "unsqueeze": "RESHAPE", "unflatten": "RESHAPE",
+    "permute": "TRANSPOSE", "transpose": "TRANSPOSE", "t": "TRANSPOSE", "matmul": "BATCH_MATMUL",
+    "bmm": "BATCH_MATMUL", "einsum": "BATCH_MATMUL", "mean": "MEAN", "sum": "SUM", "amax": "REDUCE_MAX",
+    "max_pool2d": "MAX_POOL_2D", "avg_pool2d": "AVERAGE_POOL_2D", "interpolate": "RESIZE_NEAREST_NEIGHBOR",
+    "cat": "CONCATENATION", "stack": "PACK", "pad": "PAD", "linear": "FULLY_CONNECTED", "conv2d": "CONV_2D",
+    "getitem": "STRIDED_SLICE", "chunk": "SPLIT", "split": "SPLIT", "neg": "NEG", "abs": "ABS",
+}
+_RELUS = frozenset({"ReLU", "ReLU6", "relu", "relu_", "relu6", "hardtanh", "clamp"})
+_PASS_THROUGH = frozenset({"Dropout", "Identity", "dropout", "contiguous", "clone", "to", "float", "detach",
+                           "type_as", "Dropout2d"})
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """A planned int8 activation arena for a torch network; `fits` is None when no target or budget was given."""
+
+    graph: Graph
+    buffers: list
+    plan: object  # sapool.memory.planners.MemoryPlan
+    peak_arena_bytes: int
+    lower_bound_bytes: int
+    fits: bool | None
+
+    @property
+    def macs(self) -> int:
+        return sum(op.options.get("macs", 0) for op in self.graph.ops)
+
+
+def input_shape_of(config_or_input_shape) -> tuple[int, ...]:
+    """(N, C, H, W) from a ModelConfig (batch 1) or an explicit shape."""
+    if hasattr(config_or_input_shape, "input_size"):
+        config = config_or_input_shape
+        return (1, config.in_channels, config.input_size, config.input_size)
+    return tuple(int(size) for size in config_or_input_shape)
+
+
+def trace(model, input_shape: tuple[int, ...], leaf_types: tuple[type, ...] = ()):
+    """torch.fx GraphModule of `model` with every node's output shape in node.meta["tensor_meta"].
+
+    `leaf_types` are module classes kept as single call_module nodes instead of being traced through.
+    """
+    import torch
+    from torch import fx
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    class _Tracer(fx.Tracer):
+        def is_leaf_module(self, module, qualified_name):
+            return isinstance(module, leaf_types) or super().is_leaf_module(module, qualified_name)
+
+    try:
+        graph = _Tracer().trace(model)
+    except Exception as err:  # fx raises TraceError, TypeError, NotImplementedError… for untraceable code
+        raise UnsupportedError(f"cannot trace {type(model).__name__} with torch.fx ({err})") from err
+    module = fx.GraphModule(model, graph)
+    with torch.no_grad():
+        ShapeProp(module).propagate(torch.zeros(input_shape))
+    return module
+
+
+def torch_to_graph(model, config_or_input_shape) -> Graph:
+    """The estimated int8 TFLite graph of `model` (traced in eval mode on a zero input of the given shape)."""
+    was_training = model.training
+    model.eval()
+    try:
+        module = trace(model, input_shape_of(config_or_input_shape))
+    finally:
+        model.train(was_training)
+    return _GraphWriter(module).write(type(model).__name__)
+
+
+def int8_peak_activation(model, config_or_input_shape, target=None, ram_budget: int | None = None,
+                         time_limit_s: float = 5.0) -> Footprint:
+    """Plan the int8 activations of `model` with the planner and placement `sapool plan` uses.
+
+    `target` is a target name or Target; `ram_budget` (bytes) replaces the target's regions by one region of
+    that size, as `sapool plan --ram-budget` does.
+    """
+    from sapool.memory.lifetimes import compute_lifetimes, lower_bound
+    from sapool.memory.planners import make_plan
+
+    graph = torch_to_graph(model, config_or_input_shape)
+    buffers = compute_lifetimes(graph)
+    plan = make_plan(buffers, planner="best", alignment=16, time_limit_s=time_limit_s)
+    return Footprint(
+        graph=graph,
+        buffers=buffers,
+        plan=plan,
+        peak_arena_bytes=plan.arena_bytes,
+        lower_bound_bytes=lower_bound(buffers, len(graph.ops)),
+        fits=_fits(buffers, len(graph.ops), target, ram_budget),
+    )
+
+
+def _fits(buffers, num_ops: int, target, ram_budget: int | None) -> bool | None:
+    if target is None and ram_budget is None:
+        return None
+    from sapool.memory.placement import place
+    from sapool.targets import get_target
+    from sapool.targets.model import budget_region
+
+    if ram_budget is not None:
+        regions = (budget_region(ram_budget),)
+    else:
+        regions = (get_target(target) if isinstance(target, str) else target).data_regions
+    return place(buffers, num_ops, regions).fits
+
+
+class _GraphWriter:
+    """Walks a shape-propagated fx graph in order, emitting Tensors and Ops (one pass, no look-ahead)."""
+
+    def __init__(self, module):
+        self.module = module
+        self.modules = dict(module.named_modules())
+        self.tensors: list[Tensor] = []
+        self.ops: list[Op] = []
+        self.value: dict = {}  # fx node -> tensor index, or tuple of indices for multi-output ops
+        self.producer: dict[int, str] = {}  # tensor index -> opcode that wrote it
+        self.sole_reader: dict = {}  # fx node -> True when its tensor flows only through single-use nodes
+
+    def write(self, name: str) -> Graph:
+        inputs, outputs = [], []
+        for node in self.module.graph.nodes:
+            if node.op == "placeholder":
+                index = self._new_tensor(node, _shape(node))
+                inputs.append(index)
+                self._bind(node, index, fresh=True)
+            elif node.op == "output":
+                outputs = [self.value[arg] for arg in _flat(node.args[0]) if arg in self.value]
+            elif node.op == "get_attr":
+                self._bind(node, self._new_tensor(node, _shape(node), constant=True), fresh=True)
+            elif _is_tensor(node) or _is_tensor_tuple(node):
+                self._call(node)
+        return Graph(name=name, tensors=self.tensors, ops=self.ops, inputs=tuple(inputs), outputs=tuple(outputs))
+
+    def _call(self, node) -> None:
+        kind = self._kind(node)
+        source = next((arg for arg in _flat(node.args) if arg in self.value), None)
+        if kind in _PASS_THROUGH and source is not None:
+            return self._bind(node, self.value[source], fresh=False, source=source)
+        if kind in _RELUS and source is not None and self._can_fuse(source, _FUSES_ACTIVATION):
+            return self._bind(node, self.value[source], fresh=False, source=source)
+        if kind in ("BatchNorm1d", "BatchNorm2d"):
+            if self._can_fuse(source, _FOLDS_BATCH_NORM):
+                return self._bind(node, self.value[source], fresh=False, source=source)
+            scaled = self._emit("MUL", node, [source], _shape(node))
+            return self._bind(node, self._emit_on_tensor("ADD", node, scaled), fresh=True)
+        if node.op == "call_function" and kind == "getitem" and isinstance(self.value.get(node.args[0]), tuple):
+            return self._bind(node, self.value[node.args[0]][node.args[1]], fresh=True)
+        opcode = self._opcode(node, kind)
+        operands = [arg for arg in _flat((node.args, node.kwargs)) if arg in self.value]
+        if _is_tensor_tuple(node):
+            outputs = tuple(self._new_tensor(node, _nhwc(m.shape), suffix=f":{i}")
+                            for i, m in enumerate(node.meta["tensor_meta"]))
+            self._append_op(opcode, operands, outputs, node)
+            self.value[node] = outputs
+            return None
+        return self._bind(node, self._emit(opcode, node, operands, _shape(node)), fresh=True)
+
+    def _kind(self, node) -> str:
+        if node.op == "call_module":
+            return type(self.modules[node.target]).__name__
+        if node.op == "call_method":
+            return node.target
+        return getattr(node.target, "__name__", str(node.target)).rstrip("_")
+
+    def _opcode(self, node, kind: str) -> str:
+        if node.op == "call_module":
+            module = self.modules[node.target]
+            if kind == "Conv2d":
+                depthwise = module.groups > 1 and module.groups == module.in_channels
+                return "DEPTHWISE_CONV_2D" if depthwise else "CONV_2D"
+            if kind in ("AdaptiveAvgPool2d", "AdaptiveMaxPool2d"):
+                one_by_one = math.prod(_shape(node)[1:3]) == 1
+                return ("MEAN" if "Avg" in kind else "REDUCE_MAX") if one_by_one else "AVERAGE_POOL_2D"
+            if kind == "Upsample":
+                return "RESIZE_NEAREST_NEIGHBOR" if module.mode == "nearest" else "RESIZE_BILINEAR"
+            if kind in ("ReLU", "ReLU6"):
+                return kind.upper()
+            return _MODULE_OPS.get(kind, kind.upper())
+        if kind in ("adaptive_avg_pool2d", "adaptive_max_pool2d"):
+            return "MEAN" if math.prod(_shape(node)[1:3]) == 1 else "AVERAGE_POOL_2D"
+        if kind == "interpolate" and node.kwargs.get("mode", "nearest") != "nearest":
+            return "RESIZE_BILINEAR"
+        if kind in _RELUS:
+            return "RELU6" if kind in ("relu6", "hardtanh") else "RELU"
+        return _FUNCTION_OPS.get(kind, kind.upper())
+
+    def _can_fuse(self, source, producers: frozenset) -> bool:
+        """True when `source`'s tensor was written by one of `producers` and is read by this node alone."""
+        if source is None or isinstance(self.value.get(source), tuple):
+            return False
+        return (self.producer.get(self.value[source]) in producers
+                and len(source.users) == 1 and self.sole_reader.get(source, False))
+
+    def _bind(self, node, index, *, fresh: bool, source=None) -> None:
+        self.value[node] = index
+        self.sole_reader[node] = fresh or (len(source.users) == 1 and self.sole_reader.get(source, False))
+
+    def _emit(self, opcode: str, node, operands: list, shape: tuple[int, ...]) -> int:
+        output = self._new_tensor(node, shape)
+        self._append_op(opcode, operands, (output,), node)
+        return output
+
+    def _emit_on_tensor(self, opcode: str, node, tensor: int) -> int:
+        output = self._new_tensor(node, self.tensors[tensor].shape, suffix=":1")
+        self.ops.append(Op(len(self.ops), opcode, (tensor,), (output,), {"name": node.name}))
+        self.producer[output] = opcode
+        return output
+
+    def _append_op(self, opcode: str, operands: list, outputs: tuple[int, ...], node) -> None:
+        inputs = []
+        for operand in operands:
+            value = self.value[operand]
+            inputs.extend(value if isinstance(value, tuple) else (value,))
+        options = {"name": node.name, "macs": self._macs(node, opcode)}
+        self.ops.append(Op(len(self.ops), opcode, tuple(inputs), outputs, options))
+        for output in outputs:
+            self.producer[output] = opcode
+
+    def _macs(self, node, opcode: str) -> int:
+        """Multiply-accumulates of conv, linear and matmul ops (0 for the rest)."""
+        out_elements = math.prod(_shape(node)) if _is_tensor(node) else 0
+        if node.op == "call_module" and opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            module = self.modules[node.target]
+            return out_elements * (module.in_channels // module.groups) * math.prod(module.kernel_size)
+        if node.op == "call_module" and opcode == "FULLY_CONNECTED":
+            return out_elements * self.modules[node.target].in_features
+        if opcode == "BATCH_MATMUL" and node.args and node.args[0] in self.value:
+            return out_elements * node.args[0].meta["tensor_meta"].shape[-1]
+        return 0
+
+    def _new_tensor(self, node, shape, *, constant: bool = False, suffix: str = "") -> int:
+        index = len(self.tensors)
+        data = bytes(math.prod(shape)) if constant else None
+        self.tensors.append(Tensor(index, node.name + suffix, tuple(shape), "int8", data=data))
+        return index
+
+
+def _is_tensor(node) -> bool:
+    meta = node.meta.get("tensor_meta")
+    return meta is not None and hasattr(meta, "shape")
+
+
+def _is_tensor_tuple(node) -> bool:
+    meta = node.meta.get("tensor_meta")
+    return isinstance(meta, (tuple, list)) and len(meta) > 0 and all(hasattr(m, "shape") for m in meta)
+
+
+def _shape(node) -> tuple[int, ...]:
+    return _nhwc(node.meta["tensor_meta"].shape)
+
+
+def _nhwc(shape) -> tuple[int, ...]:
+    """TFLite stores 4-D activations channel-last; other ranks keep their order (only the byte count matters)."""
+    shape = tuple(int(size) for size in shape)
+    return (shape[0], shape[2], shape[3], shape[1]) if len(shape) == 4 else shape
+
+
+def _flat(value):
+    """fx nodes inside nested args/kwargs, in order."""
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _flat(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _flat(item)
+    else:
+        yield value
