@@ -1,0 +1,121 @@
+"""Self-describing checkpoints: everything `sapool compile model.pt` and `sapool eval` need, in one torch file.
+
+On disk a checkpoint is a plain dict of tensors, numbers, strings, lists and dicts, so it loads with
+torch.load(weights_only=True) (no arbitrary pickled code). Writes go to a temporary sibling that is renamed into
+place, so an interrupted or failed save never leaves a half-written file or damages the previous one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from sapool.errors import BadInputError
+from sapool.models.config import ModelConfig
+from sapool.train.transforms import Normalization
+
+FORMAT = "sapool-checkpoint"
+VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    """A trained network and how it was made. `training_state` (optimizer, epoch, step) is only needed to resume."""
+
+    config: ModelConfig
+    state_dict: dict[str, torch.Tensor]
+    normalization: Normalization
+    class_names: tuple[str, ...]
+    dataset: str
+    metrics: dict = field(default_factory=dict)
+    train_args: dict = field(default_factory=dict)
+    training_state: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "config": self.config.to_dict(),
+            "state_dict": self.state_dict,
+            "normalization": self.normalization.to_dict(),
+            "class_names": list(self.class_names),
+            "dataset": self.dataset,
+            "metrics": self.metrics,
+            "train_args": self.train_args,
+            "training_state": self.training_state,
+        }
+
+
+def save_checkpoint(checkpoint: Checkpoint, path: Path) -> None:
+    """Write atomically: temp file in the same folder, fsync, rename over `path`."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise BadInputError(f"output folder does not exist: {path.parent}")
+    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            torch.save(checkpoint.to_dict(), stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    """Read and validate a checkpoint; anything that is not one of ours raises BadInputError with one clear line."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInputError(f"checkpoint not found: {path}")
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for truncated zips, non-torch files and unsafe pickles
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise BadInputError(f"{path} is not a readable torch checkpoint ({reason[:160]})") from err
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise BadInputError(f"{path} is not a sapool checkpoint (no 'format': '{FORMAT}' entry); train one with sapool train")
+    if raw.get("version") != VERSION:
+        raise BadInputError(f"{path} has checkpoint version {raw.get('version')!r}; this sapool reads version {VERSION}")
+    try:
+        return Checkpoint(
+            config=ModelConfig.from_dict(dict(raw["config"])),
+            state_dict=_tensor_dict(raw["state_dict"]),
+            normalization=Normalization.from_dict(raw["normalization"]),
+            class_names=tuple(str(name) for name in raw["class_names"]),
+            dataset=str(raw["dataset"]),
+            metrics=dict(raw.get("metrics", {})),
+            train_args=dict(raw.get("train_args", {})),
+            training_state=dict(raw.get("training_state", {})),
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise BadInputError(f"{path} is a damaged sapool checkpoint (bad or missing entry: {err})") from err
+
+
+def _tensor_dict(value) -> dict[str, torch.Tensor]:
+    if not isinstance(value, dict) or not all(isinstance(v, torch.Tensor) for v in value.values()):
+        raise TypeError("state_dict must map names to tensors")
+    return value
+
+
+def restore_model(checkpoint: Checkpoint) -> torch.nn.Module:
+    """Rebuild the network from its config and load the weights; eval mode, on CPU."""
+    from sapool.models.build import build_model
+
+    model = build_model(checkpoint.config)
+    try:
+        model.load_state_dict(checkpoint.state_dict)
+    except RuntimeError as err:
+        first_line = str(err).strip().splitlines()[0]
+        raise BadInputError(f"checkpoint weights do not match its model config ({first_line})") from err
+    return model.eval()
+
+
+def load_model(path: Path) -> tuple[torch.nn.Module, Checkpoint]:
+    """The one call other commands (compile, prune) need: the ready network and its checkpoint metadata."""
+    checkpoint = load_checkpoint(path)
+    return restore_model(checkpoint), checkpoint
