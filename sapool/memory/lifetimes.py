@@ -1,0 +1,136 @@
+"""Activation buffers and their lifetimes: the input every memory planner works on.
+
+A *buffer* is one block of arena memory. Usually it holds one activation tensor; the output of a view op
+(graph.VIEW_OPS: RESHAPE, SQUEEZE, EXPAND_DIMS) is the same bytes as its input, so it joins its input's buffer
+instead of getting a copy. Time is measured in op indices (execution order). A buffer is live on the closed
+interval [first, last], and during an op its inputs and outputs are all live, so an op never writes over its own
+input (TFLite-Micro's rule too: no in-place kernels).
+
+Lifetime rules, per tensor, before grouping into buffers:
+- produced by op p: first = p; a tensor nobody reads (and that is not a model output) therefore lives only at p;
+- read by ops: last = the last reader;
+- model input, or read but never produced (someone must fill it before the run): first = 0;
+- model output: last = the last op;
+- variable tensor (state kept across runs): the whole run, [0, last op].
+A buffer's interval is the union (min first, max last) of its tensors' intervals; its size is the largest of its
+tensors' byte sizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sapool.ir.graph import VIEW_OPS, Graph
+
+
+@dataclass(frozen=True)
+class Buffer:
+    id: int  # position in the list returned by compute_lifetimes
+    tensors: tuple[int, ...]  # graph tensor indices stored here (a view op's output shares its input's buffer)
+    size: int  # bytes, unaligned (max nbytes of its tensors)
+    first: int  # first op index at which it holds data (0 for model inputs)
+    last: int  # last op index that reads it (len(ops) - 1 for model outputs)
+
+    def overlaps_in_time(self, other: Buffer) -> bool:
+        return self.first <= other.last and other.first <= self.last
+
+
+def aligned(size: int, alignment: int = 16) -> int:
+    """`size` rounded up to a multiple of `alignment` (what a buffer really occupies in the arena)."""
+    return -(-size // alignment) * alignment
+
+
+def compute_lifetimes(graph: Graph, *, alias_views: bool = True) -> list[Buffer]:
+    """One Buffer per block of activation memory, ordered by the lowest tensor index it holds.
+
+    Constants are excluded (they live in flash). With `alias_views=False` every view op copies, as TFLite-Micro's
+    own planner assumes; that setting exists to compare against TFLM's figures.
+    """
+    last_op = max(len(graph.ops) - 1, 0)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    produced: set[int] = set()
+    for position, op in enumerate(graph.ops):
+        for index in op.outputs:
+            if graph.is_activation(index) and index not in produced:
+                produced.add(index)
+                first[index] = position
+                last[index] = max(last.get(index, position), position)
+        for index in op.inputs:
+            if graph.is_activation(index):
+                last[index] = max(last.get(index, position), position)
+    for index in list(last):
+        if index not in produced:
+            first[index] = 0
+    for index in graph.inputs:
+        if graph.is_activation(index):
+            first[index] = 0
+            last.setdefault(index, 0)
+    for index in graph.outputs:
+        if graph.is_activation(index):
+            first.setdefault(index, 0)
+            last[index] = last_op
+    for index in first:
+        if graph.tensor(index).is_variable:
+            first[index], last[index] = 0, last_op
+
+    owner = _view_owners(graph) if alias_views else {}
+    groups: dict[int, list[int]] = {}
+    for index in sorted(first):
+        groups.setdefault(_root(owner, index), []).append(index)
+    members = sorted(groups.values(), key=min)
+    return [
+        Buffer(
+            id=position,
+            tensors=tuple(tensors),
+            size=max(graph.tensor(i).nbytes for i in tensors),
+            first=min(first[i] for i in tensors),
+            last=max(last[i] for i in tensors),
+        )
+        for position, tensors in enumerate(members)
+    ]
+
+
+def _view_owners(graph: Graph) -> dict[int, int]:
+    """Map each view op's output to the tensor whose bytes it reinterprets.
+
+    Only same-size activation pairs alias: a view of a constant stays in flash, so its output needs its own arena
+    copy, and a size mismatch means the op is not a pure view.
+    """
+    owner: dict[int, int] = {}
+    for op in graph.ops:
+        if op.opcode not in VIEW_OPS or not op.inputs or not op.outputs:
+            continue
+        source, view = op.inputs[0], op.outputs[0]
+        if (
+            graph.is_activation(source)
+            and graph.is_activation(view)
+            and source != view
+            and graph.tensor(source).nbytes == graph.tensor(view).nbytes
+        ):
+            owner[view] = source
+    return owner
+
+
+def _root(owner: dict[int, int], index: int) -> int:
+    seen = {index}
+    while index in owner and owner[index] not in seen:
+        index = owner[index]
+        seen.add(index)
+    return index
+
+
+def live_bytes_per_op(buffers: Sequence[Buffer], num_ops: int, alignment: int = 16) -> list[int]:
+    """Aligned bytes that must be resident during each op: the memory any plan needs at that op."""
+    steps = max([num_ops, *(b.last + 1 for b in buffers)])
+    live = [0] * steps
+    for buffer in buffers:
+        for step in range(buffer.first, buffer.last + 1):
+            live[step] += aligned(buffer.size, alignment)
+    return live
+
+
+def lower_bound(buffers: Sequence[Buffer], num_ops: int, alignment: int = 16) -> int:
+    """The lifetime lower bound LB: no plan's arena can be smaller than the busiest op's live bytes."""
+    return max(live_bytes_per_op(buffers, num_ops, alignment), default=0)
