@@ -12,7 +12,7 @@ from sapool.units import format_bytes
 SCHEMA_VERSION = 1
 
 
-@click.command("targets")
+@click.command("targets", short_help="List the boards sapool compiles for, or show one.")
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with schema_version) instead of a table.")
 def targets(name: str | None, as_json: bool) -> None:

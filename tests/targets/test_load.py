@@ -1,5 +1,8 @@
 """The packaged target table and the loader's checks on hand-written (broken) tables."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from sapool.errors import BadInputError
@@ -128,3 +131,10 @@ def test_invalid_toml_and_missing_file_are_bad_input(tmp_path):
 
 def test_budget_region_is_one_data_region_at_zero():
     assert budget_region(65536) == Region("budget", 0, 65536, "data")
+
+
+def test_the_example_in_adding_a_board_loads(tmp_path):
+    doc = Path(__file__).resolve().parents[2] / "docs" / "adding_a_board.md"
+    example = re.search(r"```toml\n(.*?)```", doc.read_text(), re.S).group(1)
+    board = load_targets(write_table(tmp_path, example))["mychip"]
+    assert [r.name for r in board.data_regions] == ["CCM", "SRAM1", "SRAM2"]
