@@ -13,11 +13,11 @@ sapool: their bodies are not part of the returned Graph. BuiltinOptions2 (Stable
 
 from __future__ import annotations
 
+import importlib
 import re
 import struct
 from pathlib import Path
 
-import numpy as np
 from flatbuffers.number_types import SOffsetTFlags, VOffsetTFlags
 from tflite.ActivationFunctionType import ActivationFunctionType
 from tflite.BuiltinOperator import BuiltinOperator
@@ -73,12 +73,12 @@ class _Corrupt(Exception):
 def read_tflite(path: str | Path) -> Graph:
     """Read subgraph 0 of the .tflite file at `path`."""
     path = Path(path)
-    if not path.exists():
-        raise BadInputError(f"{path}: no such file")
-    if path.is_dir():
-        raise BadInputError(f"{path}: is a directory, not a .tflite file")
     try:
         data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise BadInputError(f"{path}: is a directory, not a .tflite file") from None
     except OSError as exc:
         raise BadInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return _decode(data, source=str(path), name=path.stem)
@@ -260,8 +260,8 @@ def _builtin_options(operator) -> dict:
 
 
 def _options_class(table_name: str):
-    module = __import__(f"tflite.{table_name}", fromlist=[table_name])
-    return getattr(module, table_name)
+    """The generated class for an options table: module tflite.<Name> defines class <Name>."""
+    return getattr(importlib.import_module(f"tflite.{table_name}"), table_name)
 
 
 _FIELD_CACHE: dict[type, list[tuple[str, str]]] = {}
