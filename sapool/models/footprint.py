@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 
 from sapool.errors import UnsupportedError
-from sapool.ir.graph import Graph, Op, Tensor
+from sapool.ir.graph import DTYPE_BYTES, Graph, Op, Tensor
 
 # Producers that carry a fused_activation_function in the TFLite schema.
 _FUSES_ACTIVATION = frozenset(
@@ -64,7 +64,9 @@ class Footprint:
 
     @property
     def macs(self) -> int:
-        return sum(op.options.get("macs", 0) for op in self.graph.ops)
+        from sapool.ir.analysis import model_macs
+
+        return model_macs(self.graph)
 
 
 def input_shape_of(config_or_input_shape) -> tuple[int, ...]:
@@ -253,27 +255,34 @@ class _GraphWriter:
         for operand in operands:
             value = self.value[operand]
             inputs.extend(value if isinstance(value, tuple) else (value,))
-        options = {"name": node.name, "macs": self._macs(node, opcode)}
-        self.ops.append(Op(len(self.ops), opcode, tuple(inputs), outputs, options))
+        if node.op == "call_module":
+            inputs.extend(self._weights(node, opcode))
+        self.ops.append(Op(len(self.ops), opcode, tuple(inputs), outputs, {"name": node.name}))
         for output in outputs:
             self.producer[output] = opcode
 
-    def _macs(self, node, opcode: str) -> int:
-        """Multiply-accumulates of conv, linear and matmul ops (0 for the rest)."""
-        out_elements = math.prod(_shape(node)) if _is_tensor(node) else 0
-        if node.op == "call_module" and opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-            module = self.modules[node.target]
-            return out_elements * (module.in_channels // module.groups) * math.prod(module.kernel_size)
-        if node.op == "call_module" and opcode == "FULLY_CONNECTED":
-            return out_elements * self.modules[node.target].in_features
-        if opcode == "BATCH_MATMUL" and node.args and node.args[0] in self.value:
-            return out_elements * node.args[0].meta["tensor_meta"].shape[-1]
-        return 0
+    def _weights(self, node, opcode: str) -> list[int]:
+        """Filter and bias constants in TFLite's layouts, so ir.analysis counts MACs and flash bytes as for a .tflite."""
+        module = self.modules[node.target]
+        if opcode == "CONV_2D":
+            kh, kw = module.kernel_size
+            filter_shape = (module.out_channels, kh, kw, module.in_channels // module.groups)
+        elif opcode == "DEPTHWISE_CONV_2D":
+            filter_shape = (1, *module.kernel_size, module.out_channels)
+        elif opcode == "FULLY_CONNECTED":
+            filter_shape = (module.out_features, module.in_features)
+        else:
+            return []
+        weight = self._new_tensor(node, filter_shape, constant=True, suffix=":weight")
+        bias = self._new_tensor(node, filter_shape[-1:] if opcode == "DEPTHWISE_CONV_2D" else filter_shape[:1],
+                                constant=True, suffix=":bias", dtype="int32")
+        return [weight, bias]
 
-    def _new_tensor(self, node, shape, *, constant: bool = False, suffix: str = "") -> int:
+    def _new_tensor(self, node, shape, *, constant: bool = False, suffix: str = "", dtype: str = "int8") -> int:
+        """Constants hold zero bytes of the right size: the graph is for planning and counting, not for running."""
         index = len(self.tensors)
-        data = bytes(math.prod(shape)) if constant else None
-        self.tensors.append(Tensor(index, node.name + suffix, tuple(shape), "int8", data=data))
+        data = bytes(math.prod(shape) * DTYPE_BYTES[dtype]) if constant else None
+        self.tensors.append(Tensor(index, node.name + suffix, tuple(shape), dtype, data=data))
         return index
 
 

@@ -1,0 +1,93 @@
+"""The torch → int8 graph estimate and its planned peak, on nets small enough to plan by hand."""
+
+import pytest
+import torch
+from torch import nn
+
+from sapool.errors import UnsupportedError
+from sapool.models.footprint import int8_peak_activation, torch_to_graph
+
+
+def chain() -> nn.Module:
+    """8×8×1 → conv 4 ch (BN, ReLU) → conv 8 ch (ReLU) → global mean → flatten → linear 2."""
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2),
+    )
+
+
+class Residual(nn.Module):
+    """y = relu(x + conv(x)) then sigmoid: an ADD keeps both inputs alive; LOGISTIC is not a fused activation."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 8, 1)
+        self.body = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8))
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = torch.relu(x + self.body(x))
+        return torch.sigmoid(y).permute(0, 2, 3, 1)
+
+
+def test_chain_graph_folds_batch_norm_and_fuses_relu():
+    graph = torch_to_graph(chain(), (1, 1, 8, 8))
+    assert [op.opcode for op in graph.ops] == ["CONV_2D", "CONV_2D", "MEAN", "RESHAPE", "FULLY_CONNECTED"]
+    shapes = [graph.tensor(op.outputs[0]).shape for op in graph.ops]
+    assert shapes == [(1, 8, 8, 4), (1, 8, 8, 8), (1, 1, 1, 8), (1, 8), (1, 2)]
+    assert graph.tensor(graph.inputs[0]).shape == (1, 8, 8, 1)
+    assert all(t.dtype == "int8" for t in graph.activations())
+
+
+def test_chain_peak_is_the_two_conv_outputs():
+    # second conv reads 8·8·4 = 256 B and writes 8·8·8 = 512 B: 768 B, the busiest op
+    footprint = int8_peak_activation(chain(), (1, 1, 8, 8))
+    assert footprint.lower_bound_bytes == 768
+    assert footprint.peak_arena_bytes == 768
+    assert footprint.fits is None
+    assert footprint.macs == 64 * 4 * 9 + 64 * 8 * 36 + 2 * 8
+
+
+def test_residual_add_sigmoid_and_transpose_cost_memory():
+    graph = torch_to_graph(Residual(), (1, 1, 8, 8))
+    assert [op.opcode for op in graph.ops] == ["CONV_2D", "CONV_2D", "ADD", "LOGISTIC", "TRANSPOSE"]
+    # during CONV_2D #1 the stem output (512 B) stays alive for the ADD: 512 + 512; ADD: 3 × 512
+    footprint = int8_peak_activation(Residual(), (1, 1, 8, 8))
+    assert footprint.lower_bound_bytes == 3 * 512
+    assert footprint.peak_arena_bytes == 3 * 512
+
+
+def test_relu_after_a_tensor_read_twice_is_its_own_op():
+    class TwoReaders(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 4, 1)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return torch.relu(y) + y
+
+    graph = torch_to_graph(TwoReaders(), (1, 1, 4, 4))
+    assert [op.opcode for op in graph.ops] == ["CONV_2D", "RELU", "ADD"]
+
+
+def test_fits_follows_the_ram_budget_and_the_target():
+    assert int8_peak_activation(chain(), (1, 1, 8, 8), ram_budget=768).fits is True
+    assert int8_peak_activation(chain(), (1, 1, 8, 8), ram_budget=767).fits is False
+    assert int8_peak_activation(chain(), (1, 1, 8, 8), target="stm32f4").fits is True
+
+
+def test_footprint_leaves_the_model_in_training_mode_if_it_was():
+    model = chain().train()
+    int8_peak_activation(model, (1, 1, 8, 8))
+    assert model.training
+
+
+def test_untraceable_model_is_an_unsupported_error():
+    class DataDependent(nn.Module):
+        def forward(self, x):
+            return x if x.sum() > 0 else -x
+
+    with pytest.raises(UnsupportedError, match="cannot trace"):
+        torch_to_graph(DataDependent(), (1, 1, 4, 4))
