@@ -3,9 +3,12 @@
 import click
 
 from sapool.cli.targets import targets
+from sapool.cli.train import evaluate, train
 
 
 def all_commands() -> list[click.Command]:
     return [
         targets,
+        train,
+        evaluate,
     ]

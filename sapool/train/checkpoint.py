@@ -20,6 +20,7 @@ from sapool.train.transforms import Normalization
 
 FORMAT = "sapool-checkpoint"
 VERSION = 1
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since torch 1.6; sapool never wrote the older pickle format
 
 
 @dataclass
@@ -72,6 +73,9 @@ def load_checkpoint(path: Path) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise BadInputError(f"checkpoint not found: {path}")
+    with path.open("rb") as stream:
+        if stream.read(4) != ZIP_MAGIC:
+            raise BadInputError(f"{path} is not a torch checkpoint (torch.save writes a zip archive; this is not one)")
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for truncated zips, non-torch files and unsafe pickles

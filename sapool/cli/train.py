@@ -1,0 +1,129 @@
+"""`sapool train` and `sapool eval`: thin click wrappers over sapool.train.session.
+
+torch is imported inside the command bodies so that `sapool --help`, `plan` and `targets` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from click.core import ParameterSource
+
+from sapool.errors import BadInputError
+from sapool.models.config import ARCHS, DOWNSAMPLE, POOLS
+
+# Options a resumed run takes from its checkpoint; giving them together with --resume would be silently ignored.
+FIXED_BY_CHECKPOINT = ("arch", "width", "pool", "downsample", "input_size", "data", "batch_size", "lr", "optimizer",
+                       "seed", "subset")
+
+
+@click.command("train")
+@click.option("--arch", type=click.Choice(ARCHS), default="mcunet", show_default=True, help="Network family.")
+@click.option("--width", type=float, default=1.0, show_default=True, help="Channel width multiplier.")
+@click.option("--pool", type=click.Choice(POOLS), default="sap", show_default=True, help="Downsampling layer.")
+@click.option("--downsample", type=click.Choice(DOWNSAMPLE), default="aggressive", show_default=True,
+              help="Stage strides: standard, or aggressive early downsampling (less activation memory).")
+@click.option("--data", default="fashion-mnist", show_default=True,
+              help="fashion-mnist (installed), a folder with one sub-folder of images per class, or a .npz file.")
+@click.option("--input-size", type=int, default=64, show_default=True, help="Images are resized to this square size.")
+@click.option("--epochs", type=int, default=10, show_default=True, help="Total epochs (with --resume: the new total).")
+@click.option("--batch-size", type=int, default=128, show_default=True, help="Images per step (per process under torchrun).")
+@click.option("--lr", type=float, default=None, help="Peak learning rate [default: 0.05 for sgd, 0.002 for adamw].")
+@click.option("--optimizer", type=click.Choice(("sgd", "adamw")), default="sgd", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same data → identical weights on CPU.")
+@click.option("--subset", type=int, default=None, help="Use only N training (and at most N test) images, for quick runs.")
+@click.option("--resume", type=click.Path(path_type=Path), default=None, help="Continue training this checkpoint.")
+@click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Print the network's per-layer memory, params and MACs; do not train.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or per-epoch lines.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("model.pt"), show_default=True,
+              help="Checkpoint to write (after every epoch, atomically).")
+@click.pass_context
+def train(ctx: click.Context, **options) -> None:
+    """Train a small CNN for microcontrollers and save a self-describing checkpoint.
+
+    Example: `sapool train --arch mcunet --pool sap --epochs 5 -o model.pt`. Launch the same command with
+    `torchrun --nproc_per_node N sapool train …` (or `torchrun -m sapool train …`) to train on N processes.
+    """
+    from sapool.train.loop import DEFAULT_LR
+    from sapool.train.session import TrainRequest, run_training
+
+    if options["resume"] is not None:
+        clashing = [name for name in FIXED_BY_CHECKPOINT if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+        if clashing:
+            flags = ", ".join("--" + name.replace("_", "-") for name in clashing)
+            raise BadInputError(f"{flags} cannot be combined with --resume: the checkpoint fixes them")
+    model = {key: options[key] for key in ("arch", "width", "pool", "downsample", "input_size")}
+    if options["dry_run"]:
+        _dry_run(model, options["data"], options["as_json"])
+        return
+    optimizer = options["optimizer"]
+    request = TrainRequest(
+        output=options["output"],
+        epochs=options["epochs"],
+        schedule={"batch_size": options["batch_size"], "lr": options["lr"] or DEFAULT_LR[optimizer],
+                  "optimizer": optimizer, "seed": options["seed"]},
+        model=model,
+        data=options["data"],
+        subset=options["subset"],
+        resume=options["resume"],
+        device=options["device"],
+        quiet=options["quiet"],
+    )
+    summary = run_training(request)
+    if summary is None:  # a torchrun process other than rank 0
+        return
+    if options["as_json"]:
+        click.echo(json.dumps(summary, indent=2))
+    elif not options["quiet"]:
+        click.echo(
+            f"saved {summary['output']}: test accuracy {summary['test_accuracy']:.1%} (loss {summary['test_loss']:.4f})"
+            f" after {summary['epochs']} epochs on {summary['dataset']}, {summary['images_per_second']:.0f} img/s"
+        )
+
+
+def _dry_run(model_options: dict, data: str, as_json: bool) -> None:
+    from sapool.models.profile import profile_model
+    from sapool.train.data import load_dataset
+    from sapool.train.session import build_network, model_config_for
+
+    config = model_config_for(model_options, load_dataset(data))
+    rows = profile_model(build_network(config, seed=0), config)
+    click.echo(_format_profile(rows, config, as_json))
+
+
+def _format_profile(rows, config, as_json: bool) -> str:
+    layers = [row if isinstance(row, dict) else row.to_dict() for row in rows]
+    if as_json:
+        return json.dumps({"schema_version": 1, "config": config.to_dict(), "layers": layers}, indent=2)
+    lines = [f"{'layer':<40} {'output':>18} {'act bytes':>12} {'params':>10} {'MACs':>12}"]
+    for layer in layers:
+        shape = "×".join(str(d) for d in layer.get("output_shape", ()))
+        lines.append(f"{layer['name']:<40} {shape:>18} {layer['activation_bytes']:>12,} {layer['params']:>10,} "
+                     f"{layer['macs']:>12,}")
+    lines.append(f"peak activation bytes {max(l['activation_bytes'] for l in layers):,}; params "
+                 f"{sum(l['params'] for l in layers):,}; MACs {sum(l['macs'] for l in layers):,}")
+    return "\n".join(lines)
+
+
+@click.command("eval")
+@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.option("--data", default=None, help="Evaluate on this data's test split [default: the data it was trained on].")
+@click.option("--batch-size", type=int, default=256, show_default=True)
+@click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+def evaluate(checkpoint: Path, data: str | None, batch_size: int, device: str, as_json: bool) -> None:
+    """Print a checkpoint's test accuracy and loss."""
+    from sapool.train.session import run_evaluation
+
+    if batch_size < 1:
+        raise BadInputError(f"batch size must be >= 1, got {batch_size}")
+    result = run_evaluation(checkpoint, data, batch_size, device)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(f"{result['checkpoint']}: test accuracy {result['test_accuracy']:.2%}, loss {result['test_loss']:.4f}"
+                   f" on {result['test_images']} images of {result['dataset']}")
