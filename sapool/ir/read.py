@@ -18,7 +18,7 @@ import re
 import struct
 from pathlib import Path
 
-from flatbuffers.number_types import SOffsetTFlags, VOffsetTFlags
+from flatbuffers.number_types import Int32Flags, SOffsetTFlags, VOffsetTFlags
 from tflite.ActivationFunctionType import ActivationFunctionType
 from tflite.BuiltinOperator import BuiltinOperator
 from tflite.BuiltinOptions import BuiltinOptions
@@ -177,7 +177,7 @@ class _GraphReader:
         names = []
         for i in range(self._count(self.model.OperatorCodesLength(), "operator codes")):
             code = _within_file(self.model.OperatorCodes(i), f"operator code {i}")
-            builtin = max(code.DeprecatedBuiltinCode(), code.BuiltinCode())
+            builtin = max(code.DeprecatedBuiltinCode(), _stored_builtin_code(code))
             if builtin == BuiltinOperator.CUSTOM:
                 names.append(f"CUSTOM:{(code.CustomCode() or b'').decode()}")
             else:
@@ -225,6 +225,17 @@ class _GraphReader:
             if not lowest <= ref < n_tensors:
                 raise _Corrupt(f"{what} refers to tensor {ref}; the subgraph has {n_tensors}")
         return refs
+
+
+def _stored_builtin_code(code) -> int:
+    """OperatorCode.builtin_code as stored (schema default 0).
+
+    The `tflite` package's BuiltinCode() returns deprecated_builtin_code whenever builtin_code is below 127, so
+    a writer that fills only the new field (deprecated left 0) would read as ADD. TFLite itself takes
+    max(deprecated_builtin_code, builtin_code) of the stored values; this reads the field (vtable slot 10) directly.
+    """
+    slot = code._tab.Offset(10)
+    return code._tab.Get(Int32Flags, code._tab.Pos + slot) if slot else 0
 
 
 def _ints(vector) -> tuple[int, ...]:

@@ -132,16 +132,66 @@ def test_float_model_matches_interpreter_and_runs(float_model_file):
     assert [t.index for t in graph.activations()] == [0, 3, 5]
 
 
+def test_opcode_only_in_the_new_field():
+    """Writers may leave deprecated_builtin_code 0 (= ADD): TFLite takes max() of the two fields."""
+    model = tiny_float_model()
+    model.operatorCodes = [make_opcode(fb.BuiltinOperator.CONV_2D, deprecated=0),
+                           make_opcode(fb.BuiltinOperator.FULLY_CONNECTED, deprecated=0)]
+    content = pack(model)
+    _interpreter(content).invoke()  # LiteRT resolves these to CONV_2D and FULLY_CONNECTED too
+    assert [op.opcode for op in read_tflite_bytes(content, "m").ops] == ["CONV_2D", "FULLY_CONNECTED"]
+
+
 def test_opcode_name_rule_and_custom_ops():
     model = tiny_float_model()
     model.operatorCodes = [
         make_opcode(builtin=0, deprecated=fb.BuiltinOperator.CONV_2D),  # old writer: only the int8 field is set
         make_opcode(builtin=fb.BuiltinOperator.GELU, deprecated=127),  # code > 127: placeholder in the int8 field
         make_opcode(builtin=fb.BuiltinOperator.CUSTOM, custom="MyKernel"),
+        make_opcode(builtin=250, deprecated=127),  # newer than the schema sapool knows
     ]
-    model.subgraphs[0].operators.append(make_operator(2, [5], [5]))
     model.subgraphs[0].operators[1].opcodeIndex = 1
-    assert [op.opcode for op in read_tflite_bytes(pack(model), "m").ops] == ["CONV_2D", "GELU", "CUSTOM:MyKernel"]
+    model.subgraphs[0].operators += [make_operator(2, [5], [5]), make_operator(3, [5], [5])]
+    assert [op.opcode for op in read_tflite_bytes(pack(model), "m").ops] == [
+        "CONV_2D", "GELU", "CUSTOM:MyKernel", "UNKNOWN_BUILTIN_250"]
+
+
+def _options(options_class, **fields):
+    options = options_class()
+    for field, value in fields.items():
+        setattr(options, field, value)
+    return options
+
+
+def test_builtin_options_decoding():
+    """Enum fields by name, vectors as lists, snake_case keys, for the option tables the planner and backends use."""
+    cases = [
+        ("MAX_POOL_2D", fb.BuiltinOptions.Pool2DOptions,
+         _options(fb.Pool2DOptionsT, padding=fb.Padding.VALID, strideW=2, strideH=3, filterWidth=4, filterHeight=5,
+                  fusedActivationFunction=fb.ActivationFunctionType.RELU_N1_TO_1),
+         {"padding": "VALID", "stride_w": 2, "stride_h": 3, "filter_width": 4, "filter_height": 5,
+          "fused_activation_function": "RELU_N1_TO_1"}),
+        ("RESHAPE", fb.BuiltinOptions.ReshapeOptions, _options(fb.ReshapeOptionsT, newShape=[1, -1, 48]),
+         {"new_shape": [1, -1, 48]}),
+        ("CONCATENATION", fb.BuiltinOptions.ConcatenationOptions,
+         _options(fb.ConcatenationOptionsT, axis=-1, fusedActivationFunction=fb.ActivationFunctionType.TANH),
+         {"axis": -1, "fused_activation_function": "TANH"}),
+        ("MEAN", fb.BuiltinOptions.ReducerOptions, _options(fb.ReducerOptionsT, keepDims=True), {"keep_dims": True}),
+        ("MUL", fb.BuiltinOptions.MulOptions,
+         _options(fb.MulOptionsT, fusedActivationFunction=fb.ActivationFunctionType.RELU6),
+         {"fused_activation_function": "RELU6"}),
+        ("DEPTHWISE_CONV_2D", fb.BuiltinOptions.DepthwiseConv2DOptions,
+         _options(fb.DepthwiseConv2DOptionsT, padding=fb.Padding.SAME, strideW=1, strideH=2, depthMultiplier=4,
+                  dilationWFactor=2, dilationHFactor=3),
+         {"padding": "SAME", "stride_w": 1, "stride_h": 2, "depth_multiplier": 4, "fused_activation_function": "NONE",
+          "dilation_w_factor": 2, "dilation_h_factor": 3}),
+    ]
+    model = tiny_float_model()
+    model.operatorCodes = [make_opcode(getattr(fb.BuiltinOperator, opcode)) for opcode, *_ in cases]
+    model.subgraphs[0].operators = [make_operator(i, [0], [3], options_type, options)
+                                    for i, (_, options_type, options, _) in enumerate(cases)]
+    graph = read_tflite_bytes(pack(model), "m")
+    assert [(op.opcode, op.options) for op in graph.ops] == [(opcode, expected) for opcode, _, _, expected in cases]
 
 
 def test_variable_tensor_and_missing_quantization_fields():

@@ -97,6 +97,22 @@ def test_truncated_mlperf_model(tmp_path, fraction):
     read_error(write(tmp_path, content[:int(len(content) * fraction)]), TRUNCATED)
 
 
+@pytest.mark.parametrize("cut", [1, 4])
+def test_cut_inside_a_field_the_reader_does_not_use(tmp_path, cut):
+    """kws ends with the `version` of an OperatorCode (the first, stored last); no getter the reader calls reads it."""
+    content = shared_model("kws_ref_model").read_bytes()
+    read_error(write(tmp_path, content[:-cut]), "operator code 0 extends past the end of the file")
+
+
+def test_absurd_vector_length(tmp_path):
+    """A flipped length must fail at once, not walk two billion entries of garbage."""
+    content = bytearray(pack(tiny_float_model()))
+    subgraph = Model.GetRootAs(bytes(content), 0).Subgraphs(0)
+    tensors_vector = subgraph._tab.Vector(subgraph._tab.Offset(4))  # SubGraph.tensors is field 0: vtable slot 4
+    content[tensors_vector - 4:tensors_vector] = struct.pack("<I", 0x7FFFFFFF)
+    read_error(write(tmp_path, bytes(content)), "2147483647 tensors cannot fit in")
+
+
 def test_root_offset_outside_file(tmp_path):
     content = bytearray(pack(tiny_float_model()))
     content[0:4] = struct.pack("<I", 0xFFFFFF00)
