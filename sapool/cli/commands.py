@@ -2,13 +2,17 @@
 
 import click
 
+from sapool.cli.plan import plan
+from sapool.cli.prune import prune
 from sapool.cli.targets import targets
 from sapool.cli.train import evaluate, train
 
 
 def all_commands() -> list[click.Command]:
     return [
+        plan,
         targets,
         train,
         evaluate,
+        prune,
     ]

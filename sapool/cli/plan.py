@@ -1,0 +1,110 @@
+"""`sapool plan MODEL --target T`: will this model's activations fit, and where does each tensor go?
+
+Prints (or writes with -o) the per-layer memory report as text, JSON or HTML. The report is always produced
+first; when the model does not fit, the command then fails with exit code 1 naming the peak layer and the
+overflow, so scripts get both the report and the verdict. Only the planner and the flatbuffer reader are
+imported here: no torch, no tensorflow, so the command starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from sapool.errors import BadInputError, DoesNotFitError
+from sapool.units import parse_bytes
+
+FORMATS = ("text", "json", "html")
+
+
+@click.command("plan")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--target", "-t", "target", metavar="NAME", help="Target board (see `sapool targets`).")
+@click.option(
+    "--ram-budget", metavar="BYTES",
+    help="Plan into one region of this many bytes instead of the target's SRAM (e.g. 65536, 64K, 1.5M).",
+)
+@click.option(
+    "--planner", default="best", show_default=True, metavar="NAME",
+    help="best, greedy, multi_order or exact.",
+)
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
+def plan(
+    model: Path, target: str | None, ram_budget: str | None, planner: str, output_format: str, output: Path | None
+) -> None:
+    """Plan MODEL's activation memory and report it layer by layer."""
+    from sapool.memory.analyze import analyze
+
+    budget = parse_bytes(ram_budget) if ram_budget is not None else None
+    if output is not None:
+        _check_writable(output)
+    report = analyze(model, target, ram_budget=budget, planner=planner)
+    if output is not None:
+        write_atomically(output, _render(report, output_format))
+        click.echo(f"wrote {output_format} report to {output}", err=True)
+    elif output_format == "text":
+        from rich.console import Console
+
+        from sapool.memory.render_text import WIDTH, render
+
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=WIDTH)
+        console.print(render(report))
+    else:
+        click.echo(_render(report, output_format), nl=False)
+    if not report.fits:
+        raise DoesNotFitError(report.verdict())
+
+
+def _render(report, output_format: str) -> str:
+    if output_format == "json":
+        from sapool.memory.report import to_json
+
+        return to_json(report)
+    if output_format == "html":
+        from sapool.memory.render_html import to_html
+
+        return to_html(report)
+    from sapool.memory.render_text import to_text
+
+    return to_text(report)
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before any work when the output cannot be written, so a bad -o never costs a whole analysis."""
+    if path.is_dir():
+        raise BadInputError(f"cannot write report to {path}: it is a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise BadInputError(f"cannot write report to {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise BadInputError(f"cannot write report to {path}: directory {parent} is not writable")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to a temporary sibling and rename it over `path`: readers never see a half-written file."""
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise BadInputError(f"cannot write report to {path}: {err.strerror}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a report is an ordinary file
+        os.replace(temporary, path)
+    except BaseException as err:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise BadInputError(f"cannot write report to {path}: {err.strerror}") from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

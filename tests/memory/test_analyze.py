@@ -1,0 +1,141 @@
+"""analyze: the figures of `sapool plan` on the real MLPerf Tiny models, checked against independent sources
+(the models' README, DESIGN §7's lower bounds, the target table) and against each other."""
+
+import pytest
+
+from sapool.errors import BadInputError
+from sapool.ir.read import read_tflite
+from sapool.memory.analyze import analyze, analyze_graph, unique_weight_bytes
+from sapool.memory.lifetimes import aligned
+from sapool.targets import Region, Target, get_target
+from tests.conftest import shared_model
+
+# Lifetime lower bounds from DESIGN §7 and constant bytes from the models' README.
+LOWER_BOUND = {"vww_96_int8": 55_296, "pretrainedResnet_quant": 49_152, "kws_ref_model": 16_000, "ad01_int8": 768}
+CONSTANT_BYTES = {"vww_96_int8": 219_072, "pretrainedResnet_quant": 78_752, "kws_ref_model": 24_376, "ad01_int8": 270_880}
+
+
+def _two_region_target(fast_kib: int, slow_kib: int) -> Target:
+    regions = (Region("FAST", 0x2000_0000, fast_kib * 1024), Region("SLOW", 0x3000_0000, slow_kib * 1024))
+    return Target("two_regions", "TEST", "cortex-m4", "none", 1, 0x0800_0000, 1 << 20, regions, "test", "mps2-an386")
+
+
+def test_every_model_fits_stm32h7_with_consistent_figures(mlperf_model):
+    graph = read_tflite(mlperf_model)
+    report = analyze(mlperf_model, "stm32h7")
+    name = mlperf_model.stem
+    assert report.fits and not report.split
+    assert len(report.layers) == len(graph.ops)
+    assert [layer.op for layer in report.layers] == [op.opcode for op in graph.ops]
+    assert report.lower_bound_bytes == LOWER_BOUND[name] == max(layer.live_bytes for layer in report.layers)
+    assert report.peak_arena_bytes == report.lower_bound_bytes  # the default planner reaches LB on all four
+    assert report.weights_bytes == CONSTANT_BYTES[name]
+    assert report.regions[0].name == "DTCM" and report.regions[0].used_bytes == report.peak_arena_bytes
+
+
+def test_layer_rows_match_the_graph(mlperf_model):
+    graph = read_tflite(mlperf_model)
+    report = analyze(mlperf_model, "stm32h7")
+    buffers = {buffer.id: buffer for buffer in report.buffers}
+    for layer, op in zip(report.layers, graph.ops):
+        assert layer.output_shape == graph.tensor(op.outputs[0]).shape
+        assert layer.output_bytes == sum(graph.tensor(i).nbytes for i in op.outputs)
+        assert layer.weight_bytes == graph.weight_bytes(op)
+        output_names = {graph.tensor(i).name for i in op.outputs}
+        assert output_names <= {name for b in layer.output_buffers for name in buffers[b].tensors}
+        assert all(buffers[b].first <= layer.index <= buffers[b].last for b in layer.output_buffers)
+
+
+def test_live_bytes_are_the_aligned_sizes_of_the_buffers_live_at_each_op():
+    report = analyze(shared_model("vww_96_int8"), "stm32h7")
+    for layer in report.layers:
+        live = [b for b in report.buffers if b.first <= layer.index <= b.last]
+        assert layer.live_bytes == sum(aligned(b.size_bytes, report.alignment) for b in live)
+
+
+def test_buffers_in_one_region_never_overlap_while_both_live():
+    report = analyze(shared_model("pretrainedResnet_quant"), "stm32h7")
+    for a in report.buffers:
+        assert a.address == report.regions[0].base + a.offset
+        for b in report.buffers:
+            if a.id < b.id and a.region == b.region and a.first <= b.last and b.first <= a.last:
+                assert a.offset + aligned(a.size_bytes) <= b.offset or b.offset + aligned(b.size_bytes) <= a.offset
+
+
+def test_vww_on_stm32f4_goes_whole_into_sram1():
+    """55,296 B fits the 112 KiB SRAM1, the first (preferred) region, so nothing is split off into SRAM2."""
+    report = analyze(shared_model("vww_96_int8"), "stm32f4")
+    sram1, sram2 = report.regions
+    assert (sram1.name, sram1.size_bytes, sram1.used_bytes) == ("SRAM1", 112 * 1024, 55_296)
+    assert (sram2.name, sram2.size_bytes, sram2.used_bytes) == ("SRAM2", 16 * 1024, 0)
+    assert report.fits and not report.split and report.flash_fits
+    assert {buffer.region for buffer in report.buffers} == {"SRAM1"}
+    assert report.flash_size_bytes == get_target("stm32f4").flash_size
+
+
+def test_ram_budget_too_small_reports_overflow_at_the_peak_layer():
+    report = analyze(shared_model("kws_ref_model"), "stm32h7", ram_budget=8 * 1024)
+    assert not report.fits and not report.ram_fits and report.flash_fits
+    assert [region.name for region in report.regions] == ["budget"]
+    assert report.ram_over_bytes == 16_000 - 8192
+    assert report.peak_layer.index == 1 and report.peak_layer.op == "DEPTHWISE_CONV_2D"
+
+
+def test_ram_budget_alone_needs_no_target():
+    report = analyze(shared_model("ad01_int8"), None, ram_budget=1024)
+    assert report.fits and report.target == "budget" and report.flash_fits is None
+
+
+def test_split_over_two_regions_keeps_every_region_within_its_size():
+    graph = read_tflite(shared_model("kws_ref_model"))
+    report = analyze_graph(graph, _two_region_target(8, 8), model_name="kws")
+    assert report.fits and report.split and not report.proven_optimal
+    assert all(region.used_bytes <= region.size_bytes for region in report.regions)
+    assert {buffer.region for buffer in report.buffers} == {"FAST", "SLOW"}
+    for buffer in report.buffers:
+        region = next(r for r in report.regions if r.name == buffer.region)
+        assert buffer.offset + aligned(buffer.size_bytes) <= region.used_bytes
+        assert buffer.address == region.base + buffer.offset
+
+
+def test_split_that_cannot_fit_reports_overflow():
+    """At op 2 of vww 36,864 + 18,432 B are live and neither buffer fits a 16 KiB region: no split can work."""
+    graph = read_tflite(shared_model("vww_96_int8"))
+    report = analyze_graph(graph, _two_region_target(48, 16), model_name="vww")
+    assert not report.fits
+    assert report.ram_over_bytes == report.peak_arena_bytes - 48 * 1024 > 0
+
+
+@pytest.mark.parametrize("planner", ["greedy", "multi_order"])
+def test_named_planner_is_used(planner):
+    report = analyze(shared_model("kws_ref_model"), "stm32h7", planner=planner)
+    assert report.planner == planner and report.planners_used == (planner,)
+
+
+def test_unique_weight_bytes_counts_shared_constants_once():
+    graph = read_tflite(shared_model("kws_ref_model"))
+    per_op = sum(graph.weight_bytes(op) for op in graph.ops)
+    assert unique_weight_bytes(graph) <= per_op
+    assert unique_weight_bytes(graph) == CONSTANT_BYTES["kws_ref_model"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"target": None}, "--target"),
+        ({"target": "stm32h8"}, "stm32h7"),
+        ({"target": "stm32h7", "planner": "fastest"}, "unknown planner"),
+    ],
+)
+def test_bad_arguments_raise_bad_input(kwargs, message):
+    with pytest.raises(BadInputError, match=message):
+        analyze(shared_model("ad01_int8"), **kwargs)
+
+
+def test_bad_model_file_raises_bad_input(tmp_path):
+    corrupt = tmp_path / "corrupt.tflite"
+    corrupt.write_bytes(b"\x10\x00\x00\x00TFL3" + b"\xff" * 40)
+    with pytest.raises(BadInputError):
+        analyze(corrupt, "stm32h7")
+    with pytest.raises(BadInputError):
+        analyze(tmp_path / "missing.tflite", "stm32h7")
