@@ -191,6 +191,8 @@ class _GraphReader:
         dtype = SUPPORTED_DTYPES.get(type_name)
         if dtype is None:
             raise UnsupportedError(f"tensor {index} '{name}' has dtype {type_name}, which sapool does not support")
+        if tensor.Sparsity() is not None:
+            raise UnsupportedError(f"tensor {index} '{name}' is stored sparse, which sapool does not support")
         shape = _ints(tensor.ShapeAsNumpy())
         if any(dim < 0 for dim in shape):
             raise _Corrupt(f"tensor {index} '{name}' has a negative dimension in shape {shape}")

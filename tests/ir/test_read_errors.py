@@ -198,3 +198,12 @@ def test_unsupported_dtype(tmp_path):
 
     message = read_error(write(tmp_path, _mutated(add_string_tensor)), "dtype STRING", UnsupportedError)
     assert "tensor 6 'labels'" in message
+
+
+def test_sparse_tensor(tmp_path):
+    def make_filter_sparse(model):
+        model.subgraphs[0].tensors[1].sparsity = fb.SparsityParametersT()
+        model.subgraphs[0].tensors[1].sparsity.traversalOrder = [0, 1, 2, 3]
+
+    message = read_error(write(tmp_path, _mutated(make_filter_sparse)), "is stored sparse", UnsupportedError)
+    assert "tensor 1 'conv/filter'" in message
