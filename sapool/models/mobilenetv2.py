@@ -1,0 +1,90 @@
+"""MobileNetV2 (Sandler et al. 2018) with the pooling method and stage strides taken from a ModelConfig.
+
+Stage strides: "standard" = `1222121`, "aggressive" = `4222121` (the SAP paper's early downsampling); the stem
+conv keeps stride 2. A stage with stride s > 1 starts with the configured pooling layer (stride s, on the
+stage's input channels) followed by stride-1 blocks — as the official code's `mobilenet` backbone wires it, so
+the first block's expansion already runs at the reduced resolution.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+from sapool.models.blocks import check_input_size, conv_bn, init_conv_weights, make_divisible, total_stride
+from sapool.models.config import ModelConfig
+from sapool.models.pooling import stage_pool
+
+# expansion t, output channels c, blocks n — the MobileNetV2 paper's table 2
+STAGES = ((1, 16, 1), (6, 24, 2), (6, 32, 3), (6, 64, 4), (6, 96, 3), (6, 160, 3), (6, 320, 1))
+STAGE_STRIDES = {"standard": "1222121", "aggressive": "4222121"}
+SAP_PATCH_SIZES = (4, 4, 4, 2, 2, 1, 1)  # the SAP paper's patch size per stage (official "reduced" setting)
+STEM_STRIDE = 2
+
+
+class InvertedResidual(nn.Module):
+    """expand (1×1 conv+BN+ReLU6, absent when t = 1) → depthwise (3×3, groups = hidden) → project (1×1 conv+BN).
+
+    Channel dependencies: the hidden channels — `expand.conv` out, `expand.bn`, `depthwise.conv` in/out/groups,
+    `depthwise.bn`, `project.conv` in — are private to the block and can be pruned freely. `project.conv` out
+    (= `project.bn`) is the block output; with `use_residual` it is added to the input and tied to the stream.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, expand_ratio: int, stride: int = 1) -> None:
+        super().__init__()
+        hidden = round(in_channels * expand_ratio)
+        self.expand = conv_bn(in_channels, hidden, 1, act=nn.ReLU6) if expand_ratio != 1 else None
+        self.depthwise = conv_bn(hidden, hidden, 3, stride, groups=hidden, act=nn.ReLU6)
+        self.project = conv_bn(hidden, out_channels, 1)
+        self.use_residual = stride == 1 and in_channels == out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.expand(x) if self.expand is not None else x
+        out = self.project(self.depthwise(out))
+        return x + out if self.use_residual else out
+
+
+def inverted_residual_stages(config: ModelConfig, stages, strides: str, patch_sizes, in_channels: int,
+                             size: int) -> tuple[nn.Sequential, int]:
+    """`features` (stage1…stageN, each `pool` + `block0`…) and its output channels.
+
+    `size` is the stages' input resolution; `stages` rows are (t, c, n) with c before the width multiplier.
+    """
+    features = OrderedDict()
+    for index, ((t, c, n), stride, patch) in enumerate(zip(stages, (int(s) for s in strides), patch_sizes), 1):
+        out_channels = make_divisible(c * config.width)
+        stage = OrderedDict()
+        if stride > 1:
+            stage["pool"] = stage_pool(config, in_channels, stride, size, patch)
+            size //= stride
+        for block in range(n):
+            stage[f"block{block}"] = InvertedResidual(in_channels, out_channels, t)
+            in_channels = out_channels
+        features[f"stage{index}"] = nn.Sequential(stage)
+    return nn.Sequential(features), in_channels
+
+
+class MobileNetV2(nn.Module):
+    """stem (3×3 s2) → features.stage1…7 → head (1×1 to 1280) → global average pool → classifier."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        strides = STAGE_STRIDES[config.downsample]
+        check_input_size("mbv2", config.downsample, config.input_size, total_stride(STEM_STRIDE, strides))
+        stem_channels = make_divisible(32 * config.width)
+        self.stem = conv_bn(config.in_channels, stem_channels, 3, STEM_STRIDE, act=nn.ReLU6)
+        self.features, channels = inverted_residual_stages(
+            config, STAGES, strides, SAP_PATCH_SIZES, stem_channels, config.input_size // STEM_STRIDE)
+        head_channels = make_divisible(1280 * config.width) if config.width > 1.0 else 1280
+        self.head = conv_bn(channels, head_channels, 1, act=nn.ReLU6)
+        self.global_pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(head_channels, config.num_classes)
+        init_conv_weights(self)
+        nn.init.normal_(self.classifier.weight, 0.0, 0.01)
+        nn.init.zeros_(self.classifier.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.head(self.features(self.stem(x)))
+        return self.classifier(torch.flatten(self.global_pool(x), 1))

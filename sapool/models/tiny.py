@@ -1,0 +1,54 @@
+""""mcunet": a MobileNetV2-like network sized for a microcontroller demo (64×64 input, ≤ 250k parameters).
+
+stem (3×3 conv s2 → 8 channels, then a stride-2 depthwise-separable block) brings 64×64 to 16×16 in every
+configuration; then four inverted-residual stages with strides `1222` ("standard") or `4221` ("aggressive":
+the first pooling layer downsamples ×4, the last stage keeps stride 1 so a 64×64 input still ends at 1×1).
+Why not pool ×4 straight after the stem conv (32×32)? The window-normalised SAP needs patch size p < s, and at
+p = 2 a 32×32 map is 256 tokens: 2 heads × 256² int8 attention scores = 128 KB, twice the demo's budget. At
+16×16 the same layer has 64 tokens (8 KB of scores).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+from sapool.models.blocks import check_input_size, conv_bn, init_conv_weights, make_divisible, total_stride
+from sapool.models.config import ModelConfig
+from sapool.models.mobilenetv2 import InvertedResidual, inverted_residual_stages
+
+STEM_CHANNELS = 8
+STEM_STRIDE = 4  # 3×3 conv stride 2, then the stride-2 depthwise-separable block
+STAGES = ((6, 16, 2), (6, 24, 2), (6, 40, 2), (6, 64, 1))  # (t, c, n) as in MobileNetV2
+STAGE_STRIDES = {"standard": "1222", "aggressive": "4221"}
+SAP_PATCH_SIZES = (4, 2, 1, 1)  # the paper's ResNet (4-stage) patch sizes
+HEAD_CHANNELS = 160
+
+
+class McuNet(nn.Module):
+    """stem (conv, block) → features.stage1…4 → head (1×1 conv) → global average pool → classifier."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        strides = STAGE_STRIDES[config.downsample]
+        check_input_size("mcunet", config.downsample, config.input_size, total_stride(STEM_STRIDE, strides))
+        stem_channels = make_divisible(STEM_CHANNELS * config.width, 4)
+        self.stem = nn.Sequential(OrderedDict(
+            conv=conv_bn(config.in_channels, stem_channels, 3, 2, act=nn.ReLU6),
+            block=InvertedResidual(stem_channels, stem_channels, 1, stride=2),
+        ))
+        self.features, channels = inverted_residual_stages(
+            config, STAGES, strides, SAP_PATCH_SIZES, stem_channels, config.input_size // STEM_STRIDE)
+        head_channels = make_divisible(HEAD_CHANNELS * config.width)
+        self.head = conv_bn(channels, head_channels, 1, act=nn.ReLU6)
+        self.global_pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(head_channels, config.num_classes)
+        init_conv_weights(self)
+        nn.init.normal_(self.classifier.weight, 0.0, 0.01)
+        nn.init.zeros_(self.classifier.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.head(self.features(self.stem(x)))
+        return self.classifier(torch.flatten(self.global_pool(x), 1))
