@@ -45,7 +45,7 @@ def plan(
     report = analyze(model, target, ram_budget=budget, planner=planner)
     if output is not None:
         write_atomically(output, _render(report, output_format))
-        click.echo(f"wrote {output_format} report to {output}", err=True)
+        click.echo(f"wrote {output_format} report to {output}")
     elif output_format == "text":
         from rich.console import Console
 

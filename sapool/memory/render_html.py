@@ -88,11 +88,18 @@ def timeline(report: MemoryReport) -> dict:
         "boxes": boxes,
         "ticks": [{"x": x(op + 0.5), "label": op} for op in range(0, len(report.layers), step)],
         "peak": None if peak is None else {
-            "x": x(peak.index), "width": column, "top": MARGIN_TOP - 14, "bottom": height - MARGIN_BOTTOM,
+            "x": x(peak.index), "width": column, "top": MARGIN_TOP - 12, "bottom": height - MARGIN_BOTTOM,
             "label": f"peak: {peak.live_bytes:,} B live at op {peak.index} ({peak.op})",
-            "label_x": min(x(peak.index), SVG_WIDTH - MARGIN_RIGHT - 300),
+            **_peak_label_position(x(peak.index), x(peak.index + 1)),
         },
     }
+
+
+def _peak_label_position(left: float, right: float) -> dict:
+    """Label beside the peak column, on whichever side has room for it."""
+    if right + 320 <= SVG_WIDTH - MARGIN_RIGHT:
+        return {"label_x": right + 4, "anchor": "start"}
+    return {"label_x": left - 4, "anchor": "end"}
 
 
 def _bands(report: MemoryReport) -> list[Band]:

@@ -1,0 +1,111 @@
+"""The HTML report: well-formed, self-contained, and its SVG timeline draws exactly the planned buffers."""
+
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import pytest
+
+from sapool.ir.read import read_tflite
+from sapool.memory.analyze import analyze, analyze_graph
+from sapool.memory.render_html import to_html
+from sapool.targets import Region, Target
+from tests.conftest import shared_model
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _parse(html: str) -> ET.Element:
+    """Strict XML parse: fails on any unclosed tag or bad entity, stricter than a browser."""
+    return ET.fromstring(html.split("\n", 1)[1])  # drop the <!DOCTYPE html> line
+
+
+def _rects(root: ET.Element, css_class: str) -> list[ET.Element]:
+    return [rect for rect in root.iter(f"{SVG}rect") if rect.get("class") == css_class]
+
+
+@pytest.fixture(scope="module")
+def vww_report():
+    return analyze(shared_model("vww_96_int8"), "stm32h7")
+
+
+def test_one_titled_box_per_buffer_inside_the_plot(vww_report):
+    root = _parse(to_html(vww_report))
+    boxes = _rects(root, "buffer")
+    assert len(boxes) == len(vww_report.buffers)
+    svg = next(root.iter(f"{SVG}svg"))
+    width, height = float(svg.get("width")), float(svg.get("height"))
+    for box, buffer in zip(boxes, vww_report.buffers):
+        title = box.find(f"{SVG}title").text
+        assert buffer.tensors[0] in title and f"{buffer.size_bytes:,} B" in title
+        x, y, w, h = (float(box.get(key)) for key in ("x", "y", "width", "height"))
+        assert 0 <= x and x + w <= width + 0.01 and 0 <= y and y + h <= height and w > 0 and h > 0
+
+
+def test_box_geometry_follows_lifetime_and_offset(vww_report):
+    boxes = _rects(_parse(to_html(vww_report)), "buffer")
+    by_id = {buffer.id: buffer for buffer in vww_report.buffers}
+    long_lived = max(by_id.values(), key=lambda b: b.last - b.first)
+    one_op = min(by_id.values(), key=lambda b: b.last - b.first)
+    width = {b.id: float(box.get("width")) for b, box in zip(vww_report.buffers, boxes)}
+    column = width[one_op.id] / (one_op.last - one_op.first + 1)
+    assert width[long_lived.id] == pytest.approx(column * (long_lived.last - long_lived.first + 1), abs=0.02)
+    low = min(vww_report.buffers, key=lambda b: b.offset)
+    high = max(vww_report.buffers, key=lambda b: b.offset)
+    y = {b.id: float(box.get("y")) + float(box.get("height")) for b, box in zip(vww_report.buffers, boxes)}
+    assert y[high.id] < y[low.id]  # higher offsets are drawn higher up
+
+
+def test_peak_is_marked_and_no_capacity_line_when_it_fits(vww_report):
+    root = _parse(to_html(vww_report))
+    assert len(_rects(root, "peak")) == 1
+    texts = " ".join(text.text or "" for text in root.iter(f"{SVG}text"))
+    assert "peak: 55,296 B live at op 2 (CONV_2D)" in texts
+    assert not [line for line in root.iter(f"{SVG}line") if line.get("class") == "capacity"]
+
+
+def test_overflow_draws_the_capacity_line():
+    report = analyze(shared_model("kws_ref_model"), "stm32h7", ram_budget=8192)
+    root = _parse(to_html(report))
+    capacity = [line for line in root.iter(f"{SVG}line") if line.get("class") == "capacity"]
+    assert len(capacity) == 1
+    band = _rects(root, "band")[0]
+    middle = float(band.get("y")) + float(band.get("height")) * (1 - 8192 / 16_000)
+    assert float(capacity[0].get("y1")) == pytest.approx(middle, abs=0.1)
+
+
+def test_split_placement_gets_one_band_per_used_region():
+    regions = (Region("FAST", 0x2000_0000, 8 * 1024), Region("SLOW", 0x3000_0000, 8 * 1024))
+    target = Target("two_regions", "TEST", "cortex-m4", "none", 1, 0, 1 << 20, regions, "test", "mps2-an386")
+    report = analyze_graph(read_tflite(shared_model("kws_ref_model")), target, model_name="kws")
+    root = _parse(to_html(report))
+    bands = _rects(root, "band")
+    assert len(bands) == 2
+    top_band_bottom = float(bands[0].get("y")) + float(bands[0].get("height"))
+    for box, buffer in zip(_rects(root, "buffer"), report.buffers):
+        in_top_band = float(box.get("y")) < top_band_bottom
+        assert in_top_band == (buffer.region == "FAST")
+
+
+def test_self_contained_and_parses_as_html(vww_report):
+    html = to_html(vww_report)
+    tags = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.append((tag, dict(attrs)))
+
+    Collector().feed(html)
+    names = [tag for tag, _ in tags]
+    assert names.count("svg") == 1 and "table" in names
+    assert "script" not in names and "link" not in names and "img" not in names
+    assert not [attrs for _, attrs in tags if any(key in attrs for key in ("src", "href"))]
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_model_and_tensor_names_are_escaped(vww_report):
+    from dataclasses import replace
+
+    report = replace(vww_report, model="<evil & model>.tflite")
+    html = to_html(report)
+    assert "&lt;evil &amp; model&gt;" in html and "<evil" not in html
+    _parse(html)
