@@ -102,10 +102,13 @@ def trace(model, input_shape: tuple[int, ...], leaf_types: tuple[type, ...] = ()
 
 def torch_to_graph(model, config_or_input_shape) -> Graph:
     """The estimated int8 TFLite graph of `model` (traced in eval mode on a zero input of the given shape)."""
+    from sapool.models.sap import sap_form
+
     was_training = model.training
     model.eval()
     try:
-        module = trace(model, input_shape_of(config_or_input_shape))
+        with sap_form(model, "export"):  # SAP layers as they are exported (DESIGN.md §3), not the paper's form
+            module = trace(model, input_shape_of(config_or_input_shape))
     finally:
         model.train(was_training)
     return _GraphWriter(module).write(type(model).__name__)

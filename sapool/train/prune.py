@@ -132,10 +132,11 @@ def prune_to_fit(model: nn.Module, config, *, target=None, ram_budget: int | Non
 
 
 def default_block_types() -> tuple[type, ...]:
-    """The SAP layer classes, pruned as channel-wise blocks (their internals reshape channels in ways fx cannot)."""
-    from sapool.models import sap
+    """sapool's channel-wise blocks (SAP and LIP pooling), whose internals reshape channels past the tracer."""
+    from sapool.models.pooling import LIPool
+    from sapool.models.sap import SAPool
 
-    return tuple(getattr(sap, name) for name in sap.CHANNEL_WISE_BLOCKS)
+    return (SAPool, LIPool)
 
 
 def _keep(group: ChannelGroup, scores: torch.Tensor, ratio: float) -> tuple[int, ...]:
@@ -147,22 +148,39 @@ def _keep(group: ChannelGroup, scores: torch.Tensor, ratio: float) -> tuple[int,
 def _slice(model: nn.Module, results: tuple[PrunedGroup, ...]) -> set[str]:
     keep_out, keep_in, keep_depthwise, keep_norm = {}, {}, {}, {}
     by_role = {OUT: keep_out, IN: keep_in, DEPTHWISE: keep_depthwise, NORM: keep_norm}
+    block_channels = {}
     for group in results:
         if len(group.kept) == group.channels_before:
             continue
         for name, role in group.members:
             if role == BLOCK:
+                block_channels[name] = len(group.kept)
                 for inner, inner_role in _block_members(model, name):
                     by_role[inner_role][inner] = group.kept
             else:
                 by_role[role][name] = group.kept
-    return slice_modules(model, keep_out, keep_in, keep_depthwise, keep_norm)
+    touched = slice_modules(model, keep_out, keep_in, keep_depthwise, keep_norm)
+    for name, channels in block_channels.items():
+        if hasattr(model.get_submodule(name), "channels"):
+            model.get_submodule(name).channels = channels  # SAPool shows its channel count in repr
+    return touched
 
 
 def _block_members(model: nn.Module, name: str) -> list[tuple[str, str]]:
-    """(module name, role) inside a channel-wise block whose channels follow the block's input channels."""
+    """The modules inside a channel-wise block that follow the block's channels (per sap.py / pooling.py):
+    SAP's patch-embedding input and restoring 1×1 conv + BN outputs (the embed dim E stays whole: it is tied to
+    the heads, the position embedding and the attention projections); LIP's 1×1 logit conv (in and out) and BN."""
+    from sapool.models.pooling import LIPool
+    from sapool.models.sap import SAPool
+
     block = model.get_submodule(name)
-    return [(f"{name}.{inner}", role) for inner, role in block.channel_coupled_modules()]
+    if isinstance(block, SAPool):
+        inner = [("patch_embed.conv", IN), ("restore.conv", OUT), ("restore.bn", NORM)]
+    elif isinstance(block, LIPool):
+        inner = [("logit.conv", IN), ("logit.conv", OUT), ("logit.bn", NORM)]
+    else:
+        raise TypeError(f"no channel rule for block {name} ({type(block).__name__})")
+    return [(f"{name}.{module}", role) for module, role in inner]
 
 
 def _own_config(model: nn.Module):

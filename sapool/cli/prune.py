@@ -1,0 +1,72 @@
+"""`sapool prune`: a thin click wrapper over sapool.train.prune_session.run_pruning.
+
+torch is imported inside the command body so that `sapool --help`, `plan` and `targets` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from sapool.units import format_bytes, parse_bytes
+
+
+@click.command("prune")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--ratio", type=float, default=None, help="Remove this fraction of the channels of every prunable group.")
+@click.option("--fit", "target", default=None, metavar="TARGET",
+              help="Prune as little as possible (ratio steps of 0.05) until the int8 activations fit this target.")
+@click.option("--ram-budget", default=None, metavar="BYTES",
+              help="Fit this much RAM (e.g. 64K) instead of the target's regions; may be used without --fit.")
+@click.option("--criterion", type=click.Choice(("l1", "bn")), default="l1", show_default=True,
+              help="Channel importance: L1 norm of its filters, or |BatchNorm gamma|.")
+@click.option("--finetune-epochs", type=int, default=0, show_default=True, help="Epochs of fine-tuning after pruning.")
+@click.option("--data", default=None, help="Data for fine-tuning and accuracy [default: the checkpoint's dataset].")
+@click.option("--subset", type=int, default=None, help="Use only N training and N test images (quick runs).")
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--lr", type=float, default=0.01, show_default=True, help="Peak fine-tuning learning rate (SGD).")
+@click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Pruned checkpoint to write.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def prune(model: Path, ratio, target, ram_budget, criterion, finetune_epochs, data, subset, batch_size, lr, device,
+          output: Path, as_json: bool, quiet: bool) -> None:
+    """Remove whole channels from a trained checkpoint, optionally until its int8 activations fit a target.
+
+    Example: `sapool prune model.pt --fit stm32f4 --finetune-epochs 2 -o pruned.pt`. Reports params, MACs,
+    int8 peak activation memory and test accuracy before and after; the input checkpoint is never modified.
+    """
+    from sapool.train.prune_session import PruneRequest, run_pruning
+
+    request = PruneRequest(
+        model=model, output=output, ratio=ratio, target=target,
+        ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, criterion=criterion,
+        finetune_epochs=finetune_epochs, data=data, subset=subset, batch_size=batch_size, lr=lr, device=device,
+        quiet=quiet or as_json)
+    summary = run_pruning(request)
+    click.echo(json.dumps(summary, indent=2) if as_json else _text(summary))
+
+
+def _text(summary: dict) -> str:
+    before, after = summary["before"], summary["after"]
+    rows = [
+        ("params", f"{before['params']:,}", f"{after['params']:,}"),
+        ("MACs", f"{before['macs']:,}", f"{after['macs']:,}"),
+        ("int8 peak activations", format_bytes(before["peak_arena_bytes"]), format_bytes(after["peak_arena_bytes"])),
+        ("test accuracy", f"{before['test_accuracy']:.1%}", f"{after['test_accuracy']:.1%}"),
+    ]
+    if after["fits"] is not None:
+        rows.append(("fits", _yes(before["fits"]), _yes(after["fits"])))
+    lines = [f"{'':<24} {'before':>14} {'after':>14}"]
+    lines += [f"{name:<24} {old:>14} {new:>14}" for name, old, new in rows]
+    lines.append(f"pruned {summary['channels_before'] - summary['channels_after']} of {summary['channels_before']} "
+                 f"channels in {summary['groups_pruned']} groups (ratio {summary['ratio']:.2f}, "
+                 f"{summary['criterion']}); {summary['finetune_epochs']} fine-tuning epochs; "
+                 f"accuracy on {summary['test_images']} test images; saved {summary['output']}")
+    return "\n".join(lines)
+
+
+def _yes(value) -> str:
+    return "yes" if value else "no"

@@ -1,0 +1,152 @@
+"""What `sapool prune` does, as one library call: load, measure, prune (by ratio or to fit), fine-tune, measure,
+save a checkpoint that remembers the pruned channel counts.
+
+The pruned architecture is stored in the checkpoint's `train_args["pruned_channels"]` (module name → new sizes,
+see prune_surgery), the one free-form entry the checkpoint format round-trips; `restore_pruned_model` rebuilds it.
+Everything the user can get wrong is checked before any work, and the output is written atomically by
+save_checkpoint, so a failed run (bad input, does not fit) leaves the input and the output path untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from sapool.errors import BadInputError
+from sapool.models.footprint import int8_peak_activation
+from sapool.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from sapool.train.data import load_dataset
+from sapool.train.distributed import Workers, choose_device
+from sapool.train.loop import Schedule, evaluate, fit, make_optimizer
+from sapool.train.progress import TrainingProgress
+from sapool.train.prune import CRITERIA, prune_model, prune_to_fit
+from sapool.train.prune_surgery import apply_channel_record
+
+SCHEMA_VERSION = 1
+RECORD_KEY = "pruned_channels"
+
+
+@dataclass(frozen=True)
+class PruneRequest:
+    model: Path
+    output: Path
+    ratio: float | None = None  # either a ratio, or a target and/or a RAM budget to fit
+    target: str | None = None
+    ram_budget: int | None = None
+    criterion: str = "l1"
+    finetune_epochs: int = 0
+    data: str | None = None  # default: the checkpoint's dataset
+    subset: int | None = None
+    batch_size: int = 64
+    lr: float = 0.01
+    device: str = "auto"
+    quiet: bool = False
+
+
+def restore_pruned_model(checkpoint: Checkpoint) -> torch.nn.Module:
+    """build_model(config), resized by the checkpoint's pruned-channel record (if any), weights loaded, eval mode."""
+    from sapool.models.build import build_model
+
+    model = apply_channel_record(build_model(checkpoint.config), checkpoint.train_args.get(RECORD_KEY, {}))
+    _sync_sap_channels(model)
+    try:
+        model.load_state_dict(checkpoint.state_dict)
+    except RuntimeError as err:
+        first_line = str(err).strip().splitlines()[0]
+        raise BadInputError(f"checkpoint weights do not match its model config ({first_line})") from err
+    return model.eval()
+
+
+def run_pruning(request: PruneRequest) -> dict:
+    """Prune the checkpoint at `request.model` into `request.output`; returns the JSON-ready summary."""
+    _check_request(request)
+    checkpoint = load_checkpoint(request.model)
+    model = restore_pruned_model(checkpoint)
+    dataset = load_dataset(request.data or checkpoint.dataset)
+    if dataset.channels != checkpoint.config.in_channels or len(dataset.class_names) != len(checkpoint.class_names):
+        raise BadInputError(f"data {dataset.dataset_id} ({dataset.channels} channels, {len(dataset.class_names)} "
+                            f"classes) does not match the model")
+    train, test = dataset.train, dataset.test
+    if request.subset is not None:
+        train, test = train.take(request.subset), test.take(request.subset)
+    workers = Workers(0, 1, choose_device(request.device))
+    config = checkpoint.config
+
+    def measure(network: torch.nn.Module, footprint=None) -> dict:
+        footprint = footprint or int8_peak_activation(network, config, target=request.target,
+                                                      ram_budget=request.ram_budget, time_limit_s=2.0)
+        network.to(workers.device)
+        _, accuracy = evaluate(network, test, checkpoint.normalization, config.input_size, 2 * request.batch_size,
+                               workers)
+        network.to("cpu")
+        return {"params": sum(p.numel() for p in network.parameters()), "macs": footprint.macs,
+                "peak_arena_bytes": footprint.peak_arena_bytes, "lower_bound_bytes": footprint.lower_bound_bytes,
+                "fits": footprint.fits, "test_accuracy": accuracy}
+
+    before = measure(model)
+    if request.ratio is not None:
+        pruned, report = prune_model(model, request.ratio, request.criterion, input_shape=config)
+        footprint = None
+    else:
+        pruned, report, footprint = prune_to_fit(model, config, target=request.target, ram_budget=request.ram_budget,
+                                                 criterion=request.criterion)
+    if request.finetune_epochs:
+        _finetune(pruned, train, test, checkpoint, request, workers)
+    after = measure(pruned.eval(), footprint)
+
+    record = {**checkpoint.train_args.get(RECORD_KEY, {}), **report.channel_record}
+    summary = {
+        "schema_version": SCHEMA_VERSION, "input": str(request.model), "output": str(request.output),
+        "criterion": request.criterion, "ratio": report.ratio, "target": request.target,
+        "ram_budget_bytes": request.ram_budget, "finetune_epochs": request.finetune_epochs,
+        "test_images": len(test), "groups_pruned": len(report.groups), "groups_frozen": report.frozen_groups,
+        "channels_before": report.channels_before, "channels_after": report.channels_after,
+        "before": before, "after": after,
+    }
+    metrics = {"test_accuracy": after["test_accuracy"], "prune": {k: summary[k] for k in ("before", "after")}}
+    train_args = {**checkpoint.train_args, RECORD_KEY: record,
+                  "prune": {k: summary[k] for k in ("criterion", "ratio", "target", "ram_budget_bytes",
+                                                    "finetune_epochs")}}
+    state = {name: tensor.detach().cpu().clone() for name, tensor in pruned.state_dict().items()}
+    save_checkpoint(Checkpoint(config, state, checkpoint.normalization, checkpoint.class_names, checkpoint.dataset,
+                               metrics, train_args, {}), request.output)
+    return summary
+
+
+def _check_request(request: PruneRequest) -> None:
+    if (request.ratio is None) == (request.target is None and request.ram_budget is None):
+        raise BadInputError("give either --ratio, or --fit TARGET and/or --ram-budget")
+    if request.criterion not in CRITERIA:
+        raise BadInputError(f"criterion must be one of {', '.join(CRITERIA)}; got {request.criterion!r}")
+    if request.ratio is not None and not 0.0 <= request.ratio < 1.0:
+        raise BadInputError(f"--ratio must be in [0, 1), got {request.ratio}")
+    if request.finetune_epochs < 0:
+        raise BadInputError(f"--finetune-epochs must be >= 0, got {request.finetune_epochs}")
+    if request.subset is not None and request.subset < 2:
+        raise BadInputError(f"--subset must be >= 2, got {request.subset}")
+    if not request.output.parent.is_dir():
+        raise BadInputError(f"output folder does not exist: {request.output.parent}")
+    if request.output.resolve() == Path(request.model).resolve():
+        raise BadInputError("-o must differ from the input checkpoint (the input is never modified)")
+
+
+def _finetune(model, train, test, checkpoint: Checkpoint, request: PruneRequest, workers: Workers) -> None:
+    """A short SGD run with the training loop (warm-up + cosine), at a lower learning rate than from scratch."""
+    seed = int(checkpoint.train_args.get("seed", 0))
+    schedule = Schedule(request.finetune_epochs, request.batch_size, request.lr, "sgd", seed)
+    model.to(workers.device).train()
+    with TrainingProgress(enabled=not request.quiet) as progress:
+        fit(model, make_optimizer(model, schedule), train, test, checkpoint.normalization,
+            checkpoint.config.input_size, schedule, workers, progress)
+    model.to("cpu").eval()
+
+
+def _sync_sap_channels(model: torch.nn.Module) -> None:
+    """A SAPool's `channels` attribute (shown in its repr) follows its restoring conv after a resize."""
+    from sapool.models.sap import SAPool
+
+    for module in model.modules():
+        if isinstance(module, SAPool):
+            module.channels = module.restore.conv.out_channels
