@@ -156,7 +156,6 @@ def main() -> int:
         "alignment": ALIGNMENT,
         "environment": {**environment(), "tflite_micro": _version("tflite-micro")},
         # sapool's greedy planner is TFLite-Micro's algorithm: equal arenas are a check of the lifetime model.
-        "greedy_equals_tflm_head": planners["greedy"]["arena_bytes"] == tflm["head"] if tflm else None,
         "targets": {"lb_tolerance": LB_TOLERANCE, "below": "tflm total arena", "missed": missed},
         "models": rows,
     }
