@@ -155,7 +155,6 @@ def main() -> int:
         "benchmark": "planner_vs_tflm",
         "alignment": ALIGNMENT,
         "environment": {**environment(), "tflite_micro": _version("tflite-micro")},
-        # sapool's greedy planner is TFLite-Micro's algorithm: equal arenas are a check of the lifetime model.
         "targets": {"lb_tolerance": LB_TOLERANCE, "below": "tflm total arena", "missed": missed},
         "models": rows,
     }
