@@ -97,10 +97,11 @@ def write_atomically(path: Path, text: str) -> None:
             file.write(text)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a report is an ordinary file
         os.replace(temporary, path)
-    except BaseException as err:
+    except OSError as err:  # disk full, permissions changed under us, …
         Path(temporary).unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise BadInputError(f"cannot write report to {path}: {err.strerror}") from None
+        raise BadInputError(f"cannot write report to {path}: {err.strerror}") from None
+    except BaseException:  # Ctrl-C mid-write: still leave no temporary behind
+        Path(temporary).unlink(missing_ok=True)
         raise
 
 
