@@ -1,0 +1,119 @@
+"""`sapool prune` end to end on a checkpoint made by `sapool train` (Fashion-MNIST, 256 images, one epoch)."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from sapool.cli import main
+from sapool.models.footprint import int8_peak_activation
+from sapool.train.checkpoint import load_checkpoint
+from sapool.train.data import FASHION_MNIST_DIR
+from sapool.train.prune_session import RECORD_KEY, restore_pruned_model
+
+pytestmark = pytest.mark.skipif(not FASHION_MNIST_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
+
+OLD_BYTES = b"previous output, must survive a failed run"
+
+
+def _sapool(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _assert_error(result, code: int, message: str) -> None:
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == code, result.output
+    assert lines and lines[-1].startswith("Error: ") and message in lines[-1], lines
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("trained") / "model.pt"
+    result = _sapool("train", "--arch", "mcunet", "--width", "0.5", "--pool", "sap", "--input-size", "64",
+                     "--batch-size", "64", "--subset", "256", "--epochs", "1", "-q", "-o", path)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_ratio_prunes_finetunes_and_saves_a_loadable_smaller_model(trained, tmp_path):
+    before_digest = _digest(trained)
+    output = tmp_path / "pruned.pt"
+    result = _sapool("prune", trained, "--ratio", "0.5", "--finetune-epochs", "1", "--subset", "128", "--json", "-q",
+                     "-o", output)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    before, after = summary["before"], summary["after"]
+    assert after["params"] < 0.5 * before["params"] and after["macs"] < before["macs"]
+    assert after["peak_arena_bytes"] < before["peak_arena_bytes"]
+    assert summary["channels_after"] == summary["channels_before"] // 2 and summary["test_images"] == 128
+    assert _digest(trained) == before_digest  # the input is never modified
+
+    checkpoint = load_checkpoint(output)
+    assert checkpoint.train_args[RECORD_KEY] and checkpoint.train_args["prune"]["ratio"] == 0.5
+    model = restore_pruned_model(checkpoint)
+    assert sum(p.numel() for p in model.parameters()) == after["params"]
+    assert int8_peak_activation(model, checkpoint.config).peak_arena_bytes == after["peak_arena_bytes"]
+    with torch.no_grad():
+        assert model(torch.zeros(1, 1, 64, 64)).shape == (1, 10)
+
+
+def test_pruning_a_pruned_checkpoint_keeps_the_earlier_record(trained, tmp_path):
+    once, twice = tmp_path / "once.pt", tmp_path / "twice.pt"
+    assert _sapool("prune", trained, "--ratio", "0.25", "--subset", "64", "-o", once).exit_code == 0
+    result = _sapool("prune", once, "--ratio", "0.25", "--subset", "64", "-o", twice)
+    assert result.exit_code == 0, result.output
+    assert "before" in result.stdout and "int8 peak activations" in result.stdout
+    model = restore_pruned_model(load_checkpoint(twice))
+    first = restore_pruned_model(load_checkpoint(once))
+    assert sum(p.numel() for p in model.parameters()) < sum(p.numel() for p in first.parameters())
+
+
+def test_ram_budget_fit_prunes_until_the_activations_fit(trained, tmp_path):
+    output = tmp_path / "fit.pt"
+    probe = _sapool("prune", trained, "--ratio", "0", "--subset", "64", "--json", "-o", tmp_path / "probe.pt")
+    full = json.loads(probe.stdout)["before"]["peak_arena_bytes"]
+    budget = full - 512
+    result = _sapool("prune", trained, "--ram-budget", budget, "--subset", "64", "--json", "-o", output)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["before"]["fits"] is False and summary["after"]["fits"] is True
+    assert summary["after"]["peak_arena_bytes"] <= budget and summary["ratio"] > 0
+
+
+def test_impossible_fit_is_an_error_and_leaves_input_and_output_alone(trained, tmp_path):
+    output = tmp_path / "out.pt"
+    output.write_bytes(OLD_BYTES)
+    before_digest = _digest(trained)
+    result = _sapool("prune", trained, "--fit", "stm32f4", "--ram-budget", "2K", "--subset", "64", "-o", output)
+    _assert_error(result, 1, "does not fit a RAM budget of 2048 B even pruned")
+    assert output.read_bytes() == OLD_BYTES and _digest(trained) == before_digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.pt"]  # no temporary left behind
+
+
+def test_corrupt_checkpoint_is_a_bad_input_error(tmp_path):
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"PK\x03\x04 truncated zip")
+    _assert_error(_sapool("prune", corrupt, "--ratio", "0.5", "-o", tmp_path / "out.pt"), 2, "corrupt.pt")
+    assert not (tmp_path / "out.pt").exists()
+
+
+@pytest.mark.parametrize("options, message", [
+    ((), "either --ratio, or --fit"),
+    (("--ratio", "0.5", "--fit", "stm32f4"), "either --ratio, or --fit"),
+    (("--ratio", "1.5"), "--ratio must be in [0, 1)"),
+    (("--ratio", "0.5", "--ram-budget", "lots"), "not a byte size"),
+])
+def test_bad_options_are_usage_errors(trained, tmp_path, options, message):
+    _assert_error(_sapool("prune", trained, *options, "-o", tmp_path / "out.pt"), 2, message)
+
+
+def test_output_over_the_input_is_refused(trained):
+    _assert_error(_sapool("prune", trained, "--ratio", "0.5", "-o", trained), 2, "-o must differ from the input")
