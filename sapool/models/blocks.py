@@ -60,3 +60,12 @@ def init_conv_weights(model: nn.Module) -> None:
         elif isinstance(module, nn.BatchNorm2d):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
+
+
+def global_average_pool(final_size: int) -> nn.Module:
+    """Global average pooling of a final_size² map; nothing when the map is already 1×1.
+
+    litert-torch lowers a mean over one pixel to an int8 SUM, which TFLite-Micro computes differently from the
+    reference kernels (DESIGN.md §3); the flatten that follows is all a 1×1 map needs.
+    """
+    return nn.AdaptiveAvgPool2d(1) if final_size > 1 else nn.Identity()

@@ -13,7 +13,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from sapool.models.blocks import check_input_size, conv_bn, init_conv_weights, make_divisible, total_stride
+from sapool.models.blocks import (check_input_size, conv_bn, global_average_pool, init_conv_weights,
+                                  make_divisible, total_stride)
 from sapool.models.config import ModelConfig
 from sapool.models.pooling import stage_pool
 
@@ -79,7 +80,7 @@ class MobileNetV2(nn.Module):
             config, STAGES, strides, SAP_PATCH_SIZES, stem_channels, config.input_size // STEM_STRIDE)
         head_channels = make_divisible(1280 * config.width) if config.width > 1.0 else 1280
         self.head = conv_bn(channels, head_channels, 1, act=nn.ReLU6)
-        self.global_pool = nn.AdaptiveAvgPool2d(1)
+        self.global_pool = global_average_pool(config.input_size // total_stride(STEM_STRIDE, strides))
         self.classifier = nn.Linear(head_channels, config.num_classes)
         init_conv_weights(self)
         nn.init.normal_(self.classifier.weight, 0.0, 0.01)

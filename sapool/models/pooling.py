@@ -1,4 +1,5 @@
-"""Every pooling method behind one interface: `make_pool(kind, channels, stride, **sap_kwargs)`, C×H×W → C×H/s×W/s.
+"""Every pooling method behind one interface: `make_pool(kind, channels, stride, **sap_kwargs)`,
+C×H×W → C×H/s×W/s.
 
 Kinds (ModelConfig.pool): "sap" and "sap-nowin" (sap.SAPool, window-normalised or not), "max", "avg",
 "strided" (a learned depthwise s×s stride-s conv + BN) and "lip" (logit-weighted pooling). The networks place

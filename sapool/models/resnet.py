@@ -14,7 +14,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from sapool.models.blocks import check_input_size, conv_bn, init_conv_weights, make_divisible, total_stride
+from sapool.models.blocks import (check_input_size, conv_bn, global_average_pool, init_conv_weights,
+                                  make_divisible, total_stride)
 from sapool.models.config import ModelConfig
 from sapool.models.pooling import stage_pool
 
@@ -71,7 +72,7 @@ class ResNet18(nn.Module):
                 channels = out_channels
             stages[f"stage{index}"] = nn.Sequential(stage)
         self.features = nn.Sequential(stages)
-        self.global_pool = nn.AdaptiveAvgPool2d(1)
+        self.global_pool = global_average_pool(size)
         self.classifier = nn.Linear(channels, config.num_classes)
         init_conv_weights(self)
 

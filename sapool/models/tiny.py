@@ -15,7 +15,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from sapool.models.blocks import check_input_size, conv_bn, init_conv_weights, make_divisible, total_stride
+from sapool.models.blocks import (check_input_size, conv_bn, global_average_pool, init_conv_weights,
+                                  make_divisible, total_stride)
 from sapool.models.config import ModelConfig
 from sapool.models.mobilenetv2 import InvertedResidual, inverted_residual_stages
 
@@ -43,7 +44,7 @@ class McuNet(nn.Module):
             config, STAGES, strides, SAP_PATCH_SIZES, stem_channels, config.input_size // STEM_STRIDE)
         head_channels = make_divisible(HEAD_CHANNELS * config.width)
         self.head = conv_bn(channels, head_channels, 1, act=nn.ReLU6)
-        self.global_pool = nn.AdaptiveAvgPool2d(1)
+        self.global_pool = global_average_pool(config.input_size // total_stride(STEM_STRIDE, strides))
         self.classifier = nn.Linear(head_channels, config.num_classes)
         init_conv_weights(self)
         nn.init.normal_(self.classifier.weight, 0.0, 0.01)

@@ -21,7 +21,8 @@ def test_output_shape(downsample, in_channels):
         assert model(torch.randn(2, in_channels, config.input_size, config.input_size)).shape == (2, 7)
 
 
-@pytest.mark.parametrize("downsample,strides", [("standard", (1, 2, 2, 2, 1, 2, 1)), ("aggressive", (4, 2, 2, 2, 1, 2, 1))])
+@pytest.mark.parametrize("downsample,strides", [("standard", (1, 2, 2, 2, 1, 2, 1)),
+                                               ("aggressive", (4, 2, 2, 2, 1, 2, 1))])
 def test_a_pooling_layer_takes_the_stride_of_each_strided_stage(downsample, strides):
     config = ModelConfig(arch="mbv2", pool="sap", downsample=downsample, width=0.35, input_size=SIZES[downsample])
     model = build_model(config)
