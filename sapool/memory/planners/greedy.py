@@ -26,5 +26,5 @@ def place_in_order(request: PlanRequest, order, fit) -> dict[int, int]:
 
 
 def plan_greedy(request: PlanRequest) -> MemoryPlan:
-    order = sorted(request.buffers, key=lambda b: -request.size(b))
+    order = sorted(reversed(request.buffers), key=lambda b: -request.size(b))
     return plan_from_offsets("greedy", request, place_in_order(request, order, lowest_fit))
