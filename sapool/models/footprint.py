@@ -188,19 +188,38 @@ class _GraphWriter:
         if kind in ("BatchNorm1d", "BatchNorm2d"):
             if self._can_fuse(source, _FOLDS_BATCH_NORM):
                 return self._bind(node, self.value[source], fresh=False, source=source)
-            scaled = self._emit("MUL", node, [source], _shape(node))
-            return self._bind(node, self._emit_on_tensor("ADD", node, scaled), fresh=True)
+            scaled = self._emit_on_tensor("MUL", node, self.value[source], _shape(node), ":scaled")
+            return self._bind(node, self._emit_on_tensor("ADD", node, scaled, _shape(node)), fresh=True)
         if node.op == "call_function" and kind == "getitem" and isinstance(self.value.get(node.args[0]), tuple):
             return self._bind(node, self.value[node.args[0]][node.args[1]], fresh=True)
         opcode = self._opcode(node, kind)
-        operands = [arg for arg in _flat((node.args, node.kwargs)) if arg in self.value]
+        inputs = []
+        for operand in (arg for arg in _flat((node.args, node.kwargs)) if arg in self.value):
+            value = self.value[operand]
+            inputs.extend(value if isinstance(value, tuple) else (value,))
+        if node.op == "call_module" and inputs:
+            inputs[0] = self._explicit_pad(node, inputs[0])
         if _is_tensor_tuple(node):
             outputs = tuple(self._new_tensor(node, _nhwc(m.shape), suffix=f":{i}")
                             for i, m in enumerate(node.meta["tensor_meta"]))
-            self._append_op(opcode, operands, outputs, node)
-            self.value[node] = outputs
-            return None
-        return self._bind(node, self._emit(opcode, node, operands, _shape(node)), fresh=True)
+        else:
+            outputs = (self._new_tensor(node, _shape(node)),)
+        self._append_op(opcode, inputs, outputs, node)
+        return self._bind(node, outputs if _is_tensor_tuple(node) else outputs[0], fresh=True)
+
+    def _explicit_pad(self, node, tensor: int) -> int:
+        """TFLite convs and pools pad only VALID (none) or SAME (the extra row/column at the bottom/right). A torch
+        padding that is neither, e.g. 3×3 stride 2 padding 1 on an even size, becomes a PAD op before the op."""
+        module = self.modules[node.target]
+        if not isinstance(getattr(module, "padding", None), (int, tuple)) or not hasattr(module, "kernel_size"):
+            return tensor
+        n, height, width, channels = self.tensors[tensor].shape
+        pads = _pair(module.padding)
+        if not any(pads) or all(_is_same_padding(size, k, s, p, d) for size, k, s, p, d in zip(
+                (height, width), _pair(module.kernel_size), _pair(module.stride), pads, _pair(getattr(module, "dilation", 1)))):
+            return tensor
+        padded = (n, height + 2 * pads[0], width + 2 * pads[1], channels)
+        return self._emit_on_tensor("PAD" if "Conv" in type(module).__name__ else "PADV2", node, tensor, padded, ":pad")
 
     def _kind(self, node) -> str:
         if node.op == "call_module":
@@ -213,8 +232,8 @@ class _GraphWriter:
         if node.op == "call_module":
             module = self.modules[node.target]
             if kind == "Conv2d":
-                depthwise = module.groups > 1 and module.groups == module.in_channels
-                return "DEPTHWISE_CONV_2D" if depthwise else "CONV_2D"
+                # one filter per input channel; a 1-channel input conv is exported this way too (depth multiplier)
+                return "DEPTHWISE_CONV_2D" if module.groups == module.in_channels else "CONV_2D"
             if kind in ("AdaptiveAvgPool2d", "AdaptiveMaxPool2d"):
                 one_by_one = math.prod(_shape(node)[1:3]) == 1
                 return ("MEAN" if "Avg" in kind else "REDUCE_MAX") if one_by_one else "AVERAGE_POOL_2D"
@@ -242,22 +261,14 @@ class _GraphWriter:
         self.value[node] = index
         self.sole_reader[node] = fresh or (len(source.users) == 1 and self.sole_reader.get(source, False))
 
-    def _emit(self, opcode: str, node, operands: list, shape: tuple[int, ...]) -> int:
-        output = self._new_tensor(node, shape)
-        self._append_op(opcode, operands, (output,), node)
-        return output
-
-    def _emit_on_tensor(self, opcode: str, node, tensor: int) -> int:
-        output = self._new_tensor(node, self.tensors[tensor].shape, suffix=":1")
+    def _emit_on_tensor(self, opcode: str, node, tensor: int, shape: tuple[int, ...], suffix: str = "") -> int:
+        """An extra op of the converter's own (PAD, BatchNorm's MUL and ADD) reading one tensor."""
+        output = self._new_tensor(node, shape, suffix=suffix)
         self.ops.append(Op(len(self.ops), opcode, (tensor,), (output,), {"name": node.name}))
         self.producer[output] = opcode
         return output
 
-    def _append_op(self, opcode: str, operands: list, outputs: tuple[int, ...], node) -> None:
-        inputs = []
-        for operand in operands:
-            value = self.value[operand]
-            inputs.extend(value if isinstance(value, tuple) else (value,))
+    def _append_op(self, opcode: str, inputs: list[int], outputs: tuple[int, ...], node) -> None:
         if node.op == "call_module":
             inputs.extend(self._weights(node, opcode))
         self.ops.append(Op(len(self.ops), opcode, tuple(inputs), outputs, {"name": node.name}))
@@ -287,6 +298,17 @@ class _GraphWriter:
         data = bytes(math.prod(shape) * DTYPE_BYTES[dtype]) if constant else None
         self.tensors.append(Tensor(index, node.name + suffix, tuple(shape), dtype, data=data))
         return index
+
+
+def _pair(value) -> tuple[int, int]:
+    return tuple(value) if isinstance(value, tuple) else (value, value)
+
+
+def _is_same_padding(size: int, kernel: int, stride: int, pad: int, dilation: int) -> bool:
+    """Whether torch's symmetric `pad` gives exactly TFLite's SAME padding for this axis."""
+    span = dilation * (kernel - 1) + 1
+    total = max((-(-size // stride) - 1) * stride + span - size, 0)
+    return total == 2 * pad
 
 
 def _is_tensor(node) -> bool:

@@ -33,7 +33,8 @@ class Residual(nn.Module):
 
 def test_chain_graph_folds_batch_norm_and_fuses_relu():
     graph = torch_to_graph(chain(), (1, 1, 8, 8))
-    assert [op.opcode for op in graph.ops] == ["CONV_2D", "CONV_2D", "MEAN", "RESHAPE", "FULLY_CONNECTED"]
+    # a conv on a 1-channel input is exported as a depthwise conv with a depth multiplier
+    assert [op.opcode for op in graph.ops] == ["DEPTHWISE_CONV_2D", "CONV_2D", "MEAN", "RESHAPE", "FULLY_CONNECTED"]
     shapes = [graph.tensor(op.outputs[0]).shape for op in graph.ops]
     assert shapes == [(1, 8, 8, 4), (1, 8, 8, 8), (1, 1, 1, 8), (1, 8), (1, 2)]
     assert graph.tensor(graph.inputs[0]).shape == (1, 8, 8, 1)
@@ -51,7 +52,7 @@ def test_chain_peak_is_the_two_conv_outputs():
 
 def test_residual_add_sigmoid_and_transpose_cost_memory():
     graph = torch_to_graph(Residual(), (1, 1, 8, 8))
-    assert [op.opcode for op in graph.ops] == ["CONV_2D", "CONV_2D", "ADD", "LOGISTIC", "TRANSPOSE"]
+    assert [op.opcode for op in graph.ops] == ["DEPTHWISE_CONV_2D", "CONV_2D", "ADD", "LOGISTIC", "TRANSPOSE"]
     # during CONV_2D #1 the stem output (512 B) stays alive for the ADD: 512 + 512; ADD: 3 × 512
     footprint = int8_peak_activation(Residual(), (1, 1, 8, 8))
     assert footprint.lower_bound_bytes == 3 * 512
@@ -69,7 +70,21 @@ def test_relu_after_a_tensor_read_twice_is_its_own_op():
             return torch.relu(y) + y
 
     graph = torch_to_graph(TwoReaders(), (1, 1, 4, 4))
-    assert [op.opcode for op in graph.ops] == ["CONV_2D", "RELU", "ADD"]
+    assert [op.opcode for op in graph.ops] == ["DEPTHWISE_CONV_2D", "RELU", "ADD"]
+
+
+@pytest.mark.parametrize("size, stride, padding, pads", [
+    (8, 2, 1, True),  # torch pads 1 on each side; TFLite's SAME pads 0 before, 1 after: an explicit PAD
+    (9, 2, 1, False),  # odd size: SAME pads 1 and 1, the same as torch
+    (8, 1, 1, False),  # stride 1: SAME is symmetric
+    (8, 2, 0, False),  # VALID
+])
+def test_padding_that_tflite_same_cannot_express_becomes_a_pad_op(size, stride, padding, pads):
+    conv = nn.Sequential(nn.Conv2d(2, 4, 3, stride, padding))
+    graph = torch_to_graph(conv, (1, 2, size, size))
+    assert [op.opcode for op in graph.ops] == (["PAD", "CONV_2D"] if pads else ["CONV_2D"])
+    if pads:
+        assert graph.tensor(graph.ops[0].outputs[0]).shape == (1, size + 2, size + 2, 2)
 
 
 def test_fits_follows_the_ram_budget_and_the_target():
