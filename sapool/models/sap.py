@@ -27,7 +27,8 @@ Channel dependencies (for a structured pruner): the input channels C of `patch_e
 channels of `restore.conv` / `restore.bn` are the pooled feature map's channels (prune them together with the
 stream); the embed dim E couples `patch_embed.conv` out / `patch_embed.bn`, `pos_embed.weight` columns, the
 in-features of `attention.q/k/v` and the out-features of `attention.out`, and `restore.conv` in-channels.
-The attention's inner width (out of q/k/v, in of out) is E too, split in h heads of E/h.
+The attention's inner width (out-features of q/k/v = in-features of out, E at init) is a separate channel set of h
+contiguous per-head slices; prune the same count from every head, in q, k and v (out) and out (in) together.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ class SelfAttention(nn.Module):
 
     def __init__(self, dim: int, heads: int, num_tokens: int) -> None:
         super().__init__()
-        self.heads, self.head_dim, self.num_tokens = heads, dim // heads, num_tokens
+        self.heads, self.num_tokens = heads, num_tokens
         self.q, self.k, self.v, self.out = (nn.Linear(dim, dim) for _ in range(4))
         self.scores, self.mix = AttentionScores(), AttentionMix()
         for linear in (self.q, self.k, self.v, self.out):
@@ -126,6 +127,11 @@ class SelfAttention(nn.Module):
             nn.init.zeros_(linear.bias)
         with torch.no_grad():
             self.q.weight.mul_(1.0 / math.sqrt(self.head_dim))
+
+    @property
+    def head_dim(self) -> int:
+        """d = E/h, read from the projections so that a pruner only has to shrink the Linear layers."""
+        return self.q.out_features // self.heads
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         mixed = self.mix(self.scores(self._heads(self.q(tokens)), self._heads(self.k(tokens))),
@@ -218,18 +224,26 @@ class SAPool(nn.Module):
         _check_geometry(channels, stride, (height, width), patch_size, heads, embed_ratio)
         if form not in FORMS:
             raise BadInputError(f"SAP form must be one of {', '.join(FORMS)}; got {form!r}")
-        self.channels, self.stride, self.patch_size, self.normalized, self.form = (
-            channels, stride, patch_size, normalized, form)
+        self.stride, self.patch_size, self.normalized, self.form = stride, patch_size, normalized, form
         self.grid = (height // patch_size, width // patch_size)
-        self.embed_dim = heads * max(1, round(embed_ratio * channels / heads))
+        embed_dim = heads * max(1, round(embed_ratio * channels / heads))
         num_tokens = self.grid[0] * self.grid[1]
-        self.patch_embed = conv_bn(channels, self.embed_dim, patch_size, patch_size, padding=0, act=nn.ReLU)
-        self.pos_embed = PositionEmbedding2d(num_tokens, self.embed_dim)
-        self.attention = SelfAttention(self.embed_dim, heads, num_tokens)
+        self.patch_embed = conv_bn(channels, embed_dim, patch_size, patch_size, padding=0, act=nn.ReLU)
+        self.pos_embed = PositionEmbedding2d(num_tokens, embed_dim)
+        self.attention = SelfAttention(embed_dim, heads, num_tokens)
         self.upsample = nn.Upsample(scale_factor=patch_size, mode="nearest")
-        self.restore = conv_bn(self.embed_dim, channels, 1, act=nn.Sigmoid)
+        self.restore = conv_bn(embed_dim, channels, 1, act=nn.Sigmoid)
         self.paper_pool = ExpWeightedAvgPool(stride, normalized)
         self.export_pool = PatchWindowPool(stride, patch_size, normalized)
+
+    @property
+    def channels(self) -> int:
+        """C, read from the modules (as is E) so that a pruner only has to shrink the convs and Linears."""
+        return self.patch_embed.conv.in_channels
+
+    @property
+    def embed_dim(self) -> int:
+        return self.patch_embed.conv.out_channels
 
     @property
     def degenerate(self) -> bool:

@@ -207,3 +207,43 @@ def test_bad_geometry_is_rejected(kwargs):
     arguments = dict(channels=4, input_size=8) | kwargs
     with pytest.raises(BadInputError):
         SAPool(**arguments)
+
+
+
+def prune_conv(conv: nn.Conv2d, keep_in: torch.Tensor, keep_out: torch.Tensor) -> None:
+    conv.weight = nn.Parameter(conv.weight.detach()[keep_out][:, keep_in])
+    conv.in_channels, conv.out_channels = len(keep_in), len(keep_out)
+
+
+def prune_bn(bn: nn.BatchNorm2d, keep: torch.Tensor) -> None:
+    bn.weight, bn.bias = nn.Parameter(bn.weight.detach()[keep]), nn.Parameter(bn.bias.detach()[keep])
+    bn.running_mean, bn.running_var = bn.running_mean[keep], bn.running_var[keep]
+    bn.num_features = len(keep)
+
+
+def prune_linear(linear: nn.Linear, keep_in: torch.Tensor, keep_out: torch.Tensor) -> None:
+    linear.weight = nn.Parameter(linear.weight.detach()[keep_out][:, keep_in])
+    linear.bias = nn.Parameter(linear.bias.detach()[keep_out])
+    linear.in_features, linear.out_features = len(keep_in), len(keep_out)
+
+
+def test_documented_channel_sets_can_be_pruned():
+    """Shrink C (4 → 3), E (8 → 6) and the attention width (8 → 4, two per head) as the docstring groups them."""
+    torch.manual_seed(13)
+    sap = randomized(SAPool(4, 4, 16, 2, heads=2, embed_ratio=2.0)).eval()
+    channels, embed, inner = torch.tensor([0, 1, 3]), torch.tensor([0, 1, 2, 4, 5, 7]), torch.tensor([0, 1, 4, 5])
+    prune_conv(sap.patch_embed.conv, channels, embed)
+    prune_bn(sap.patch_embed.bn, embed)
+    sap.pos_embed.weight = nn.Parameter(sap.pos_embed.weight.detach()[:, embed])
+    for linear in (sap.attention.q, sap.attention.k, sap.attention.v):
+        prune_linear(linear, embed, inner)
+    prune_linear(sap.attention.out, inner, embed)
+    prune_conv(sap.restore.conv, embed, channels)
+    prune_bn(sap.restore.bn, channels)
+    assert (sap.channels, sap.embed_dim, sap.attention.head_dim) == (3, 6, 2)
+    x = torch.randn(2, 3, 16, 16)
+    paper = sap(x)
+    with sap_form(sap, "export"):
+        export = sap(x)
+    assert paper.shape == (2, 3, 4, 4)
+    torch.testing.assert_close(paper, export, atol=1e-5, rtol=1e-5)
