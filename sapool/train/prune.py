@@ -148,22 +148,16 @@ def _keep(group: ChannelGroup, scores: torch.Tensor, ratio: float) -> tuple[int,
 def _slice(model: nn.Module, results: tuple[PrunedGroup, ...]) -> set[str]:
     keep_out, keep_in, keep_depthwise, keep_norm = {}, {}, {}, {}
     by_role = {OUT: keep_out, IN: keep_in, DEPTHWISE: keep_depthwise, NORM: keep_norm}
-    block_channels = {}
     for group in results:
         if len(group.kept) == group.channels_before:
             continue
         for name, role in group.members:
             if role == BLOCK:
-                block_channels[name] = len(group.kept)
                 for inner, inner_role in _block_members(model, name):
                     by_role[inner_role][inner] = group.kept
             else:
                 by_role[role][name] = group.kept
-    touched = slice_modules(model, keep_out, keep_in, keep_depthwise, keep_norm)
-    for name, channels in block_channels.items():
-        if hasattr(model.get_submodule(name), "channels"):
-            model.get_submodule(name).channels = channels  # SAPool shows its channel count in repr
-    return touched
+    return slice_modules(model, keep_out, keep_in, keep_depthwise, keep_norm)
 
 
 def _block_members(model: nn.Module, name: str) -> list[tuple[str, str]]:

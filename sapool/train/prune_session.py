@@ -50,7 +50,6 @@ def restore_pruned_model(checkpoint: Checkpoint) -> torch.nn.Module:
     from sapool.models.build import build_model
 
     model = apply_channel_record(build_model(checkpoint.config), checkpoint.train_args.get(RECORD_KEY, {}))
-    _sync_sap_channels(model)
     try:
         model.load_state_dict(checkpoint.state_dict)
     except RuntimeError as err:
@@ -142,11 +141,3 @@ def _finetune(model, train, test, checkpoint: Checkpoint, request: PruneRequest,
             checkpoint.config.input_size, schedule, workers, progress)
     model.to("cpu").eval()
 
-
-def _sync_sap_channels(model: torch.nn.Module) -> None:
-    """A SAPool's `channels` attribute (shown in its repr) follows its restoring conv after a resize."""
-    from sapool.models.sap import SAPool
-
-    for module in model.modules():
-        if isinstance(module, SAPool):
-            module.channels = module.restore.conv.out_channels
