@@ -71,7 +71,12 @@ def patch_size_for(paper_patch: int, stride: int, input_size: int, normalized: b
 
 
 class ExpUnitInterval(nn.Module):
-    """exp(m) for m ∈ [0, 1] (a sigmoid output) by Horner's rule: only MUL and ADD, which TFLite-Micro has in int8."""
+    """exp(m) for m ∈ [0, 1] (a sigmoid output) by Horner's rule: only MUL and ADD, which TFLite-Micro has in int8.
+
+    Float error 4.3e-8. Simulated int8 (every MUL/ADD output requantised per tensor over its range, m on the 256
+    sigmoid levels): max error 0.0103 = 1.5 LSB of the output, mean 0.45 LSB — the same as degree 3 (1.56 LSB), so
+    degree 6 buys float equality with the paper form at no int8 cost. The C backend can use a 256-entry table.
+    """
 
     def forward(self, m: torch.Tensor) -> torch.Tensor:
         acc = m * EXP_COEFFICIENTS[-1] + EXP_COEFFICIENTS[-2]
