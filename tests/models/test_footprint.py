@@ -5,7 +5,10 @@ import torch
 from torch import nn
 
 from sapool.errors import UnsupportedError
-from sapool.models.footprint import int8_peak_activation, torch_to_graph
+from sapool.ir.analysis import model_macs
+from sapool.models.build import build_model
+from sapool.models.config import ModelConfig
+from sapool.models.footprint import input_shape_of, int8_peak_activation, torch_to_graph
 
 
 def chain() -> nn.Module:
@@ -106,3 +109,46 @@ def test_untraceable_model_is_an_unsupported_error():
 
     with pytest.raises(UnsupportedError, match="cannot trace"):
         torch_to_graph(DataDependent(), (1, 1, 4, 4))
+
+
+def _export_int8(model: nn.Module, shape: tuple[int, ...], path) -> None:
+    """litert-torch 0.10 with its stock PT2E quantiser (per-channel int8, NHWC input), as DESIGN.md §8 measured."""
+    import litert_torch
+    from litert_torch.quantize import pt2e_quantizer, quant_config
+    from torchao.quantization.pt2e import quantize_pt2e
+
+    example = (torch.randn(shape[0], shape[2], shape[3], shape[1]),)
+    exported = torch.export.export(litert_torch.to_channel_last_io(model, args=[0]), example).module()
+    quantizer = pt2e_quantizer.PT2EQuantizer().set_global(
+        pt2e_quantizer.get_symmetric_quantization_config(is_per_channel=True))
+    prepared = quantize_pt2e.prepare_pt2e(exported, quantizer)
+    prepared(*example)
+    quantized = quantize_pt2e.convert_pt2e(prepared, fold_quantize=False)
+    litert_torch.convert(quantized, example, quant_config=quant_config.QuantConfig(pt2e_quantizer=quantizer)).export(
+        str(path))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", [
+    ModelConfig(arch="mcunet", pool="max", width=0.5, input_size=64),
+    ModelConfig(arch="resnet18", pool="max", width=0.25, downsample="standard", input_size=32),
+], ids=lambda c: c.arch)
+def test_estimate_matches_the_planned_peak_of_a_real_int8_export(config, tmp_path):
+    """Same ops that hold memory (PADs for torch's stride-2 padding included), same planner → same bytes."""
+    from sapool.ir.read import read_tflite
+    from sapool.memory.lifetimes import compute_lifetimes
+    from sapool.memory.planners import make_plan
+
+    model = build_model(config).eval()
+    _export_int8(model, input_shape_of(config), tmp_path / "model.tflite")
+    exported = read_tflite(tmp_path / "model.tflite")
+    assert {t.dtype for t in exported.activations()} == {"int8"}
+    estimate = int8_peak_activation(model, config)
+    assert estimate.peak_arena_bytes == make_plan(compute_lifetimes(exported)).arena_bytes
+    assert estimate.macs == model_macs(exported)
+    assert _ops_but_reshapes(estimate.graph) == _ops_but_reshapes(exported)
+
+
+def _ops_but_reshapes(graph) -> list[str]:
+    """The export folds flatten into its MEAN/SUM; a RESHAPE is a view and holds no memory either way."""
+    return sorted(op.opcode for op in graph.ops if op.opcode != "RESHAPE")
