@@ -72,6 +72,7 @@ class MobileNetV2(nn.Module):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
+        self.config = config  # the network carries its own description (pruner, profiler, checkpoints)
         strides = STAGE_STRIDES[config.downsample]
         check_input_size("mbv2", config.downsample, config.input_size, total_stride(STEM_STRIDE, strides))
         stem_channels = make_divisible(32 * config.width)

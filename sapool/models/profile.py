@@ -60,8 +60,12 @@ class ModelProfile:
         return "\n".join(rows)
 
 
-def profile_model(model: nn.Module, config: ModelConfig) -> ModelProfile:
-    """Profile `model` on one 1×C×H×W input of `config`'s shape (eval mode, SAP export form, state restored)."""
+def profile_model(model: nn.Module, config: ModelConfig | None = None) -> ModelProfile:
+    """Profile `model` on one 1×C×H×W input of `config`'s shape (eval mode, SAP export form, state restored).
+
+    `config` defaults to the network's own (`model.config`, set by every sapool network).
+    """
+    config = config if config is not None else model.config
     layers: list[LayerProfile] = []
     names = {module: name for name, module in model.named_modules()}
 

@@ -51,6 +51,7 @@ class ResNet18(nn.Module):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
+        self.config = config  # the network carries its own description (pruner, profiler, checkpoints)
         strides = STAGE_STRIDES[config.downsample]
         check_input_size("resnet18", config.downsample, config.input_size, total_stride(STEM_STRIDE, strides))
         channels = make_divisible(STAGE_CHANNELS[0] * config.width)

@@ -33,6 +33,7 @@ class McuNet(nn.Module):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
+        self.config = config  # the network carries its own description (pruner, profiler, checkpoints)
         strides = STAGE_STRIDES[config.downsample]
         check_input_size("mcunet", config.downsample, config.input_size, total_stride(STEM_STRIDE, strides))
         stem_channels = make_divisible(STEM_CHANNELS * config.width, 4)

@@ -12,7 +12,7 @@ def test_build_model_maps_each_arch_to_its_network(arch, cls):
     config = ModelConfig.from_dict({"arch": arch, "pool": "avg", "downsample": "standard", "width": 0.25,
                                     "num_classes": 3, "input_size": 64})
     model = build_model(config)
-    assert type(model) is cls
+    assert type(model) is cls and model.config == config
     assert model.classifier.out_features == 3
 
 

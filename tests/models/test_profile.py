@@ -48,8 +48,7 @@ def test_layers_bytes_params_and_macs_of_a_known_model():
 
 
 def test_report_forms():
-    config = ModelConfig(arch="mcunet", pool="sap", downsample="aggressive")
-    profile = profile_model(build_model(config), config)
+    profile = profile_model(build_model(ModelConfig(arch="mcunet", pool="sap", downsample="aggressive")))
     data = json.loads(json.dumps(profile.to_dict()))
     assert data["schema_version"] == 1 and data["peak_activation_bytes"] == profile.peak_activation_bytes
     assert len(data["layers"]) == len(profile.layers)
