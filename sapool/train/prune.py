@@ -107,7 +107,7 @@ def prune_to_fit(model: nn.Module, config, *, target=None, ram_budget: int | Non
     where = f"a RAM budget of {ram_budget} B" if ram_budget is not None else f"target {_target_name(target)}"
 
     def attempt(steps: int):
-        pruned, report = prune_model(model, steps * RATIO_STEP, criterion, input_shape=config)
+        pruned, report = prune_model(model, round(steps * RATIO_STEP, 6), criterion, input_shape=config)
         footprint = int8_peak_activation(pruned, config, target=target, ram_budget=ram_budget,
                                          time_limit_s=time_limit_s)
         return pruned, report, footprint
@@ -117,7 +117,8 @@ def prune_to_fit(model: nn.Module, config, *, target=None, ram_budget: int | Non
     if not best[2].fits:
         raise DoesNotFitError(
             f"the model does not fit {where} even pruned at ratio {high * RATIO_STEP:.2f}: int8 activations need "
-            f"{best[2].peak_arena_bytes} B; use a smaller input size, width or a larger target")
+            f"{best[2].peak_arena_bytes} B ({_busiest_op(best[2])}); use a smaller input size, width or a larger "
+            f"target")
     first = attempt(low)
     if first[2].fits:
         return first
@@ -175,6 +176,16 @@ def _block_members(model: nn.Module, name: str) -> list[tuple[str, str]]:
     else:
         raise TypeError(f"no channel rule for block {name} ({type(block).__name__})")
     return [(f"{name}.{module}", role) for module, role in inner]
+
+
+def _busiest_op(footprint) -> str:
+    """Where the memory goes, so the user knows what to change (e.g. SAP's attention scores do not prune)."""
+    from sapool.memory.lifetimes import live_bytes_per_op
+
+    live = live_bytes_per_op(footprint.buffers, len(footprint.graph.ops))
+    position = max(range(len(footprint.graph.ops)), key=live.__getitem__)
+    op = footprint.graph.ops[position]
+    return f"busiest op: {op.opcode} {op.options.get('name', '')} with {live[position]} B live"
 
 
 def _own_config(model: nn.Module):

@@ -164,8 +164,10 @@ def test_prune_to_fit_returns_the_model_unpruned_when_it_already_fits(model):
 
 
 def test_prune_to_fit_impossible_budget_is_does_not_fit(model):
-    with pytest.raises(DoesNotFitError, match="even pruned at ratio 0.95"):
+    with pytest.raises(DoesNotFitError, match="even pruned at ratio 0.95") as error:
         prune_to_fit(model, SHAPE, ram_budget=512)
+    # the 16×16×3 input and the stem's 16×16×1 output are live during the stem conv: 768 + 256 B
+    assert "busiest op: CONV_2D stem_0 with 1024 B live" in str(error.value)
 
 
 PROJECT_NETWORKS = [
