@@ -185,9 +185,12 @@ class ExpWeightedAvgPool(nn.Module):
 
 
 class PatchWindowPool(nn.Module):
-    """Export step 6: pools x with the patch-resolution attention map m (see the module docstring).
+    """Export step 6 in two calls: `patch_means(x)` = AvgPool_min(p, s)(x), then `forward(means, m)` pools them with
+    the patch-resolution attention map m (see the module docstring).
 
-    The stride-changing steps are modules (AvgPool2d, Upsample) so that hooks see every resolution change.
+    SAPool takes the means before running the attention, so the full-resolution x is dead by then (it is the
+    largest tensor around: in execution order this halves the layer's int8 peak). The stride-changing steps are
+    modules (AvgPool2d, Upsample) so that hooks see every resolution change.
     """
 
     def __init__(self, stride: int, patch_size: int, normalized: bool) -> None:
@@ -204,8 +207,10 @@ class PatchWindowPool(nn.Module):
         self.window_mean = nn.AvgPool2d(patches_per_window) if patches_per_window > 1 else None
         self.upsample = nn.Upsample(scale_factor=windows_per_patch) if windows_per_patch > 1 else None
 
-    def forward(self, x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-        means = self.patch_mean(x) if self.patch_mean is not None else x  # AvgPool_min(p, s)(x)
+    def patch_means(self, x: torch.Tensor) -> torch.Tensor:
+        return self.patch_mean(x) if self.patch_mean is not None else x
+
+    def forward(self, means: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
         if self.normalized:
             return self.window_softmax(means, m) if self.window_softmax is not None else means
         gain = self.exp(m)
@@ -264,9 +269,10 @@ class SAPool(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.form == "paper":
             return self.paper_pool(x, self.restore(self.upsample(self.attend(x))))
+        means = self.export_pool.patch_means(x)
         if self.degenerate:  # the attention map cannot change the output: don't compute it
-            return self.export_pool(x, None)
-        return self.export_pool(x, self.restore(self.attend(x)))
+            return means
+        return self.export_pool(means, self.restore(self.attend(x)))
 
     def extra_repr(self) -> str:
         variant = "normalized" if self.normalized else "nowin"

@@ -183,6 +183,17 @@ def test_export_form_traces_with_torch_fx():
     torch.testing.assert_close(traced(x), sap(x))
 
 
+@pytest.mark.parametrize("normalized,patch", [(True, 2), (False, 4), (False, 2)])
+def test_export_form_is_done_with_the_full_resolution_input_before_the_attention(normalized, patch):
+    # x is the largest tensor: the export graph reads it (patch embedding, patch means) before any attention op
+    graph = torch.fx.symbolic_trace(SAPool(8, 4, 16, patch, normalized=normalized, form="export")).graph
+    nodes = list(graph.nodes)
+    x = next(node for node in nodes if node.op == "placeholder")
+    last_use_of_x = max(nodes.index(user) for user in x.users)
+    first_matmul = min(i for i, node in enumerate(nodes) if node.target is torch.bmm)
+    assert last_use_of_x < first_matmul
+
+
 @pytest.mark.parametrize("paper,stride,size,normalized,expected", [
     (4, 2, 32, True, 1), (4, 4, 32, True, 2), (2, 4, 32, True, 2), (1, 2, 8, True, 1),
     (4, 2, 32, False, 4), (4, 4, 32, False, 4), (4, 4, 2, False, 2), (4, 2, 8, False, 4)])
