@@ -19,10 +19,12 @@ def conv_bn(in_channels: int, out_channels: int, kernel: int, stride: int = 1, *
             padding: int | None = None, act: type[nn.Module] | None = None) -> nn.Sequential:
     """Conv2d (no bias: the BN supplies it) + BatchNorm2d, optionally followed by `act()`.
 
-    Padding defaults to kernel // 2 ("same" for odd kernels at stride 1).
+    Padding defaults to (kernel - 1) // 2: "same" for odd kernels at stride 1, and for even kernels at stride 2
+    on an even map exactly TFLite's SAME — unlike a 3×3 stride-2 conv, whose symmetric padding the TFLite export
+    writes as a separate PAD op with its own (padded) activation tensor.
     """
     layers = OrderedDict(
-        conv=nn.Conv2d(in_channels, out_channels, kernel, stride, kernel // 2 if padding is None else padding,
+        conv=nn.Conv2d(in_channels, out_channels, kernel, stride, (kernel - 1) // 2 if padding is None else padding,
                        groups=groups, bias=False),
         bn=nn.BatchNorm2d(out_channels),
     )

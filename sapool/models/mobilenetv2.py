@@ -26,18 +26,19 @@ STEM_STRIDE = 2
 
 
 class InvertedResidual(nn.Module):
-    """expand (1×1 conv+BN+ReLU6, absent when t = 1) → depthwise (3×3, groups = hidden) → project (1×1 conv+BN).
+    """expand (1×1 conv+BN+ReLU6, absent when t = 1) → depthwise (k×k, groups = hidden) → project (1×1 conv+BN).
 
     Channel dependencies: the hidden channels — `expand.conv` out, `expand.bn`, `depthwise.conv` in/out/groups,
     `depthwise.bn`, `project.conv` in — are private to the block and can be pruned freely. `project.conv` out
     (= `project.bn`) is the block output; with `use_residual` it is added to the input and tied to the stream.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, expand_ratio: int, stride: int = 1) -> None:
+    def __init__(self, in_channels: int, out_channels: int, expand_ratio: int, stride: int = 1,
+                 kernel: int = 3) -> None:
         super().__init__()
         hidden = round(in_channels * expand_ratio)
         self.expand = conv_bn(in_channels, hidden, 1, act=nn.ReLU6) if expand_ratio != 1 else None
-        self.depthwise = conv_bn(hidden, hidden, 3, stride, groups=hidden, act=nn.ReLU6)
+        self.depthwise = conv_bn(hidden, hidden, kernel, stride, groups=hidden, act=nn.ReLU6)
         self.project = conv_bn(hidden, out_channels, 1)
         self.use_residual = stride == 1 and in_channels == out_channels
 

@@ -1,4 +1,5 @@
 import pytest
+import torch
 from torch import nn
 
 from sapool.errors import BadInputError
@@ -11,6 +12,12 @@ def test_conv_bn_names_and_shapes():
     assert unit.conv.bias is None and unit.conv.padding == (1, 1) and unit.conv.groups == 8
     assert unit.bn.num_features == 16
     assert list(dict(conv_bn(4, 4, 2, 2, padding=0).named_children())) == ["conv", "bn"]
+
+
+def test_even_kernels_at_stride_two_halve_the_map_like_tflite_same():
+    unit = conv_bn(1, 8, 4, 2)
+    assert unit.conv.padding == (1, 1)  # SAME pads (4 - 2) / 2 = 1 on each side of an even map: no PAD op
+    assert unit(torch.zeros(1, 1, 64, 64)).shape == (1, 8, 32, 32)
 
 
 @pytest.mark.parametrize("value,expected", [(32 * 0.35, 16), (16 * 0.5, 8), (24 * 0.35, 8), (320 * 0.5, 160), (3, 8)])
