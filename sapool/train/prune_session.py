@@ -16,6 +16,7 @@ import torch
 
 from sapool.errors import BadInputError
 from sapool.models.footprint import int8_peak_activation
+from sapool.targets import get_target
 from sapool.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from sapool.train.data import load_dataset
 from sapool.train.distributed import Workers, choose_device
@@ -125,6 +126,8 @@ def _check_request(request: PruneRequest) -> None:
         raise BadInputError(f"--finetune-epochs must be >= 0, got {request.finetune_epochs}")
     if request.subset is not None and request.subset < 2:
         raise BadInputError(f"--subset must be >= 2, got {request.subset}")
+    if request.target is not None:
+        get_target(request.target)  # an unknown name fails here, before any work
     if not request.output.parent.is_dir():
         raise BadInputError(f"output folder does not exist: {request.output.parent}")
     if request.output.resolve() == Path(request.model).resolve():

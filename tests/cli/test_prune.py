@@ -110,6 +110,7 @@ def test_corrupt_checkpoint_is_a_bad_input_error(tmp_path):
     (("--ratio", "0.5", "--fit", "stm32f4"), "either --ratio, or --fit"),
     (("--ratio", "1.5"), "--ratio must be in [0, 1)"),
     (("--ratio", "0.5", "--ram-budget", "lots"), "not a byte size"),
+    (("--fit", "stm99"), "stm99"),
 ])
 def test_bad_options_are_usage_errors(trained, tmp_path, options, message):
     _assert_error(_sapool("prune", trained, *options, "-o", tmp_path / "out.pt"), 2, message)
