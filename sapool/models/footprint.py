@@ -215,11 +215,13 @@ class _GraphWriter:
             return tensor
         n, height, width, channels = self.tensors[tensor].shape
         pads = _pair(module.padding)
-        if not any(pads) or all(_is_same_padding(size, k, s, p, d) for size, k, s, p, d in zip(
-                (height, width), _pair(module.kernel_size), _pair(module.stride), pads, _pair(getattr(module, "dilation", 1)))):
+        axes = zip((height, width), _pair(module.kernel_size), _pair(module.stride), pads,
+                   _pair(getattr(module, "dilation", 1)))
+        if not any(pads) or all(_is_same_padding(*axis) for axis in axes):
             return tensor
         padded = (n, height + 2 * pads[0], width + 2 * pads[1], channels)
-        return self._emit_on_tensor("PAD" if "Conv" in type(module).__name__ else "PADV2", node, tensor, padded, ":pad")
+        opcode = "PAD" if "Conv" in type(module).__name__ else "PADV2"  # a max pool pads with the lowest value
+        return self._emit_on_tensor(opcode, node, tensor, padded, ":pad")
 
     def _kind(self, node) -> str:
         if node.op == "call_module":
@@ -276,7 +278,7 @@ class _GraphWriter:
             self.producer[output] = opcode
 
     def _weights(self, node, opcode: str) -> list[int]:
-        """Filter and bias constants in TFLite's layouts, so ir.analysis counts MACs and flash bytes as for a .tflite."""
+        """Filter and bias constants in TFLite's layouts: ir.analysis counts MACs and flash bytes as for a .tflite."""
         module = self.modules[node.target]
         if opcode == "CONV_2D":
             kh, kw = module.kernel_size

@@ -18,7 +18,7 @@ SHAPE = (1, 3, 16, 16)
 
 
 class Inverted(nn.Module):
-    """MobileNetV2-like: stem, expand 1×1 → depthwise 3×3 → project 1×1 with a residual add, pooled classifier."""
+    """MobileNetV2-like: stem, expand 1×1 → depthwise 3×3 → project 1×1 + residual add, pooled classifier."""
 
     def __init__(self):
         super().__init__()
