@@ -63,6 +63,8 @@ def test_unknown_planner_is_bad_input():
         make_plan(chain(16, 16), "fastest")
     with pytest.raises(BadInputError, match="alignment"):
         make_plan(chain(16, 16), alignment=0)
+    with pytest.raises(BadInputError, match="time limit"):
+        make_plan(chain(16, 16), time_limit_s=-1)
 
 
 @pytest.mark.parametrize("planner", [*PLANNERS, "best"])
@@ -112,6 +114,8 @@ def test_exact_is_not_fooled_by_its_start_solution():
     assert make_plan(buffers, "multi_order").arena_bytes == 192
     plan = make_plan(buffers, "exact")
     assert plan.arena_bytes == brute_force_arena(buffers) == 176 and plan.proven_optimal
+    out_of_time = make_plan(buffers, "exact", time_limit_s=0)
+    assert out_of_time.arena_bytes == 192 and not out_of_time.proven_optimal
 
 
 @settings(max_examples=150, deadline=None)

@@ -38,6 +38,8 @@ def make_plan(
     """
     if alignment <= 0:
         raise BadInputError(f"alignment must be a positive number of bytes, got {alignment}")
+    if not time_limit_s >= 0:
+        raise BadInputError(f"time limit must be a number of seconds >= 0, got {time_limit_s}")
     request = PlanRequest(tuple(buffers), alignment, time_limit_s)
     if planner != "best":
         if planner not in PLANNERS:
