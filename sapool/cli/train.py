@@ -86,27 +86,14 @@ def train(ctx: click.Context, **options) -> None:
 
 
 def _dry_run(model_options: dict, data: str, as_json: bool) -> None:
+    """Build the network the options describe (channels and classes from the data) and print its profile."""
     from sapool.models.profile import profile_model
     from sapool.train.data import load_dataset
     from sapool.train.session import build_network, model_config_for
 
     config = model_config_for(model_options, load_dataset(data))
-    rows = profile_model(build_network(config, seed=0), config)
-    click.echo(_format_profile(rows, config, as_json))
-
-
-def _format_profile(rows, config, as_json: bool) -> str:
-    layers = [row if isinstance(row, dict) else row.to_dict() for row in rows]
-    if as_json:
-        return json.dumps({"schema_version": 1, "config": config.to_dict(), "layers": layers}, indent=2)
-    lines = [f"{'layer':<40} {'output':>18} {'act bytes':>12} {'params':>10} {'MACs':>12}"]
-    for layer in layers:
-        shape = "×".join(str(d) for d in layer.get("output_shape", ()))
-        lines.append(f"{layer['name']:<40} {shape:>18} {layer['activation_bytes']:>12,} {layer['params']:>10,} "
-                     f"{layer['macs']:>12,}")
-    lines.append(f"peak activation bytes {max(l['activation_bytes'] for l in layers):,}; params "
-                 f"{sum(l['params'] for l in layers):,}; MACs {sum(l['macs'] for l in layers):,}")
-    return "\n".join(lines)
+    profile = profile_model(build_network(config, seed=0), config)
+    click.echo(json.dumps({**profile.to_dict(), "config": config.to_dict()}, indent=2) if as_json else profile.format_text())
 
 
 @click.command("eval")

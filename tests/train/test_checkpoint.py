@@ -12,7 +12,7 @@ from sapool.models.config import ModelConfig
 from sapool.train.checkpoint import Checkpoint, load_checkpoint, load_model, save_checkpoint
 from sapool.train.transforms import Normalization
 
-SMALL = ModelConfig(arch="mcunet", pool="max", width=0.25, input_size=32)
+SMALL = ModelConfig(arch="mcunet", pool="max", downsample="standard", width=0.25, input_size=32)
 
 
 def _checkpoint(state_dict=None, **changes) -> Checkpoint:
