@@ -143,8 +143,14 @@ def test_bad_ratio_or_criterion_is_bad_input(model, ratio, criterion):
         prune_model(model, ratio, criterion, input_shape=SHAPE)
 
 
-def test_footprint_shrinks_with_the_ratio(model):
-    peaks = [int8_peak_activation(prune_model(model, r, input_shape=SHAPE)[0], SHAPE).peak_arena_bytes
+@pytest.mark.parametrize("network, shape", [
+    (Inverted, SHAPE),
+    (lambda: build_model(ModelConfig(arch="mcunet", pool="lip", width=0.5, input_size=64)), (1, 1, 64, 64)),
+], ids=["inverted", "mcunet-lip"])
+def test_footprint_shrinks_with_the_ratio(network, shape):
+    torch.manual_seed(0)
+    model = trained_like(network())
+    peaks = [int8_peak_activation(prune_model(model, r, input_shape=shape)[0], shape).peak_arena_bytes
              for r in (0.0, 0.25, 0.5, 0.75)]
     assert peaks == sorted(peaks, reverse=True) and peaks[0] > peaks[-1]
 
