@@ -22,8 +22,14 @@ def chain(*sizes):
 
 
 def brute_force_arena(buffers, alignment=16):
-    """The smallest arena over every placement on the alignment grid (depth-first, pruned by the best so far)."""
+    """The smallest arena over every placement on the alignment grid.
+
+    Depth-first, pruned by the best arena so far, and finished early once the best equals the busiest op's
+    bytes (computed here, independently of sapool), which no placement can beat.
+    """
     units = [aligned(b.size, alignment) // alignment for b in buffers]
+    steps = range(max(b.last for b in buffers) + 1)
+    floor = max(sum(u for b, u in zip(buffers, units) if b.first <= t <= b.last) for t in steps)
     best = sum(units) + 1
     offsets = []
 
@@ -31,7 +37,7 @@ def brute_force_arena(buffers, alignment=16):
         nonlocal best
         if n == len(buffers):
             best = min(best, top)
-            return
+            return best == floor
         for offset in range(0, best - units[n] + 1):
             clashes = any(
                 buffers[m].first <= buffers[n].last and buffers[n].first <= buffers[m].last
@@ -40,8 +46,11 @@ def brute_force_arena(buffers, alignment=16):
             )
             if not clashes and max(top, offset + units[n]) < best:
                 offsets.append(offset)
-                place(n + 1, max(top, offset + units[n]))
+                done = place(n + 1, max(top, offset + units[n]))
                 offsets.pop()
+                if done:
+                    return True
+        return False
 
     place(0, 0)
     return best * alignment
