@@ -24,6 +24,7 @@ from sapool.memory.check import check_plan
 from sapool.memory.lifetimes import Buffer, aligned, lower_bound
 from sapool.memory.planners import MemoryPlan, make_plan
 from sapool.memory.planners.gaps import lowest_fit
+from sapool.memory.planners.greedy import greedy_order
 from sapool.targets import Region, budget_region
 
 __all__ = ["Placement", "RegionUse", "budget_region", "place"]
@@ -110,14 +111,14 @@ def _assign_largest_first(
 ) -> tuple[dict[str, list[Buffer]], list[Buffer]]:
     """Buffers per region by the split rule, and the buffers no region could take.
 
-    The order (aligned size, largest first; ties in the given order) is the greedy planner's, so within each
+    The order (aligned size, largest first; ties highest id first) is the greedy planner's, so within each
     region the offsets found here are exactly the greedy plan of that region's subset, and the final plan of a
     region (greedy, or a planner that starts from greedy's order) is no larger.
     """
     assigned: dict[str, list[Buffer]] = {region.name: [] for region in regions}
     offsets: dict[int, int] = {}
     unplaced: list[Buffer] = []
-    for buffer in sorted(buffers, key=lambda b: -aligned(b.size, alignment)):
+    for buffer in greedy_order(buffers, alignment):
         size = aligned(buffer.size, alignment)
         for region in regions:
             members = assigned[region.name]

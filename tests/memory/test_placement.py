@@ -56,10 +56,11 @@ def test_splits_across_two_regions_when_neither_holds_the_arena():
     buffers = all_live(768, 768, 256)  # 1792 B live at once: no single region holds it
     placement = place(buffers, 1, regions)
     assert placement.fits and placement.split
-    assert placement.region_of == {0: "A", 1: "B", 2: "A"}  # largest first, each into the fastest with room
+    # largest first (equal sizes highest id first, as greedy), each into the fastest region with room
+    assert placement.region_of == {0: "B", 1: "A", 2: "A"}
     assert (use(placement, "A").used_bytes, use(placement, "B").used_bytes) == (1024, 768)
-    assert placement.address_of(1) == 0x3000_0000
-    assert {placement.address_of(0), placement.address_of(2)} == {0x2000_0000, 0x2000_0000 + 768}
+    assert placement.address_of(0) == 0x3000_0000
+    assert {placement.address_of(1), placement.address_of(2)} == {0x2000_0000, 0x2000_0000 + 768}
     assert placement.over_budget_bytes == 0
 
 
@@ -77,10 +78,10 @@ def test_every_region_plan_passes_check_plan_against_the_region_size():
 
 def test_the_layout_not_just_the_live_bytes_decides_where_a_buffer_fits():
     regions = [Region("A", 0, 1024), Region("B", 0x1000, 1024)]
-    buffers = [buffer(0, 256, 1, 3), buffer(1, 512, 3, 3), buffer(2, 256, 3, 3), buffer(3, 528, 0, 1)]
-    # At most 1024 B are live at once, but greedy's layout needs 1040: with it, buffer 2 has no room in A.
+    buffers = [buffer(0, 256, 3, 3), buffer(1, 512, 3, 3), buffer(2, 256, 1, 3), buffer(3, 528, 0, 1)]
+    # At most 1024 B are live at once, but greedy's layout needs 1040: with it, buffer 0 has no room in A.
     greedy = place(buffers, 4, regions, planner="greedy")
-    assert greedy.fits and greedy.split and greedy.region_of == {0: "A", 1: "A", 2: "B", 3: "A"}
+    assert greedy.fits and greedy.split and greedy.region_of == {0: "B", 1: "A", 2: "A", 3: "A"}
     assert use(greedy, "A").used_bytes == 784
     best = place(buffers, 4, regions)  # the better planners pack all four into exactly 1024 B
     assert best.fits and not best.split and use(best, "A").used_bytes == 1024
@@ -101,7 +102,7 @@ def test_a_buffer_that_misses_by_one_alignment_unit_makes_it_not_fit():
     regions = [Region("A", 0, 1024), Region("B", 0x1000, 1024)]
     placement = place(all_live(768, 768, 272), 1, regions)  # 1808 B in 2048 B, but 272 fits beside neither 768
     assert not placement.fits and placement.split
-    assert placement.region_of == {0: "A", 1: "B", 2: "A"}
+    assert placement.region_of == {0: "B", 1: "A", 2: "A"}  # 272 fits nowhere: it overflows A, the first largest
     assert placement.over_budget_bytes == 768 + 272 - 1024
 
 
