@@ -15,6 +15,7 @@ from sapool.errors import BadInputError
 from sapool.models.config import ARCHS, DOWNSAMPLE, POOLS
 
 # Options a resumed run takes from its checkpoint; giving them together with --resume would be silently ignored.
+THREADS_HELP = "CPU threads per process [default: one per core]; 1 is faster on a machine busy with other work."
 FIXED_BY_CHECKPOINT = ("arch", "width", "pool", "downsample", "input_size", "data", "batch_size", "lr", "optimizer",
                        "seed", "subset")
 
@@ -29,13 +30,17 @@ FIXED_BY_CHECKPOINT = ("arch", "width", "pool", "downsample", "input_size", "dat
               help="fashion-mnist (installed), a folder with one sub-folder of images per class, or a .npz file.")
 @click.option("--input-size", type=int, default=64, show_default=True, help="Images are resized to this square size.")
 @click.option("--epochs", type=int, default=10, show_default=True, help="Total epochs (with --resume: the new total).")
-@click.option("--batch-size", type=int, default=128, show_default=True, help="Images per step (per process under torchrun).")
+@click.option("--batch-size", type=int, default=128, show_default=True,
+              help="Images per step (per process under torchrun).")
 @click.option("--lr", type=float, default=None, help="Peak learning rate [default: 0.05 for sgd, 0.002 for adamw].")
 @click.option("--optimizer", type=click.Choice(("sgd", "adamw")), default="sgd", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same data → identical weights on CPU.")
-@click.option("--subset", type=int, default=None, help="Use only N training (and at most N test) images, for quick runs.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Same seed, same data → identical weights on CPU.")
+@click.option("--subset", type=int, default=None,
+              help="Use only N training (and at most N test) images, for quick runs.")
 @click.option("--resume", type=click.Path(path_type=Path), default=None, help="Continue training this checkpoint.")
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True)
+@click.option("--threads", type=int, default=None, help=THREADS_HELP)
 @click.option("--dry-run", is_flag=True, help="Print the network's per-layer memory, params and MACs; do not train.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or per-epoch lines.")
@@ -52,7 +57,8 @@ def train(ctx: click.Context, **options) -> None:
     from sapool.train.session import TrainRequest, run_training
 
     if options["resume"] is not None:
-        clashing = [name for name in FIXED_BY_CHECKPOINT if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+        clashing = [name for name in FIXED_BY_CHECKPOINT
+                    if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
         if clashing:
             flags = ", ".join("--" + name.replace("_", "-") for name in clashing)
             raise BadInputError(f"{flags} cannot be combined with --resume: the checkpoint fixes them")
@@ -71,6 +77,7 @@ def train(ctx: click.Context, **options) -> None:
         subset=options["subset"],
         resume=options["resume"],
         device=options["device"],
+        threads=options["threads"],
         quiet=options["quiet"],
     )
     summary = run_training(request)
@@ -93,7 +100,10 @@ def _dry_run(model_options: dict, data: str, as_json: bool) -> None:
 
     config = model_config_for(model_options, load_dataset(data))
     profile = profile_model(build_network(config, seed=0), config)
-    click.echo(json.dumps({**profile.to_dict(), "config": config.to_dict()}, indent=2) if as_json else profile.format_text())
+    if as_json:
+        click.echo(json.dumps({**profile.to_dict(), "config": config.to_dict()}, indent=2))
+    else:
+        click.echo(profile.format_text())
 
 
 @click.command("eval")
@@ -101,16 +111,19 @@ def _dry_run(model_options: dict, data: str, as_json: bool) -> None:
 @click.option("--data", default=None, help="Evaluate on this data's test split [default: the data it was trained on].")
 @click.option("--batch-size", type=int, default=256, show_default=True)
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True)
+@click.option("--threads", type=int, default=None, help=THREADS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-def evaluate(checkpoint: Path, data: str | None, batch_size: int, device: str, as_json: bool) -> None:
+def evaluate(checkpoint: Path, data: str | None, batch_size: int, device: str, threads: int | None,
+             as_json: bool) -> None:
     """Print a checkpoint's test accuracy and loss."""
     from sapool.train.session import run_evaluation
 
     if batch_size < 1:
         raise BadInputError(f"batch size must be >= 1, got {batch_size}")
-    result = run_evaluation(checkpoint, data, batch_size, device)
+    result = run_evaluation(checkpoint, data, batch_size, device, threads)
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
-        click.echo(f"{result['checkpoint']}: test accuracy {result['test_accuracy']:.2%}, loss {result['test_loss']:.4f}"
+        click.echo(f"{result['checkpoint']}: test accuracy {result['test_accuracy']:.2%},"
+                   f" loss {result['test_loss']:.4f}"
                    f" on {result['test_images']} images of {result['dataset']}")

@@ -82,9 +82,11 @@ def load_checkpoint(path: Path) -> Checkpoint:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise BadInputError(f"{path} is not a readable torch checkpoint ({reason[:160]})") from err
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise BadInputError(f"{path} is not a sapool checkpoint (no 'format': '{FORMAT}' entry); train one with sapool train")
+        raise BadInputError(f"{path} is not a sapool checkpoint (no 'format': '{FORMAT}' entry); "
+                            "make one with sapool train")
     if raw.get("version") != VERSION:
-        raise BadInputError(f"{path} has checkpoint version {raw.get('version')!r}; this sapool reads version {VERSION}")
+        raise BadInputError(
+            f"{path} has checkpoint version {raw.get('version')!r}; this sapool reads version {VERSION}")
     try:
         return Checkpoint(
             config=ModelConfig.from_dict(dict(raw["config"])),

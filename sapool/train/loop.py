@@ -67,7 +67,8 @@ def make_optimizer(model: torch.nn.Module, schedule: Schedule) -> torch.optim.Op
     """SGD (Nesterov momentum) or AdamW; no weight decay on biases and batch-norm scales, as is usual."""
     decayed = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
     plain = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
-    groups = [{"params": decayed, "weight_decay": WEIGHT_DECAY[schedule.optimizer]}, {"params": plain, "weight_decay": 0.0}]
+    groups = [{"params": decayed, "weight_decay": WEIGHT_DECAY[schedule.optimizer]},
+              {"params": plain, "weight_decay": 0.0}]
     if schedule.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=schedule.lr, momentum=0.9, nesterov=True)
     return torch.optim.AdamW(groups, lr=schedule.lr)
@@ -92,7 +93,8 @@ def _epoch_batches(train: ImageSet, schedule: Schedule, workers: Workers, epoch:
 
     The last partial batch is dropped (a batch of one breaks batch norm) unless it is the only one.
     """
-    sampler = DistributedSampler(train, num_replicas=workers.world_size, rank=workers.rank, shuffle=True, seed=schedule.seed)
+    sampler = DistributedSampler(train, num_replicas=workers.world_size, rank=workers.rank, shuffle=True,
+                                 seed=schedule.seed)
     sampler.set_epoch(epoch)
     order = torch.tensor(list(sampler), dtype=torch.int64)
     count = steps_per_epoch(len(train), schedule, workers)

@@ -16,10 +16,10 @@ from sapool.errors import BadInputError
 from sapool.models.config import ModelConfig
 from sapool.train.checkpoint import Checkpoint, load_checkpoint, restore_model, save_checkpoint
 from sapool.train.data import Dataset, ImageSet, load_dataset
-from sapool.train.distributed import Workers, choose_device, start_workers, stop_workers
+from sapool.train.distributed import Workers, choose_device, start_workers, stop_workers, use_threads
 from sapool.train.loop import EpochResult, Schedule, evaluate, fit, make_optimizer
 from sapool.train.progress import TrainingProgress
-from sapool.train.transforms import channel_statistics
+from sapool.train.transforms import Normalization, channel_statistics
 
 SCHEMA_VERSION = 1
 
@@ -37,6 +37,7 @@ class TrainRequest:
     subset: int | None = None
     resume: Path | None = None
     device: str = "auto"
+    threads: int | None = None
     quiet: bool = False
 
 
@@ -60,41 +61,65 @@ def _subset(images: ImageSet, count: int | None) -> ImageSet:
     return images.take(count)
 
 
+@dataclass
+class _Run:
+    """Everything decided before the first step, from the request or from the checkpoint being resumed."""
+
+    dataset: Dataset
+    config: ModelConfig
+    class_names: tuple[str, ...]
+    schedule: Schedule
+    train: ImageSet
+    test: ImageSet
+    normalization: Normalization
+    train_args: dict
+    resumed: Checkpoint | None = None
+
+    @property
+    def first_epoch(self) -> int:
+        return int(self.resumed.training_state.get("epoch", 0)) if self.resumed else 0
+
+
+def _plan_run(request: TrainRequest) -> _Run:
+    """Check every input (data, options, resume file, output folder) before anything is trained or written."""
+    if not request.output.parent.is_dir():
+        raise BadInputError(f"output folder does not exist: {request.output.parent}")
+    if request.resume is None:
+        dataset = load_dataset(request.data)
+        config = model_config_for(request.model, dataset)
+        schedule = Schedule(epochs=request.epochs, **request.schedule)
+        train, test = _subset(dataset.train, request.subset), _subset(dataset.test, request.subset)
+        train_args = {**schedule.__dict__, "data": request.data, "subset": request.subset}
+        return _Run(dataset, config, dataset.class_names, schedule, train, test, channel_statistics(train.images),
+                    train_args)
+    resumed = load_checkpoint(request.resume)
+    dataset = load_dataset(resumed.dataset)
+    _check_fits(resumed.config, dataset, resumed.class_names)
+    args = resumed.train_args
+    schedule = Schedule(request.epochs, args["batch_size"], args["lr"], args["optimizer"], args["seed"])
+    train, test = _subset(dataset.train, args.get("subset")), _subset(dataset.test, args.get("subset"))
+    run = _Run(dataset, resumed.config, resumed.class_names, schedule, train, test, resumed.normalization,
+               {**args, "epochs": request.epochs}, resumed)
+    if run.first_epoch >= schedule.epochs:
+        raise BadInputError(f"{request.resume} already has {run.first_epoch} epochs; ask for more with --epochs")
+    return run
+
+
 def run_training(request: TrainRequest) -> dict | None:
     """Train (or resume), writing the checkpoint after every epoch.
 
     Returns the JSON-ready summary on the main process, None on the other torchrun processes (which stay quiet).
     """
-    if not request.output.parent.is_dir():
-        raise BadInputError(f"output folder does not exist: {request.output.parent}")
-    resumed = load_checkpoint(request.resume) if request.resume else None
-    if resumed:
-        dataset = load_dataset(resumed.dataset)
-        config, class_names = resumed.config, resumed.class_names
-        _check_fits(config, dataset, class_names)
-        subset = resumed.train_args.get("subset")
-        schedule = Schedule(epochs=request.epochs, **{k: resumed.train_args[k] for k in ("batch_size", "lr", "optimizer", "seed")})
-        first_epoch = int(resumed.training_state.get("epoch", 0))
-        if first_epoch >= schedule.epochs:
-            raise BadInputError(f"{request.resume} already has {first_epoch} epochs; ask for more with --epochs")
-        data_spec = resumed.train_args["data"]
-    else:
-        dataset = load_dataset(request.data)
-        config, class_names = model_config_for(request.model, dataset), dataset.class_names
-        subset, schedule, first_epoch, data_spec = request.subset, Schedule(epochs=request.epochs, **request.schedule), 0, request.data
-    train, test = _subset(dataset.train, subset), _subset(dataset.test, subset)
-    normalization = resumed.normalization if resumed else channel_statistics(train.images)
-
-    workers = start_workers(request.device)
+    run = _plan_run(request)
+    workers = start_workers(request.device, request.threads)
     try:
-        model = restore_model(resumed).train() if resumed else build_network(config, schedule.seed)
+        model = restore_model(run.resumed).train() if run.resumed else build_network(run.config, run.schedule.seed)
         model.to(workers.device)
-        optimizer = make_optimizer(model, schedule)
-        if resumed and "optimizer" in resumed.training_state:
-            optimizer.load_state_dict(resumed.training_state["optimizer"])
-        trained = _wrap_distributed(model, workers)
-        history = list(resumed.metrics.get("history", [])) if resumed else []
-        train_args = {**schedule.__dict__, "data": data_spec, "subset": subset, "world_size": workers.world_size}
+        optimizer = make_optimizer(model, run.schedule)
+        if run.resumed and "optimizer" in run.resumed.training_state:
+            optimizer.load_state_dict(run.resumed.training_state["optimizer"])
+        history = list(run.resumed.metrics.get("history", [])) if run.resumed else []
+        train_args = {**run.train_args, "world_size": workers.world_size}
         started = time.perf_counter()
 
         def save(result: EpochResult) -> None:
@@ -102,28 +127,26 @@ def run_training(request: TrainRequest) -> dict | None:
             if workers.is_main:
                 state = {"epoch": result.epoch, "optimizer": optimizer.state_dict()}
                 metrics = {**result.to_dict(), "history": list(history)}
-                checkpoint = Checkpoint(config, _cpu_state(model), normalization, class_names, dataset.dataset_id,
-                                        metrics, train_args, state)
-                save_checkpoint(checkpoint, request.output)
+                save_checkpoint(Checkpoint(run.config, _cpu_state(model), run.normalization, run.class_names,
+                                           run.dataset.dataset_id, metrics, train_args, state), request.output)
 
         with TrainingProgress(enabled=workers.is_main and not request.quiet) as progress:
-            results = fit(trained, optimizer, train, test, normalization, config.input_size, schedule, workers,
-                          progress, first_epoch=first_epoch, on_epoch_end=save)
-        final = results[-1]
+            results = fit(_wrap_distributed(model, workers), optimizer, run.train, run.test, run.normalization,
+                          run.config.input_size, run.schedule, workers, progress, run.first_epoch, save)
         if not workers.is_main:
             return None
         return {
             "schema_version": SCHEMA_VERSION,
             "output": str(request.output),
-            "dataset": dataset.dataset_id,
-            "config": config.to_dict(),
-            "epochs": final.epoch,
-            "resumed_from_epoch": first_epoch if resumed else None,
-            "train_images": len(train),
-            "test_images": len(test),
+            "dataset": run.dataset.dataset_id,
+            "config": run.config.to_dict(),
+            "epochs": results[-1].epoch,
+            "resumed_from_epoch": run.first_epoch if run.resumed else None,
+            "train_images": len(run.train),
+            "test_images": len(run.test),
             "world_size": workers.world_size,
             "seconds": round(time.perf_counter() - started, 3),
-            **{k: v for k, v in final.to_dict().items() if k != "epoch"},
+            **{k: v for k, v in results[-1].to_dict().items() if k != "epoch"},
         }
     finally:
         stop_workers(workers)
@@ -149,15 +172,18 @@ def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().to("cpu", copy=True) for name, tensor in model.state_dict().items()}
 
 
-def run_evaluation(checkpoint_path: Path, data: str | None = None, batch_size: int = 256, device: str = "auto") -> dict:
+def run_evaluation(checkpoint_path: Path, data: str | None = None, batch_size: int = 256, device: str = "auto",
+                   threads: int | None = None) -> dict:
     """Test loss and accuracy of a checkpoint on its own dataset's test split (or on `data`'s)."""
     checkpoint = load_checkpoint(checkpoint_path)
     model = restore_model(checkpoint)
     dataset = load_dataset(data or checkpoint.dataset)
     _check_fits(checkpoint.config, dataset, checkpoint.class_names)
+    use_threads(threads)
     workers = Workers(0, 1, choose_device(device))
     model.to(workers.device)
-    loss, accuracy = evaluate(model, dataset.test, checkpoint.normalization, checkpoint.config.input_size, batch_size, workers)
+    config = checkpoint.config
+    loss, accuracy = evaluate(model, dataset.test, checkpoint.normalization, config.input_size, batch_size, workers)
     return {
         "schema_version": SCHEMA_VERSION,
         "checkpoint": str(checkpoint_path),

@@ -48,7 +48,7 @@ def prepare_batch(
     normalization: Normalization,
     augment_with: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """uint8 N×C×H×W → float N×C×size×size, normalised; augmented (random padded crop + flip) when a generator is given.
+    """uint8 N×C×H×W → float N×C×size×size, normalised; augmented (padded random crop + flip) given a generator.
 
     The generator (not the global RNG) drives augmentation so that a run's randomness depends only on its seed.
     """

@@ -17,9 +17,19 @@ from sapool.train.data import FASHION_MNIST_DIR
 
 pytestmark = pytest.mark.skipif(not FASHION_MNIST_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
 
-# A small, fast network: most tests only need a valid checkpoint, not a good one.
-FAST = ["--arch", "mcunet", "--width", "0.25", "--pool", "max", "--input-size", "32", "--downsample", "standard", "--batch-size", "64", "-q"]
+# A small, fast network: most tests only need a valid checkpoint, not a good one. One thread: the tests share the
+# machine's two cores with other work, where two OpenMP threads per process run several times slower.
+FAST = ["--arch", "mcunet", "--width", "0.25", "--pool", "max", "--input-size", "32", "--downsample", "standard",
+        "--batch-size", "64", "--threads", "1", "-q"]
 OLD_BYTES = b"previous model, must survive a failed run"
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_threads():
+    """--threads changes this (test) process's torch thread count; put it back for whatever runs next."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
 
 
 def _sapool(*args: str):
@@ -46,8 +56,9 @@ def trained(tmp_path_factory) -> Path:
 def test_short_run_on_real_fashion_mnist_learns(tmp_path):
     """2k real images, 3 epochs at 32×32: loss falls and held-out accuracy is far above chance (10%)."""
     path = tmp_path / "model.pt"
-    result = _sapool("train", "--arch", "mcunet", "--width", "0.5", "--pool", "max", "--input-size", "32", "--downsample", "standard",
-                     "--batch-size", "64", "--subset", 2000, "--epochs", 3, "--lr", "0.1", "--json", "-o", path)
+    result = _sapool("train", "--arch", "mcunet", "--width", "0.5", "--pool", "max", "--input-size", "32",
+                     "--downsample", "standard", "--batch-size", "64", "--threads", "1", "--subset", 2000, "--epochs", 3, "--lr", "0.1",
+                     "--json", "-o", path)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     history = load_checkpoint(path).metrics["history"]
@@ -59,12 +70,12 @@ def test_short_run_on_real_fashion_mnist_learns(tmp_path):
 
 
 def test_eval_reports_the_checkpoint_accuracy(trained):
-    result = _sapool("eval", trained, "--json")
+    result = _sapool("eval", trained, "--threads", "1", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["test_images"] == 10000 and report["dataset"] == "fashion-mnist"
     assert 0.0 <= report["test_accuracy"] <= 1.0 and report["test_loss"] > 0
-    text = _sapool("eval", trained)
+    text = _sapool("eval", trained, "--threads", "1")
     assert "test accuracy" in text.stdout and "10000 images of fashion-mnist" in text.stdout
 
 
@@ -89,7 +100,7 @@ def test_same_seed_same_weights(tmp_path):
 
 def test_resume_continues_the_epoch_count(trained, tmp_path):
     resumed = tmp_path / "resumed.pt"
-    result = _sapool("train", "--resume", trained, "--epochs", 2, "-q", "--json", "-o", resumed)
+    result = _sapool("train", "--resume", trained, "--epochs", 2, "--threads", "1", "-q", "--json", "-o", resumed)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["epochs"] == 2 and summary["resumed_from_epoch"] == 1
@@ -139,13 +150,15 @@ def _corrupt_checkpoint(path: Path) -> Path:
         (lambda tmp: ["--resume", _corrupt_checkpoint(tmp / "corrupt.pt")], "not a readable torch checkpoint"),
         (lambda tmp: ["--resume", _foreign_checkpoint(tmp / "foreign.pt")], "not a sapool checkpoint"),
         (lambda tmp: ["--subset", "1"], "--subset must be >= 2"),
+        (lambda tmp: ["--threads", "0"], "threads must be >= 1"),
     ],
 )
 def test_bad_training_input_is_one_error_line_and_keeps_the_old_model(tmp_path, make_args, message):
     output = tmp_path / "model.pt"
     output.write_bytes(OLD_BYTES)
     args = make_args(tmp_path)
-    result = _sapool("train", *(FAST if "--resume" not in args else ["-q"]), "--epochs", 1, *args, "-o", output)
+    options = FAST if "--resume" not in args else ["-q"]  # click keeps the last of a repeated option
+    result = _sapool("train", *options, "--epochs", 1, *args, "-o", output)
     _assert_error(result, message)
     assert output.read_bytes() == OLD_BYTES
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".model.pt")) == []

@@ -158,7 +158,8 @@ def test_corrupt_and_truncated_npz(tmp_path):
 
 
 def test_take_is_a_fixed_random_subset(tmp_path):
-    data = load_dataset(_npz(tmp_path / "d.npz", x=np.arange(100, dtype=np.uint8).reshape(100, 1, 1), y=np.arange(100) % 2))
+    x = np.arange(100, dtype=np.uint8).reshape(100, 1, 1)
+    data = load_dataset(_npz(tmp_path / "d.npz", x=x, y=np.arange(100) % 2))
     first, second = data.train.take(10), data.train.take(10)
     assert len(first) == 10 and torch.equal(first.images, second.images)
     assert first.images.flatten().tolist() != list(range(10))  # random, not the first ten

@@ -14,6 +14,15 @@ from sapool.train.transforms import channel_statistics
 CPU_ALONE = Workers(rank=0, world_size=1, device=torch.device("cpu"))
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread: these tiny models gain nothing from two, and lose a lot when the cores are shared."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _brightness_classes(count: int, seed: int) -> ImageSet:
     """Two classes a small CNN separates in a few steps: dark images with noise vs. bright images with noise."""
     generator = torch.Generator().manual_seed(seed)

@@ -10,7 +10,8 @@ def test_channel_statistics_match_a_direct_computation():
     stats = channel_statistics(images, chunk=16)
     scaled = images.double() / 255
     assert torch.allclose(torch.tensor(stats.mean, dtype=torch.float64), scaled.mean(dim=(0, 2, 3)), atol=1e-9)
-    assert torch.allclose(torch.tensor(stats.std, dtype=torch.float64), scaled.std(dim=(0, 2, 3), unbiased=False), atol=1e-9)
+    expected_std = scaled.std(dim=(0, 2, 3), unbiased=False)
+    assert torch.allclose(torch.tensor(stats.std, dtype=torch.float64), expected_std, atol=1e-9)
 
 
 def test_prepare_batch_resizes_and_normalises():
