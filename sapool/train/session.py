@@ -77,7 +77,7 @@ class _Run:
 
     @property
     def first_epoch(self) -> int:
-        return int(self.resumed.training_state.get("epoch", 0)) if self.resumed else 0
+        return int(self.resumed.training_state["epoch"]) if self.resumed else 0
 
 
 def _plan_run(request: TrainRequest) -> _Run:
@@ -96,6 +96,10 @@ def _plan_run(request: TrainRequest) -> _Run:
     dataset = load_dataset(resumed.dataset)
     _check_fits(resumed.config, dataset, resumed.class_names)
     args = resumed.train_args
+    missing = [key for key in ("batch_size", "lr", "optimizer", "seed") if key not in args]
+    if missing or "epoch" not in resumed.training_state:
+        raise BadInputError(f"{request.resume} cannot be resumed: it records no training schedule/epoch "
+                            f"({', '.join(missing) or 'epoch'} missing); start a new run from scratch")
     schedule = Schedule(request.epochs, args["batch_size"], args["lr"], args["optimizer"], args["seed"])
     train, test = _subset(dataset.train, args.get("subset")), _subset(dataset.test, args.get("subset"))
     run = _Run(dataset, resumed.config, resumed.class_names, schedule, train, test, resumed.normalization,

@@ -116,12 +116,38 @@ def test_resume_refuses_to_go_backwards_or_change_the_model(trained, tmp_path):
                   "--arch cannot be combined with --resume")
 
 
+def test_resume_needs_a_recorded_schedule(trained, tmp_path):
+    raw = torch.load(trained, weights_only=True)
+    stripped = tmp_path / "stripped.pt"
+    torch.save({**raw, "train_args": {}, "training_state": {}}, stripped)
+    _assert_error(_sapool("train", "--resume", stripped, "--epochs", 3, "-o", tmp_path / "x.pt"), "cannot be resumed")
+    assert _sapool("eval", stripped, "--threads", "1").exit_code == 0  # still a valid model for eval and compile
+
+
 def test_dry_run_prints_layers_without_training(tmp_path):
     output = tmp_path / "model.pt"
     result = _sapool("train", *FAST, "--dry-run", "-o", output)
     assert result.exit_code == 0, result.output
     assert "peak activation" in result.stdout and "MACs" in result.stdout
     assert not output.exists()
+
+
+def test_train_and_eval_on_an_rgb_image_folder(tmp_path):
+    """Users' own data: class names from the folders, 3 channels, 20×20 images resized to the 32×32 input."""
+    for index in range(12):
+        for name, colour in (("red", (200, 20, 20)), ("blue", (20, 20, 200))):
+            (tmp_path / "photos" / name).mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (20, 20), tuple(min(255, c + index) for c in colour)).save(
+                tmp_path / "photos" / name / f"{index}.png")
+    output = tmp_path / "model.pt"
+    assert _sapool("train", *FAST, "--batch-size", "8", "--epochs", 1, "--data", tmp_path / "photos",
+                   "-o", output).exit_code == 0
+    checkpoint = load_checkpoint(output)
+    assert checkpoint.class_names == ("blue", "red") and checkpoint.config.in_channels == 3
+    assert checkpoint.config.num_classes == 2 and checkpoint.dataset == f"folder:{tmp_path / 'photos'}"
+    report = json.loads(_sapool("eval", output, "--threads", "1", "--json").stdout)
+    assert report["test_images"] == 2  # the fixed 10% held out of 24
+    _assert_error(_sapool("eval", output, "--data", "fashion-mnist"), "1-channel images but the model takes 3")
 
 
 def _mixed_size_folder(root: Path) -> Path:
