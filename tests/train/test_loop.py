@@ -1,5 +1,7 @@
 """The training loop: schedule, sharding, determinism, and that training actually learns."""
 
+import io
+
 import pytest
 import torch
 from torch import nn
@@ -7,7 +9,7 @@ from torch import nn
 from sapool.errors import BadInputError
 from sapool.train.data import ImageSet
 from sapool.train.distributed import Workers
-from sapool.train.loop import Schedule, _epoch_batches, evaluate, fit, learning_rate, make_optimizer
+from sapool.train.loop import Schedule, _epoch_batches, evaluate, fit, learning_rate, make_optimizer, train_epoch
 from sapool.train.progress import TrainingProgress
 from sapool.train.transforms import channel_statistics
 
@@ -93,6 +95,29 @@ def test_same_seed_gives_identical_weights_and_another_seed_does_not():
     for name, tensor in first.state_dict().items():
         assert torch.equal(tensor, second.state_dict()[name]), name
     assert any(not torch.equal(t, other.state_dict()[n]) for n, t in first.state_dict().items())
+
+
+def test_resuming_after_an_epoch_matches_an_uninterrupted_run():
+    """Shuffle, augmentation, dropout and learning rate depend only on (seed, epoch, step): nothing is lost."""
+    uninterrupted, _ = _train(seed=4, epochs=2)
+    train, test = _brightness_classes(96, seed=1), _brightness_classes(32, seed=2)
+    schedule = Schedule(epochs=2, batch_size=16, lr=0.05, optimizer="sgd", seed=4)
+    norm, quiet = channel_statistics(train.images), TrainingProgress(enabled=False)
+    model = _small_cnn(4)
+    optimizer = make_optimizer(model, schedule)
+    train_epoch(model, optimizer, train, norm, 16, schedule, CPU_ALONE, 0, quiet)
+    saved = io.BytesIO()
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, saved)
+    saved.seek(0)
+    state = torch.load(saved, weights_only=True)
+    resumed = _small_cnn(seed=99)  # different initial weights: everything must come from the saved state
+    resumed.load_state_dict(state["model"])
+    resumed_optimizer = make_optimizer(resumed, schedule)
+    resumed_optimizer.load_state_dict(state["optimizer"])
+    results = fit(resumed, resumed_optimizer, train, test, norm, 16, schedule, CPU_ALONE, quiet, first_epoch=1)
+    assert [r.epoch for r in results] == [2]
+    for name, tensor in uninterrupted.state_dict().items():
+        assert torch.equal(tensor, resumed.state_dict()[name]), name
 
 
 def test_evaluate_counts_every_image_once():
