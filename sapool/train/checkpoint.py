@@ -22,6 +22,9 @@ FORMAT = "sapool-checkpoint"
 VERSION = 1
 ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since torch 1.6; sapool never wrote the older pickle format
 
+# train_args entry where `sapool prune` records the pruned architecture (module name -> new sizes).
+PRUNED_CHANNELS_KEY = "pruned_channels"
+
 
 @dataclass
 class Checkpoint:
@@ -109,10 +112,12 @@ def _tensor_dict(value) -> dict[str, torch.Tensor]:
 
 
 def restore_model(checkpoint: Checkpoint) -> torch.nn.Module:
-    """Rebuild the network from its config and load the weights; eval mode, on CPU."""
+    """Rebuild the network from its config, resized by the pruned-channel record if `sapool prune` wrote one,
+    and load the weights; eval mode, on CPU."""
     from sapool.models.build import build_model
+    from sapool.train.prune_surgery import apply_channel_record
 
-    model = build_model(checkpoint.config)
+    model = apply_channel_record(build_model(checkpoint.config), checkpoint.train_args.get(PRUNED_CHANNELS_KEY, {}))
     try:
         model.load_state_dict(checkpoint.state_dict)
     except RuntimeError as err:

@@ -2,7 +2,7 @@
 save a checkpoint that remembers the pruned channel counts.
 
 The pruned architecture is stored in the checkpoint's `train_args["pruned_channels"]` (module name → new sizes,
-see prune_surgery), the one free-form entry the checkpoint format round-trips; `restore_pruned_model` rebuilds it.
+see prune_surgery), the one free-form entry the checkpoint format round-trips; checkpoint.restore_model rebuilds it.
 Everything the user can get wrong is checked before any work, and the output is written atomically by
 save_checkpoint, so a failed run (bad input, does not fit) leaves the input and the output path untouched.
 """
@@ -17,16 +17,14 @@ import torch
 from sapool.errors import BadInputError
 from sapool.models.footprint import int8_peak_activation
 from sapool.targets import get_target
-from sapool.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from sapool.train.checkpoint import PRUNED_CHANNELS_KEY, Checkpoint, load_checkpoint, restore_model, save_checkpoint
 from sapool.train.data import load_dataset
 from sapool.train.distributed import Workers, choose_device
 from sapool.train.loop import Schedule, evaluate, fit, make_optimizer
 from sapool.train.progress import TrainingProgress
 from sapool.train.prune import CRITERIA, prune_model, prune_to_fit
-from sapool.train.prune_surgery import apply_channel_record
 
 SCHEMA_VERSION = 1
-RECORD_KEY = "pruned_channels"
 
 
 @dataclass(frozen=True)
@@ -46,24 +44,11 @@ class PruneRequest:
     quiet: bool = False
 
 
-def restore_pruned_model(checkpoint: Checkpoint) -> torch.nn.Module:
-    """build_model(config), resized by the checkpoint's pruned-channel record (if any), weights loaded, eval mode."""
-    from sapool.models.build import build_model
-
-    model = apply_channel_record(build_model(checkpoint.config), checkpoint.train_args.get(RECORD_KEY, {}))
-    try:
-        model.load_state_dict(checkpoint.state_dict)
-    except RuntimeError as err:
-        first_line = str(err).strip().splitlines()[0]
-        raise BadInputError(f"checkpoint weights do not match its model config ({first_line})") from err
-    return model.eval()
-
-
 def run_pruning(request: PruneRequest) -> dict:
     """Prune the checkpoint at `request.model` into `request.output`; returns the JSON-ready summary."""
     _check_request(request)
     checkpoint = load_checkpoint(request.model)
-    model = restore_pruned_model(checkpoint)
+    model = restore_model(checkpoint)
     dataset = load_dataset(request.data or checkpoint.dataset)
     if dataset.channels != checkpoint.config.in_channels or len(dataset.class_names) != len(checkpoint.class_names):
         raise BadInputError(f"data {dataset.dataset_id} ({dataset.channels} channels, {len(dataset.class_names)} "
@@ -96,7 +81,7 @@ def run_pruning(request: PruneRequest) -> dict:
         _finetune(pruned, train, test, checkpoint, request, workers)
     after = measure(pruned.eval(), footprint)
 
-    record = {**checkpoint.train_args.get(RECORD_KEY, {}), **report.channel_record}
+    record = {**checkpoint.train_args.get(PRUNED_CHANNELS_KEY, {}), **report.channel_record}
     summary = {
         "schema_version": SCHEMA_VERSION, "input": str(request.model), "output": str(request.output),
         "criterion": request.criterion, "ratio": report.ratio, "target": request.target,
@@ -106,7 +91,7 @@ def run_pruning(request: PruneRequest) -> dict:
         "before": before, "after": after,
     }
     metrics = {"test_accuracy": after["test_accuracy"], "prune": {k: summary[k] for k in ("before", "after")}}
-    train_args = {**checkpoint.train_args, RECORD_KEY: record,
+    train_args = {**checkpoint.train_args, PRUNED_CHANNELS_KEY: record,
                   "prune": {k: summary[k] for k in ("criterion", "ratio", "target", "ram_budget_bytes",
                                                     "finetune_epochs")}}
     state = {name: tensor.detach().cpu().clone() for name, tensor in pruned.state_dict().items()}

@@ -10,9 +10,8 @@ from click.testing import CliRunner
 
 from sapool.cli import main
 from sapool.models.footprint import int8_peak_activation
-from sapool.train.checkpoint import load_checkpoint
 from sapool.train.data import FASHION_MNIST_DIR
-from sapool.train.prune_session import RECORD_KEY, restore_pruned_model
+from sapool.train.checkpoint import PRUNED_CHANNELS_KEY, load_checkpoint, restore_model
 
 pytestmark = pytest.mark.skipif(not FASHION_MNIST_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
 
@@ -57,12 +56,14 @@ def test_ratio_prunes_finetunes_and_saves_a_loadable_smaller_model(trained, tmp_
     assert _digest(trained) == before_digest  # the input is never modified
 
     checkpoint = load_checkpoint(output)
-    assert checkpoint.train_args[RECORD_KEY] and checkpoint.train_args["prune"]["ratio"] == 0.5
-    model = restore_pruned_model(checkpoint)
+    assert checkpoint.train_args[PRUNED_CHANNELS_KEY] and checkpoint.train_args["prune"]["ratio"] == 0.5
+    model = restore_model(checkpoint)
     assert sum(p.numel() for p in model.parameters()) == after["params"]
     assert int8_peak_activation(model, checkpoint.config).peak_arena_bytes == after["peak_arena_bytes"]
     with torch.no_grad():
         assert model(torch.zeros(1, 1, 64, 64)).shape == (1, 10)
+    evaluated = _sapool("eval", output, "--json", "--threads", "1")  # eval rebuilds the pruned architecture
+    assert evaluated.exit_code == 0, evaluated.output
 
 
 def test_pruning_a_pruned_checkpoint_keeps_the_earlier_record(trained, tmp_path):
@@ -71,8 +72,8 @@ def test_pruning_a_pruned_checkpoint_keeps_the_earlier_record(trained, tmp_path)
     result = _sapool("prune", once, "--ratio", "0.25", "--subset", "64", "-o", twice)
     assert result.exit_code == 0, result.output
     assert "before" in result.stdout and "int8 peak activations" in result.stdout
-    model = restore_pruned_model(load_checkpoint(twice))
-    first = restore_pruned_model(load_checkpoint(once))
+    model = restore_model(load_checkpoint(twice))
+    first = restore_model(load_checkpoint(once))
     assert sum(p.numel() for p in model.parameters()) < sum(p.numel() for p in first.parameters())
 
 
