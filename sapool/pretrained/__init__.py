@@ -1,0 +1,1 @@
+"""The shipped demo checkpoint (see recipe.md): data, not code."""
