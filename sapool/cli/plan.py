@@ -9,12 +9,12 @@ imported here: no torch, no tensorflow, so the command starts fast.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import click
 
 from sapool.errors import BadInputError, DoesNotFitError
+from sapool.outputs import write_text_atomically
 from sapool.units import parse_bytes
 
 FORMATS = ("text", "json", "html")
@@ -44,7 +44,7 @@ def plan(
         _check_writable(output)
     report = analyze(model, target, ram_budget=budget, planner=planner)
     if output is not None:
-        write_atomically(output, _render(report, output_format))
+        write_text_atomically(output, _render(report, output_format))
         click.echo(f"wrote {output_format} report to {output}")
     elif output_format == "text":
         from rich.console import Console
@@ -84,28 +84,3 @@ def _check_writable(path: Path) -> None:
         raise BadInputError(f"cannot write report to {path}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise BadInputError(f"cannot write report to {path}: directory {parent} is not writable")
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to a temporary sibling and rename it over `path`: readers never see a half-written file."""
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise BadInputError(f"cannot write report to {path}: {err.strerror}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a report is an ordinary file
-        os.replace(temporary, path)
-    except OSError as err:  # disk full, permissions changed under us, …
-        Path(temporary).unlink(missing_ok=True)
-        raise BadInputError(f"cannot write report to {path}: {err.strerror}") from None
-    except BaseException:  # Ctrl-C mid-write: still leave no temporary behind
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

@@ -7,8 +7,6 @@ place, so an interrupted or failed save never leaves a half-written file or dama
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import torch
 
 from sapool.errors import BadInputError
 from sapool.models.config import ModelConfig
+from sapool.outputs import atomic_output
 from sapool.train.transforms import Normalization
 
 FORMAT = "sapool-checkpoint"
@@ -55,20 +54,12 @@ class Checkpoint:
 
 
 def save_checkpoint(checkpoint: Checkpoint, path: Path) -> None:
-    """Write atomically: temp file in the same folder, fsync, rename over `path`."""
+    """Write atomically (sapool.outputs): an existing file at `path` is replaced whole or not at all."""
     path = Path(path)
     if not path.parent.is_dir():
         raise BadInputError(f"output folder does not exist: {path.parent}")
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            torch.save(checkpoint.to_dict(), stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, "wb") as stream:
+        torch.save(checkpoint.to_dict(), stream)
 
 
 def load_checkpoint(path: Path) -> Checkpoint:

@@ -1,0 +1,61 @@
+"""Writing outputs so that nobody ever sees half a file: temporary sibling, then rename over the target.
+
+Every file sapool writes (reports, checkpoints, benchmark results) goes through `atomic_output`, so a crash,
+a full disk or Ctrl-C leaves either the old file or the new one, and no temporary behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from sapool.errors import BadInputError
+
+
+@contextmanager
+def atomic_output(path: Path, mode: str = "w") -> Iterator[IO]:
+    """Open a temporary sibling of `path` for writing; on a clean exit it is synced and renamed onto `path`.
+
+    OSErrors (unwritable folder, disk full) become one-line BadInputErrors naming `path`.
+    """
+    path = Path(path)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise BadInputError(f"cannot write {path}: {err.strerror}") from None
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(handle, mode, encoding=encoding) as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; an output is an ordinary file
+        os.replace(temporary, path)
+    except OSError as err:
+        Path(temporary).unlink(missing_ok=True)
+        raise BadInputError(f"cannot write {path}: {err.strerror}") from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    with atomic_output(path) as stream:
+        stream.write(text)
+
+
+def write_json_atomically(path: Path, document: dict) -> None:
+    with atomic_output(path) as stream:
+        json.dump(document, stream, indent=2)
+        stream.write("\n")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

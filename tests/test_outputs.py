@@ -1,0 +1,38 @@
+"""Atomic outputs: the old file survives a failed write, and no temporary is ever left behind."""
+
+import json
+
+import pytest
+
+from sapool.errors import BadInputError
+from sapool.outputs import atomic_output, write_json_atomically, write_text_atomically
+
+
+def test_writes_and_replaces_whole_files(tmp_path):
+    path = tmp_path / "report.json"
+    write_text_atomically(path, "old")
+    write_json_atomically(path, {"a": 1})
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_an_exception_mid_write_keeps_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "model.pt"
+    path.write_bytes(b"previous")
+    with pytest.raises(RuntimeError):
+        with atomic_output(path, "wb") as stream:
+            stream.write(b"half")
+            raise RuntimeError("interrupted")
+    assert path.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+def test_a_missing_folder_is_one_bad_input_error(tmp_path):
+    with pytest.raises(BadInputError, match="cannot write .*nowhere"):
+        write_text_atomically(tmp_path / "nowhere" / "x.txt", "x")
+
+
+def test_outputs_are_ordinary_readable_files(tmp_path):
+    path = tmp_path / "r.txt"
+    write_text_atomically(path, "x")
+    assert path.stat().st_mode & 0o044 == 0o044  # not mkstemp's private 0600
