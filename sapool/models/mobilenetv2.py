@@ -68,7 +68,24 @@ def inverted_residual_stages(config: ModelConfig, stages, strides: str, patch_si
     return nn.Sequential(features), in_channels
 
 
-class MobileNetV2(nn.Module):
+class InvertedResidualNet(nn.Module):
+    """What MobileNetV2 and mcunet share after their feature stages: head → global average pool → classifier."""
+
+    def add_head(self, config: ModelConfig, channels: int, head_channels: int, final_size: int) -> None:
+        """head (1×1 conv+BN+ReLU6) → global average pool → classifier; then the weight initialisation."""
+        self.head = conv_bn(channels, head_channels, 1, act=nn.ReLU6)
+        self.global_pool = global_average_pool(final_size)
+        self.classifier = nn.Linear(head_channels, config.num_classes)
+        init_conv_weights(self)
+        nn.init.normal_(self.classifier.weight, 0.0, 0.01)
+        nn.init.zeros_(self.classifier.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.head(self.features(self.stem(x)))
+        return self.classifier(torch.flatten(self.global_pool(x), 1))
+
+
+class MobileNetV2(InvertedResidualNet):
     """stem (3×3 s2) → features.stage1…7 → head (1×1 to 1280) → global average pool → classifier."""
 
     def __init__(self, config: ModelConfig) -> None:
@@ -81,13 +98,4 @@ class MobileNetV2(nn.Module):
         self.features, channels = inverted_residual_stages(
             config, STAGES, strides, SAP_PATCH_SIZES, stem_channels, config.input_size // STEM_STRIDE)
         head_channels = make_divisible(1280 * config.width) if config.width > 1.0 else 1280
-        self.head = conv_bn(channels, head_channels, 1, act=nn.ReLU6)
-        self.global_pool = global_average_pool(config.input_size // total_stride(STEM_STRIDE, strides))
-        self.classifier = nn.Linear(head_channels, config.num_classes)
-        init_conv_weights(self)
-        nn.init.normal_(self.classifier.weight, 0.0, 0.01)
-        nn.init.zeros_(self.classifier.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.head(self.features(self.stem(x)))
-        return self.classifier(torch.flatten(self.global_pool(x), 1))
+        self.add_head(config, channels, head_channels, config.input_size // total_stride(STEM_STRIDE, strides))

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import torch
 from torch import nn
 
-from sapool.models.blocks import (check_input_size, conv_bn, global_average_pool, init_conv_weights,
-                                  make_divisible, total_stride)
+from sapool.models.blocks import check_input_size, conv_bn, make_divisible, total_stride
 from sapool.models.config import ModelConfig
-from sapool.models.mobilenetv2 import InvertedResidual, inverted_residual_stages
+from sapool.models.mobilenetv2 import InvertedResidual, InvertedResidualNet, inverted_residual_stages
 
 STEM_CHANNELS = 8
 STEM_STRIDE = 4  # a conv at stride 2, then the stride-2 depthwise-separable block
@@ -35,7 +33,7 @@ SAP_PATCH_SIZES = (4, 2, 1, 1)  # the paper's ResNet (4-stage) patch sizes
 HEAD_CHANNELS = 160
 
 
-class McuNet(nn.Module):
+class McuNet(InvertedResidualNet):
     """stem (conv, block) → features.stage1…4 → head (1×1 conv) → global average pool → classifier."""
 
     def __init__(self, config: ModelConfig) -> None:
@@ -51,13 +49,4 @@ class McuNet(nn.Module):
         self.features, channels = inverted_residual_stages(
             config, STAGES, strides, SAP_PATCH_SIZES, stem_channels, config.input_size // STEM_STRIDE)
         head_channels = make_divisible(HEAD_CHANNELS * config.width)
-        self.head = conv_bn(channels, head_channels, 1, act=nn.ReLU6)
-        self.global_pool = global_average_pool(config.input_size // total_stride(STEM_STRIDE, strides))
-        self.classifier = nn.Linear(head_channels, config.num_classes)
-        init_conv_weights(self)
-        nn.init.normal_(self.classifier.weight, 0.0, 0.01)
-        nn.init.zeros_(self.classifier.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.head(self.features(self.stem(x)))
-        return self.classifier(torch.flatten(self.global_pool(x), 1))
+        self.add_head(config, channels, head_channels, config.input_size // total_stride(STEM_STRIDE, strides))

