@@ -50,7 +50,7 @@ class Recipe:
 
     seeds: int = 3
     epochs: int = 3
-    subset: int = 10000  # training images (fixed library subset); the test split is always used whole
+    subset: int = 12000  # training images (fixed library subset); the test split is always used whole
     batch_size: int = 64
     lr: float = 0.05
     optimizer: str = "sgd"
