@@ -6,15 +6,15 @@ one JSON file whose numbers are the ones in the table.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+
+from sapool.outputs import write_json_atomically
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -55,17 +55,8 @@ def environment() -> dict:
 
 
 def write_results(name: str, document: dict) -> Path:
-    """Write bench/results/<name>.json atomically (temporary sibling, then rename)."""
+    """Write bench/results/<name>.json atomically (sapool.outputs)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    handle, temporary = tempfile.mkstemp(dir=RESULTS, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(document, file, indent=2)
-            file.write("\n")
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_json_atomically(path, document)
     return path

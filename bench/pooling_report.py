@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+
+from sapool.outputs import write_json_atomically
 
 COLUMNS = ("downsample", "pool", "test acc % (mean ± std)", "params", "MACs", "int8 peak B", "peak / anchor",
            "anchor / peak", "train img/s", "time s")
@@ -42,17 +41,8 @@ def print_claims(claims: dict) -> None:
 
 
 def write_json(path: Path, document: dict) -> Path:
-    """Write atomically (temporary sibling, then rename), as every sapool output is written."""
+    """Write atomically (sapool.outputs), creating the folder, as every sapool output is written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(document, file, indent=2)
-            file.write("\n")
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_json_atomically(path, document)
     return path

@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from sapool.outputs import write_json_atomically
 
 SCHEMA_VERSION = 1
 
@@ -64,19 +64,6 @@ def measure(checkpoint_path: Path) -> dict:
     }
 
 
-def write_atomically(path: Path, document: dict) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(document, file, indent=2)
-            file.write("\n")
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint", type=Path)
@@ -89,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     except SapoolError as err:
         print(f"Error: {err}", file=sys.stderr)
         return err.exit_code
-    write_atomically(args.output, document)
+    write_json_atomically(args.output, document)
     print(json.dumps({key: document[key] for key in ("test_accuracy", "params", "macs", "peak_activation_bytes")}))
     return 0
 
