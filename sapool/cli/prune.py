@@ -63,7 +63,7 @@ def _text(summary: dict) -> str:
     lines += [f"{name:<24} {old:>14} {new:>14}" for name, old, new in rows]
     lines.append(f"pruned {summary['channels_before'] - summary['channels_after']} of {summary['channels_before']} "
                  f"channels in {summary['groups_pruned']} groups (ratio {summary['ratio']:.2f}, "
-                 f"{summary['criterion']}); {summary['finetune_epochs']} fine-tuning epochs; "
+                 f"{summary['criterion']}); fine-tuned {summary['finetune_epochs']} epoch(s); "
                  f"accuracy on {summary['test_images']} test images; saved {summary['output']}")
     return "\n".join(lines)
 
