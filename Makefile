@@ -14,7 +14,7 @@ $(BIN)/sapool: pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q --pre -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
 setup: $(BIN)/sapool
