@@ -17,6 +17,17 @@ from typing import IO
 from sapool.errors import BadInputError
 
 
+def check_output_path(path: Path, what: str = "output") -> None:
+    """Fail before any work when `path` cannot be written, so a bad -o never costs a whole training or analysis."""
+    path = Path(path)
+    if path.is_dir():
+        raise BadInputError(f"cannot write {what} to {path}: it is a directory")
+    if not path.parent.is_dir():
+        raise BadInputError(f"cannot write {what} to {path}: output folder does not exist ({path.parent})")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise BadInputError(f"cannot write {what} to {path}: output folder {path.parent} is not writable")
+
+
 @contextmanager
 def atomic_output(path: Path, mode: str = "w") -> Iterator[IO]:
     """Open a temporary sibling of `path` for writing; on a clean exit it is synced and renamed onto `path`.

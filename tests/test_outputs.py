@@ -5,7 +5,7 @@ import json
 import pytest
 
 from sapool.errors import BadInputError
-from sapool.outputs import atomic_output, write_json_atomically, write_text_atomically
+from sapool.outputs import atomic_output, check_output_path, write_json_atomically, write_text_atomically
 
 
 def test_writes_and_replaces_whole_files(tmp_path):
@@ -36,3 +36,13 @@ def test_outputs_are_ordinary_readable_files(tmp_path):
     path = tmp_path / "r.txt"
     write_text_atomically(path, "x")
     assert path.stat().st_mode & 0o044 == 0o044  # not mkstemp's private 0600
+
+
+@pytest.mark.parametrize("make_path, message", [
+    (lambda tmp: tmp, "it is a directory"),
+    (lambda tmp: tmp / "missing" / "out.pt", "output folder does not exist"),
+])
+def test_check_output_path_refuses_before_any_work(tmp_path, make_path, message):
+    with pytest.raises(BadInputError, match=f"cannot write checkpoint to .*{message}"):
+        check_output_path(make_path(tmp_path), "checkpoint")
+    check_output_path(tmp_path / "fine.pt")  # a new file in an existing folder is fine

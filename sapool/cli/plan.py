@@ -8,13 +8,12 @@ imported here: no torch, no tensorflow, so the command starts fast.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from sapool.errors import BadInputError, DoesNotFitError
-from sapool.outputs import write_text_atomically
+from sapool.errors import DoesNotFitError
+from sapool.outputs import check_output_path, write_text_atomically
 from sapool.units import parse_bytes
 
 FORMATS = ("text", "json", "html")
@@ -41,7 +40,7 @@ def plan(
 
     budget = parse_bytes(ram_budget) if ram_budget is not None else None
     if output is not None:
-        _check_writable(output)
+        check_output_path(output, "report")
     report = analyze(model, target, ram_budget=budget, planner=planner)
     if output is not None:
         write_text_atomically(output, _render(report, output_format))
@@ -73,14 +72,3 @@ def _render(report, output_format: str) -> str:
     from sapool.memory.render_text import to_text
 
     return to_text(report)
-
-
-def _check_writable(path: Path) -> None:
-    """Fail before any work when the output cannot be written, so a bad -o never costs a whole analysis."""
-    if path.is_dir():
-        raise BadInputError(f"cannot write report to {path}: it is a directory")
-    parent = path.parent
-    if not parent.is_dir():
-        raise BadInputError(f"cannot write report to {path}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise BadInputError(f"cannot write report to {path}: directory {parent} is not writable")

@@ -14,7 +14,7 @@ import torch
 
 from sapool.errors import BadInputError
 from sapool.models.config import ModelConfig
-from sapool.outputs import atomic_output
+from sapool.outputs import atomic_output, check_output_path
 from sapool.train.transforms import Normalization
 
 FORMAT = "sapool-checkpoint"
@@ -56,8 +56,7 @@ class Checkpoint:
 def save_checkpoint(checkpoint: Checkpoint, path: Path) -> None:
     """Write atomically (sapool.outputs): an existing file at `path` is replaced whole or not at all."""
     path = Path(path)
-    if not path.parent.is_dir():
-        raise BadInputError(f"output folder does not exist: {path.parent}")
+    check_output_path(path, "checkpoint")
     with atomic_output(path, "wb") as stream:
         torch.save(checkpoint.to_dict(), stream)
 

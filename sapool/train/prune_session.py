@@ -16,6 +16,7 @@ import torch
 
 from sapool.errors import BadInputError
 from sapool.models.footprint import int8_peak_activation
+from sapool.outputs import check_output_path
 from sapool.targets import get_target
 from sapool.train.checkpoint import PRUNED_CHANNELS_KEY, Checkpoint, load_checkpoint, restore_model, save_checkpoint
 from sapool.train.data import load_dataset
@@ -113,8 +114,7 @@ def _check_request(request: PruneRequest) -> None:
         raise BadInputError(f"--subset must be >= 2, got {request.subset}")
     if request.target is not None:
         get_target(request.target)  # an unknown name fails here, before any work
-    if not request.output.parent.is_dir():
-        raise BadInputError(f"output folder does not exist: {request.output.parent}")
+    check_output_path(request.output, "checkpoint")
     if request.output.resolve() == Path(request.model).resolve():
         raise BadInputError("-o must differ from the input checkpoint (the input is never modified)")
 
