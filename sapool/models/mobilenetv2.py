@@ -8,7 +8,7 @@ the first block's expansion already runs at the reduced resolution.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from functools import partial
 
 import torch
 from torch import nn
@@ -16,7 +16,7 @@ from torch import nn
 from sapool.models.blocks import (check_input_size, conv_bn, global_average_pool, init_conv_weights,
                                   make_divisible, total_stride)
 from sapool.models.config import ModelConfig
-from sapool.models.pooling import stage_pool
+from sapool.models.stages import pooled_stages
 
 # expansion t, output channels c, blocks n — the MobileNetV2 paper's table 2
 STAGES = ((1, 16, 1), (6, 24, 2), (6, 32, 3), (6, 64, 4), (6, 96, 3), (6, 160, 3), (6, 320, 1))
@@ -50,22 +50,10 @@ class InvertedResidual(nn.Module):
 
 def inverted_residual_stages(config: ModelConfig, stages, strides: str, patch_sizes, in_channels: int,
                              size: int) -> tuple[nn.Sequential, int]:
-    """`features` (stage1…stageN, each `pool` + `block0`…) and its output channels.
-
-    `size` is the stages' input resolution; `stages` rows are (t, c, n) with c before the width multiplier.
-    """
-    features = OrderedDict()
-    for index, ((t, c, n), stride, patch) in enumerate(zip(stages, (int(s) for s in strides), patch_sizes), 1):
-        out_channels = make_divisible(c * config.width)
-        stage = OrderedDict()
-        if stride > 1:
-            stage["pool"] = stage_pool(config, in_channels, stride, size, patch)
-            size //= stride
-        for block in range(n):
-            stage[f"block{block}"] = InvertedResidual(in_channels, out_channels, t)
-            in_channels = out_channels
-        features[f"stage{index}"] = nn.Sequential(stage)
-    return nn.Sequential(features), in_channels
+    """`features` of inverted-residual blocks and its output channels; `stages` rows are (t, c, n) as in the paper."""
+    specs = [(c, n, partial(InvertedResidual, expand_ratio=t)) for t, c, n in stages]
+    features, channels, _ = pooled_stages(config, specs, strides, patch_sizes, in_channels, size)
+    return features, channels
 
 
 class InvertedResidualNet(nn.Module):

@@ -17,7 +17,7 @@ from torch import nn
 from sapool.models.blocks import (check_input_size, conv_bn, global_average_pool, init_conv_weights,
                                   make_divisible, total_stride)
 from sapool.models.config import ModelConfig
-from sapool.models.pooling import stage_pool
+from sapool.models.stages import pooled_stages
 
 STAGE_CHANNELS = (64, 128, 256, 512)
 BLOCKS_PER_STAGE = 2
@@ -59,20 +59,9 @@ class ResNet18(nn.Module):
             conv=conv_bn(config.in_channels, channels, 7, 2, act=nn.ReLU),
             pool=nn.MaxPool2d(3, 2, padding=1),
         ))
-        size = config.input_size // STEM_STRIDE
-        stages = OrderedDict()
-        for index, (width, stride, patch) in enumerate(
-                zip(STAGE_CHANNELS, (int(s) for s in strides), SAP_PATCH_SIZES), 1):
-            out_channels = make_divisible(width * config.width)
-            stage = OrderedDict()
-            if stride > 1:
-                stage["pool"] = stage_pool(config, channels, stride, size, patch)
-                size //= stride
-            for block in range(BLOCKS_PER_STAGE):
-                stage[f"block{block}"] = BasicBlock(channels, out_channels)
-                channels = out_channels
-            stages[f"stage{index}"] = nn.Sequential(stage)
-        self.features = nn.Sequential(stages)
+        specs = [(width, BLOCKS_PER_STAGE, BasicBlock) for width in STAGE_CHANNELS]
+        self.features, channels, size = pooled_stages(
+            config, specs, strides, SAP_PATCH_SIZES, channels, config.input_size // STEM_STRIDE)
         self.global_pool = global_average_pool(size)
         self.classifier = nn.Linear(channels, config.num_classes)
         init_conv_weights(self)

@@ -5,7 +5,6 @@ import pickle
 
 import pytest
 import torch
-from torch import nn
 
 from sapool.errors import BadInputError
 from sapool.models.config import ModelConfig
