@@ -39,7 +39,7 @@ def _transpose_conv(graph: Graph, op: Op) -> int:
 def _batch_matmul(graph: Graph, op: Op) -> int:
     """Each output element is a dot product over the lhs contraction axis (the last, or the one before with adj_x)."""
     lhs_shape = graph.tensor(op.inputs[0]).shape
-    contraction = lhs_shape[-2] if op.options.get("adj_x") else lhs_shape[-1]
+    contraction = lhs_shape[-2] if getattr(op.options, "adj_x", False) else lhs_shape[-1]
     return graph.tensor(op.outputs[0]).num_elements * contraction
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from sapool.ir.options import NoOptions, OpOptions
+
 DTYPE_BYTES = {
     "int8": 1, "uint8": 1, "bool": 1, "int16": 2, "float16": 2,
     "int32": 4, "float32": 4, "int64": 8, "float64": 8,
@@ -56,11 +58,16 @@ class Tensor:
 
 @dataclass(frozen=True)
 class Op:
+    """One operator. `name` labels it in reports and generated code; `origin` says where it came from in the
+    source model (a .tflite operator index, a torch module path) so a user can find the layer a report names."""
+
     index: int  # position in execution order
     opcode: str  # TFLite builtin name, e.g. "CONV_2D"; custom ops as "CUSTOM:<name>"
-    inputs: tuple[int, ...]  # tensor indices; -1 marks an omitted optional input
+    inputs: tuple[int | None, ...]  # tensor indices; None marks an omitted optional input (e.g. no bias)
     outputs: tuple[int, ...]
-    options: dict = field(default_factory=dict, compare=False)  # builtin options, snake_case keys
+    options: OpOptions = field(default_factory=NoOptions, compare=False)  # typed, see sapool.ir.options
+    name: str = field(default="", compare=False)
+    origin: str = field(default="", compare=False)
 
 
 @dataclass
@@ -74,14 +81,15 @@ class Graph:
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]
 
-    def is_activation(self, index: int) -> bool:
+    def is_activation(self, index: int | None) -> bool:
         """True for tensors that need arena memory: produced or consumed at run time, not constant."""
-        return index >= 0 and not self.tensors[index].is_constant
+        return index is not None and not self.tensors[index].is_constant
 
     def activations(self) -> list[Tensor]:
-        used = {i for op in self.ops for i in (*op.inputs, *op.outputs)} | set(self.inputs) | set(self.outputs)
+        used = {i for op in self.ops for i in (*op.inputs, *op.outputs) if i is not None}
+        used |= set(self.inputs) | set(self.outputs)
         return [t for t in self.tensors if t.index in used and not t.is_constant]
 
     def weight_bytes(self, op: Op) -> int:
         """Bytes of constant data (flash) the op reads."""
-        return sum(self.tensors[i].nbytes for i in op.inputs if i >= 0 and self.tensors[i].is_constant)
+        return sum(self.tensors[i].nbytes for i in op.inputs if i is not None and self.tensors[i].is_constant)

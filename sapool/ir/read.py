@@ -30,6 +30,7 @@ from tflite.TensorType import TensorType
 
 from sapool.errors import BadInputError, UnsupportedError
 from sapool.ir.graph import Graph, Op, Quantization, Tensor
+from sapool.ir.options import OpOptions, typed_options
 
 FILE_IDENTIFIER = b"TFL3"
 
@@ -211,22 +212,32 @@ class _GraphReader:
         opcode_index = operator.OpcodeIndex()
         if opcode_index >= len(opcodes):
             raise _Corrupt(f"operator {index} uses opcode {opcode_index}; the model has {len(opcodes)}")
+        outputs = self._tensor_refs(operator.OutputsAsNumpy(), n_tensors, f"operator {index} output",
+                                    allow_omitted=False)
         return Op(
             index=index,
             opcode=opcodes[opcode_index],
             inputs=self._tensor_refs(operator.InputsAsNumpy(), n_tensors, f"operator {index} input"),
-            outputs=self._tensor_refs(operator.OutputsAsNumpy(), n_tensors, f"operator {index} output"),
+            outputs=outputs,
             options=_builtin_options(operator),
+            name=self._op_name(subgraph, outputs),
+            origin=f"tflite operator {index}",
         )
 
     @staticmethod
-    def _tensor_refs(indices, n_tensors: int, what: str, allow_omitted: bool = True) -> tuple[int, ...]:
+    def _op_name(subgraph, outputs: tuple[int, ...]) -> str:
+        """TFLite ops have no names; converters name the first output after the layer, so that names the op."""
+        return (subgraph.Tensors(outputs[0]).Name() or b"").decode() if outputs else ""
+
+    @staticmethod
+    def _tensor_refs(indices, n_tensors: int, what: str, allow_omitted: bool = True) -> tuple[int | None, ...]:
+        """Tensor indices, checked; TFLite's -1 (an omitted optional input) becomes None."""
         refs = _ints(indices)
         lowest = -1 if allow_omitted else 0
         for ref in refs:
             if not lowest <= ref < n_tensors:
                 raise _Corrupt(f"{what} refers to tensor {ref}; the subgraph has {n_tensors}")
-        return refs
+        return tuple(None if ref == -1 else ref for ref in refs)
 
 
 def _stored_builtin_code(code) -> int:
@@ -259,17 +270,18 @@ def _quantization(tensor) -> Quantization | None:
     return Quantization(scale=scale, zero_point=zero_point, axis=params.QuantizedDimension())
 
 
-def _builtin_options(operator) -> dict:
-    """The op's BuiltinOptions table as {snake_case_field: value}, read through the generated class's getters."""
+def _builtin_options(operator) -> OpOptions:
+    """The op's BuiltinOptions table, read through the generated class's getters, in sapool's typed form."""
     table_name = OPTIONS_TABLE_NAMES.get(operator.BuiltinOptionsType(), "NONE")
     table = operator.BuiltinOptions()
     if table_name == "NONE" or table is None:
-        return {}
+        return typed_options("NONE", {})
     options_class = _options_class(table_name)
     options = options_class()
     options.Init(table.Bytes, table.Pos)
     _within_file(options, table_name)
-    return {key: _option_value(options, getter, key) for key, getter in _option_fields(options_class)}
+    raw = {key: _option_value(options, getter, key) for key, getter in _option_fields(options_class)}
+    return typed_options(table_name, raw)
 
 
 def _options_class(table_name: str):

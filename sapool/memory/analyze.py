@@ -1,8 +1,8 @@
 """Model + target → MemoryReport: lifetimes, placement in the target's RAM regions, per-layer costs.
 
-This is the whole of `sapool plan` minus the rendering. It reads the model once, computes buffer lifetimes,
-lets placement pick regions and arena offsets (which also runs the planners and their independent check), and
-collects the per-op figures the report shows. `--ram-budget` replaces the target's data regions by one region of
+This is the whole of `sapool plan` minus the rendering. It reads the model once, plans it once into a Layout
+(sapool.memory.layout: lifetimes, planners, placement, independent check) and renders the per-op figures the
+report shows from that Layout, the same object the code generators read. `--ram-budget` replaces the target's data regions by one region of
 that size; flash is still compared with the target's flash.
 """
 
@@ -15,8 +15,7 @@ from sapool.errors import BadInputError
 from sapool.ir.analysis import op_macs
 from sapool.ir.graph import Graph
 from sapool.ir.read import read_tflite
-from sapool.memory.lifetimes import Buffer, compute_lifetimes, live_bytes_per_op, lower_bound
-from sapool.memory.placement import Placement, place
+from sapool.memory.layout import Layout, plan_layout
 from sapool.memory.planners import PLANNERS
 from sapool.memory.report import BufferRow, LayerRow, MemoryReport, RegionRow
 from sapool.targets import Region, Target, budget_region, get_target
@@ -67,24 +66,34 @@ def analyze_graph(
 ) -> MemoryReport:
     """The report for an already-read graph; `started` (a perf_counter value) lets `elapsed_s` include reading."""
     started = time.perf_counter() if started is None else started
-    regions = _regions(target, ram_budget)
-    buffers = compute_lifetimes(graph)
-    num_ops = len(graph.ops)
-    placement = place(buffers, num_ops, regions, planner=planner, alignment=alignment)
-    live = live_bytes_per_op(buffers, num_ops, alignment)
+    layout = plan_layout(graph, regions_for(target, ram_budget), planner=planner, alignment=alignment)
+    return build_report(layout, target, model_name=model_name, ram_budget=ram_budget, started=started)
+
+
+def build_report(
+    layout: Layout,
+    target: Target | None,
+    *,
+    model_name: str,
+    ram_budget: int | None = None,
+    started: float | None = None,
+) -> MemoryReport:
+    """The per-layer report of a Layout already planned (by analyze_graph or a compile pipeline)."""
+    started = time.perf_counter() if started is None else started
+    graph = layout.graph
     return MemoryReport(
         model=model_name,
         target=target.name if target is not None else "budget",
         target_part=target.part if target is not None else None,
         ram_budget_bytes=ram_budget,
-        planner=planner,
-        alignment=alignment,
-        layers=tuple(_layer_rows(graph, buffers, live)),
-        buffers=tuple(_buffer_rows(graph, buffers, placement)),
-        regions=tuple(_region_rows(placement)),
-        lower_bound_bytes=lower_bound(buffers, num_ops, alignment),
-        split=placement.split,
-        ram_fits=placement.fits,
+        planner=layout.planner,
+        alignment=layout.alignment,
+        layers=tuple(_layer_rows(layout)),
+        buffers=tuple(_buffer_rows(layout)),
+        regions=tuple(_region_rows(layout)),
+        lower_bound_bytes=layout.lower_bound_bytes,
+        split=layout.placement.split,
+        ram_fits=layout.fits,
         weights_bytes=unique_weight_bytes(graph),
         flash_size_bytes=target.flash_size if target is not None else None,
         elapsed_s=time.perf_counter() - started,
@@ -93,22 +102,25 @@ def analyze_graph(
 
 def unique_weight_bytes(graph: Graph) -> int:
     """Flash the constants need, each counted once even when several ops read it."""
-    constants = {i for op in graph.ops for i in op.inputs if i >= 0 and graph.tensor(i).is_constant}
+    constants = {i for op in graph.ops for i in op.inputs if i is not None and graph.tensor(i).is_constant}
     return sum(graph.tensor(i).nbytes for i in constants)
 
 
-def _regions(target: Target | None, ram_budget: int | None) -> tuple[Region, ...]:
+def regions_for(target: Target | None, ram_budget: int | None) -> tuple[Region, ...]:
+    """The data regions to plan into: the budget as one region when given, else the target's data regions."""
     if ram_budget is not None:
         return (budget_region(ram_budget),)
+    if target is None:
+        raise BadInputError("give a --target, a --ram-budget, or both")
     if not target.data_regions:
         raise BadInputError(f"target '{target.name}' has no data RAM regions to plan activations into")
     return target.data_regions
 
 
-def _layer_rows(graph: Graph, buffers: list[Buffer], live: list[int]):
-    buffer_of = {tensor: buffer.id for buffer in buffers for tensor in buffer.tensors}
+def _layer_rows(layout: Layout):
+    graph = layout.graph
     for position, op in enumerate(graph.ops):
-        outputs = [i for i in op.outputs if i >= 0]
+        outputs = list(op.outputs)
         yield LayerRow(
             index=position,
             op=op.opcode,
@@ -116,27 +128,32 @@ def _layer_rows(graph: Graph, buffers: list[Buffer], live: list[int]):
             output_bytes=sum(graph.tensor(i).nbytes for i in outputs),
             weight_bytes=graph.weight_bytes(op),
             macs=op_macs(graph, op),
-            live_bytes=live[position],
-            output_buffers=tuple(dict.fromkeys(buffer_of[i] for i in outputs if i in buffer_of)),
+            live_bytes=layout.live_bytes[position],
+            output_buffers=tuple(dict.fromkeys(
+                b for b in map(layout.buffer_of_tensor, outputs) if b is not None)),
         )
 
 
-def _buffer_rows(graph: Graph, buffers: list[Buffer], placement: Placement):
-    for buffer in buffers:
+def _buffer_rows(layout: Layout):
+    graph = layout.graph
+    for buffer in layout.buffers:
+        slot = layout.buffer_slot(buffer.id)
+        names = tuple(graph.tensor(i).name for i in buffer.tensors)
         yield BufferRow(
             id=buffer.id,
-            tensors=tuple(graph.tensor(i).name for i in buffer.tensors),
+            tensors=names or (f"scratch of op {buffer.first}",),
             size_bytes=buffer.size,
             first=buffer.first,
             last=buffer.last,
-            region=placement.region_of[buffer.id],
-            offset=placement.arena_offset(buffer.id),
-            address=placement.address_of(buffer.id),
+            region=slot.region,
+            offset=slot.offset,
+            address=slot.address,
+            kind=buffer.kind,
         )
 
 
-def _region_rows(placement: Placement):
-    for use in placement.regions:
+def _region_rows(layout: Layout):
+    for use in layout.regions:
         yield RegionRow(
             name=use.name,
             base=use.base,

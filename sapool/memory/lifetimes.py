@@ -14,11 +14,17 @@ Lifetime rules, per tensor, before grouping into buffers:
 - variable tensor (state kept across runs): the whole run, [0, last op].
 A buffer's interval is the union (min first, max last) of its tensors' intervals; its size is the largest of its
 tensors' byte sizes.
+
+Kernel scratch (an im2col buffer, a row buffer) is memory too: `compute_lifetimes(graph, scratch={op: bytes})`
+adds one buffer per entry, holding no tensor and live only during that op, so the planner places it and the lower
+bound counts it. Every buffer has a kind, which code generators and reports need: "input" (holds a graph
+input), "output" (holds a graph output and no input), "state" (a variable tensor kept across runs), "scratch",
+or "activation" (everything else).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sapool.ir.graph import VIEW_OPS, Graph
@@ -31,6 +37,7 @@ class Buffer:
     size: int  # bytes, unaligned (max nbytes of its tensors)
     first: int  # first op index at which it holds data (0 for model inputs)
     last: int  # last op index that reads it (len(ops) - 1 for model outputs)
+    kind: str = "activation"  # "activation" | "input" | "output" | "state" | "scratch"; see the module doc
 
     def overlaps_in_time(self, other: Buffer) -> bool:
         return self.first <= other.last and other.first <= self.last
@@ -41,8 +48,11 @@ def aligned(size: int, alignment: int = 16) -> int:
     return -(-size // alignment) * alignment
 
 
-def compute_lifetimes(graph: Graph, *, alias_views: bool = True) -> list[Buffer]:
-    """One Buffer per block of activation memory, ordered by the lowest tensor index it holds.
+def compute_lifetimes(
+    graph: Graph, *, alias_views: bool = True, scratch: Mapping[int, int] | None = None
+) -> list[Buffer]:
+    """One Buffer per block of activation memory, ordered by the lowest tensor index it holds, then one scratch
+    buffer per `scratch` entry (op index → bytes, in op order).
 
     Constants are excluded (they live in flash). With `alias_views=False` every view op copies, as TFLite-Micro's
     own planner assumes; that setting exists to compare against TFLM's figures.
@@ -80,16 +90,39 @@ def compute_lifetimes(graph: Graph, *, alias_views: bool = True) -> list[Buffer]
     for index in sorted(first):
         groups.setdefault(_root(owner, index), []).append(index)
     members = sorted(groups.values(), key=min)
-    return [
+    buffers = [
         Buffer(
             id=position,
             tensors=tuple(tensors),
             size=max(graph.tensor(i).nbytes for i in tensors),
             first=min(first[i] for i in tensors),
             last=max(last[i] for i in tensors),
+            kind=_kind(graph, tensors),
         )
         for position, tensors in enumerate(members)
     ]
+    return buffers + _scratch_buffers(scratch or {}, len(graph.ops), first_id=len(buffers))
+
+
+def _kind(graph: Graph, tensors: list[int]) -> str:
+    if any(i in graph.inputs for i in tensors):
+        return "input"
+    if any(i in graph.outputs for i in tensors):
+        return "output"
+    if any(graph.tensor(i).is_variable for i in tensors):
+        return "state"
+    return "activation"
+
+
+def _scratch_buffers(scratch: Mapping[int, int], num_ops: int, first_id: int) -> list[Buffer]:
+    buffers = []
+    for op_index, size in sorted(scratch.items()):
+        if not 0 <= op_index < num_ops or size < 0:
+            raise ValueError(f"scratch request {size} B for op {op_index} is outside the graph's {num_ops} ops")
+        if size:
+            buffers.append(Buffer(first_id + len(buffers), (), size, op_index, op_index, kind="scratch"))
+    return buffers
+
 
 
 def _view_owners(graph: Graph) -> dict[int, int]:

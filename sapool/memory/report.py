@@ -39,6 +39,7 @@ class BufferRow:
     region: str
     offset: int  # within the region's arena
     address: int  # region base + offset
+    kind: str = "activation"  # "activation" | "input" | "output" | "state" | "scratch" (lifetimes.Buffer.kind)
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,7 @@ def to_dict(report: MemoryReport) -> dict:
         "buffers": [
             {
                 "id": buffer.id,
+                "kind": buffer.kind,
                 "tensors": list(buffer.tensors),
                 "size_bytes": buffer.size_bytes,
                 "first": buffer.first,

@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import DTYPE_BYTES, Graph, Op, Tensor
+
+if TYPE_CHECKING:
+    from sapool.memory.layout import Layout
 
 # Producers that carry a fused_activation_function in the TFLite schema.
 _FUSES_ACTIVATION = frozenset(
@@ -53,14 +57,24 @@ _PASS_THROUGH = frozenset({"Dropout", "Identity", "dropout", "contiguous", "clon
 
 @dataclass(frozen=True)
 class Footprint:
-    """A planned int8 activation arena for a torch network; `fits` is None when no target or budget was given."""
+    """A planned int8 activation arena for a torch network; `fits` is None when no target or budget was given.
 
-    graph: Graph
-    buffers: list
-    plan: object  # sapool.memory.planners.MemoryPlan
-    peak_arena_bytes: int
-    lower_bound_bytes: int
+    `layout` is the one plan (sapool.memory.layout), made exactly as `sapool plan` makes it for a .tflite."""
+
+    layout: Layout
     fits: bool | None
+
+    @property
+    def graph(self) -> Graph:
+        return self.layout.graph
+
+    @property
+    def peak_arena_bytes(self) -> int:
+        return self.layout.peak_arena_bytes
+
+    @property
+    def lower_bound_bytes(self) -> int:
+        return self.layout.lower_bound_bytes
 
     @property
     def macs(self) -> int:
@@ -116,39 +130,21 @@ def torch_to_graph(model, config_or_input_shape) -> Graph:
 
 def int8_peak_activation(model, config_or_input_shape, target=None, ram_budget: int | None = None,
                          time_limit_s: float = 5.0) -> Footprint:
-    """Plan the int8 activations of `model` with the planner and placement `sapool plan` uses.
+    """Plan the int8 activations of `model` once, with the planner and placement `sapool plan` uses.
 
     `target` is a target name or Target; `ram_budget` (bytes) replaces the target's regions by one region of
-    that size, as `sapool plan --ram-budget` does.
+    that size, as `sapool plan --ram-budget` does. With neither, the plan is made without a size limit.
     """
-    from sapool.memory.lifetimes import compute_lifetimes, lower_bound
-    from sapool.memory.planners import make_plan
+    from sapool.memory.analyze import regions_for
+    from sapool.memory.layout import UNBOUNDED, plan_layout
+    from sapool.targets import get_target
 
     graph = torch_to_graph(model, config_or_input_shape)
-    buffers = compute_lifetimes(graph)
-    plan = make_plan(buffers, planner="best", alignment=16, time_limit_s=time_limit_s)
-    return Footprint(
-        graph=graph,
-        buffers=buffers,
-        plan=plan,
-        peak_arena_bytes=plan.arena_bytes,
-        lower_bound_bytes=lower_bound(buffers, len(graph.ops)),
-        fits=_fits(buffers, len(graph.ops), target, ram_budget),
-    )
-
-
-def _fits(buffers, num_ops: int, target, ram_budget: int | None) -> bool | None:
     if target is None and ram_budget is None:
-        return None
-    from sapool.memory.placement import place
-    from sapool.targets import get_target
-    from sapool.targets.model import budget_region
-
-    if ram_budget is not None:
-        regions = (budget_region(ram_budget),)
-    else:
-        regions = (get_target(target) if isinstance(target, str) else target).data_regions
-    return place(buffers, num_ops, regions).fits
+        return Footprint(plan_layout(graph, (UNBOUNDED,), time_limit_s=time_limit_s), fits=None)
+    target_info = get_target(target) if isinstance(target, str) else target
+    layout = plan_layout(graph, regions_for(target_info, ram_budget), time_limit_s=time_limit_s)
+    return Footprint(layout, fits=layout.fits)
 
 
 class _GraphWriter:
@@ -266,14 +262,14 @@ class _GraphWriter:
     def _emit_on_tensor(self, opcode: str, node, tensor: int, shape: tuple[int, ...], suffix: str = "") -> int:
         """An extra op of the converter's own (PAD, BatchNorm's MUL and ADD) reading one tensor."""
         output = self._new_tensor(node, shape, suffix=suffix)
-        self.ops.append(Op(len(self.ops), opcode, (tensor,), (output,), {"name": node.name}))
+        self.ops.append(Op(len(self.ops), opcode, (tensor,), (output,), name=node.name + suffix, origin=_origin(node)))
         self.producer[output] = opcode
         return output
 
     def _append_op(self, opcode: str, inputs: list[int], outputs: tuple[int, ...], node) -> None:
         if node.op == "call_module":
             inputs.extend(self._weights(node, opcode))
-        self.ops.append(Op(len(self.ops), opcode, tuple(inputs), outputs, {"name": node.name}))
+        self.ops.append(Op(len(self.ops), opcode, tuple(inputs), outputs, name=node.name, origin=_origin(node)))
         for output in outputs:
             self.producer[output] = opcode
 
@@ -300,6 +296,11 @@ class _GraphWriter:
         data = bytes(math.prod(shape) * DTYPE_BYTES[dtype]) if constant else None
         self.tensors.append(Tensor(index, node.name + suffix, tuple(shape), dtype, data=data))
         return index
+
+
+def _origin(node) -> str:
+    """Where the op comes from in the torch model: the module path for a layer, else the traced call."""
+    return f"torch module {node.target}" if node.op == "call_module" else f"torch {node.op} {node.name}"
 
 
 def _pair(value) -> tuple[int, int]:

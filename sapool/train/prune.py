@@ -180,12 +180,10 @@ def _block_members(model: nn.Module, name: str) -> list[tuple[str, str]]:
 
 def _busiest_op(footprint) -> str:
     """Where the memory goes, so the user knows what to change (e.g. SAP's attention scores do not prune)."""
-    from sapool.memory.lifetimes import live_bytes_per_op
-
-    live = live_bytes_per_op(footprint.buffers, len(footprint.graph.ops))
+    live = footprint.layout.live_bytes
     position = max(range(len(footprint.graph.ops)), key=live.__getitem__)
     op = footprint.graph.ops[position]
-    return f"busiest op: {op.opcode} {op.options.get('name', '')} with {live[position]} B live"
+    return f"busiest op: {op.opcode} {op.name} with {live[position]} B live"
 
 
 def _own_config(model: nn.Module):

@@ -4,6 +4,7 @@ import pytest
 
 from sapool.ir.analysis import model_macs, op_macs
 from sapool.ir.graph import Graph, Op, Tensor
+from sapool.ir.options import BatchMatMulOptions, NoOptions
 from sapool.ir.read import read_tflite
 from tests.conftest import shared_model
 
@@ -36,17 +37,18 @@ def _graph(shapes: dict[int, tuple[int, ...]], op: Op) -> Graph:
     # depthwise with multiplier 2: 4×4×6 outputs × 3×3 (the filter's channel count is the output's)
     ("DEPTHWISE_CONV_2D", {0: (1, 4, 4, 3), 1: (1, 3, 3, 6), 2: (6,), 3: (1, 4, 4, 6)}, (0, 1, 2), {}, 4 * 4 * 6 * 9),
     # FC with an omitted bias: batch 2 × 10 units × 7 inputs
-    ("FULLY_CONNECTED", {0: (2, 7), 1: (10, 7), 2: (2, 10)}, (0, 1, -1), {}, 2 * 10 * 7),
+    ("FULLY_CONNECTED", {0: (2, 7), 1: (10, 7), 2: (2, 10)}, (0, 1, None), {}, 2 * 10 * 7),
     # transpose conv (output_shape, filter, input): each of 3×3×4 inputs scatters into 2×2×5 outputs
     ("TRANSPOSE_CONV", {0: (4,), 1: (5, 2, 2, 4), 2: (1, 3, 3, 4), 3: (1, 6, 6, 5)}, (0, 1, 2), {}, 36 * 20),
     # batch matmul [2,3,4] × [2,4,5] → [2,3,5]: 30 outputs × 4
     ("BATCH_MATMUL", {0: (2, 3, 4), 1: (2, 4, 5), 2: (2, 3, 5)}, (0, 1), {}, 30 * 4),
     # with adj_x the lhs is [2,4,3] and still contracts over 4
-    ("BATCH_MATMUL", {0: (2, 4, 3), 1: (2, 4, 5), 2: (2, 3, 5)}, (0, 1), {"adj_x": True}, 30 * 4),
+    ("BATCH_MATMUL", {0: (2, 4, 3), 1: (2, 4, 5), 2: (2, 3, 5)}, (0, 1), BatchMatMulOptions(adj_x=True), 30 * 4),
     ("ADD", {0: (1, 8, 8, 4), 1: (1, 8, 8, 4), 2: (1, 8, 8, 4)}, (0, 1), {}, 0),
     ("MAX_POOL_2D", {0: (1, 8, 8, 4), 1: (1, 4, 4, 4)}, (0,), {}, 0),
 ])
 def test_op_macs(opcode, shapes, inputs, options, expected):
+    options = options or NoOptions()
     op = Op(index=0, opcode=opcode, inputs=inputs, outputs=(len(shapes) - 1,), options=options)
     graph = _graph(shapes, op)
     assert op_macs(graph, op) == expected

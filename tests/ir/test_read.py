@@ -11,6 +11,8 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 from sapool.errors import BadInputError
 from sapool.ir.analysis import model_macs
+from sapool.ir.options import (ConcatenationOptions, Conv2DOptions, DepthwiseConv2DOptions, ElementwiseOptions,
+                               NoOptions, OtherOptions, Pool2DOptions, ReducerOptions, ReshapeOptions, SoftmaxOptions)
 from sapool.ir.read import read_tflite, read_tflite_bytes
 from tests.conftest import shared_model
 from tests.ir.tflite_models import make_opcode, make_operator, pack, tiny_float_model
@@ -91,14 +93,15 @@ def test_vww_options_and_per_channel_quantization():
     graph = read_tflite(shared_model("vww_96_int8"))
     first_conv, first_depthwise = graph.ops[0], graph.ops[1]
     assert first_conv.opcode == "CONV_2D"
-    assert first_conv.options == {"padding": "SAME", "stride_w": 2, "stride_h": 2, "fused_activation_function": "RELU",
-                                  "dilation_w_factor": 1, "dilation_h_factor": 1, "quantized_bias_type": "FLOAT32"}
+    assert first_conv.options == Conv2DOptions(padding="SAME", stride_h=2, stride_w=2, dilation_h=1, dilation_w=1,
+                                               activation="RELU")
+    assert first_conv.name == graph.tensor(first_conv.outputs[0]).name and first_conv.origin == "tflite operator 0"
     assert first_depthwise.opcode == "DEPTHWISE_CONV_2D"
-    assert first_depthwise.options["depth_multiplier"] == 1
-    assert first_depthwise.options["stride_h"] == 1
+    assert first_depthwise.options.depth_multiplier == 1
+    assert first_depthwise.options.stride_h == 1
     pool = next(op for op in graph.ops if op.opcode == "AVERAGE_POOL_2D")
-    assert (pool.options["filter_height"], pool.options["filter_width"], pool.options["padding"]) == (3, 3, "VALID")
-    assert graph.ops[-1].options == {"beta": 1.0}
+    assert (pool.options.filter_h, pool.options.filter_w, pool.options.padding) == (3, 3, "VALID")
+    assert graph.ops[-1].options == SoftmaxOptions(beta=1.0)
     depthwise_filter = graph.tensor(first_depthwise.inputs[1])
     assert depthwise_filter.quantization.per_channel
     assert depthwise_filter.quantization.axis == 3
@@ -110,7 +113,7 @@ def test_vww_options_and_per_channel_quantization():
 def test_resnet_add_options():
     graph = read_tflite(shared_model("pretrainedResnet_quant"))
     add = next(op for op in graph.ops if op.opcode == "ADD")
-    assert add.options["fused_activation_function"] == "RELU"
+    assert add.options == ElementwiseOptions(activation="RELU")
     assert len(add.inputs) == 2 and all(graph.is_activation(i) for i in add.inputs)
 
 
@@ -125,9 +128,9 @@ def test_float_model_matches_interpreter_and_runs(float_model_file):
     interpreter.invoke()  # the hand-built model is a valid one, not just one our reader accepts
     assert [t.dtype for t in graph.tensors] == ["float32"] * 6
     assert [op.opcode for op in graph.ops] == ["CONV_2D", "FULLY_CONNECTED"]
-    assert graph.ops[1].inputs == (3, 4, -1)
-    assert graph.ops[0].options["fused_activation_function"] == "RELU6"
-    assert graph.ops[0].options["padding"] == "SAME"
+    assert graph.ops[1].inputs == (3, 4, None)
+    assert graph.ops[0].options.activation == "RELU6"
+    assert graph.ops[0].options.padding == "SAME"
     assert np.frombuffer(graph.tensor(2).data, np.float32).tolist() == [0.5, -0.25, 1.0]
     assert [t.index for t in graph.activations()] == [0, 3, 5]
 
@@ -164,27 +167,30 @@ def _options(options_class, **fields):
 
 
 def test_builtin_options_decoding():
-    """Enum fields by name, vectors as lists, snake_case keys, for the option tables the planner and backends use."""
+    """Enum fields by name, vectors as tuples, typed options for the tables the planner and backends use."""
     cases = [
         ("MAX_POOL_2D", fb.BuiltinOptions.Pool2DOptions,
          _options(fb.Pool2DOptionsT, padding=fb.Padding.VALID, strideW=2, strideH=3, filterWidth=4, filterHeight=5,
                   fusedActivationFunction=fb.ActivationFunctionType.RELU_N1_TO_1),
-         {"padding": "VALID", "stride_w": 2, "stride_h": 3, "filter_width": 4, "filter_height": 5,
-          "fused_activation_function": "RELU_N1_TO_1"}),
+         Pool2DOptions(padding="VALID", stride_w=2, stride_h=3, filter_w=4, filter_h=5, activation="RELU_N1_TO_1")),
         ("RESHAPE", fb.BuiltinOptions.ReshapeOptions, _options(fb.ReshapeOptionsT, newShape=[1, -1, 48]),
-         {"new_shape": [1, -1, 48]}),
+         ReshapeOptions(new_shape=(1, -1, 48))),
         ("CONCATENATION", fb.BuiltinOptions.ConcatenationOptions,
          _options(fb.ConcatenationOptionsT, axis=-1, fusedActivationFunction=fb.ActivationFunctionType.TANH),
-         {"axis": -1, "fused_activation_function": "TANH"}),
-        ("MEAN", fb.BuiltinOptions.ReducerOptions, _options(fb.ReducerOptionsT, keepDims=True), {"keep_dims": True}),
+         ConcatenationOptions(axis=-1, activation="TANH")),
+        ("MEAN", fb.BuiltinOptions.ReducerOptions, _options(fb.ReducerOptionsT, keepDims=True), ReducerOptions(keep_dims=True)),
         ("MUL", fb.BuiltinOptions.MulOptions,
          _options(fb.MulOptionsT, fusedActivationFunction=fb.ActivationFunctionType.RELU6),
-         {"fused_activation_function": "RELU6"}),
+         ElementwiseOptions(activation="RELU6")),
         ("DEPTHWISE_CONV_2D", fb.BuiltinOptions.DepthwiseConv2DOptions,
          _options(fb.DepthwiseConv2DOptionsT, padding=fb.Padding.SAME, strideW=1, strideH=2, depthMultiplier=4,
                   dilationWFactor=2, dilationHFactor=3),
-         {"padding": "SAME", "stride_w": 1, "stride_h": 2, "depth_multiplier": 4, "fused_activation_function": "NONE",
-          "dilation_w_factor": 2, "dilation_h_factor": 3}),
+         DepthwiseConv2DOptions(padding="SAME", stride_w=1, stride_h=2, depth_multiplier=4, activation="NONE",
+                                dilation_w=2, dilation_h=3)),
+        ("GELU", fb.BuiltinOptions.GeluOptions, _options(fb.GeluOptionsT, approximate=True),
+         OtherOptions("GeluOptions", (("approximate", True),))),
+        ("RESHAPE", fb.BuiltinOptions.ReshapeOptions, _options(fb.ReshapeOptionsT, newShape=[]), ReshapeOptions(None)),
+        ("ABS", fb.BuiltinOptions.NONE, None, NoOptions()),
     ]
     model = tiny_float_model()
     model.operatorCodes = [make_opcode(getattr(fb.BuiltinOperator, opcode)) for opcode, *_ in cases]

@@ -31,8 +31,30 @@ def test_chain_each_activation_lives_from_producer_to_consumer_and_constants_are
         inputs=(0,), outputs=(4,),
     )
     buffers = compute_lifetimes(g)
-    assert buffers == [Buffer(0, (0,), 100, 0, 0), Buffer(1, (2,), 200, 0, 1), Buffer(2, (4,), 30, 1, 1)]
+    assert buffers == [Buffer(0, (0,), 100, 0, 0, "input"), Buffer(1, (2,), 200, 0, 1),
+                       Buffer(2, (4,), 30, 1, 1, "output")]
     assert [b.id for b in buffers] == list(range(len(buffers)))
+
+
+def test_scratch_buffers_live_during_their_op_only_and_count_in_the_lower_bound():
+    g = graph(
+        [act(0, 100), const(1, 50), act(2, 200), const(3, 50), act(4, 30)],
+        [("CONV_2D", (0, 1), (2,)), ("CONV_2D", (2, 3), (4,))],
+        inputs=(0,), outputs=(4,),
+    )
+    plain = compute_lifetimes(g)
+    buffers = compute_lifetimes(g, scratch={1: 100, 0: 0})
+    assert buffers[:3] == plain
+    assert buffers[3:] == [Buffer(3, (), 100, 1, 1, "scratch")]  # a zero-byte request adds nothing
+    assert lower_bound(plain, 2) == aligned(100) + aligned(200)  # op 0 is the busiest without scratch
+    assert lower_bound(buffers, 2) == aligned(200) + aligned(30) + aligned(100)  # op 1 is, with it
+    with pytest.raises(ValueError, match="op 2"):
+        compute_lifetimes(g, scratch={2: 16})
+
+
+def test_variable_tensors_are_state():
+    g = graph([act(0, 8), act(1, 8, is_variable=True), act(2, 8)], [("ADD", (0, 1), (2,))], inputs=(0,), outputs=(2,))
+    assert [b.kind for b in compute_lifetimes(g)] == ["input", "state", "output"]
 
 
 def test_view_op_output_shares_its_input_buffer_and_extends_its_lifetime():
@@ -56,7 +78,7 @@ def test_chained_views_of_a_model_input_all_alias_the_input():
         inputs=(0,), outputs=(3,),
     )
     buffers = compute_lifetimes(g)
-    assert buffers[0] == Buffer(0, (0, 1, 2), 48, 0, 2)
+    assert buffers[0] == Buffer(0, (0, 1, 2), 48, 0, 2, "input")
     assert len(buffers) == 2
 
 
@@ -78,7 +100,7 @@ def test_input_read_by_several_ops_lives_until_its_last_reader():
         [("CONV_2D", (0,), (1,)), ("CONV_2D", (1,), (2,)), ("ADD", (2, 0), (3,))],
         inputs=(0,), outputs=(3,),
     )
-    assert by_tensor(compute_lifetimes(g))[0] == Buffer(0, (0,), 10, 0, 2)
+    assert by_tensor(compute_lifetimes(g))[0] == Buffer(0, (0,), 10, 0, 2, "input")
 
 
 def test_model_output_that_is_also_consumed_lives_to_the_last_op():
@@ -109,7 +131,7 @@ def test_variable_tensor_lives_for_the_whole_run():
         [("CONV_2D", (0,), (2,)), ("SVDF", (2, 1), (3,)), ("RELU", (3,), (4,))],
         inputs=(0,), outputs=(4,),
     )
-    assert by_tensor(compute_lifetimes(g))[1] == Buffer(1, (1,), 16, 0, 2)
+    assert by_tensor(compute_lifetimes(g))[1] == Buffer(1, (1,), 16, 0, 2, "state")
 
 
 def test_tensor_read_but_never_written_is_treated_like_an_input():

@@ -1,0 +1,111 @@
+"""The memory layout: where every buffer of one graph lives, computed once and kept.
+
+`plan_layout` runs the one planning path (lifetimes → planner → placement in the target's regions → independent
+check) and returns a Layout. Everything downstream reads that same object: the per-layer report (`sapool plan`),
+the torch-side estimate (`train --dry-run`, `prune --fit`), the C code generator (arena offsets per tensor and per
+kernel scratch) and the TFLite-Micro offline plan. So the peak the report prints is the arena the firmware gets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from sapool.ir.graph import Graph
+from sapool.memory.lifetimes import Buffer, compute_lifetimes, live_bytes_per_op, lower_bound
+from sapool.memory.placement import Placement, RegionUse, place
+from sapool.targets import Region, budget_region
+
+# Region used when there is no target and no budget: the plan alone, with nothing to fit into.
+UNBOUNDED = budget_region(1 << 62)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where one buffer sits: `offset` within its region's arena, `address` = region base + offset."""
+
+    region: str
+    offset: int
+    address: int
+    size: int  # unaligned bytes of the buffer
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One graph's buffers, their lifetimes and their places. Frozen: read it, never re-plan it."""
+
+    graph: Graph
+    buffers: tuple[Buffer, ...]
+    placement: Placement
+    planner: str
+    alignment: int
+
+    @property
+    def regions(self) -> tuple[RegionUse, ...]:
+        """Every data region given, fastest first, with the bytes of arena it holds (0 when unused)."""
+        return self.placement.regions
+
+    @property
+    def fits(self) -> bool:
+        return self.placement.fits
+
+    @property
+    def peak_arena_bytes(self) -> int:
+        """Activation RAM the plan needs: the sum of every region's arena (one figure everywhere)."""
+        return sum(use.used_bytes for use in self.placement.regions)
+
+    @cached_property
+    def live_bytes(self) -> list[int]:
+        """Aligned bytes resident during each op (any plan needs at least this much at that op)."""
+        return live_bytes_per_op(self.buffers, len(self.graph.ops), self.alignment)
+
+    @property
+    def lower_bound_bytes(self) -> int:
+        return lower_bound(self.buffers, len(self.graph.ops), self.alignment)
+
+    def buffer_slot(self, buffer_id: int) -> Slot:
+        region = self.placement.region_of[buffer_id]
+        return Slot(region, self.placement.arena_offset(buffer_id), self.placement.address_of(buffer_id),
+                    self.buffers[buffer_id].size)
+
+    def tensor_slot(self, tensor_index: int) -> Slot:
+        """The slot of an activation tensor (a view op's output shares its input's). KeyError for constants."""
+        return self.buffer_slot(self._buffer_of_tensor[tensor_index])
+
+    def scratch_slot(self, op_index: int) -> Slot | None:
+        """The scratch buffer declared for `op_index`, or None when the op asked for none."""
+        buffer_id = self._scratch_of_op.get(op_index)
+        return None if buffer_id is None else self.buffer_slot(buffer_id)
+
+    def buffer_of_tensor(self, tensor_index: int) -> int | None:
+        return self._buffer_of_tensor.get(tensor_index)
+
+    @cached_property
+    def _buffer_of_tensor(self) -> dict[int, int]:
+        return {tensor: buffer.id for buffer in self.buffers for tensor in buffer.tensors}
+
+    @cached_property
+    def _scratch_of_op(self) -> dict[int, int]:
+        return {buffer.first: buffer.id for buffer in self.buffers if buffer.kind == "scratch"}
+
+
+def plan_layout(
+    graph: Graph,
+    regions: Sequence[Region] = (UNBOUNDED,),
+    *,
+    planner: str = "best",
+    alignment: int = 16,
+    scratch: Mapping[int, int] | None = None,
+    time_limit_s: float = 5.0,
+) -> Layout:
+    """Plan `graph`'s activations (and kernel scratch: op index → bytes) into `regions`, fastest first.
+
+    Placement checks every region's plan with the independent checker, so a returned Layout has no two buffers
+    live at the same op that overlap in memory. A Layout that does not fit (`fits` False) is still complete: the
+    buffers that fit nowhere sit in the largest region, past its end, so reports can say by how much.
+    """
+    buffers = tuple(compute_lifetimes(graph, scratch=scratch))
+    placement = place(buffers, len(graph.ops), regions, planner=planner, alignment=alignment,
+                      time_limit_s=time_limit_s)
+    return Layout(graph=graph, buffers=buffers, placement=placement, planner=planner, alignment=alignment)
