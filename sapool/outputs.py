@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,3 +71,41 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+@contextmanager
+def atomic_directory(path: Path, *, force: bool = False, what: str = "output folder") -> Iterator[Path]:
+    """Build a folder in a temporary sibling and move it onto `path` only when the block finishes cleanly.
+
+    An existing `path` is refused unless `force`; with `force` it is replaced only at the very end, so a failed or
+    interrupted run (any exception, Ctrl-C included) leaves the old folder, or nothing, and never a half-written
+    one. Yields the temporary folder to write into.
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise BadInputError(f"{what} {path} already exists; pass --force to replace it")
+    if path.exists() and not path.is_dir():
+        raise BadInputError(f"cannot write {what} to {path}: it exists and is not a folder")
+    parent = path.parent
+    if not parent.is_dir():
+        raise BadInputError(f"cannot write {what} {path}: its parent folder {parent} does not exist")
+    try:
+        temporary = Path(tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp"))
+    except OSError as err:
+        raise BadInputError(f"cannot write {what} {path}: {err.strerror}") from None
+    try:
+        yield temporary
+        os.chmod(temporary, 0o777 & ~_umask())
+        if path.exists():
+            old = Path(tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.", suffix=".old"))
+            os.replace(path, old / path.name)
+            os.replace(temporary, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(temporary, path)
+    except OSError as err:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise BadInputError(f"cannot write {what} {path}: {err.strerror}") from None
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
