@@ -1,0 +1,154 @@
+"""Run an int8 .tflite on a batch of inputs in TFLite's reference kernels or in TFLite-Micro, in a subprocess.
+
+Interpreters are C++ libraries: a hostile or broken model can crash them (TFLite-Micro dereferences whatever
+the flatbuffer says, it does not verify it). So every run happens in a child Python process
+(`sapool/verify/worker.py`): one process per batch, arrays passed through a temporary folder as .npy/.npz. A
+crash, a hang or an interpreter error comes back as one sapool error line:
+- the model cannot be read, or an interpreter refuses to load it: BadInputError (exit 2);
+- TFLite-Micro cannot fit it in the given arena: DoesNotFitError (exit 1);
+- it fails while running, crashes (signal) or exceeds the timeout: VerificationError (exit 1);
+- the interpreter package is not installed: MissingToolError (exit 3, with the pip command).
+
+Engines: "litert-ref" is ai-edge-litert with `OpResolverType.BUILTIN_REF` (TFLite's reference kernels, the
+oracle); "tflm" is TFLite-Micro's Python interpreter (its reference kernels, what a TFLM firmware runs).
+Models have one input and one output whose first dimension is the batch of 1.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sapool.errors import BadInputError, DoesNotFitError, MissingToolError, UnsupportedError, VerificationError
+from sapool.ir.graph import Graph
+from sapool.ir.read import read_tflite_bytes
+from sapool.verify import worker
+
+ENGINES = ("litert-ref", "tflm")
+ENGINE_NAMES = {"litert-ref": "LiteRT (reference kernels)", "tflm": "TFLite-Micro"}
+DEFAULT_TFLM_ARENA_BYTES = 64 * 1024 * 1024  # generous: the arena is only reserved, pages unused stay untouched
+STDERR_TAIL_LINES = 3
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """`outputs`: (N, *output shape without its batch dim); `intermediates`: tensor index → (N, *tensor shape)."""
+
+    outputs: np.ndarray
+    intermediates: dict[int, np.ndarray] | None
+
+
+def run_model(
+    model: bytes | Path,
+    inputs: np.ndarray,
+    engine: str = "litert-ref",
+    *,
+    intermediates: bool = False,
+    arena_size: int | None = None,
+    timeout_s: float = 300,
+) -> RunResult:
+    """Run `model` on every sample of `inputs` (N, *input shape without its batch dim) with `engine`.
+
+    `intermediates=True` also returns every activation tensor (all non-constant tensors, e.g. for per-layer
+    error reports). `arena_size` is TFLite-Micro's arena in bytes (default 64 MiB; ignored by litert-ref).
+    """
+    if engine not in ENGINES:
+        raise BadInputError(f"unknown interpreter '{engine}'; choose one of: {', '.join(ENGINES)}")
+    data, graph = _load(model)
+    batch = _check_inputs(graph, inputs)
+    request = {
+        "task": "run",
+        "engine": engine,
+        "arena_size": DEFAULT_TFLM_ARENA_BYTES if arena_size is None else int(arena_size),
+        "intermediates": [t.index for t in graph.activations()] if intermediates else [],
+    }
+    with tempfile.TemporaryDirectory(prefix="sapool-verify-") as folder:
+        result = _call_worker(Path(folder), data, batch, request, ENGINE_NAMES[engine], graph.name, timeout_s)
+        with np.load(result / "result.npz") as arrays:
+            outputs = arrays["outputs"]
+            saved = {int(key[1:]): arrays[key] for key in arrays.files if key.startswith("t")}
+    return RunResult(outputs=outputs, intermediates=saved if intermediates else None)
+
+
+def smallest_tflm_arena(model: bytes | Path, sample: np.ndarray | None = None, *, timeout_s: float = 300) -> int:
+    """The smallest `arena_size` with which TFLite-Micro's Python interpreter loads `model` and runs `sample`.
+
+    Found by bisection in one subprocess (about 20 interpreter set-ups); `sample` defaults to zeros.
+    """
+    data, graph = _load(model)
+    source = graph.tensor(graph.inputs[0])
+    sample = np.zeros(source.shape[1:], source.dtype) if sample is None else np.asarray(sample)
+    batch = _check_inputs(graph, sample[np.newaxis])
+    with tempfile.TemporaryDirectory(prefix="sapool-verify-") as folder:
+        result = _call_worker(Path(folder), data, batch, {"task": "smallest_arena"}, "TFLite-Micro", graph.name,
+                              timeout_s)
+        return json.loads((result / "result.json").read_text())["arena_bytes"]
+
+
+def _load(model: bytes | Path) -> tuple[bytes, Graph]:
+    """The model's bytes and its Graph; the reader rejects corrupt files before any interpreter sees them."""
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        data = bytes(model)
+        return data, read_tflite_bytes(data, "model")
+    path = Path(model)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return data, read_tflite_bytes(data, path.name)
+
+
+def _check_inputs(graph: Graph, inputs: np.ndarray) -> np.ndarray:
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise UnsupportedError(f"{graph.name}: verification handles models with one input and one output "
+                               f"(this one has {len(graph.inputs)} and {len(graph.outputs)})")
+    source = graph.tensor(graph.inputs[0])
+    if not source.shape or source.shape[0] != 1:
+        raise UnsupportedError(f"{graph.name}: input shape {list(source.shape)} has no batch dimension of 1")
+    inputs = np.asarray(inputs)
+    expected = (inputs.shape[0] if inputs.ndim else 0, *source.shape[1:])
+    if inputs.ndim == 0 or inputs.shape != expected or inputs.shape[0] == 0:
+        raise BadInputError(f"{graph.name}: inputs have shape {list(inputs.shape)}, expected "
+                            f"[N, {', '.join(map(str, source.shape[1:]))}] with N >= 1")
+    if inputs.dtype != np.dtype(source.dtype):
+        raise BadInputError(f"{graph.name}: inputs are {inputs.dtype}, the model's input is {source.dtype}")
+    return np.ascontiguousarray(inputs)
+
+
+def _call_worker(folder: Path, data: bytes, inputs: np.ndarray, request: dict, engine: str, model_name: str,
+                 timeout_s: float) -> Path:
+    """Run the worker on one request in `folder`; return the folder holding its result, or raise."""
+    (folder / "model.tflite").write_bytes(data)
+    np.save(folder / "inputs.npy", inputs)
+    (folder / "request.json").write_text(json.dumps(request))
+    command = [sys.executable, worker.__file__, str(folder)]
+    try:
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise VerificationError(f"{engine} did not finish {model_name} within {timeout_s:g} s") from None
+    if finished.returncode == 0:
+        return folder
+    error_file = folder / "error.json"
+    if finished.returncode == 1 and error_file.is_file():
+        error = json.loads(error_file.read_text())
+        message = f"{model_name}: {error['message']}{_stderr_hint(finished.stderr)}"
+        kinds = {worker.LOAD: BadInputError, worker.ARENA: DoesNotFitError, worker.MISSING: MissingToolError}
+        raise kinds.get(error["kind"], VerificationError)(message)
+    if finished.returncode < 0:
+        what = f"crashed ({signal.Signals(-finished.returncode).name})"
+    else:
+        what = f"exited with status {finished.returncode}"
+    raise VerificationError(f"{engine} {what} on {model_name}{_stderr_hint(finished.stderr)}")
+
+
+def _stderr_hint(stderr: str) -> str:
+    """The interpreter's last few stderr lines (TFLite-Micro explains allocation failures only there)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith(("Traceback", "  "))]
+    return f" ({'; '.join(lines[-STDERR_TAIL_LINES:])})" if lines else ""

@@ -1,0 +1,162 @@
+"""The subprocess side of `sapool.verify.interpreters`: run one model on one batch in one interpreter.
+
+Run as `python -m sapool.verify.worker REQUEST_DIR`. The folder holds `model.tflite`, `inputs.npy` (the batch,
+first axis = sample) and `request.json` {engine, arena_size, intermediates: [tensor indices], task}. The
+worker writes `result.npz` ("outputs", and "t<index>" per intermediate tensor, each with the sample axis first)
+and exits 0. An error the interpreter reports as an exception is written to `error.json` {kind, message} and
+the worker exits 1; kind is "load" (the interpreter refused the model), "arena" (TFLite-Micro could not fit
+the model in the given arena), "run", or "missing" (the interpreter package is not installed). A crash (segfault, abort) simply kills this process: the parent sees
+the signal. Task "smallest_arena" bisects TFLite-Micro's smallest working arena instead and writes
+`result.json` {arena_bytes}.
+
+Only the interpreters and numpy are imported here, so a request costs about a third of a second of start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+LOAD, ARENA, RUN, MISSING = "load", "arena", "run", "missing"
+INSTALL = {"ai_edge_litert": "pip install ai-edge-litert==2.3.0",
+           "tflite_micro": "pip install --pre tflite-micro==0.dev20261023182759"}
+HUGE_ARENA_BYTES = 1 << 30  # malloc'ed but never touched beyond what the model uses
+
+
+class WorkerError(Exception):
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def run_litert_ref(model: bytes, inputs: np.ndarray, intermediates: list[int]):
+    """TFLite's reference kernels (BUILTIN_REF); all tensors preserved when intermediates are asked for."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    try:
+        interpreter = Interpreter(
+            model_content=model,
+            experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+            experimental_preserve_all_tensors=bool(intermediates),
+        )
+        interpreter.allocate_tensors()
+    except (RuntimeError, ValueError) as exc:
+        raise WorkerError(LOAD, f"LiteRT refused the model: {_first_line(exc)}") from None
+    input_index = interpreter.get_input_details()[0]["index"]
+    output_index = interpreter.get_output_details()[0]["index"]
+    outputs, saved = [], {index: [] for index in intermediates}
+    for sample in inputs:
+        try:
+            interpreter.set_tensor(input_index, sample[np.newaxis])
+            interpreter.invoke()
+        except (RuntimeError, ValueError) as exc:
+            raise WorkerError(RUN, f"LiteRT failed to run the model: {_first_line(exc)}") from None
+        outputs.append(interpreter.get_tensor(output_index)[0])
+        for index in intermediates:
+            saved[index].append(interpreter.get_tensor(index))
+    return outputs, saved
+
+
+def run_tflm(model: bytes, inputs: np.ndarray, intermediates: list[int], arena_size: int):
+    """TFLite-Micro's Python interpreter (reference kernels); all tensors preserved for intermediates."""
+    interpreter = _tflm_interpreter(model, arena_size, preserve=bool(intermediates))
+    outputs, saved = [], {index: [] for index in intermediates}
+    for sample in inputs:
+        try:
+            interpreter.set_input(sample[np.newaxis], 0)
+            interpreter.invoke()
+        except (RuntimeError, ValueError) as exc:
+            raise WorkerError(RUN, f"TFLite-Micro failed to run the model: {_first_line(exc)}") from None
+        outputs.append(interpreter.get_output(0)[0])
+        for index in intermediates:
+            saved[index].append(interpreter.GetTensor(index, 0)["tensor_data"])
+    return outputs, saved
+
+
+def smallest_tflm_arena(model: bytes, sample: np.ndarray) -> int:
+    """The smallest arena_size (bytes) with which TFLite-Micro loads the model and runs `sample`, by bisection.
+
+    Works because a larger arena never fails where a smaller one succeeded.
+    """
+
+    def works(size: int) -> bool:
+        try:
+            interpreter = _tflm_interpreter(model, size, preserve=False)
+            interpreter.set_input(sample[np.newaxis], 0)
+            interpreter.invoke()
+            return True
+        except WorkerError as exc:
+            if exc.kind != ARENA:
+                raise
+            return False
+
+    high = 1 << 12
+    while not works(high):
+        high *= 2  # ends: _tflm_interpreter raises LOAD when even HUGE_ARENA_BYTES fails
+    low = 0  # invariant: low fails (an empty arena always does), high works
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if works(middle) else (middle, high)
+    return high
+
+
+def _tflm_interpreter(model: bytes, arena_size: int, *, preserve: bool):
+    """TFLite-Micro's interpreter with `arena_size` bytes; raises WorkerError ARENA or LOAD when it cannot start.
+
+    TFLM reports every set-up failure as the same RuntimeError (details go to stderr), so a failure is retried
+    with a huge arena: if that works, the given arena was too small.
+    """
+    from tflite_micro.python.tflite_micro import runtime
+
+    config = runtime.InterpreterConfig.kPreserveAllTensors if preserve else runtime.InterpreterConfig.kAllocationRecording
+    try:
+        return runtime.Interpreter.from_bytes(model, arena_size=arena_size, intrepreter_config=config)
+    except (RuntimeError, ValueError) as exc:
+        failure = exc
+    if arena_size < HUGE_ARENA_BYTES:
+        try:
+            runtime.Interpreter.from_bytes(model, arena_size=HUGE_ARENA_BYTES, intrepreter_config=config)
+        except (RuntimeError, ValueError):
+            pass
+        else:
+            raise WorkerError(ARENA, f"TFLite-Micro cannot fit the model in a {arena_size}-byte arena")
+    raise WorkerError(LOAD, f"TFLite-Micro refused the model: {_first_line(failure)}")
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def main(folder: Path) -> int:
+    request = json.loads((folder / "request.json").read_text())
+    model = (folder / "model.tflite").read_bytes()
+    inputs = np.load(folder / "inputs.npy")
+    try:
+        if request["task"] == "smallest_arena":
+            arena = smallest_tflm_arena(model, inputs[0])
+            (folder / "result.json").write_text(json.dumps({"arena_bytes": arena}))
+            return 0
+        intermediates = request["intermediates"]
+        if request["engine"] == "tflm":
+            outputs, saved = run_tflm(model, inputs, intermediates, request["arena_size"])
+        else:
+            outputs, saved = run_litert_ref(model, inputs, intermediates)
+    except ModuleNotFoundError as exc:
+        package = (exc.name or "").split(".")[0]
+        message = f"the {package} package is not installed: {INSTALL.get(package, 'pip install ' + package)}"
+        (folder / "error.json").write_text(json.dumps({"kind": MISSING, "message": message}))
+        return 1
+    except WorkerError as exc:
+        (folder / "error.json").write_text(json.dumps({"kind": exc.kind, "message": str(exc)}))
+        return 1
+    arrays = {"outputs": np.stack(outputs)}
+    arrays.update({f"t{index}": np.stack(values) for index, values in saved.items()})
+    np.savez(folder / "result.npz", **arrays)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1])))
