@@ -37,6 +37,53 @@ def make_operator(opcode_index, inputs, outputs, options_type=fb.BuiltinOptions.
     return operator
 
 
+def make_quantization(scale, zero_point, axis: int = 0) -> fb.QuantizationParametersT:
+    """Affine quantisation; `scale`/`zero_point` are sequences (one entry per channel along `axis`) or scalars."""
+    params = fb.QuantizationParametersT()
+    params.scale = [float(s) for s in np.atleast_1d(scale)]
+    params.zeroPoint = [int(z) for z in np.atleast_1d(zero_point)]
+    params.quantizedDimension = axis
+    return params
+
+
+class ModelBuilder:
+    """Assembles a one-subgraph ModelT: add tensors (constants get their own buffer), then ops, then `build`."""
+
+    def __init__(self):
+        self.tensors: list[fb.TensorT] = []
+        self.buffers = [make_buffer()]
+        self.operators: list[fb.OperatorT] = []
+        self.opcodes: list[int] = []
+
+    def tensor(self, name, shape, tensor_type=fb.TensorType.INT8, quantization=None, data=None) -> int:
+        """Add a tensor and return its index; `data` (a numpy array of the tensor's dtype) makes it a constant."""
+        buffer = 0
+        if data is not None:
+            buffer = len(self.buffers)
+            self.buffers.append(make_buffer(data))
+        self.tensors.append(make_tensor(name, shape, tensor_type, buffer, quantization))
+        return len(self.tensors) - 1
+
+    def op(self, builtin: int, inputs, outputs, options=None) -> None:
+        """Add an operator; the options table type is taken from the options object's class (Conv2DOptionsT...)."""
+        if builtin not in self.opcodes:
+            self.opcodes.append(builtin)
+        options_type = fb.BuiltinOptions.NONE
+        if options is not None:
+            options_type = getattr(fb.BuiltinOptions, type(options).__name__.removesuffix("T"))
+        self.operators.append(make_operator(self.opcodes.index(builtin), inputs, outputs, options_type, options))
+
+    def build(self, inputs, outputs) -> fb.ModelT:
+        subgraph = fb.SubGraphT()
+        subgraph.tensors, subgraph.operators = self.tensors, self.operators
+        subgraph.inputs, subgraph.outputs = list(inputs), list(outputs)
+        model = fb.ModelT()
+        model.version, model.description = 3, "sapool test model"
+        model.operatorCodes = [make_opcode(code) for code in self.opcodes]
+        model.subgraphs, model.buffers = [subgraph], self.buffers
+        return model
+
+
 def tiny_float_model() -> fb.ModelT:
     """float32 CONV_2D (3×3, SAME, RELU6) → FULLY_CONNECTED without bias (input -1); [1,4,4,2] → [1,5]."""
     rng = np.random.default_rng(0)

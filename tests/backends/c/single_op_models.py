@@ -1,0 +1,347 @@
+"""Random single-op full-int8 .tflite models, one builder per op the native C backend implements, and TFLite's
+reference kernels as their oracle.
+
+`build_model(opcode, seed)` draws one model from a seeded generator, so a failing case is reproduced from the
+opcode and seed in its label. The draws cover what the kernels must get right: random shapes with odd channel
+counts, SAME/VALID padding, strides, dilation, depth multipliers, fused RELU/RELU6, broadcasting, constant operands.
+Quantisation is what TFLite's converter writes and what its int8 kernels check in Prepare:
+- weights int8 in [-127, 127] with zero point 0, one scale per output channel (CONV_2D and FULLY_CONNECTED axis 0,
+  DEPTHWISE_CONV_2D axis 3); biases int32 with scale input_scale·weight_scale and zero point 0;
+- LOGISTIC and SOFTMAX outputs at scale 1/256, zero point −128; TANH at 1/128, 0;
+- pools, PAD, CONCATENATION, RESHAPE, SQUEEZE, EXPAND_DIMS, TRANSPOSE and RESIZE_NEAREST_NEIGHBOR keep the input's
+  scale and zero point (the int8 kernels require equal input and output quantisation).
+Output scales are sized from the expected accumulator spread, so outputs use the int8 range instead of saturating
+and a wrong rounding step shows up as a mismatch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from ai_edge_litert import schema_py_generated as fb
+from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+from tests.backends.c.model_draw import Draw, accumulator_spread, weight_scales
+from tests.ir.tflite_models import pack
+
+
+@dataclass(frozen=True)
+class SingleOpModel:
+    opcode: str  # TFLite builtin name, as sapool.ir.read names it
+    label: str  # opcode, seed and the drawn parameters: the test id
+    content: bytes  # the .tflite flatbuffer
+    input_shapes: tuple[tuple[int, ...], ...]  # the graph inputs (the op's non-constant operands), in order
+    output_shape: tuple[int, ...]
+
+
+ACTIVATIONS = ("NONE", "RELU", "RELU6")
+
+
+def _options(options_class, **fields):
+    options = options_class()
+    for name, value in fields.items():
+        setattr(options, name, value)
+    return options
+
+
+def _act(name: str) -> int:
+    return getattr(fb.ActivationFunctionType, name)
+
+
+def _window(draw: Draw, dilations=(1,), kernel_high=4):
+    """Padding and, per spatial axis, (input size, kernel, stride, dilation, output size) as TFLite computes it."""
+    padding = draw.choice(("SAME", "VALID"))
+    axes = []
+    for _ in "hw":
+        kernel, stride, dilation = draw.int(1, kernel_high), draw.int(1, 3), draw.choice(dilations)
+        effective = (kernel - 1) * dilation + 1
+        size = draw.int(effective if padding == "VALID" else 1, effective + 7)
+        out = -(-size // stride) if padding == "SAME" else -(-(size - effective + 1) // stride)
+        axes.append((size, kernel, stride, dilation, out))
+    return padding, *axes
+
+
+# ---- convolutions and matrix products ----
+
+def _conv_2d(draw: Draw):
+    padding, (h, kh, sh, dh, oh), (w, kw, sw, dw, ow) = _window(draw, dilations=(1, 1, 2, 3))
+    cin, cout, activation = draw.int(1, 9), draw.int(1, 9), draw.choice(ACTIVATIONS)
+    in_q, out_q = draw.activation_quant(), draw.output_quant(activation)
+    spread = accumulator_spread(kh * kw * cin, in_q[1], 0)
+    scales = weight_scales(draw, cout, in_q[0], out_q[0], spread)
+    inputs = [draw.input([1, h, w, cin], in_q), draw.weights("filter", [cout, kh, kw, cin], scales, axis=0),
+              draw.bias(in_q[0], scales, spread)]
+    draw.note(input=(h, w, cin), kernel=(kh, kw), stride=(sh, sw), dilation=(dh, dw), padding=padding,
+              activation=activation, out_channels=cout)
+    options = _options(fb.Conv2DOptionsT, padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw,
+                       dilationHFactor=dh, dilationWFactor=dw, fusedActivationFunction=_act(activation))
+    return inputs, draw.output([1, oh, ow, cout], out_q), options
+
+
+def _depthwise_conv_2d(draw: Draw):
+    padding, (h, kh, sh, dh, oh), (w, kw, sw, dw, ow) = _window(draw, dilations=(1, 1, 2, 3))
+    cin, multiplier, activation = draw.int(1, 9), draw.choice((1, 1, 2, 3)), draw.choice(ACTIVATIONS)
+    cout = cin * multiplier
+    in_q, out_q = draw.activation_quant(), draw.output_quant(activation)
+    spread = accumulator_spread(kh * kw, in_q[1], 0)
+    scales = weight_scales(draw, cout, in_q[0], out_q[0], spread)
+    inputs = [draw.input([1, h, w, cin], in_q), draw.weights("filter", [1, kh, kw, cout], scales, axis=3),
+              draw.bias(in_q[0], scales, spread)]
+    draw.note(input=(h, w, cin), kernel=(kh, kw), stride=(sh, sw), dilation=(dh, dw), padding=padding,
+              activation=activation, multiplier=multiplier)
+    options = _options(fb.DepthwiseConv2DOptionsT, padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw,
+                       dilationHFactor=dh, dilationWFactor=dw, depthMultiplier=multiplier,
+                       fusedActivationFunction=_act(activation))
+    return inputs, draw.output([1, oh, ow, cout], out_q), options
+
+
+def _fully_connected(draw: Draw):
+    depth, units, activation = draw.int(1, 40), draw.int(1, 12), draw.choice(ACTIVATIONS)
+    keep_num_dims, has_bias = draw.choice((False, True)), draw.choice((False, True, True))
+    shape = [*draw.shape(draw.int(0, 2), high=4), depth]
+    in_q, out_q = draw.activation_quant(), draw.output_quant(activation)
+    spread = accumulator_spread(depth, in_q[1], 0)
+    scales = weight_scales(draw, units, in_q[0], out_q[0], spread)
+    inputs = [draw.input(shape, in_q), draw.weights("weights", [units, depth], scales, axis=0),
+              draw.bias(in_q[0], scales, spread) if has_bias else -1]
+    out_shape = [*shape[:-1], units] if keep_num_dims else [math.prod(shape) // depth, units]
+    draw.note(input=tuple(shape), units=units, bias=has_bias, keep_num_dims=keep_num_dims, activation=activation)
+    options = _options(fb.FullyConnectedOptionsT, keepNumDims=keep_num_dims, fusedActivationFunction=_act(activation))
+    return inputs, draw.output(out_shape, out_q), options
+
+
+def _batch_matmul(draw: Draw):
+    m, k, n = draw.int(1, 8), draw.int(1, 8), draw.int(1, 8)
+    adj_x, adj_y = draw.choice((False, True)), draw.choice((False, True))
+    batch = draw.shape(draw.int(0, 2), high=3)
+    broadcast = [b if draw.int(0, 2) else 1 for b in batch][draw.int(0, len(batch)):]
+    lhs_batch, rhs_batch = (batch, broadcast) if draw.int(0, 1) else (broadcast, batch)
+    lhs_q, rhs_q = draw.activation_quant(), draw.activation_quant()
+    spread = accumulator_spread(k, lhs_q[1], rhs_q[1])
+    out_q = (float(lhs_q[0] * rhs_q[0] * spread / 50 * draw.log_uniform(0.5, 2.0)), draw.int(-100, 100))
+    inputs = [draw.input([*lhs_batch, *((k, m) if adj_x else (m, k))], lhs_q),
+              draw.input([*rhs_batch, *((n, k) if adj_y else (k, n))], rhs_q)]
+    draw.note(lhs_batch=tuple(lhs_batch), rhs_batch=tuple(rhs_batch), mkn=(m, k, n), adj_x=adj_x, adj_y=adj_y)
+    out_shape = [*np.broadcast_shapes(tuple(lhs_batch), tuple(rhs_batch)), m, n]
+    return inputs, draw.output(out_shape, out_q), _options(fb.BatchMatMulOptionsT, adjX=adj_x, adjY=adj_y)
+
+
+# ---- pooling and reductions ----
+
+def _pool_2d(draw: Draw):
+    padding, (h, kh, sh, _, oh), (w, kw, sw, _, ow) = _window(draw)
+    if draw.int(0, 3) == 0:  # a global pool, as at the end of a classifier
+        padding, kh, kw, sh, sw, oh, ow = "VALID", h, w, 1, 1, 1, 1
+    channels, activation, quant = draw.int(1, 9), draw.choice(ACTIVATIONS), draw.activation_quant()
+    draw.note(input=(h, w, channels), filter=(kh, kw), stride=(sh, sw), padding=padding, activation=activation)
+    options = _options(fb.Pool2DOptionsT, padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw,
+                       filterHeight=kh, filterWidth=kw, fusedActivationFunction=_act(activation))
+    return [draw.input([1, h, w, channels], quant)], draw.output([1, oh, ow, channels], quant), options
+
+
+def _mean(draw: Draw):
+    if draw.int(0, 2) == 0:  # the converter's global average pool: NHWC over H and W
+        shape, axes, keep_dims = [1, *draw.shape(2, high=7), draw.int(1, 9)], [1, 2], True
+    else:
+        shape = draw.shape(draw.int(1, 4), high=7)
+        axes = sorted({draw.int(0, len(shape) - 1) for _ in range(draw.int(1, len(shape)))})
+        keep_dims = draw.choice((False, True))
+    in_q = draw.activation_quant()
+    out_q = in_q if draw.int(0, 2) == 0 else (in_q[0] * float(draw.log_uniform(0.5, 2.0)), draw.int(-100, 100))
+    stored_axes = [a - len(shape) if draw.int(0, 3) == 0 else a for a in axes]
+    out_shape = [1 if i in axes else d for i, d in enumerate(shape) if keep_dims or i not in axes]
+    draw.note(input=tuple(shape), axes=tuple(stored_axes), keep_dims=keep_dims, requantise=out_q != in_q)
+    inputs = [draw.input(shape, in_q), draw.int32_constant("axes", stored_axes)]
+    return inputs, draw.output(out_shape, out_q), _options(fb.ReducerOptionsT, keepDims=keep_dims)
+
+
+# ---- elementwise ----
+
+def _binary(draw: Draw, opcode: str):
+    rank, activation = draw.int(1, 4), draw.choice(ACTIVATIONS)
+    lhs, rhs = [], []
+    for dim in draw.shape(rank):
+        kind = draw.int(0, 3)  # 0, 3: same size; 1: lhs broadcasts; 2: rhs broadcasts
+        lhs.append(1 if kind == 1 else dim)
+        rhs.append(1 if kind == 2 else dim)
+    if draw.int(0, 2) == 0:
+        rhs = rhs[draw.int(1, rank):]  # fewer dimensions, down to a scalar
+    out_q = draw.output_quant(activation)
+    if opcode == "MUL":
+        lhs_q = (float(draw.log_uniform(0.005, 0.2)), draw.int(-100, 100))
+        rhs_zero = draw.int(-100, 100)
+        spread = accumulator_spread(1, lhs_q[1], rhs_zero)
+        rhs_q = (float(out_q[0] * 50 / (lhs_q[0] * spread) * draw.log_uniform(0.5, 2.0)), rhs_zero)
+    else:
+        lhs_q = (float(out_q[0] * draw.log_uniform(0.3, 1.5)), draw.int(-100, 100))
+        rhs_q = (float(out_q[0] * draw.log_uniform(0.3, 1.5)), draw.int(-100, 100))
+    constant = draw.int(0, 3) == 0
+    inputs = [draw.input(lhs, lhs_q), draw.operand(rhs, rhs_q, constant)]
+    draw.note(lhs=tuple(lhs), rhs=tuple(rhs), constant_rhs=constant, activation=activation)
+    options_class = {"ADD": fb.AddOptionsT, "SUB": fb.SubOptionsT, "MUL": fb.MulOptionsT}[opcode]
+    out_shape = list(np.broadcast_shapes(tuple(lhs), tuple(rhs)))
+    return inputs, draw.output(out_shape, out_q), _options(options_class, fusedActivationFunction=_act(activation))
+
+
+def _unary(draw: Draw, opcode: str):
+    """LOGISTIC, TANH, QUANTIZE (int8 → int8 requantise) and DEQUANTIZE (int8 → float32)."""
+    shape = draw.shape(draw.int(1, 4), high=8)
+    in_q = draw.activation_quant()
+    out_type, out_q = fb.TensorType.INT8, {"LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}.get(opcode)
+    if opcode == "QUANTIZE":
+        out_q = (in_q[0] * float(draw.log_uniform(0.5, 3.0)), draw.int(-100, 100))
+    elif opcode == "DEQUANTIZE":
+        out_type = fb.TensorType.FLOAT32
+    draw.note(input=tuple(shape), input_quant=(round(in_q[0], 5), in_q[1]))
+    return [draw.input(shape, in_q)], draw.output(shape, out_q, out_type), None
+
+
+def _softmax(draw: Draw):
+    rows = [draw.int(1, 3), draw.int(1, 40)]
+    image = [1, draw.int(1, 5), draw.int(1, 5), draw.int(1, 12)]
+    shape, beta = draw.choice((rows, image)), draw.choice((1.0, 1.0, 0.5, 2.0))
+    in_q = (float(draw.log_uniform(0.005, 0.5)), draw.int(-100, 100))
+    draw.note(input=tuple(shape), beta=beta, input_scale=round(in_q[0], 5))
+    out = draw.output(shape, (1 / 256, -128))
+    return [draw.input(shape, in_q)], out, _options(fb.SoftmaxOptionsT, beta=beta)
+
+
+# ---- data movement: output quantisation = input quantisation ----
+
+def _pad(draw: Draw):
+    shape = draw.shape(draw.int(1, 4))
+    paddings = [[draw.int(0, 3), draw.int(0, 3)] for _ in shape]
+    quant = draw.activation_quant()
+    draw.note(input=tuple(shape), paddings=paddings)
+    inputs = [draw.input(shape, quant), draw.int32_constant("paddings", paddings)]
+    out_shape = [d + before + after for d, (before, after) in zip(shape, paddings)]
+    return inputs, draw.output(out_shape, quant), fb.PadOptionsT()
+
+
+def _concatenation(draw: Draw):
+    base, quant = draw.shape(draw.int(1, 4), high=5), draw.activation_quant()
+    axis = draw.int(0, len(base) - 1)
+    shapes = [[draw.int(1, 5) if i == axis else d for i, d in enumerate(base)] for _ in range(draw.int(2, 4))]
+    constants = [index > 0 and draw.int(0, 4) == 0 for index in range(len(shapes))]
+    stored_axis = axis - len(base) if draw.int(0, 2) == 0 else axis
+    draw.note(shapes=[tuple(s) for s in shapes], axis=stored_axis, constants=constants)
+    inputs = [draw.operand(shape, quant, constant) for shape, constant in zip(shapes, constants)]
+    out_shape = [sum(s[axis] for s in shapes) if i == axis else d for i, d in enumerate(base)]
+    return inputs, draw.output(out_shape, quant), _options(fb.ConcatenationOptionsT, axis=stored_axis)
+
+
+def _reshape(draw: Draw):
+    shape, quant = draw.shape(draw.int(1, 4)), draw.activation_quant()
+    new_shape = [1] * draw.int(1, 4)
+    for factor in _prime_factors(math.prod(shape)):
+        new_shape[draw.int(0, len(new_shape) - 1)] *= factor
+    stored = list(new_shape)
+    if draw.int(0, 2) == 0:
+        stored[draw.int(0, len(stored) - 1)] = -1
+    draw.note(input=tuple(shape), new_shape=tuple(stored))
+    inputs = [draw.input(shape, quant), draw.int32_constant("shape", stored)]
+    return inputs, draw.output(new_shape, quant), _options(fb.ReshapeOptionsT, newShape=stored)
+
+
+def _squeeze(draw: Draw):
+    shape, quant = draw.shape(draw.int(1, 3)), draw.activation_quant()
+    for _ in range(draw.int(1, 2)):
+        shape.insert(draw.int(0, len(shape)), 1)
+    ones = [i for i, d in enumerate(shape) if d == 1]
+    dims = [] if draw.int(0, 3) == 0 else sorted({draw.choice(ones) for _ in ones})
+    out_shape = [d for i, d in enumerate(shape) if i not in (dims or ones)]
+    stored = [d - len(shape) if draw.int(0, 2) == 0 else d for d in dims]
+    draw.note(input=tuple(shape), squeeze_dims=tuple(stored))
+    return [draw.input(shape, quant)], draw.output(out_shape, quant), _options(fb.SqueezeOptionsT, squeezeDims=stored)
+
+
+def _expand_dims(draw: Draw):
+    shape, quant = draw.shape(draw.int(1, 4)), draw.activation_quant()
+    axis = draw.int(-len(shape) - 1, len(shape))
+    position = axis if axis >= 0 else axis + len(shape) + 1
+    draw.note(input=tuple(shape), axis=axis)
+    inputs = [draw.input(shape, quant), draw.int32_constant("axis", axis)]
+    return inputs, draw.output([*shape[:position], 1, *shape[position:]], quant), fb.ExpandDimsOptionsT()
+
+
+def _transpose(draw: Draw):
+    shape, quant = draw.shape(draw.int(2, 5), high=4), draw.activation_quant()
+    perm = [int(p) for p in draw.rng.permutation(len(shape))]
+    if perm == sorted(perm):
+        perm.reverse()
+    draw.note(input=tuple(shape), perm=tuple(perm))
+    inputs = [draw.input(shape, quant), draw.int32_constant("perm", perm)]
+    return inputs, draw.output([shape[p] for p in perm], quant), fb.TransposeOptionsT()
+
+
+def _resize_nearest_neighbor(draw: Draw):
+    h, w, channels, quant = draw.int(1, 8), draw.int(1, 8), draw.int(1, 6), draw.activation_quant()
+    factor = draw.int(1, 3)
+    size = draw.choice(([h * factor, w * factor], [draw.int(1, 12), draw.int(1, 12)]))
+    align_corners, half_pixel_centers = draw.choice(((False, False), (True, False), (False, True)))
+    draw.note(input=(h, w, channels), size=tuple(size), align_corners=align_corners,
+              half_pixel_centers=half_pixel_centers)
+    inputs = [draw.input([1, h, w, channels], quant), draw.int32_constant("size", size)]
+    options = _options(fb.ResizeNearestNeighborOptionsT, alignCorners=align_corners,
+                       halfPixelCenters=half_pixel_centers)
+    return inputs, draw.output([1, *size, channels], quant), options
+
+
+def _prime_factors(n: int) -> list[int]:
+    factors, p = [], 2
+    while n > 1:
+        while n % p == 0:
+            factors.append(p)
+            n //= p
+        p += 1
+    return factors
+
+
+BUILDERS = {
+    "CONV_2D": _conv_2d, "DEPTHWISE_CONV_2D": _depthwise_conv_2d, "FULLY_CONNECTED": _fully_connected,
+    "AVERAGE_POOL_2D": _pool_2d, "MAX_POOL_2D": _pool_2d,
+    "ADD": lambda draw: _binary(draw, "ADD"), "SUB": lambda draw: _binary(draw, "SUB"),
+    "MUL": lambda draw: _binary(draw, "MUL"),
+    "SOFTMAX": _softmax, "LOGISTIC": lambda draw: _unary(draw, "LOGISTIC"), "TANH": lambda draw: _unary(draw, "TANH"),
+    "MEAN": _mean, "PAD": _pad, "CONCATENATION": _concatenation, "RESHAPE": _reshape, "SQUEEZE": _squeeze,
+    "EXPAND_DIMS": _expand_dims, "TRANSPOSE": _transpose, "BATCH_MATMUL": _batch_matmul,
+    "RESIZE_NEAREST_NEIGHBOR": _resize_nearest_neighbor,
+    "QUANTIZE": lambda draw: _unary(draw, "QUANTIZE"), "DEQUANTIZE": lambda draw: _unary(draw, "DEQUANTIZE"),
+}
+OPCODES = tuple(BUILDERS)
+
+
+def build_model(opcode: str, seed: int) -> SingleOpModel:
+    """One random model for `opcode` (one of OPCODES); the same opcode and seed give the same bytes."""
+    draw = Draw(seed)
+    inputs, output, options = BUILDERS[opcode](draw)
+    draw.builder.op(getattr(fb.BuiltinOperator, opcode), inputs, [output], options)
+    model = draw.builder.build(draw.inputs, [output])
+    tensors = draw.builder.tensors
+    label = " ".join([f"{opcode}[seed={seed}]", *(f"{k}={v}" for k, v in draw.params.items())])
+    return SingleOpModel(opcode=opcode, label=label, content=pack(model),
+                         input_shapes=tuple(tuple(tensors[i].shape) for i in draw.inputs),
+                         output_shape=tuple(tensors[output].shape))
+
+
+def seeded_models(opcode: str, count: int, first_seed: int = 0) -> list[SingleOpModel]:
+    """`count` models for `opcode` from consecutive seeds: a fixed parameter grid that is the same on every run."""
+    return [build_model(opcode, seed) for seed in range(first_seed, first_seed + count)]
+
+
+def random_inputs(model: SingleOpModel, seed: int) -> list[np.ndarray]:
+    """Uniform int8 values over the whole range for each graph input."""
+    rng = np.random.default_rng(seed)
+    return [rng.integers(-128, 128, shape, dtype=np.int8) for shape in model.input_shapes]
+
+
+def run_reference(content: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """Outputs of TFLite's reference kernels (BUILTIN_REF; the default optimised kernels may differ by ±1 LSB)."""
+    interpreter = Interpreter(model_content=content, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    interpreter.allocate_tensors()
+    for detail, array in zip(interpreter.get_input_details(), inputs, strict=True):
+        interpreter.set_tensor(detail["index"], array)
+    interpreter.invoke()
+    return [interpreter.get_tensor(detail["index"]) for detail in interpreter.get_output_details()]
