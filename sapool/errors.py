@@ -38,6 +38,12 @@ class VerificationError(SapoolError):
     exit_code = EXIT_DOES_NOT_FIT
 
 
+class BuildError(SapoolError):
+    """Generated firmware failed to compile or link for a reason other than not fitting (a bug to report)."""
+
+    exit_code = EXIT_DOES_NOT_FIT
+
+
 class MissingToolError(SapoolError):
     """An external tool (compiler, emulator, Python package) is not installed; the message says how to get it."""
 

@@ -1,0 +1,46 @@
+"""Run `make` on a firmware project; turn a link overflow into a DoesNotFitError naming the region and bytes.
+
+ld reports a plan that does not fit as "region `DTCM' overflowed by 1234 bytes" (one line per region); that is
+the message users need, so it is lifted out of the compiler output verbatim. Anything else that fails is a
+BuildError with the tail of the output.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from sapool.errors import BuildError, DoesNotFitError
+from sapool.firmware.toolchain import require_build_tools
+
+ELF_NAME = "firmware.elf"
+_OVERFLOW = re.compile(r"region `([^']+)' overflowed by (\d+) bytes")
+_TAIL_LINES = 20
+
+
+def build_firmware(project_dir: Path, build_dir: Path, *, linker_script: Path | None = None, jobs: int = 2) -> Path:
+    """Build `project_dir` into `build_dir` (the project itself is not written to); returns the ELF's path."""
+    require_build_tools()
+    build_dir = Path(build_dir).resolve()
+    command = ["make", "-C", str(project_dir), f"BUILD={build_dir}", f"-j{jobs}"]
+    if linker_script is not None:
+        command.append(f"LDSCRIPT={Path(linker_script).resolve()}")
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise _build_failure(result.stdout + result.stderr)
+    return build_dir / ELF_NAME
+
+
+def overflowed_regions(output: str) -> dict[str, int]:
+    """Region name -> bytes over, for every overflow ld reported in `output`."""
+    return {name: int(over) for name, over in _OVERFLOW.findall(output)}
+
+
+def _build_failure(output: str) -> Exception:
+    overflows = overflowed_regions(output)
+    if overflows:
+        detail = "; ".join(f"region {name} overflowed by {over} bytes" for name, over in overflows.items())
+        return DoesNotFitError(f"the firmware does not fit: {detail} (at link time)")
+    tail = "\n".join(output.strip().splitlines()[-_TAIL_LINES:])
+    return BuildError(f"firmware build failed:\n{tail}")

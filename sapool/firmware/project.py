@@ -1,0 +1,151 @@
+"""A firmware project folder: generated model + kernels, the board's firmware files, linker script, Makefile,
+README, the memory report and a manifest, written all at once or not at all.
+
+Layout of a project (paths relative to its folder):
+    model/…, kernels/…         the generated sources, as `sapool.backends.c.generate` named them
+    model/model.tflite         the model they came from (the reference for `sapool emulate DIR`)
+    firmware/…                 startup, console, harness, profiler and board files; firmware/linker.ld
+    Makefile  README.md  memory_report.txt  sapool_project.json
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+
+from sapool.errors import BadInputError
+from sapool.firmware.boards import Board, cpu_flags
+from sapool.firmware.memory_map import MemoryMap
+from sapool.targets import Target
+
+MANIFEST = "sapool_project.json"
+MODEL_COPY = "model/model.tflite"
+FIRMWARE_DIR = "firmware"
+LINKER_SCRIPT = f"{FIRMWARE_DIR}/linker.ld"
+MANIFEST_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ProjectManifest:
+    """What `sapool emulate DIR` needs to know about a project besides its sources."""
+
+    model: str
+    target: str
+    ram_budget_bytes: int | None
+    planned_arena_bytes: int
+    planned_regions: tuple[dict, ...]  # {name, size_bytes, used_bytes} per planned region
+
+    def to_json(self) -> str:
+        document = {"schema_version": MANIFEST_SCHEMA_VERSION, **asdict(self)}
+        document["planned_regions"] = list(self.planned_regions)
+        return json.dumps(document, indent=2) + "\n"
+
+
+def read_manifest(project_dir: Path) -> ProjectManifest:
+    path = Path(project_dir) / MANIFEST
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise BadInputError(f"{project_dir} is not a sapool project (cannot read {MANIFEST}: {err})") from None
+    if document.get("schema_version") != MANIFEST_SCHEMA_VERSION:
+        raise BadInputError(f"{path}: unsupported schema_version {document.get('schema_version')!r}")
+    fields = {key: document[key] for key in ProjectManifest.__dataclass_fields__ if key in document}
+    fields["planned_regions"] = tuple(fields.get("planned_regions", ()))
+    try:
+        return ProjectManifest(**fields)
+    except TypeError as err:
+        raise BadInputError(f"{path}: {err}") from None
+
+
+def project_files(
+    generated: Mapping[str, str],
+    target: Target,
+    board: Board,
+    memory_map: MemoryMap,
+    *,
+    manifest: ProjectManifest,
+    model_bytes: bytes,
+    report_text: str,
+) -> dict[str, str | bytes]:
+    """Every file of the project, by relative path; nothing is written yet."""
+    files: dict[str, str | bytes] = dict(generated)
+    for source in board.firmware_files:
+        files[f"{FIRMWARE_DIR}/{source.name}"] = source.read_text()
+    files[LINKER_SCRIPT] = render_linker_script(board, target, memory_map)
+    sources = sorted(path for path in files if path.endswith(".c"))
+    include_dirs = sorted({str(PurePosixPath(path).parent) for path in files if path.endswith(".h")})
+    files["Makefile"] = board.render(
+        "Makefile.j2", part=target.part, core=target.core, cpu_flags=cpu_flags(target),
+        irq_count=board.irq_count, sources=sources, include_dirs=include_dirs,
+    )
+    files["README.md"] = board.render("README.md.j2", target=target, manifest=manifest, linker_script=LINKER_SCRIPT)
+    files["memory_report.txt"] = report_text
+    files[MANIFEST] = manifest.to_json()
+    files[MODEL_COPY] = model_bytes
+    return files
+
+
+def render_linker_script(board: Board, target: Target, memory_map: MemoryMap) -> str:
+    return board.render(
+        "linker.ld.j2",
+        description=target.description,
+        flash=memory_map.flash,
+        regions=memory_map.arenas,
+        system={**asdict(memory_map.system), "separate": memory_map.system_separate},
+        stack_bytes=board.stack_bytes,
+    )
+
+
+def check_project_destination(directory: Path, *, force: bool) -> None:
+    """Fail before any work when `directory` exists (without force) or its parent is missing."""
+    directory = Path(directory)
+    if directory.exists() and not force:
+        raise BadInputError(f"{directory} already exists; pass --force to replace it")
+    if directory.exists() and not directory.is_dir():
+        raise BadInputError(f"{directory} exists and is not a folder")
+    if not directory.parent.is_dir():
+        raise BadInputError(f"cannot write the project to {directory}: {directory.parent} does not exist")
+
+
+def write_project(directory: Path, files: Mapping[str, str | bytes], *, force: bool = False) -> None:
+    """Write `files` into a temporary sibling of `directory`, then rename it into place.
+
+    An existing `directory` is replaced only with `force` (and only after the new one is complete), so a failure
+    at any point leaves either the old folder or the new one, never a mix.
+    """
+    directory = Path(directory)
+    check_project_destination(directory, force=force)
+    staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.", suffix=".tmp"))
+    try:
+        for relative, content in files.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content)
+        os.chmod(staging, 0o777 & ~_umask())
+        if directory.exists():
+            retired = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.", suffix=".old"))
+            os.replace(directory, retired / directory.name)
+            os.replace(staging, directory)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, directory)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BadInputError(f"cannot write the project to {directory}: {err.strerror or err}") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

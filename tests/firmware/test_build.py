@@ -1,0 +1,66 @@
+"""Every board template builds the fixture model; a plan that does not fit fails to link naming region and bytes;
+missing tools are exit-3 errors with the install command."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from sapool.errors import DoesNotFitError, MissingToolError
+from sapool.firmware.boards import TEMPLATES_DIR
+from sapool.firmware.build import build_firmware, overflowed_regions
+from sapool.firmware.elf import read_sizes
+from sapool.firmware.toolchain import APT_INSTALL
+from sapool.targets import budget_region, get_target, load_targets
+from tests.firmware.fixture_models import require_firmware_tools, write_fixture_project
+
+BOARDS = ("stm32h7", "stm32f7", "stm32f4", "stm32l4", "nrf52840", "qemu-m7", "qemu-m4", "qemu-m55")
+
+
+def test_every_target_has_a_board_folder():
+    assert set(BOARDS) == set(load_targets())
+    assert all((TEMPLATES_DIR / name / "board.toml").is_file() for name in BOARDS)
+
+
+@pytest.mark.emu
+@pytest.mark.parametrize("board", BOARDS)
+def test_board_builds_the_fixture_model_into_its_regions(tmp_path, board):
+    require_firmware_tools()
+    target = get_target(board)
+    project = write_fixture_project(tmp_path / "project", target)
+    sizes = read_sizes(build_firmware(project, tmp_path / "build"))
+    first_region = target.data_regions[0].name
+    assert sizes.arena_bytes == {first_region: 32}
+    assert sizes.arena_symbols == {"arena": 32}
+    assert sizes.static_bytes == 0  # the harness keeps its buffers in .harness, the fixture has no variables
+    assert sizes.harness_bytes >= 16 + 4  # at least the input and output buffers
+    assert sizes.stack_reserved_bytes == 8192
+    assert 1000 < sizes.flash_bytes < target.flash_size
+
+
+@pytest.mark.emu
+def test_an_arena_larger_than_its_region_fails_to_link_naming_region_and_bytes(tmp_path):
+    require_firmware_tools()
+    target = get_target("stm32f4")
+    budget = budget_region(4000)
+    project = write_fixture_project(tmp_path / "project", target, (budget,), arena_bytes=4096)
+    with pytest.raises(DoesNotFitError, match=r"region budget overflowed by \d+ bytes"):
+        build_firmware(project, tmp_path / "build")
+
+
+def test_overflow_lines_are_read_per_region():
+    output = "ld: firmware.elf section `.bss' will not fit in region `DTCM'\nld: region `DTCM' overflowed by 96 bytes\n"
+    assert overflowed_regions(output) == {"DTCM": 96}
+
+
+def test_a_missing_compiler_is_exit_3_with_the_apt_command(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if shutil.which("make"):
+        (bin_dir / "make").symlink_to(shutil.which("make"))  # make present, the cross compiler not
+    monkeypatch.setenv("PATH", str(bin_dir))
+    with pytest.raises(MissingToolError) as caught:
+        build_firmware(tmp_path, tmp_path / "build")
+    assert caught.value.exit_code == 3
+    assert APT_INSTALL in str(caught.value)

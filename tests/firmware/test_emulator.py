@@ -1,0 +1,37 @@
+"""Reading the harness's console records."""
+
+import pytest
+
+from sapool.errors import BuildError
+from sapool.firmware.emulator import parse_console, qemu_board
+from sapool.targets import get_target
+
+CONSOLE = """sapool-harness 1 2 2
+input 0 100
+input 1 101
+layer 0 150 1000 CONV_2D
+layer 1 40 0 SOFTMAX
+stack 312 8192
+done
+"""
+
+
+def test_records_become_instructions_at_the_boards_clock():
+    result = parse_console(CONSOLE, b"\x01\x02\x03\x04", clock_hz=25_000_000, expected_inputs=2)
+    assert result.outputs == (b"\x01\x02", b"\x03\x04")
+    assert result.instructions_per_input == (4000, 4040)  # 40 ns per tick at 25 MHz, 1 instruction per ns
+    assert [(layer.name, layer.macs, layer.instructions) for layer in result.layers] == [
+        ("CONV_2D", 1000, 6000), ("SOFTMAX", 0, 1600),
+    ]
+    assert (result.stack_high_water_bytes, result.stack_reserved_bytes) == (312, 8192)
+
+
+def test_a_console_cut_short_is_an_error():
+    with pytest.raises(BuildError, match="incomplete"):
+        parse_console(CONSOLE.replace("done\n", ""), b"\0" * 4, clock_hz=25_000_000, expected_inputs=2)
+
+
+def test_real_targets_run_on_the_qemu_board_of_their_core():
+    assert qemu_board(get_target("stm32h7")).name == "qemu-m7"
+    assert qemu_board(get_target("nrf52840")).name == "qemu-m4"
+    assert qemu_board(get_target("qemu-m55")).name == "qemu-m55"

@@ -1,0 +1,54 @@
+"""Project folders: complete, written atomically, an existing folder replaced only with force."""
+
+import json
+
+import pytest
+
+from sapool.errors import BadInputError
+from sapool.firmware.project import MANIFEST, ProjectManifest, read_manifest, write_project
+from sapool.targets import get_target
+from tests.firmware.fixture_models import write_fixture_project
+
+
+def test_a_project_has_model_firmware_build_files_and_manifest(tmp_path):
+    project = write_fixture_project(tmp_path / "p", get_target("stm32h7"))
+    names = {str(path.relative_to(project)) for path in project.rglob("*") if path.is_file()}
+    assert {"Makefile", "README.md", "memory_report.txt", MANIFEST, "model/model.c", "model/model.h",
+            "firmware/startup.c", "firmware/harness.c", "firmware/linker.ld", "firmware/m7_caches.c"} <= names
+    makefile = (project / "Makefile").read_text()
+    assert "-mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard" in makefile
+    assert "-Wall -Wextra -Werror" in makefile and "model/model.c" in makefile
+    linker = (project / "firmware/linker.ld").read_text()
+    assert "DTCM (rw) : ORIGIN = 0x20000000, LENGTH = 131072" in linker
+    assert "KEEP(*(.sapool_arena.DTCM .sapool_arena.DTCM.*))" in linker
+    manifest = read_manifest(project)
+    assert manifest.target == "stm32h7" and manifest.planned_arena_bytes == 32
+
+
+def test_an_existing_folder_needs_force_and_is_then_replaced_whole(tmp_path):
+    directory = tmp_path / "out"
+    write_project(directory, {"a.txt": "old", "old_only.txt": "x"})
+    with pytest.raises(BadInputError, match="--force"):
+        write_project(directory, {"a.txt": "new"})
+    write_project(directory, {"a.txt": "new"}, force=True)
+    assert (directory / "a.txt").read_text() == "new" and not (directory / "old_only.txt").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporaries left
+
+
+def test_a_failed_write_leaves_the_old_folder_and_no_temporary(tmp_path):
+    directory = tmp_path / "out"
+    write_project(directory, {"a.txt": "old"})
+    with pytest.raises(BadInputError, match="cannot write the project"):
+        write_project(directory, {"x": "file", "x/y": "x cannot be a file and a folder"}, force=True)
+    assert (directory / "a.txt").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_manifest_round_trips_and_rejects_other_schemas(tmp_path):
+    manifest = ProjectManifest("m.tflite", "stm32f4", 65536, 1234, ({"name": "budget", "size_bytes": 65536,
+                                                                      "used_bytes": 1234},))
+    (tmp_path / MANIFEST).write_text(manifest.to_json())
+    assert read_manifest(tmp_path) == manifest
+    (tmp_path / MANIFEST).write_text(json.dumps({"schema_version": 99}))
+    with pytest.raises(BadInputError, match="schema_version"):
+        read_manifest(tmp_path)
