@@ -19,8 +19,8 @@ BOARDS = ("stm32h7", "stm32f7", "stm32f4", "stm32l4", "nrf52840", "qemu-m7", "qe
 
 
 def test_every_target_has_a_board_folder():
-    assert set(BOARDS) == set(load_targets())
-    assert all((TEMPLATES_DIR / name / "board.toml").is_file() for name in BOARDS)
+    assert set(BOARDS) <= set(load_targets())
+    assert [name for name in load_targets() if not (TEMPLATES_DIR / name / "board.toml").is_file()] == []
 
 
 @pytest.mark.emu
