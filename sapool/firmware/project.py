@@ -11,9 +11,6 @@ Layout of a project (paths relative to its folder):
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
@@ -21,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from sapool.errors import BadInputError
 from sapool.firmware.boards import Board, cpu_flags
 from sapool.firmware.memory_map import MemoryMap
+from sapool.outputs import atomic_directory
 from sapool.targets import Target
 
 MANIFEST = "sapool_project.json"
@@ -101,51 +99,20 @@ def render_linker_script(board: Board, target: Target, memory_map: MemoryMap) ->
     )
 
 
-def check_project_destination(directory: Path, *, force: bool) -> None:
-    """Fail before any work when `directory` exists (without force) or its parent is missing."""
-    directory = Path(directory)
-    if directory.exists() and not force:
-        raise BadInputError(f"{directory} already exists; pass --force to replace it")
-    if directory.exists() and not directory.is_dir():
-        raise BadInputError(f"{directory} exists and is not a folder")
-    if not directory.parent.is_dir():
-        raise BadInputError(f"cannot write the project to {directory}: {directory.parent} does not exist")
-
-
 def write_project(directory: Path, files: Mapping[str, str | bytes], *, force: bool = False) -> None:
-    """Write `files` into a temporary sibling of `directory`, then rename it into place.
+    """Write `files` into `directory` all at once (sapool.outputs.atomic_directory: temporary sibling, rename).
 
-    An existing `directory` is replaced only with `force` (and only after the new one is complete), so a failure
-    at any point leaves either the old folder or the new one, never a mix.
+    An existing `directory` is replaced only with `force`, and only after the new one is complete, so a failure at
+    any point leaves either the old folder or the new one, never a mix.
     """
-    directory = Path(directory)
-    check_project_destination(directory, force=force)
-    staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.", suffix=".tmp"))
-    try:
-        for relative, content in files.items():
-            path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content)
-        os.chmod(staging, 0o777 & ~_umask())
-        if directory.exists():
-            retired = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.", suffix=".old"))
-            os.replace(directory, retired / directory.name)
-            os.replace(staging, directory)
-            shutil.rmtree(retired)
-        else:
-            os.replace(staging, directory)
-    except OSError as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise BadInputError(f"cannot write the project to {directory}: {err.strerror or err}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    with atomic_directory(Path(directory), force=force, what="project folder") as staging:
+        try:
+            for relative, content in files.items():
+                path = staging / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(content, bytes):
+                    path.write_bytes(content)
+                else:
+                    path.write_text(content)
+        except OSError as err:
+            raise BadInputError(f"cannot write the project folder {directory}: {err.strerror or err}") from None

@@ -38,7 +38,7 @@ def test_an_existing_folder_needs_force_and_is_then_replaced_whole(tmp_path):
 def test_a_failed_write_leaves_the_old_folder_and_no_temporary(tmp_path):
     directory = tmp_path / "out"
     write_project(directory, {"a.txt": "old"})
-    with pytest.raises(BadInputError, match="cannot write the project"):
+    with pytest.raises(BadInputError, match="cannot write the project folder"):
         write_project(directory, {"x": "file", "x/y": "x cannot be a file and a folder"}, force=True)
     assert (directory / "a.txt").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
