@@ -39,11 +39,12 @@ demo: setup
 	$(BIN)/sapool prune $(PRETRAINED) --ram-budget 8K --finetune-epochs 1 --subset 10000 -o $(DEMO_OUT)/pruned.pt
 	@echo "demo outputs in $(DEMO_OUT)/"
 
-# Both benchmarks always run; the target fails if either missed its target (planner) or crashed.
+# Every benchmark always runs; the target fails if one missed its target (planner, scaling) or crashed.
 bench: setup
 	$(BIN)/python bench/planner_vs_tflm.py; planner=$$?; \
+	$(BIN)/python bench/planner_scaling.py; scaling=$$?; \
 	$(BIN)/python bench/pooling.py; pooling=$$?; \
-	exit $$(( planner || pooling ))
+	exit $$(( planner || scaling || pooling ))
 
 # Retrain the shipped demo checkpoint with the project's own CLI (about 5 min on 2 cores); recipe.md explains it.
 pretrained: setup

@@ -16,15 +16,17 @@ A `--ram-budget N` is modelled by the caller as the single region `budget_region
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sapool.errors import BadInputError
 from sapool.memory.check import check_plan
-from sapool.memory.lifetimes import Buffer, aligned, lower_bound
+from sapool.memory.lifetimes import Buffer
 from sapool.memory.planners import MemoryPlan, make_plan
 from sapool.memory.planners.gaps import lowest_fit
-from sapool.memory.planners.greedy import greedy_order
+from sapool.memory.planners.greedy import greedy_positions
+from sapool.memory.planners.plan import PlanRequest
 from sapool.targets import Region, budget_region
 
 __all__ = ["Placement", "RegionUse", "budget_region", "place"]
@@ -81,11 +83,15 @@ def place(
     alignment: int = 16,
     time_limit_s: float = 5.0,
 ) -> Placement:
-    """Place `buffers` into the data regions among `regions` (fastest first); see the module doc for the rule."""
+    """Place `buffers` into the data regions among `regions` (fastest first); see the module doc for the rule.
+
+    `time_limit_s` covers all the planning: the whole-arena plan and every region's re-plan share one deadline.
+    """
+    deadline = time.monotonic() + time_limit_s
     data_regions = [region for region in regions if region.kind == "data"]
     if not data_regions:
         raise BadInputError("no data region to place activations in")
-    whole = make_plan(buffers, planner, alignment, time_limit_s)
+    whole = make_plan(buffers, planner, alignment, time_limit_s, deadline=deadline)
     home = next((region for region in data_regions if whole.arena_bytes <= region.size), None)
     if home is not None:
         return _build(data_regions, {home.name: (list(buffers), whole)}, None, alignment)
@@ -102,7 +108,7 @@ def place(
     for name, members in assigned.items():
         if members:
             subset = sorted(members, key=lambda buffer: given_order[buffer.id])
-            contents[name] = (subset, make_plan(subset, planner, alignment, time_limit_s))
+            contents[name] = (subset, make_plan(subset, planner, alignment, time_limit_s, deadline=deadline))
     return _build(data_regions, contents, overfull, alignment)
 
 
@@ -113,23 +119,31 @@ def _assign_largest_first(
 
     The order (aligned size, largest first; ties highest id first) is the greedy planner's, so within each
     region the offsets found here are exactly the greedy plan of that region's subset, and the final plan of a
-    region (greedy, or a planner that starts from greedy's order) is no larger.
+    region (greedy, or a planner that starts from greedy's order) is no larger. Each region keeps its live bytes
+    per op, so the test "the bytes live at one op already exceed the region" costs one buffer's lifetime, and the
+    free-offset search looks only at the buffer's lifetime conflicts.
     """
+    request = PlanRequest(tuple(buffers), alignment)
+    sizes, conflicts = request.sizes, request.conflicts
+    steps = max([num_ops, *(b.last + 1 for b in buffers)])
+    live = {region.name: [0] * steps for region in regions}
     assigned: dict[str, list[Buffer]] = {region.name: [] for region in regions}
-    offsets: dict[int, int] = {}
+    region_of: list[str | None] = [None] * len(buffers)
+    offsets = [0] * len(buffers)
     unplaced: list[Buffer] = []
-    for buffer in greedy_order(buffers, alignment):
-        size = aligned(buffer.size, alignment)
+    for n in greedy_positions(request):
+        buffer, size = buffers[n], sizes[n]
         for region in regions:
-            members = assigned[region.name]
-            if lower_bound([*members, buffer], num_ops, alignment) > region.size:
+            during = live[region.name][buffer.first:buffer.last + 1]
+            if max(during, default=0) + size > region.size:
                 continue  # the bytes live at one op already exceed the region, whatever the layout
-            busy = [(offsets[o.id], offsets[o.id] + aligned(o.size, alignment))
-                    for o in members if o.overlaps_in_time(buffer)]
+            busy = [(offsets[m], offsets[m] + sizes[m]) for m in conflicts[n] if region_of[m] == region.name]
             offset = lowest_fit(size, busy)
             if offset + size <= region.size:
-                offsets[buffer.id] = offset
-                members.append(buffer)
+                offsets[n], region_of[n] = offset, region.name
+                for step in range(buffer.first, buffer.last + 1):
+                    live[region.name][step] += size
+                assigned[region.name].append(buffer)
                 break
         else:
             unplaced.append(buffer)

@@ -15,13 +15,20 @@ from rich.table import Table
 from rich.text import Text
 
 from sapool.memory.report import MemoryReport
+from sapool.text import printable
 from sapool.units import format_bytes
 
 WIDTH = 100
+HEADERS = ("#", "op", "output shape", "out B", "weights B", "MACs", "live B", "output at")
+RIGHT = {0, 3, 4, 5, 6}  # right-aligned columns
+UNICODE = {"times": "×", "peak": " ◀", "ellipsis": "…", "rule": "─"}
+ASCII = {"times": "x", "peak": " <", "ellipsis": "~", "rule": "-"}
 
 
-def render(report: MemoryReport) -> Group:
-    return Group(_header(report), _layer_table(report), _summary_table(report), _verdict(report))
+def render(report: MemoryReport, ascii_only: bool = False) -> Group:
+    """Rich renderables for a console; `ascii_only` swaps × ◀ … ─ for x < ~ - (a stdout that is not UTF-8)."""
+    symbols = ASCII if ascii_only else UNICODE
+    return Group(_header(report), _layer_table(report, symbols), _summary_table(report), _verdict(report))
 
 
 def to_text(report: MemoryReport, width: int = WIDTH) -> str:
@@ -36,37 +43,46 @@ def _header(report: MemoryReport) -> Text:
     target = report.target if report.target_part is None else f"{report.target} ({report.target_part})"
     budget = f", RAM budget {report.ram_budget_bytes:,} B" if report.ram_budget_bytes is not None else ""
     return Text.assemble(
-        ("sapool plan: ", "bold"), report.model, " on ", (target, "bold"), budget,
+        ("sapool plan: ", "bold"), printable(report.model), " on ", (target, "bold"), budget,
         f"  (planner {report.planner}, alignment {report.alignment} B)",
     )
 
 
-def _layer_table(report: MemoryReport) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("op", overflow="fold")
-    table.add_column("output shape", overflow="fold")
-    table.add_column("out B", justify="right")
-    table.add_column("weights B", justify="right")
-    table.add_column("MACs", justify="right")
-    table.add_column("live B", justify="right")
-    table.add_column("output at", overflow="fold")
+def _layer_table(report: MemoryReport, symbols: dict[str, str]) -> Text:
+    """One line per op, columns padded by hand: a rich Table takes over a second for 1,000 rows.
+
+    Names from the model are shown literally (sapool.text.printable) and a line longer than WIDTH is cut.
+    """
     where = {buffer.id: f"{buffer.region}:0x{buffer.offset:05x}" for buffer in report.buffers}
     peak = report.peak_layer
+    rows = [HEADERS]
     for layer in report.layers:
         is_peak = peak is not None and layer.index == peak.index
-        cells = (
+        rows.append((
             str(layer.index),
-            layer.op,
-            "×".join(map(str, layer.output_shape)),
+            printable(layer.op),
+            symbols["times"].join(map(str, layer.output_shape)),
             f"{layer.output_bytes:,}",
             f"{layer.weight_bytes:,}",
             _short_count(layer.macs),
-            f"{layer.live_bytes:,}" + (" ◀" if is_peak else ""),
+            f"{layer.live_bytes:,}" + (symbols["peak"] if is_peak else " " * len(symbols["peak"])),
             " ".join(where[b] for b in layer.output_buffers),
-        )
-        table.add_row(*map(Text, cells), style="bold yellow" if is_peak else None)
+        ))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(HEADERS))]
+    lines = [_line(row, widths, symbols["ellipsis"]) for row in rows]
+    lines.insert(1, " ".join(symbols["rule"] * w for w in widths)[:WIDTH])
+    table = Text("\n".join(lines) + "\n", no_wrap=True, overflow="ignore")
+    table.stylize("bold", 0, len(lines[0]))
+    if peak is not None:
+        start = sum(len(line) + 1 for line in lines[:peak.index + 2])
+        table.stylize("bold yellow", start, start + len(lines[peak.index + 2]))
     return table
+
+
+def _line(cells: tuple[str, ...], widths: list[int], ellipsis: str) -> str:
+    line = " ".join(cell.rjust(w) if n in RIGHT else cell.ljust(w) for n, (cell, w) in enumerate(zip(cells, widths)))
+    line = line.rstrip()
+    return line if len(line) <= WIDTH else line[:WIDTH - 1] + ellipsis
 
 
 def _summary_table(report: MemoryReport) -> Table:
@@ -75,10 +91,10 @@ def _summary_table(report: MemoryReport) -> Table:
     table.add_column("value")
     peak = report.peak_layer
     optimal = "proven optimal" if report.proven_optimal else "not proven optimal"
-    table.add_row("peak arena", f"{report.peak_arena_bytes:,} B ({format_bytes(report.peak_arena_bytes)})")
+    table.add_row("peak arena", Text(f"{report.peak_arena_bytes:,} B ({format_bytes(report.peak_arena_bytes)})"))
     table.add_row(
         "lower bound",
-        f"{report.lower_bound_bytes:,} B, live at layer {peak.index} ({peak.op})" if peak else "0 B",
+        Text(f"{report.lower_bound_bytes:,} B, live at layer {peak.index} ({printable(peak.op)})" if peak else "0 B"),
     )
     table.add_row("planner", Text(f"{', '.join(report.planners_used) or report.planner} ({optimal})"))
     table.add_row("weights (flash)", Text(_flash_line(report)))
@@ -91,6 +107,8 @@ def _summary_table(report: MemoryReport) -> Table:
         )
     if report.split:
         table.add_row("split", "activations are spread over several regions")
+    for note in report.notes:
+        table.add_row("note", Text(printable(note)))
     return table
 
 
@@ -103,7 +121,7 @@ def _flash_line(report: MemoryReport) -> str:
 
 
 def _verdict(report: MemoryReport) -> Text:
-    return Text(report.verdict(), style="bold green" if report.fits else "bold red")
+    return Text(printable(report.verdict()), style="bold green" if report.fits else "bold red")
 
 
 def _short_count(count: int) -> str:

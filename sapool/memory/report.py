@@ -81,6 +81,7 @@ class MemoryReport:
     weights_bytes: int  # unique constant data (flash)
     flash_size_bytes: int | None  # None when there is no target to compare with
     elapsed_s: float
+    notes: tuple[str, ...] = ()  # what the planners want the reader to know (e.g. the exact planner stepped aside)
 
     @property
     def peak_arena_bytes(self) -> int:
@@ -218,6 +219,7 @@ def to_dict(report: MemoryReport) -> dict:
             }
             for buffer in report.buffers
         ],
+        "notes": list(report.notes),
         "elapsed_s": round(report.elapsed_s, 4),
     }
 

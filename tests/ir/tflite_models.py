@@ -123,3 +123,25 @@ def pack(model: fb.ModelT, extra: bytes = b"") -> bytes:
     return bytes(convert_object_to_bytearray(model, extra))
 
 
+
+
+def skip_chain_model(num_ops: int, seed: int = 0, sizes=(256, 1024, 4096)) -> bytes:
+    """int8 ADDs where op k reads the previous output and one random earlier tensor (long skip connections).
+
+    The small twin of bench/synthetic.py: the shape of graph that made planning quadratic.
+    """
+    rng = np.random.default_rng(seed)
+    quantization = fb.QuantizationParametersT()
+    quantization.scale, quantization.zeroPoint = np.array([0.05], np.float32), np.array([0], np.int64)
+    subgraph = fb.SubGraphT()
+    subgraph.tensors = [make_tensor(f"t{n}", [1, int(rng.choice(sizes))], fb.TensorType.INT8,
+                                    quantization=quantization) for n in range(num_ops + 1)]
+    subgraph.operators = [make_operator(0, [k - 1, int(rng.integers(0, k))], [k], fb.BuiltinOptions.AddOptions,
+                                        fb.AddOptionsT()) for k in range(1, num_ops + 1)]
+    subgraph.inputs, subgraph.outputs = [0], [num_ops]
+    model = fb.ModelT()
+    model.version = 3
+    model.operatorCodes = [make_opcode(fb.BuiltinOperator.ADD)]
+    model.subgraphs = [subgraph]
+    model.buffers = [make_buffer()]
+    return pack(model)

@@ -17,6 +17,10 @@ the incumbent's orientation, which halves the search and keeps the start feasibl
 
 The solution is read back as an above/below relation and turned into offsets by a longest-path pass, so offsets
 are exact integers and each buffer sits as low as the relation allows (the arena can only shrink).
+
+The time limit covers everything: building the rows stops at the request's deadline and HiGHS gets only the time
+that is left. Where the program would be too large to build and solve in seconds (MAX_PAIRS, MAX_NONZEROS), the
+planner steps aside and returns the incumbent with a note saying why; the report shows that note.
 """
 
 from __future__ import annotations
@@ -30,23 +34,53 @@ from sapool.memory.planners.plan import MemoryPlan, PlanRequest, plan_from_offse
 Row = tuple[float, float, list[int], list[float]]  # lower, upper, columns, coefficients
 
 
+# Past these sizes the integer program is too large to build and solve within seconds (a 200-op graph with long
+# skip connections has 7,000 pairs, and HiGHS found nothing better than the heuristics in 6 s; a 100-op one has
+# 1,800 and used all of its 5 s for nothing): step aside.
+MAX_PAIRS = 1_500
+MAX_NONZEROS = 150_000
+
+
 def plan_exact(request: PlanRequest) -> MemoryPlan:
     incumbent = request.incumbent or plan_multi_order(request)
     if incumbent.arena_bytes <= request.lower_bound:
         return plan_from_offsets("exact", request, incumbent.offsets)
-    solved = [b for b in request.buffers if request.size(b) > 0]  # empty buffers conflict with nothing: offset 0
-    pairs = [(a, b) for n, a in enumerate(solved) for b in solved[n + 1:] if a.overlaps_in_time(b)]
-    below, proven = _solve(_Model(request, solved, pairs, incumbent), request.time_limit_s)
+    solved = [b for b, size in zip(request.buffers, request.sizes) if size > 0]  # empty buffers: offset 0
+    cliques = _maximal_live_sets(solved)
+    too_large = _too_large(request.pair_count, cliques)
+    if too_large:
+        return _step_aside(request, incumbent, too_large)
+    position = {b.id: n for n, b in enumerate(request.buffers)}
+    pairs = [(a, request.buffers[m]) for a in solved for m in request.conflicts[position[a.id]]
+             if position[a.id] < m]
+    model = _Model(request, solved, pairs, cliques, incumbent)
+    if model.rows is None:
+        return _step_aside(request, incumbent, "the time limit ran out while its integer program was being built")
+    below, proven = _solve(model, request.seconds_left())
     offsets = {b.id: 0 for b in request.buffers}
     offsets.update(_stack(request, solved, below))
     plan = plan_from_offsets("exact", request, offsets)
     return MemoryPlan("exact", plan.offsets, plan.arena_bytes, plan.proven_optimal or proven)
 
 
+def _too_large(pairs: int, cliques: list[list[Buffer]]) -> str | None:
+    """Why the integer program would be too large to build and solve in seconds, or None when it is not."""
+    nonzeros = 6 * pairs + sum(len(c) * (2 * len(c) + 3) for c in cliques)
+    if pairs > MAX_PAIRS or nonzeros > MAX_NONZEROS:
+        return (f"its integer program would have {pairs:,} pair variables and {nonzeros:,} nonzeros "
+                f"(limits {MAX_PAIRS:,} and {MAX_NONZEROS:,})")
+    return None
+
+
+def _step_aside(request: PlanRequest, incumbent: MemoryPlan, why: str) -> MemoryPlan:
+    note = f"exact planner stepped aside: {why}; the plan is the best heuristic one ({incumbent.planner})"
+    return plan_from_offsets("exact", request, incumbent.offsets, notes=(*incumbent.notes, note))
+
+
 class _Model:
     """The program's columns (offsets, then A, then one z per pair), bounds, rows and start vector."""
 
-    def __init__(self, request: PlanRequest, buffers: list[Buffer], pairs, incumbent: MemoryPlan):
+    def __init__(self, request: PlanRequest, buffers: list[Buffer], pairs, cliques, incumbent: MemoryPlan):
         unit = request.alignment
         self.pairs = pairs
         self.size = {b.id: request.size(b) // unit for b in buffers}
@@ -73,7 +107,10 @@ class _Model:
             oa, ob, z = self.column[a.id], self.column[b.id], self.z[pair]
             self.rows.append((-inf, upper - self.size[a.id], [oa, ob, z], [1.0, -1.0, upper]))  # a below b if z = 1
             self.rows.append((-inf, -self.size[b.id], [ob, oa, z], [1.0, -1.0, -upper]))  # b below a if z = 0
-        for clique in _maximal_live_sets(buffers):
+        for clique in cliques:
+            if request.out_of_time():
+                self.rows = None  # the caller steps aside: building alone used up the time limit
+                return
             for i in clique:
                 self.rows += self._stacking_rows(i, [j for j in clique if j is not i])
 
@@ -135,12 +172,24 @@ def _solve(model: _Model, time_limit_s: float):
 
 
 def _maximal_live_sets(buffers: list[Buffer]) -> list[list[Buffer]]:
-    """Sets of buffers live at one op that no other such set contains (an interval graph's maximal cliques)."""
-    steps = sorted({b.first for b in buffers})
-    sets = [frozenset(b.id for b in buffers if b.first <= t <= b.last) for t in steps]
-    maximal = [s for s in set(sets) if len(s) > 1 and not any(s < other for other in sets)]
-    by_id = {b.id: b for b in buffers}
-    return [[by_id[i] for i in sorted(s)] for s in sorted(maximal, key=sorted)]
+    """Sets of buffers live at one op that no other such set contains (an interval graph's maximal cliques).
+
+    Only a start time can open a maximal set, and the set live at one start time is contained in the set at the
+    next start time unless one of its buffers ends before that: so one sweep over the start times finds them all.
+    """
+    starts = sorted({b.first for b in buffers})
+    by_start = sorted(buffers, key=lambda b: b.first)
+    live: list[Buffer] = []
+    found, taken = [], 0
+    for k, step in enumerate(starts):
+        while taken < len(by_start) and by_start[taken].first == step:
+            live.append(by_start[taken])
+            taken += 1
+        live = [b for b in live if b.last >= step]
+        following = starts[k + 1] if k + 1 < len(starts) else None
+        if len(live) > 1 and (following is None or any(b.last < following for b in live)):
+            found.append(sorted(live, key=lambda b: b.id))
+    return found
 
 
 def _stack(request: PlanRequest, buffers: list[Buffer], below) -> dict[int, int]:

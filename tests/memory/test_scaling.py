@@ -1,0 +1,69 @@
+"""Planning stays bounded on 1,000-op graphs with long skip connections (issue: 100 s and 5 GB before).
+
+Wall-clock bounds here are loose (the machine is shared); bench/planner_scaling.py measures the real figures.
+"""
+
+import time
+import tracemalloc
+
+import pytest
+
+from sapool.ir.read import read_tflite_bytes
+from sapool.memory import check_plan, compute_lifetimes, lower_bound, make_plan
+from sapool.memory.analyze import analyze_graph
+from sapool.memory.planners.exact import _maximal_live_sets
+from sapool.memory.planners.plan import PlanRequest
+from sapool.targets import get_target
+from tests.ir.tflite_models import skip_chain_model
+
+
+@pytest.fixture(scope="module")
+def big_graph():
+    return read_tflite_bytes(skip_chain_model(1000), "skip1000")
+
+
+def test_a_1000_op_graph_plans_in_seconds_and_little_memory_with_a_note_from_the_exact_planner(big_graph):
+    tracemalloc.start()
+    started = time.perf_counter()
+    report = analyze_graph(big_graph, get_target("stm32h7"), model_name="skip1000")
+    seconds = time.perf_counter() - started
+    peak_bytes = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert seconds < 20 and peak_bytes < 300 * 2 ** 20  # measured under tracemalloc, which slows Python
+    assert report.lower_bound_bytes <= report.peak_arena_bytes <= 1.1 * report.lower_bound_bytes
+    assert any(note.startswith("exact planner stepped aside") for note in report.notes)
+
+
+def test_every_planner_returns_a_checked_plan_within_its_time_limit_including_model_building(big_graph):
+    buffers = compute_lifetimes(big_graph)
+    for planner in ("greedy", "multi_order", "exact", "best"):
+        started = time.perf_counter()
+        plan = make_plan(buffers, planner, time_limit_s=0.2)
+        assert time.perf_counter() - started < 3, planner  # greedy's one pass is the floor; 60 s before
+        check_plan(buffers, plan)
+
+
+def test_exact_planner_out_of_time_while_building_steps_aside_with_a_valid_plan():
+    graph = read_tflite_bytes(skip_chain_model(60, seed=3), "skip60")
+    buffers = compute_lifetimes(graph)
+    plan = make_plan(buffers, "exact", time_limit_s=0)
+    check_plan(buffers, plan)
+    assert plan.arena_bytes > lower_bound(buffers, len(graph.ops))  # so the exact planner had work to do
+    assert any("time limit ran out while its integer program was being built" in note for note in plan.notes)
+
+
+def test_shared_conflicts_and_lower_bound_match_the_definitions(big_graph):
+    buffers = compute_lifetimes(big_graph)[:300]
+    request = PlanRequest(tuple(buffers))
+    for n, a in enumerate(buffers):
+        expected = {m for m, b in enumerate(buffers) if m != n and a.overlaps_in_time(b) and a.size and b.size}
+        assert set(request.conflicts[n]) == expected
+    assert request.lower_bound == lower_bound(buffers, 0)
+
+
+def test_maximal_live_sets_are_the_maximal_sets_of_buffers_live_at_one_op(big_graph):
+    buffers = compute_lifetimes(big_graph)[:200]
+    steps = range(max(b.last for b in buffers) + 1)
+    live = {frozenset(b.id for b in buffers if b.first <= t <= b.last) for t in steps}
+    maximal = {s for s in live if len(s) > 1 and not any(s < other for other in live)}
+    assert {frozenset(b.id for b in c) for c in _maximal_live_sets(buffers)} == maximal
