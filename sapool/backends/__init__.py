@@ -1,0 +1,1 @@
+"""Code generators that turn a planned Graph into source for a microcontroller."""

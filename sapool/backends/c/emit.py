@@ -1,0 +1,102 @@
+"""The vocabulary op lowerings use to describe their C: constant arrays, parameter structs, kernel calls.
+
+A lowering never writes model.c itself. It asks an `EmitContext` for pointer expressions (arena slots from the
+Layout, constant arrays it registers) and returns a `LoweredOp`: the C statements of its layer and the kernel
+source files those statements need. model.c's template lays the pieces out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+C_TYPES = {"int8": "int8_t", "int32": "int32_t", "float32": "float"}
+
+
+@dataclass(frozen=True)
+class ConstArray:
+    """`static const <ctype> <name>[n]` in flash, aligned 16; `values` already in the final order."""
+
+    name: str
+    ctype: str
+    values: np.ndarray
+
+    def c_values(self) -> str:
+        """The initialiser body, 16 values a line; floats as C99 hex literals so no bit is lost."""
+        flat = self.values.reshape(-1)
+        if self.ctype == "float":
+            items = [float(v).hex() + "f" for v in flat.astype(np.float32)]
+        else:
+            items = [str(int(v)) for v in flat]
+        lines = (", ".join(items[i:i + 16]) for i in range(0, len(items), 16))
+        return ",\n    ".join(lines)
+
+
+@dataclass(frozen=True)
+class ConstStruct:
+    """`static const <ctype> <name> = { .field = value, ... };` for a kernel's parameter block."""
+
+    name: str
+    ctype: str
+    fields: dict
+
+    def c_initializer(self) -> str:
+        def value(v):
+            return float(v).hex() + "f" if isinstance(v, float) else str(int(v))
+        return ", ".join(f".{key} = {value(v)}" for key, v in self.fields.items())
+
+
+@dataclass(frozen=True)
+class LoweredOp:
+    """One layer of model.c: its statements (kernel calls), and the kernel sources (reference/*.c) they use."""
+
+    statements: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    comment: str = ""
+
+
+@dataclass
+class EmitContext:
+    """What a lowering may ask while generating: where tensors live, and a place to put constants.
+
+    `tensor_pointer(index)` is `(arena + offset)` for an activation, taken from the Layout (never recomputed),
+    or the name of the tensor's constant array. Constants read directly from the model are emitted once per
+    tensor; derived ones (folded biases, multipliers) are named after the op that owns them.
+    """
+
+    layout: object
+    graph: object
+    arena_names: dict[str, str]
+    arrays: list[ConstArray] = field(default_factory=list)
+    structs: list[ConstStruct] = field(default_factory=list)
+    _tensor_arrays: dict[int, str] = field(default_factory=dict)
+
+    def tensor_pointer(self, tensor_index: int) -> str:
+        tensor = self.graph.tensor(tensor_index)
+        if tensor.is_constant:
+            return self.tensor_array(tensor_index)
+        slot = self.layout.tensor_slot(tensor_index)
+        return f"({self.arena_names[slot.region]} + {slot.offset})"
+
+    def scratch_pointer(self, op_index: int) -> str:
+        slot = self.layout.scratch_slot(op_index)
+        return "0" if slot is None else f"({self.arena_names[slot.region]} + {slot.offset})"
+
+    def tensor_array(self, tensor_index: int) -> str:
+        """The constant tensor's data as an array (its own dtype and element order), emitted once."""
+        if tensor_index not in self._tensor_arrays:
+            tensor = self.graph.tensor(tensor_index)
+            name = f"sapool_t{tensor_index}"
+            values = np.frombuffer(tensor.data, dtype=np.dtype(tensor.dtype).newbyteorder("<"))
+            self.arrays.append(ConstArray(name, C_TYPES[tensor.dtype], values))
+            self._tensor_arrays[tensor_index] = name
+        return self._tensor_arrays[tensor_index]
+
+    def array(self, name: str, ctype: str, values) -> str:
+        self.arrays.append(ConstArray(name, ctype, np.asarray(values)))
+        return name
+
+    def struct(self, name: str, ctype: str, fields: dict) -> str:
+        self.structs.append(ConstStruct(name, ctype, fields))
+        return f"&{name}"

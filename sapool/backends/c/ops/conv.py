@@ -1,0 +1,114 @@
+"""CONV_2D and DEPTHWISE_CONV_2D → reference/conv.c and reference/depthwise_conv.c.
+
+Prepare-time work done here, as TFLite's PopulateConvolutionQuantizationParams does it: per output channel the
+effective scale input_scale · filter_scale[c] / output_scale in double, decomposed by QuantizeMultiplier; the
+activation clamp; the padding. CONV_2D also folds input_offset · Σ filter[c] into the bias (its kernel pads
+patches with the input zero point, see conv.c).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sapool.backends.c.emit import EmitContext, LoweredOp
+from sapool.backends.c.geometry import check_output_size, leading_padding
+from sapool.backends.c.quant import quantize_multiplier
+from sapool.backends.c.tensors import clamp_range, nhwc, require_int8, scale, zero_point
+from sapool.errors import UnsupportedError
+from sapool.ir.graph import Graph, Op
+
+OPCODES = ("CONV_2D", "DEPTHWISE_CONV_2D")
+
+
+def check(graph: Graph, op: Op) -> None:
+    require_int8(graph, op.inputs[0], op.outputs[0])
+    weights = graph.tensor(op.inputs[1])
+    if weights.dtype != "int8" or not weights.is_constant or weights.quantization is None:
+        raise UnsupportedError("the filter must be constant int8 with quantisation parameters")
+    if any(zp != 0 for zp in weights.quantization.zero_point):
+        raise UnsupportedError("the filter has a non-zero zero point")
+    bias = _bias_index(op)
+    if bias is not None and (graph.tensor(bias).dtype != "int32" or not graph.tensor(bias).is_constant):
+        raise UnsupportedError("the bias must be constant int32")
+    _, in_h, in_w, in_c = nhwc(graph.tensor(op.inputs[0]))
+    _, out_h, out_w, out_c = nhwc(graph.tensor(op.outputs[0]))
+    _, kernel_h, kernel_w, filter_c = nhwc(weights)
+    if op.opcode == "CONV_2D" and filter_c != in_c:
+        raise UnsupportedError(f"grouped convolution (filter depth {filter_c}, input depth {in_c})")
+    if op.opcode == "DEPTHWISE_CONV_2D" and (filter_c != out_c or out_c % in_c):
+        raise UnsupportedError(f"depthwise filter depth {filter_c} for input depth {in_c}, output depth {out_c}")
+    options = op.options
+    check_output_size(options["padding"], (in_h, in_w), (kernel_h, kernel_w),
+                      (options["stride_h"], options["stride_w"]),
+                      (options["dilation_h_factor"], options["dilation_w_factor"]), (out_h, out_w))
+    clamp_range(options["fused_activation_function"], graph.tensor(op.outputs[0]))
+
+
+def scratch_bytes(graph: Graph, op: Op) -> int:
+    """CONV_2D gathers one im2col patch per output pixel unless the kernel is 1x1 (which never pads)."""
+    if op.opcode != "CONV_2D":
+        return 0
+    _, kernel_h, kernel_w, in_c = graph.tensor(op.inputs[1]).shape
+    return 0 if kernel_h == kernel_w == 1 else kernel_h * kernel_w * in_c
+
+
+def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
+    source, weights, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    options = op.options
+    batches, in_h, in_w, in_c = source.shape
+    _, out_h, out_w, out_c = result.shape
+    _, kernel_h, kernel_w, _ = weights.shape
+    stride_h, stride_w = options["stride_h"], options["stride_w"]
+    dilation_h, dilation_w = options["dilation_h_factor"], options["dilation_w_factor"]
+    act_min, act_max = clamp_range(options["fused_activation_function"], result)
+    input_offset = -zero_point(source)
+    prefix = f"sapool_l{op.index}"
+
+    multipliers, shifts = zip(*(quantize_multiplier(scale(source) * s / scale(result))
+                                for s in _per_channel(weights.quantization.scale, out_c)))
+    bias = _bias_values(graph, op, out_c)
+    if op.opcode == "CONV_2D":
+        filter_rows = np.frombuffer(weights.data, np.int8).reshape(out_c, -1).astype(np.int64)
+        bias = bias + input_offset * filter_rows.sum(axis=1)
+    params = ctx.struct(f"{prefix}_params", "sapool_conv_params", {
+        "batches": batches, "in_h": in_h, "in_w": in_w, "in_c": in_c,
+        "out_h": out_h, "out_w": out_w, "out_c": out_c, "kernel_h": kernel_h, "kernel_w": kernel_w,
+        "stride_h": stride_h, "stride_w": stride_w, "dilation_h": dilation_h, "dilation_w": dilation_w,
+        "pad_top": leading_padding(stride_h, dilation_h, in_h, kernel_h, out_h),
+        "pad_left": leading_padding(stride_w, dilation_w, in_w, kernel_w, out_w),
+        "depth_multiplier": out_c // in_c if op.opcode == "DEPTHWISE_CONV_2D" else 1,
+        "input_offset": input_offset, "output_offset": zero_point(result), "act_min": act_min, "act_max": act_max,
+    })
+    arguments = [
+        params, ctx.tensor_pointer(op.inputs[0]), ctx.tensor_array(op.inputs[1]),
+        ctx.array(f"{prefix}_bias", "int32_t", _int32(bias)),
+        ctx.array(f"{prefix}_multiplier", "int32_t", multipliers),
+        ctx.array(f"{prefix}_shift", "int32_t", shifts),
+        ctx.tensor_pointer(op.outputs[0]),
+    ]
+    if op.opcode == "CONV_2D":
+        call = f"sapool_conv2d_s8({', '.join(arguments)}, {ctx.scratch_pointer(op.index)});"
+        return LoweredOp((call,), ("reference/conv.c",))
+    call = f"sapool_depthwise_conv2d_s8({', '.join(arguments)});"
+    return LoweredOp((call,), ("reference/depthwise_conv.c",))
+
+
+def _bias_index(op: Op) -> int | None:
+    return op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+
+
+def _bias_values(graph: Graph, op: Op, channels: int) -> np.ndarray:
+    index = _bias_index(op)
+    if index is None:
+        return np.zeros(channels, np.int64)
+    return np.frombuffer(graph.tensor(index).data, "<i4").astype(np.int64)
+
+
+def _per_channel(scales: tuple[float, ...], channels: int) -> tuple[float, ...]:
+    return scales if len(scales) > 1 else scales * channels
+
+
+def _int32(values: np.ndarray) -> np.ndarray:
+    if values.min(initial=0) < -(1 << 31) or values.max(initial=0) >= 1 << 31:
+        raise UnsupportedError("the folded bias does not fit int32")
+    return values.astype(np.int32)

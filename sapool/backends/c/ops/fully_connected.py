@@ -1,0 +1,80 @@
+"""FULLY_CONNECTED → reference/fully_connected.c.
+
+Per-tensor weights: TFLite's GetQuantizedConvolutionMultipler multiplies input and filter scales in float32
+before widening to double, then divides by the output scale; per-channel weights use the convolution formula
+(all in double). input_offset · Σ weights[o] is folded into the bias.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sapool.backends.c.emit import EmitContext, LoweredOp
+from sapool.backends.c.quant import float32_product, quantize_multiplier
+from sapool.backends.c.tensors import clamp_range, require_int8, scale, zero_point
+from sapool.errors import UnsupportedError
+from sapool.ir.graph import Graph, Op
+
+OPCODES = ("FULLY_CONNECTED",)
+
+
+def check(graph: Graph, op: Op) -> None:
+    require_int8(graph, op.inputs[0], op.outputs[0])
+    weights = graph.tensor(op.inputs[1])
+    if weights.dtype != "int8" or not weights.is_constant or weights.quantization is None:
+        raise UnsupportedError("the weights must be constant int8 with quantisation parameters")
+    if len(weights.shape) != 2:
+        raise UnsupportedError(f"weights of shape {list(weights.shape)}; expected [units, features]")
+    if any(zp != 0 for zp in weights.quantization.zero_point):
+        raise UnsupportedError("the weights have a non-zero zero point")
+    if op.options.get("weights_format", "DEFAULT") != "DEFAULT":
+        raise UnsupportedError(f"weights format {op.options['weights_format']}")
+    bias = _bias_index(op)
+    if bias is not None and (graph.tensor(bias).dtype != "int32" or not graph.tensor(bias).is_constant):
+        raise UnsupportedError("the bias must be constant int32")
+    if graph.tensor(op.inputs[0]).num_elements % weights.shape[1]:
+        raise UnsupportedError("the input size is not a multiple of the weights' feature count")
+    clamp_range(op.options["fused_activation_function"], graph.tensor(op.outputs[0]))
+
+
+def scratch_bytes(graph: Graph, op: Op) -> int:
+    return 0
+
+
+def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
+    source, weights, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    units, features = weights.shape
+    input_offset = -zero_point(source)
+    act_min, act_max = clamp_range(op.options["fused_activation_function"], result)
+    weight_scales = weights.quantization.scale
+    per_channel = len(weight_scales) > 1
+    if per_channel:
+        pairs = [quantize_multiplier(scale(source) * s / scale(result)) for s in weight_scales]
+    else:
+        pairs = [quantize_multiplier(float32_product(scale(source), weight_scales[0]) / scale(result))]
+    multipliers, shifts = zip(*pairs)
+
+    bias = np.zeros(units, np.int64)
+    if _bias_index(op) is not None:
+        bias += np.frombuffer(graph.tensor(_bias_index(op)).data, "<i4")
+    bias += input_offset * np.frombuffer(weights.data, np.int8).reshape(units, features).astype(np.int64).sum(axis=1)
+    if bias.min() < -(1 << 31) or bias.max() >= 1 << 31:
+        raise UnsupportedError("the folded bias does not fit int32")
+
+    prefix = f"sapool_l{op.index}"
+    params = ctx.struct(f"{prefix}_params", "sapool_fc_params", {
+        "batches": source.num_elements // features, "in_features": features, "out_features": units,
+        "per_channel": int(per_channel), "output_offset": zero_point(result), "act_min": act_min, "act_max": act_max,
+    })
+    arguments = [
+        params, ctx.tensor_pointer(op.inputs[0]), ctx.tensor_array(op.inputs[1]),
+        ctx.array(f"{prefix}_bias", "int32_t", bias.astype(np.int32)),
+        ctx.array(f"{prefix}_multiplier", "int32_t", multipliers),
+        ctx.array(f"{prefix}_shift", "int32_t", shifts),
+        ctx.tensor_pointer(op.outputs[0]),
+    ]
+    return LoweredOp((f"sapool_fully_connected_s8({', '.join(arguments)});",), ("reference/fully_connected.c",))
+
+
+def _bias_index(op: Op) -> int | None:
+    return op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None

@@ -1,0 +1,55 @@
+"""AVERAGE_POOL_2D and MAX_POOL_2D → reference/pool.c.
+
+TFLite's int8 pooling does not rescale: input and output must share scale and zero point, which is checked
+here instead of silently producing a different result.
+"""
+
+from __future__ import annotations
+
+from sapool.backends.c.emit import EmitContext, LoweredOp
+from sapool.backends.c.geometry import check_output_size, leading_padding
+from sapool.backends.c.tensors import clamp_range, nhwc, require_int8, scale, zero_point
+from sapool.errors import UnsupportedError
+from sapool.ir.graph import Graph, Op
+
+OPCODES = ("AVERAGE_POOL_2D", "MAX_POOL_2D")
+
+KERNELS = {"AVERAGE_POOL_2D": "sapool_average_pool2d_s8", "MAX_POOL_2D": "sapool_max_pool2d_s8"}
+
+
+def check(graph: Graph, op: Op) -> None:
+    require_int8(graph, op.inputs[0], op.outputs[0])
+    source, result = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    if (scale(source), zero_point(source)) != (scale(result), zero_point(result)):
+        raise UnsupportedError("input and output quantisation differ (int8 pooling does not rescale)")
+    _, in_h, in_w, channels = nhwc(source)
+    _, out_h, out_w, out_c = nhwc(result)
+    if out_c != channels:
+        raise UnsupportedError(f"output depth {out_c} differs from input depth {channels}")
+    options = op.options
+    check_output_size(options["padding"], (in_h, in_w), (options["filter_height"], options["filter_width"]),
+                      (options["stride_h"], options["stride_w"]), (1, 1), (out_h, out_w))
+    clamp_range(options["fused_activation_function"], result)
+
+
+def scratch_bytes(graph: Graph, op: Op) -> int:
+    return 0
+
+
+def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
+    source, result = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    options = op.options
+    batches, in_h, in_w, channels = source.shape
+    _, out_h, out_w, _ = result.shape
+    filter_h, filter_w = options["filter_height"], options["filter_width"]
+    stride_h, stride_w = options["stride_h"], options["stride_w"]
+    act_min, act_max = clamp_range(options["fused_activation_function"], result)
+    params = ctx.struct(f"sapool_l{op.index}_params", "sapool_pool_params", {
+        "batches": batches, "in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w,
+        "filter_h": filter_h, "filter_w": filter_w, "stride_h": stride_h, "stride_w": stride_w,
+        "pad_top": leading_padding(stride_h, 1, in_h, filter_h, out_h),
+        "pad_left": leading_padding(stride_w, 1, in_w, filter_w, out_w),
+        "act_min": act_min, "act_max": act_max,
+    })
+    call = f"{KERNELS[op.opcode]}({params}, {ctx.tensor_pointer(op.inputs[0])}, {ctx.tensor_pointer(op.outputs[0])});"
+    return LoweredOp((call,), ("reference/pool.c",))

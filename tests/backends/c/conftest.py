@@ -1,0 +1,41 @@
+"""Shared helpers for the C backend tests: plan → generate → host build, and TFLite's reference outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sapool.backends.c import generate, scratch_needs
+from sapool.backends.c.host import build_host
+from sapool.ir.graph import Graph
+from tests.backends.c.interim_layout import InterimLayout
+
+
+def compile_for_host(graph: Graph, directory: Path, regions=None):
+    """(layout, files, executable) for `graph`, planned into `regions` (default: one 4 MiB region)."""
+    layout = InterimLayout(graph, scratch_needs(graph), regions)
+    files = generate(graph, layout)
+    return layout, files, build_host(files, directory)
+
+
+def reference_outputs(model: Path | bytes, inputs: np.ndarray) -> np.ndarray:
+    """Outputs of TFLite's reference kernels (ai-edge-litert, BUILTIN_REF) for each input, flattened."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    source = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
+    interpreter = Interpreter(**source, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    interpreter.allocate_tensors()
+    (input_detail,), (output_detail,) = interpreter.get_input_details(), interpreter.get_output_details()
+    outputs = []
+    for sample in inputs:
+        interpreter.set_tensor(input_detail["index"], sample.reshape(input_detail["shape"]))
+        interpreter.invoke()
+        outputs.append(interpreter.get_tensor(output_detail["index"]).reshape(-1).copy())
+    return np.array(outputs)
+
+
+@pytest.fixture(scope="session")
+def host_build_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("c_backend")

@@ -1,0 +1,69 @@
+"""check_supported, scratch_needs and generate on real graphs (the shared MLPerf models), without building."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from sapool.backends.c import check_supported, generate, scratch_needs
+from sapool.errors import UnsupportedError
+from sapool.ir.read import read_tflite
+from tests.backends.c.interim_layout import InterimLayout
+from tests.conftest import shared_model
+
+
+@pytest.fixture(scope="module")
+def kws():
+    return read_tflite(shared_model("kws_ref_model"))
+
+
+@pytest.fixture(scope="module")
+def resnet():
+    return read_tflite(shared_model("pretrainedResnet_quant"))
+
+
+def test_an_op_without_kernel_is_named_with_its_index(kws):
+    ops = list(kws.ops)
+    ops[3] = dataclasses.replace(ops[3], opcode="CUSTOM:fancy")
+    graph = dataclasses.replace(kws, ops=ops)
+    with pytest.raises(UnsupportedError, match=r"op 3 \(CUSTOM:fancy\) has no kernel"):
+        check_supported(graph)
+    with pytest.raises(UnsupportedError, match=r"op 3"):
+        generate(graph, InterimLayout(kws, scratch_needs(kws)))
+
+
+def test_an_op_the_kernel_cannot_do_exactly_is_refused(kws):
+    ops = list(kws.ops)
+    ops[1] = dataclasses.replace(ops[1], options={**ops[1].options, "fused_activation_function": "TANH"})
+    with pytest.raises(UnsupportedError, match=r"op 1 \(DEPTHWISE_CONV_2D\): fused activation TANH"):
+        check_supported(dataclasses.replace(kws, ops=ops))
+
+
+def test_graphs_with_several_outputs_are_refused(kws):
+    graph = dataclasses.replace(kws, outputs=(kws.outputs[0], kws.ops[5].outputs[0]))
+    with pytest.raises(UnsupportedError, match="one input and one output"):
+        check_supported(graph)
+
+
+def test_scratch_is_one_im2col_patch_for_each_non_pointwise_conv(resnet, kws):
+    assert scratch_needs(kws) == {0: 10 * 4 * 1}
+    # resnet: 3x3 convs over 3, 16, 16, 16, 32, 32, 64 input channels; the 1x1 shortcut convs need none
+    assert scratch_needs(resnet) == {0: 27, 1: 144, 2: 144, 4: 144, 5: 288, 8: 288, 9: 576}
+
+
+def test_views_generate_no_copy_when_planned_in_place(kws):
+    layout = InterimLayout(kws, scratch_needs(kws))
+    model_c = generate(kws, layout)["model/model.c"]
+    reshape = kws.ops[10]
+    assert layout.tensor_slot(reshape.inputs[0]) == layout.tensor_slot(reshape.outputs[0])
+    assert "10 RESHAPE: view: shares its input's bytes" in model_c
+    assert "memmove" not in model_c
+
+
+def test_only_the_kernels_used_are_shipped(kws):
+    files = generate(kws, InterimLayout(kws, scratch_needs(kws)))
+    assert sorted(path for path in files if path.startswith("kernels/reference/")) == [
+        "kernels/reference/conv.c", "kernels/reference/depthwise_conv.c", "kernels/reference/fully_connected.c",
+        "kernels/reference/pool.c", "kernels/reference/softmax.c",
+    ]
