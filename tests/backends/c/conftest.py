@@ -10,12 +10,12 @@ import pytest
 from sapool.backends.c import generate, scratch_needs
 from sapool.backends.c.host import build_host
 from sapool.ir.graph import Graph
-from tests.backends.c.interim_layout import InterimLayout
+from sapool.memory.layout import UNBOUNDED, plan_layout
 
 
 def compile_for_host(graph: Graph, directory: Path, regions=None):
-    """(layout, files, executable) for `graph`, planned into `regions` (default: one 4 MiB region)."""
-    layout = InterimLayout(graph, scratch_needs(graph), regions)
+    """(layout, files, executable) for `graph`, planned into `regions` (default: one unbounded region)."""
+    layout = plan_layout(graph, regions or (UNBOUNDED,), scratch=scratch_needs(graph))
     files = generate(graph, layout)
     return layout, files, build_host(files, directory)
 

@@ -9,7 +9,7 @@ import pytest
 from sapool.backends.c import check_supported, generate, scratch_needs
 from sapool.errors import UnsupportedError
 from sapool.ir.read import read_tflite
-from tests.backends.c.interim_layout import InterimLayout
+from sapool.memory.layout import plan_layout
 from tests.conftest import shared_model
 
 
@@ -30,12 +30,12 @@ def test_an_op_without_kernel_is_named_with_its_index(kws):
     with pytest.raises(UnsupportedError, match=r"op 3 \(CUSTOM:fancy\) has no kernel"):
         check_supported(graph)
     with pytest.raises(UnsupportedError, match=r"op 3"):
-        generate(graph, InterimLayout(kws, scratch_needs(kws)))
+        generate(graph, plan_layout(kws, scratch=scratch_needs(kws)))
 
 
 def test_an_op_the_kernel_cannot_do_exactly_is_refused(kws):
     ops = list(kws.ops)
-    ops[1] = dataclasses.replace(ops[1], options={**ops[1].options, "fused_activation_function": "TANH"})
+    ops[1] = dataclasses.replace(ops[1], options=dataclasses.replace(ops[1].options, activation="TANH"))
     with pytest.raises(UnsupportedError, match=r"op 1 \(DEPTHWISE_CONV_2D\): fused activation TANH"):
         check_supported(dataclasses.replace(kws, ops=ops))
 
@@ -53,7 +53,7 @@ def test_scratch_is_one_im2col_patch_for_each_non_pointwise_conv(resnet, kws):
 
 
 def test_views_generate_no_copy_when_planned_in_place(kws):
-    layout = InterimLayout(kws, scratch_needs(kws))
+    layout = plan_layout(kws, scratch=scratch_needs(kws))
     model_c = generate(kws, layout)["model/model.c"]
     reshape = kws.ops[10]
     assert layout.tensor_slot(reshape.inputs[0]) == layout.tensor_slot(reshape.outputs[0])
@@ -62,7 +62,7 @@ def test_views_generate_no_copy_when_planned_in_place(kws):
 
 
 def test_only_the_kernels_used_are_shipped(kws):
-    files = generate(kws, InterimLayout(kws, scratch_needs(kws)))
+    files = generate(kws, plan_layout(kws, scratch=scratch_needs(kws)))
     assert sorted(path for path in files if path.startswith("kernels/reference/")) == [
         "kernels/reference/conv.c", "kernels/reference/depthwise_conv.c", "kernels/reference/fully_connected.c",
         "kernels/reference/pool.c", "kernels/reference/softmax.c",

@@ -12,6 +12,7 @@ import pytest
 
 from sapool.backends.c.host import run_host
 from sapool.ir.read import read_tflite
+from sapool.targets import Region
 from tests.backends.c.conftest import compile_for_host, reference_outputs
 from tests.conftest import MODEL_NAMES, SHARED_MODELS, shared_model
 
@@ -76,3 +77,17 @@ def test_model_header_states_the_harness_contract(compiled_model):
                  f"#define SAPOOL_ARENA_BYTES  {arena}",
                  "int sapool_invoke(const int8_t *input, int8_t *output);"):
         assert line in header
+
+
+def test_a_plan_split_over_two_regions_gets_one_arena_each_and_stays_exact(host_build_dir):
+    path = shared_model("kws_ref_model")
+    graph = read_tflite(path)
+    regions = (Region("FAST", 0x2000_0000, 10 * 1024), Region("SLOW", 0x3000_0000, 10 * 1024))  # 8,000 B activations
+    layout, files, executable = compile_for_host(graph, host_build_dir / "kws_split", regions)
+    assert layout.fits and layout.placement.split
+    model_c = files["model/model.c"]
+    for use in layout.regions:
+        assert f'sapool_arena_{use.name}[{use.used_bytes}] __attribute__((section(".sapool_arena.{use.name}")' in model_c
+    inputs = _inputs("kws_ref_model", graph.tensor(graph.inputs[0]).nbytes)
+    expected = reference_outputs(path, inputs)
+    assert (run_host(executable, inputs, expected.shape[1]) == expected).all()

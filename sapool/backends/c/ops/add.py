@@ -22,7 +22,7 @@ def check(graph: Graph, op: Op) -> None:
     shapes = {graph.tensor(i).shape for i in (*op.inputs, op.outputs[0])}
     if len(shapes) != 1:
         raise UnsupportedError(f"broadcasting ({' + '.join(str(list(graph.tensor(i).shape)) for i in op.inputs)})")
-    clamp_range(op.options["fused_activation_function"], graph.tensor(op.outputs[0]))
+    clamp_range(op.options.activation, graph.tensor(op.outputs[0]))
 
 
 def scratch_bytes(graph: Graph, op: Op) -> int:
@@ -35,7 +35,7 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     input1_multiplier, input1_shift = quantize_multiplier(scale(first) / twice_max_scale)
     input2_multiplier, input2_shift = quantize_multiplier(scale(second) / twice_max_scale)
     output_multiplier, output_shift = quantize_multiplier(twice_max_scale / ((1 << LEFT_SHIFT) * scale(result)))
-    act_min, act_max = clamp_range(op.options["fused_activation_function"], result)
+    act_min, act_max = clamp_range(op.options.activation, result)
     params = ctx.struct(f"sapool_l{op.index}_params", "sapool_add_params", {
         "size": result.num_elements, "left_shift": LEFT_SHIFT,
         "input1_offset": -zero_point(first), "input1_multiplier": input1_multiplier, "input1_shift": input1_shift,

@@ -38,10 +38,9 @@ def check(graph: Graph, op: Op) -> None:
     if op.opcode == "DEPTHWISE_CONV_2D" and (filter_c != out_c or out_c % in_c):
         raise UnsupportedError(f"depthwise filter depth {filter_c} for input depth {in_c}, output depth {out_c}")
     options = op.options
-    check_output_size(options["padding"], (in_h, in_w), (kernel_h, kernel_w),
-                      (options["stride_h"], options["stride_w"]),
-                      (options["dilation_h_factor"], options["dilation_w_factor"]), (out_h, out_w))
-    clamp_range(options["fused_activation_function"], graph.tensor(op.outputs[0]))
+    check_output_size(options.padding, (in_h, in_w), (kernel_h, kernel_w), (options.stride_h, options.stride_w),
+                      (options.dilation_h, options.dilation_w), (out_h, out_w))
+    clamp_range(options.activation, graph.tensor(op.outputs[0]))
 
 
 def scratch_bytes(graph: Graph, op: Op) -> int:
@@ -58,9 +57,9 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     batches, in_h, in_w, in_c = source.shape
     _, out_h, out_w, out_c = result.shape
     _, kernel_h, kernel_w, _ = weights.shape
-    stride_h, stride_w = options["stride_h"], options["stride_w"]
-    dilation_h, dilation_w = options["dilation_h_factor"], options["dilation_w_factor"]
-    act_min, act_max = clamp_range(options["fused_activation_function"], result)
+    stride_h, stride_w = options.stride_h, options.stride_w
+    dilation_h, dilation_w = options.dilation_h, options.dilation_w
+    act_min, act_max = clamp_range(options.activation, result)
     input_offset = -zero_point(source)
     prefix = f"sapool_l{op.index}"
 
@@ -94,7 +93,7 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
 
 
 def _bias_index(op: Op) -> int | None:
-    return op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    return op.inputs[2] if len(op.inputs) > 2 else None
 
 
 def _bias_values(graph: Graph, op: Op, channels: int) -> np.ndarray:

@@ -27,14 +27,14 @@ def check(graph: Graph, op: Op) -> None:
         raise UnsupportedError(f"weights of shape {list(weights.shape)}; expected [units, features]")
     if any(zp != 0 for zp in weights.quantization.zero_point):
         raise UnsupportedError("the weights have a non-zero zero point")
-    if op.options.get("weights_format", "DEFAULT") != "DEFAULT":
-        raise UnsupportedError(f"weights format {op.options['weights_format']}")
+    if op.options.weights_format != "DEFAULT":
+        raise UnsupportedError(f"weights format {op.options.weights_format}")
     bias = _bias_index(op)
     if bias is not None and (graph.tensor(bias).dtype != "int32" or not graph.tensor(bias).is_constant):
         raise UnsupportedError("the bias must be constant int32")
     if graph.tensor(op.inputs[0]).num_elements % weights.shape[1]:
         raise UnsupportedError("the input size is not a multiple of the weights' feature count")
-    clamp_range(op.options["fused_activation_function"], graph.tensor(op.outputs[0]))
+    clamp_range(op.options.activation, graph.tensor(op.outputs[0]))
 
 
 def scratch_bytes(graph: Graph, op: Op) -> int:
@@ -45,7 +45,7 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     source, weights, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     units, features = weights.shape
     input_offset = -zero_point(source)
-    act_min, act_max = clamp_range(op.options["fused_activation_function"], result)
+    act_min, act_max = clamp_range(op.options.activation, result)
     weight_scales = weights.quantization.scale
     per_channel = len(weight_scales) > 1
     if per_channel:
@@ -77,4 +77,4 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
 
 
 def _bias_index(op: Op) -> int | None:
-    return op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    return op.inputs[2] if len(op.inputs) > 2 else None

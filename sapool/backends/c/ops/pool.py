@@ -27,9 +27,9 @@ def check(graph: Graph, op: Op) -> None:
     if out_c != channels:
         raise UnsupportedError(f"output depth {out_c} differs from input depth {channels}")
     options = op.options
-    check_output_size(options["padding"], (in_h, in_w), (options["filter_height"], options["filter_width"]),
-                      (options["stride_h"], options["stride_w"]), (1, 1), (out_h, out_w))
-    clamp_range(options["fused_activation_function"], result)
+    check_output_size(options.padding, (in_h, in_w), (options.filter_h, options.filter_w),
+                      (options.stride_h, options.stride_w), (1, 1), (out_h, out_w))
+    clamp_range(options.activation, result)
 
 
 def scratch_bytes(graph: Graph, op: Op) -> int:
@@ -41,9 +41,9 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     options = op.options
     batches, in_h, in_w, channels = source.shape
     _, out_h, out_w, _ = result.shape
-    filter_h, filter_w = options["filter_height"], options["filter_width"]
-    stride_h, stride_w = options["stride_h"], options["stride_w"]
-    act_min, act_max = clamp_range(options["fused_activation_function"], result)
+    filter_h, filter_w = options.filter_h, options.filter_w
+    stride_h, stride_w = options.stride_h, options.stride_w
+    act_min, act_max = clamp_range(options.activation, result)
     params = ctx.struct(f"sapool_l{op.index}_params", "sapool_pool_params", {
         "batches": batches, "in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w,
         "filter_h": filter_h, "filter_w": filter_w, "stride_h": stride_h, "stride_w": stride_w,

@@ -41,7 +41,7 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     source, result = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     depth = source.shape[-1]
     prefix = f"sapool_l{op.index}"
-    table = ctx.array(f"{prefix}_exp", "float", exp_table(scale(source), op.options["beta"]))
+    table = ctx.array(f"{prefix}_exp", "float", exp_table(scale(source), op.options.beta))
     params = ctx.struct(f"{prefix}_params", "sapool_softmax_params", {
         "rows": source.num_elements // depth, "depth": depth,
         "output_scale": float(np.float32(scale(result))), "output_offset": zero_point(result),
