@@ -2,6 +2,7 @@
 
 import click
 
+from sapool.cli.emulate import emulate
 from sapool.cli.plan import plan
 from sapool.cli.prune import prune
 from sapool.cli.targets import targets
@@ -15,4 +16,5 @@ def all_commands() -> list[click.Command]:
         train,
         evaluate,
         prune,
+        emulate,
     ]

@@ -1,0 +1,140 @@
+"""`sapool emulate`: build a model's firmware for its target's core, run it in QEMU, check it against TFLite.
+
+The source is either an int8 .tflite (compiled here through the C backend into a scratch project) or a project
+folder written by `sapool compile` (its sources are built unchanged). Steps, each reported to `progress`:
+tools present → project → build on the QEMU board with the target's RAM sizes → run every input → TFLite's
+reference kernels on the same inputs → compare bit for bit → RAM and flash from the ELF against the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sapool.errors import BadInputError
+from sapool.firmware.emulation import EmulationRun, emulate_project
+from sapool.firmware.from_model import generate_project
+from sapool.firmware.project import MODEL_COPY, ProjectManifest, read_manifest, write_project
+from sapool.firmware.report import EmulationReport, LayerFigures, RamFigures
+from sapool.firmware.toolchain import require_build_tools, require_emulator
+from sapool.ir.graph import Graph
+from sapool.ir.read import read_tflite
+from sapool.memory.analyze import regions_for
+from sapool.targets import Region, Target, get_target
+from sapool.verify.samples import Inputs, inputs_from_file, model_inputs
+
+DEFAULT_INPUTS = 10
+
+
+@dataclass(frozen=True)
+class _Project:
+    folder: Path
+    model_path: Path
+    target: Target
+    regions: tuple[Region, ...]
+    manifest: ProjectManifest
+
+
+def emulate(
+    source: Path,
+    target_name: str | None,
+    work_dir: Path,
+    *,
+    ram_budget: int | None = None,
+    input_count: int = DEFAULT_INPUTS,
+    input_file: Path | None = None,
+    progress: Callable[[str], None] = lambda step: None,
+) -> EmulationReport:
+    """Emulate `source` (a .tflite or a project folder) for `target_name`; scratch files go into `work_dir`."""
+    require_build_tools()
+    require_emulator()
+    progress("generating the C model" if Path(source).is_file() else "reading the project")
+    project = _project(Path(source), target_name, ram_budget, Path(work_dir))
+    graph = read_tflite(project.model_path)
+    inputs = inputs_from_file(input_file, graph) if input_file is not None else model_inputs(
+        project.model_path, graph, input_count)
+    progress(f"building for {project.target.name} and running {len(inputs.data)} inputs in QEMU")
+    run = emulate_project(project.folder, project.target, project.regions, [row.tobytes() for row in inputs.data],
+                          Path(work_dir) / "emulation")
+    progress("running TFLite's reference kernels")
+    reference = _reference_outputs(project.model_path, graph, inputs)
+    return _report(project, graph, inputs, run, reference)
+
+
+def _project(source: Path, target_name: str | None, ram_budget: int | None, work_dir: Path) -> _Project:
+    if source.is_dir():
+        manifest = read_manifest(source)
+        if target_name is not None and target_name != manifest.target:
+            raise BadInputError(f"{source} was compiled for {manifest.target}; emulate it with --target "
+                                f"{manifest.target} or compile the model again for {target_name}")
+        target = get_target(manifest.target)
+        budget = ram_budget if ram_budget is not None else manifest.ram_budget_bytes
+        return _Project(source, source / MODEL_COPY, target, regions_for(target, budget), manifest)
+    if not source.exists():
+        raise BadInputError(f"{source} does not exist (give an int8 .tflite or a folder written by sapool compile)")
+    if target_name is None:
+        raise BadInputError("give --target (the board to emulate) for a .tflite model")
+    target = get_target(target_name)
+    generated = generate_project(source, target, ram_budget=ram_budget)
+    folder = work_dir / "project"
+    write_project(folder, generated.files)
+    return _Project(folder, source, target, generated.regions, generated.manifest)
+
+
+def _reference_outputs(model_path: Path, graph: Graph, inputs: Inputs) -> np.ndarray:
+    from sapool.verify.interpreters import run_model
+
+    shape = graph.tensor(graph.inputs[0]).shape[1:]
+    outputs = run_model(model_path, inputs.data.reshape(len(inputs.data), *shape), "litert-ref").outputs
+    return outputs.reshape(len(inputs.data), -1).astype(np.int8)
+
+
+def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, reference: np.ndarray):
+    count = len(inputs.data)
+    firmware = np.stack([np.frombuffer(output, dtype=np.int8) for output in run.run.outputs])
+    if firmware.shape != reference.shape:
+        raise BadInputError(f"the firmware's outputs have shape {firmware.shape}, TFLite's {reference.shape}")
+    differences = np.abs(firmware.astype(np.int32) - reference.astype(np.int32))
+    layers = tuple(
+        LayerFigures(layer.index, graph.ops[layer.index].opcode if layer.index < len(graph.ops) else layer.name,
+                     layer.name, layer.macs, round(layer.instructions / count))
+        for layer in run.run.layers
+    )
+    sizes = run.sizes
+    stack = run.run.stack_high_water_bytes
+    planned = {region["name"]: region for region in project.manifest.planned_regions}
+    ram = RamFigures(
+        planned_bytes=project.manifest.planned_arena_bytes,
+        measured_bytes=sizes.total_arena_bytes + sizes.static_bytes + stack,
+        arena_bytes=sizes.total_arena_bytes,
+        static_bytes=sizes.static_bytes,
+        stack_bytes=stack,
+        stack_reserved_bytes=run.run.stack_reserved_bytes,
+        harness_bytes=sizes.harness_bytes,
+        regions=tuple(
+            {"name": region.name, "size_bytes": region.size,
+             "planned_bytes": planned.get(region.name, {}).get("used_bytes", 0),
+             "measured_bytes": sizes.arena_bytes.get(region.name, 0)}
+            for region in project.regions
+        ),
+    )
+    return EmulationReport(
+        model=project.manifest.model,
+        target=project.target.name,
+        board=run.board.name,
+        qemu_machine=run.board.qemu_machine,
+        inputs=count,
+        inputs_description=inputs.description,
+        bit_exact=bool((differences == 0).all()),
+        mismatches=int((differences != 0).any(axis=1).sum()),
+        max_lsb_diff=int(differences.max(initial=0)),
+        instructions_total=round(sum(run.run.instructions_per_input) / count),
+        macs=sum(layer.macs for layer in run.run.layers),
+        layers=layers,
+        ram=ram,
+        flash_bytes=sizes.flash_bytes,
+        flash_size_bytes=project.target.flash_size,
+    )

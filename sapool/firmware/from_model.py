@@ -1,0 +1,57 @@
+"""A .tflite → a firmware project's files, through the C backend: the steps `sapool compile` also takes.
+
+check_supported (an unsupported op stops everything before a file is written) → scratch_needs (kernel scratch
+goes into the plan like any buffer) → plan_layout into the target's regions or the --ram-budget → generate. A
+plan that does not fit is still generated: its arena is larger than the region, so the link fails with ld's
+message naming the region and the bytes over, which is the check a user can reproduce with `make`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sapool.firmware.boards import load_board
+from sapool.firmware.memory_map import hardware_map
+from sapool.firmware.project import ProjectManifest, project_files
+from sapool.ir.graph import Graph
+from sapool.ir.read import read_tflite
+from sapool.memory.analyze import build_report, regions_for
+from sapool.memory.layout import Layout, plan_layout
+from sapool.targets import Region, Target
+
+
+@dataclass(frozen=True)
+class GeneratedProject:
+    files: dict[str, str | bytes]
+    graph: Graph
+    layout: Layout
+    regions: tuple[Region, ...]  # what the arenas were planned into (the target's data regions or the budget)
+    manifest: ProjectManifest
+
+
+def generate_project(model_path: Path, target: Target, *, ram_budget: int | None = None) -> GeneratedProject:
+    """Every file of the project for `model_path` on `target`; nothing is written."""
+    from sapool.backends.c import check_supported, generate, scratch_needs
+    from sapool.memory.render_text import to_text
+
+    model_path = Path(model_path)
+    graph = read_tflite(model_path)
+    check_supported(graph)
+    regions = regions_for(target, ram_budget)
+    layout = plan_layout(graph, regions, scratch=scratch_needs(graph))
+    report = build_report(layout, target, model_name=model_path.name, ram_budget=ram_budget)
+    manifest = ProjectManifest(
+        model=model_path.name,
+        target=target.name,
+        ram_budget_bytes=ram_budget,
+        planned_arena_bytes=layout.peak_arena_bytes,
+        planned_regions=tuple(
+            {"name": use.name, "size_bytes": use.size_bytes, "used_bytes": use.used_bytes} for use in layout.regions
+        ),
+    )
+    files = project_files(
+        generate(graph, layout), target, load_board(target.name), hardware_map(target, regions),
+        manifest=manifest, model_bytes=model_path.read_bytes(), report_text=to_text(report),
+    )
+    return GeneratedProject(files, graph, layout, regions, manifest)

@@ -1,0 +1,92 @@
+"""What `sapool emulate` reports: outputs vs TFLite's reference kernels, instructions, RAM and flash.
+
+RAM figures: `planned_bytes` is the memory planner's arena (all regions); `measured_bytes` is what the firmware
+really takes for the model: the arena sections read from the ELF + the model's and kernels' static data
+(.data/.bss) + the stack high-water mark. The harness's own I/O buffers and counters (an application has its
+own) are listed as `harness_bytes` and not counted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class LayerFigures:
+    index: int
+    op: str
+    name: str
+    macs: int
+    instructions: int  # per inference
+
+
+@dataclass(frozen=True)
+class RamFigures:
+    planned_bytes: int
+    measured_bytes: int
+    arena_bytes: int
+    static_bytes: int
+    stack_bytes: int  # high-water mark
+    stack_reserved_bytes: int
+    harness_bytes: int
+    regions: tuple[dict, ...]  # {name, size_bytes, planned_bytes, measured_bytes}
+
+    @property
+    def measured_over_planned(self) -> float:
+        return self.measured_bytes / self.planned_bytes if self.planned_bytes else float("inf")
+
+
+@dataclass(frozen=True)
+class EmulationReport:
+    model: str
+    target: str
+    board: str  # the emulated target it ran on, e.g. qemu-m7
+    qemu_machine: str
+    inputs: int
+    inputs_description: str
+    bit_exact: bool
+    mismatches: int  # inputs whose output differs from TFLite's reference kernels in any byte
+    max_lsb_diff: int
+    instructions_total: int  # per inference (the whole sapool_invoke call)
+    macs: int
+    layers: tuple[LayerFigures, ...]
+    ram: RamFigures
+    flash_bytes: int
+    flash_size_bytes: int
+
+    @property
+    def instructions_per_mac(self) -> float:
+        return self.instructions_total / self.macs if self.macs else 0.0
+
+
+def to_json(report: EmulationReport) -> str:
+    document = {"schema_version": SCHEMA_VERSION, **asdict(report)}
+    document["instructions_per_mac"] = round(report.instructions_per_mac, 4)
+    document["layers"] = [asdict(layer) for layer in report.layers]
+    document["ram"] = {**asdict(report.ram), "regions": list(report.ram.regions)}
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
+def to_text(report: EmulationReport) -> str:
+    ram = report.ram
+    verdict = "yes" if report.bit_exact else f"NO ({report.mismatches} of {report.inputs} differ, " \
+                                              f"up to {report.max_lsb_diff} LSB)"
+    lines = [
+        f"{report.model} on {report.target}, emulated on {report.board} ({report.qemu_machine}, -icount shift=0)",
+        f"inputs: {report.inputs} ({report.inputs_description})",
+        f"bit-exact with TFLite reference kernels: {verdict}",
+        f"instructions per inference: {report.instructions_total:,} ({report.instructions_per_mac:.2f} per MAC, "
+        f"{report.macs:,} MACs)",
+        f"RAM planned: {ram.planned_bytes:,} B; measured: {ram.measured_bytes:,} B = arena {ram.arena_bytes:,} "
+        f"+ static {ram.static_bytes:,} + stack {ram.stack_bytes:,} (high-water of {ram.stack_reserved_bytes:,})",
+        f"flash: {report.flash_bytes:,} of {report.flash_size_bytes:,} B",
+        "",
+        f"{'#':>3}  {'op':<24} {'MACs':>11} {'instructions':>13} {'instr/MAC':>9}",
+    ]
+    for layer in report.layers:
+        per_mac = f"{layer.instructions / layer.macs:.2f}" if layer.macs else "-"
+        lines.append(f"{layer.index:>3}  {layer.op:<24} {layer.macs:>11,} {layer.instructions:>13,} {per_mac:>9}")
+    return "\n".join(lines) + "\n"
