@@ -97,7 +97,7 @@ def build_report(
         weights_bytes=unique_weight_bytes(graph),
         flash_size_bytes=target.flash_size if target is not None else None,
         elapsed_s=time.perf_counter() - started,
-        notes=tuple(dict.fromkeys(note for use in placement.regions if use.plan for note in use.plan.notes)),
+        notes=tuple(dict.fromkeys(note for use in layout.placement.regions if use.plan for note in use.plan.notes)),
     )
 
 
