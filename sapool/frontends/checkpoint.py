@@ -1,0 +1,43 @@
+"""Front end for sapool checkpoints (.pt written by `sapool train` / `sapool prune`).
+
+sapool.train.checkpoint does the loading (torch.load with weights_only=True, so a pickle's code never runs, and
+the pruning record resizes the network before its weights go in); this module turns the result into a
+LoadedModel and adds the hint a user with some other .pt needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sapool.errors import BadInputError
+from sapool.frontends.loaded import SAPOOL_CHECKPOINT, LoadedModel
+
+OTHER_MODELS_HINT = ("sapool reads only checkpoints written by sapool train/prune as .pt; "
+                     "for another torch model use torch.export.save (.pt2) or export it to ONNX")
+
+
+def load_sapool_checkpoint(path: Path) -> LoadedModel:
+    """The checkpoint's network in eval mode, with what it records (normalisation, class names, data set)."""
+    from sapool.train.checkpoint import PRUNED_CHANNELS_KEY, load_checkpoint, restore_model
+
+    try:
+        checkpoint = load_checkpoint(path)
+    except BadInputError as err:
+        raise BadInputError(f"{err}. {OTHER_MODELS_HINT}") from None
+    module = restore_model(checkpoint)
+    config = checkpoint.config
+    pruned = bool(checkpoint.train_args.get(PRUNED_CHANNELS_KEY))
+    description = (f"sapool checkpoint: {config.arch} with {config.pool} pooling ({config.downsample} downsampling, "
+                   f"width {config.width:g}){', pruned' if pruned else ''}, {len(checkpoint.class_names)} classes, "
+                   f"trained on {checkpoint.dataset}")
+    return LoadedModel(
+        kind=SAPOOL_CHECKPOINT,
+        path=path,
+        module=module,
+        input_shape=(1, config.in_channels, config.input_size, config.input_size),
+        normalization=checkpoint.normalization,
+        class_names=checkpoint.class_names,
+        dataset=checkpoint.dataset,
+        description=description,
+        checkpoint=checkpoint,
+    )

@@ -1,0 +1,59 @@
+"""LoadedModel: what every front end hands to the compile pipeline, whichever file the user gave.
+
+Plain data (no torch import here). The pipeline branches on `kind` only: the torch kinds go on to calibration and
+quantisation with `module` and `input_shape`; "tflite-int8" goes straight to planning with `tflite` and `graph`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sapool.ir.graph import Graph
+    from sapool.train.checkpoint import Checkpoint
+    from sapool.train.transforms import Normalization
+
+SAPOOL_CHECKPOINT = "sapool-checkpoint"
+TORCH_EXPORT = "torch-export"
+ONNX = "onnx"
+TFLITE_INT8 = "tflite-int8"
+KINDS = (SAPOOL_CHECKPOINT, TORCH_EXPORT, ONNX, TFLITE_INT8)
+TORCH_KINDS = (SAPOOL_CHECKPOINT, TORCH_EXPORT, ONNX)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One model, ready for the next step.
+
+    - `module`: a float torch module in inference form (None for "tflite-int8"). For "sapool-checkpoint" an
+      nn.Module in eval mode (SAP layers in their paper form); for "torch-export" the ExportedProgram's
+      `.module()` (a GraphModule that refuses `.eval()`: it was traced in inference form already); for "onnx"
+      a torch.fx GraphModule in eval mode whose Conv/Gemm/MatMul weights are nn.Conv*/nn.Linear parameters.
+    - `input_shape`: the single input's fixed shape with batch 1 (NCHW for image CNNs; NHWC for "tflite-int8",
+      as stored in the flatbuffer).
+    - `normalization`: per-channel mean/std (0..1 pixel scale) the checkpoint records; None when unknown.
+    - `class_names`, `dataset`: as recorded by `sapool train`; None when unknown.
+    - `tflite`, `graph`: the flatbuffer bytes and its sapool Graph, for "tflite-int8" only.
+    - `parity`: for "onnx", the worst difference between the torch module and onnxruntime on seeded random
+      inputs, relative to max(1, |reference|); None for the other kinds.
+    - `description`: one human line for the compile report ("sapool checkpoint mcunet/sap-nowin, 10 classes ...").
+    """
+
+    kind: str
+    path: Path
+    module: Any
+    input_shape: tuple[int, ...]
+    normalization: Normalization | None = None
+    class_names: tuple[str, ...] | None = None
+    dataset: str | None = None
+    tflite: bytes | None = None
+    graph: Graph | None = None
+    parity: float | None = None
+    description: str = ""
+    checkpoint: Checkpoint | None = None  # the whole sapool checkpoint (metrics, train args) for that kind
+
+    @property
+    def is_torch(self) -> bool:
+        return self.kind in TORCH_KINDS

@@ -1,0 +1,79 @@
+"""ONNX graph → torch.fx GraphModule, node by node through the op table (registry.OP_HANDLERS).
+
+Every op type is checked against the table before any conversion, so an unsupported op is reported by type and
+node name at once. Nodes run in the file's order (ONNX requires topological order; onnx.checker checked it).
+The probe input that gives every tensor its static shape is seeded, so conversion is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from sapool.errors import SapoolError, UnsupportedError
+from sapool.frontends.onnx.node import OnnxNode, decode_attributes
+from sapool.frontends.onnx.read import DEFAULT_DOMAINS, InputSpec, default_opset
+
+DOCS = "docs/frontends.md lists the supported ops"
+
+
+def convert(path: Path, model, spec: InputSpec):
+    """The model as an eval-mode GraphModule taking one tensor of `spec.shape`."""
+    import torch
+    from onnx import numpy_helper
+
+    from sapool.frontends.onnx.builder import Const, FxBuilder
+    from sapool.frontends.onnx.registry import OP_HANDLERS
+
+    check_supported(path, model, OP_HANDLERS)
+    opset = default_opset(model)
+    builder = FxBuilder()
+    values = {tensor.name: Const(torch.from_numpy(numpy_helper.to_array(tensor).copy()))
+              for tensor in model.graph.initializer}
+    probe = torch.randn(spec.shape, generator=torch.Generator().manual_seed(0))
+    values[spec.name] = builder.input(spec.name, probe)
+    with torch.no_grad():
+        for index, proto in enumerate(model.graph.node):
+            node = OnnxNode(proto.op_type, proto.name or f"{proto.op_type}_{index}", decode_attributes(proto),
+                            tuple(proto.output), opset)
+            inputs = [_lookup(path, node, values, name) for name in proto.input]
+            result = _run_handler(path, node, OP_HANDLERS[proto.op_type], builder, inputs)
+            for name, value in zip(proto.output, result if isinstance(result, list) else [result]):
+                if name:
+                    values[name] = value
+        builder.output([_lookup(path, None, values, output.name) for output in model.graph.output])
+    return builder.build()
+
+
+def check_supported(path: Path, model, handlers: dict) -> None:
+    """UnsupportedError naming the first node whose op sapool does not convert (and how many others)."""
+    bad = [node for node in model.graph.node if node.domain not in DEFAULT_DOMAINS or node.op_type not in handlers]
+    if not bad:
+        return
+    first = bad[0]
+    op = first.op_type if first.domain in DEFAULT_DOMAINS else f"{first.domain}.{first.op_type}"
+    others = Counter(node.op_type for node in bad[1:])
+    more = f" (also: {', '.join(f'{t} ×{n}' for t, n in sorted(others.items()))})" if others else ""
+    raise UnsupportedError(f"{path}: ONNX op {op} (node {first.name or '(unnamed)'!r}) is not supported: sapool "
+                           f"has no int8 lowering for it{more}; {DOCS}")
+
+
+def _lookup(path: Path, node: OnnxNode | None, values: dict, name: str):
+    if not name:
+        return None  # an omitted optional input
+    if name not in values:
+        reader = f"{node.label} reads" if node else "the graph output is"
+        raise UnsupportedError(f"{path}: {reader} {name!r}, an output sapool does not produce "
+                               "(e.g. a Dropout mask or MaxPool indices)")
+    return values[name]
+
+
+def _run_handler(path: Path, node: OnnxNode, handler, builder, inputs):
+    try:
+        return handler(builder, node, inputs)
+    except SapoolError as err:
+        raise type(err)(f"{path}: {err}") from None
+    except Exception as err:  # a torch error on a case the handler did not foresee: name the node, keep one line
+        text = str(err).strip()
+        reason = (text.splitlines()[0] if text else type(err).__name__)[:200]
+        raise UnsupportedError(f"{path}: ONNX {node.label}: cannot convert ({reason})") from err

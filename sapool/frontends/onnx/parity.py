@@ -1,0 +1,55 @@
+"""Float parity of the converted module against onnxruntime: a converter bug must never pass silently.
+
+Both run the same seeded standard-normal inputs; the figure is the worst max-abs difference over all inputs and
+outputs, divided by max(1, max |reference|) so that it reads as absolute for small outputs and relative for
+large ones. Above PARITY_LIMIT the conversion is refused (VerificationError) with the figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sapool.errors import BadInputError, VerificationError
+from sapool.frontends.onnx.read import InputSpec
+
+PARITY_LIMIT = 1e-4
+PARITY_SAMPLES = 3
+
+
+def parity_with_onnxruntime(path: Path, module, spec: InputSpec, samples: int = PARITY_SAMPLES) -> float:
+    """The worst relative difference between `module` and onnxruntime on `samples` seeded random inputs."""
+    import numpy as np
+    import onnxruntime
+    import torch
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    try:
+        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime raises its own exception types for models it cannot run
+        raise BadInputError(f"{path}: onnxruntime cannot load the model ({_first_line(err)})") from None
+    generator = np.random.default_rng(0)
+    worst = 0.0
+    for _ in range(samples):
+        x = generator.standard_normal(spec.shape).astype(np.float32)
+        expected = session.run(None, {spec.name: x})
+        with torch.no_grad():
+            got = module(torch.from_numpy(x))
+        got = [got] if isinstance(got, torch.Tensor) else list(got)
+        for index, (reference, ours) in enumerate(zip(expected, got)):
+            ours = ours.numpy()
+            if reference.shape != ours.shape:
+                raise VerificationError(f"{path}: converted model's output {index} has shape {list(ours.shape)}, "
+                                        f"onnxruntime's {list(reference.shape)} (a converter bug)")
+            scale = max(1.0, float(np.max(np.abs(reference))) if reference.size else 1.0)
+            worst = max(worst, float(np.max(np.abs(reference - ours), initial=0.0)) / scale)
+    if not worst <= PARITY_LIMIT:
+        raise VerificationError(f"{path}: the ONNX → torch conversion differs from onnxruntime by {worst:.2e} "
+                                f"(limit {PARITY_LIMIT:.0e}): a converter bug; please report it with the model")
+    return worst
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return (text.splitlines()[0] if text else type(err).__name__)[:200]

@@ -1,0 +1,76 @@
+"""Read and validate an ONNX file: protobuf decoding, onnx.checker, and the one static-shape float input.
+
+Everything wrong with the file itself is one BadInputError line naming it; a valid model outside what sapool
+compiles (several inputs, integer input) is an UnsupportedError. A symbolic batch dimension becomes 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sapool.errors import BadInputError, UnsupportedError
+
+DEFAULT_DOMAINS = ("", "ai.onnx")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    shape: tuple[int, ...]
+
+
+def read_onnx(path: Path):
+    """The checked onnx.ModelProto (external data, if any, loaded from beside the file)."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    try:
+        model = onnx.load(str(path))
+    except (DecodeError, ValueError, OSError, RuntimeError) as err:
+        raise BadInputError(f"{path}: not a readable ONNX model (corrupt or truncated: {_first_line(err)})") from None
+    if not model.graph.node:
+        raise BadInputError(f"{path}: not an ONNX model (no graph nodes; corrupt or not ONNX at all)")
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as err:
+        raise BadInputError(f"{path}: invalid ONNX model ({_first_line(err)})") from None
+    return model
+
+
+def default_opset(model) -> int:
+    for entry in model.opset_import:
+        if entry.domain in DEFAULT_DOMAINS:
+            return entry.version
+    raise BadInputError("ONNX model imports no default-domain opset")
+
+
+def input_spec(path: Path, model) -> InputSpec:
+    """The graph's single run-time input (initializers listed as inputs by old exporters are not inputs)."""
+    from onnx import TensorProto
+
+    initializers = {tensor.name for tensor in model.graph.initializer}
+    inputs = [value for value in model.graph.input if value.name not in initializers]
+    if len(inputs) != 1:
+        raise UnsupportedError(f"{path}: the graph has {len(inputs)} inputs; sapool compiles one-input models")
+    tensor_type = inputs[0].type.tensor_type
+    if tensor_type.elem_type != TensorProto.FLOAT:
+        raise UnsupportedError(f"{path}: input {inputs[0].name!r} is "
+                               f"{TensorProto.DataType.Name(tensor_type.elem_type)}; sapool compiles float models")
+    if not tensor_type.HasField("shape"):
+        raise BadInputError(f"{path}: input {inputs[0].name!r} has no shape; export with a fixed input shape")
+    shape = []
+    for axis, dim in enumerate(tensor_type.shape.dim):
+        if dim.HasField("dim_value") and dim.dim_value > 0:
+            shape.append(dim.dim_value)
+        elif axis == 0:
+            shape.append(1)
+        else:
+            raise BadInputError(f"{path}: input {inputs[0].name!r} has a dynamic dimension {axis} "
+                                f"({dim.dim_param or '?'}); export with a fixed input shape (only batch may vary)")
+    return InputSpec(inputs[0].name, tuple(shape))
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return (text.splitlines()[0] if text else type(err).__name__)[:200]

@@ -1,0 +1,70 @@
+"""Front end for torch.export archives (.pt2): any user model exported with one fixed-shape tensor input.
+
+The archive is checked first (pt2_archive: no pickled code, no compiled libraries), then loaded with
+torch.export.load. The input shape comes from the graph's user-input placeholder; a symbolic batch size becomes
+1, any other symbolic size is refused (sapool plans memory for one fixed shape).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sapool.errors import BadInputError, UnsupportedError
+from sapool.frontends.loaded import TORCH_EXPORT, LoadedModel
+from sapool.frontends.pt2_archive import check_plain_archive
+
+
+def load_torch_export(path: Path) -> LoadedModel:
+    """The exported program's module (a GraphModule already in inference form) and its input shape."""
+    import torch
+
+    check_plain_archive(path)
+    try:
+        program = torch.export.load(path)
+    except Exception as err:  # deserialisation errors come as many types (version, schema, missing ops)
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise BadInputError(f"{path}: cannot load the torch.export archive ({reason[:200]})") from None
+    input_shape = _input_shape(path, program)
+    module = program.module()
+    _move_to_eval(module)
+    return LoadedModel(
+        kind=TORCH_EXPORT,
+        path=path,
+        module=module,
+        input_shape=input_shape,
+        description=f"torch.export archive: {_count_calls(program)} ops, input {list(input_shape)}",
+    )
+
+
+def _input_shape(path: Path, program) -> tuple[int, ...]:
+    import torch
+
+    user_inputs = program.graph_signature.user_inputs
+    placeholders = {node.name: node for node in program.graph.nodes if node.op == "placeholder"}
+    values = [placeholders[name].meta.get("val") for name in user_inputs]
+    if len(values) != 1 or not isinstance(values[0], torch.Tensor):
+        raise UnsupportedError(f"{path}: the exported model takes {len(values)} inputs; sapool compiles models "
+                               "with exactly one tensor input")
+    if not values[0].is_floating_point():
+        raise UnsupportedError(f"{path}: the model input is {values[0].dtype}; sapool compiles float-input models")
+    shape = []
+    for axis, size in enumerate(values[0].shape):
+        if isinstance(size, int):
+            shape.append(size)
+        elif axis == 0:
+            shape.append(1)
+        else:
+            raise UnsupportedError(f"{path}: input dimension {axis} is dynamic ({size}); export with a fixed "
+                                   "input shape (only the batch dimension may be dynamic)")
+    return tuple(shape)
+
+
+def _move_to_eval(module) -> None:
+    """Rewrite training-form ops (dropout, batch-norm) to inference form; a no-op when exported in eval mode."""
+    from torchao.quantization.pt2e import move_exported_model_to_eval
+
+    move_exported_model_to_eval(module)
+
+
+def _count_calls(program) -> int:
+    return sum(1 for node in program.graph.nodes if node.op == "call_function")

@@ -1,0 +1,94 @@
+"""Bad ONNX inputs: each is one error line naming the file (and the node where there is one)."""
+
+import pytest
+import torch
+from onnx import TensorProto, helper
+
+from sapool.errors import BadInputError, UnsupportedError, VerificationError
+from sapool.frontends import load_model
+from sapool.frontends.onnx import ops_elementwise, registry
+from tests.frontends.onnx.onnx_graphs import OnnxGraph
+
+
+def _small_cnn(path):
+    g = OnnxGraph([1, 3, 8, 8])
+    x = g.node("Conv", ["image", g.weight("w", (4, 3, 3, 3))], "conv", pads=[1, 1, 1, 1])
+    x = g.node("Relu", [x], "relu")
+    return g.save(path, g.node("GlobalAveragePool", [x], "gap"), [1, 4, 1, 1])
+
+
+def _message(err) -> str:
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
+def test_a_truncated_file(tmp_path):
+    path = _small_cnn(tmp_path / "model.onnx")
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(BadInputError, match="model.onnx: (not a readable|invalid) ONNX model") as err:
+        load_model(path)
+    _message(err)
+
+
+def test_bytes_that_are_not_onnx(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"\xff\xfe not a protobuf at all " * 10)
+    with pytest.raises(BadInputError, match="model.onnx: not"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("op_type, inputs, attributes", [
+    ("LSTM", ["image", "w", "r"], {"hidden_size": 4}),
+    ("NonMaxSuppression", ["image", "image"], {}),
+])
+def test_an_unsupported_op_is_named_with_its_node(tmp_path, op_type, inputs, attributes):
+    g = OnnxGraph([1, 3, 8], input_name="image")
+    g.weight("w", (1, 16, 8))
+    g.weight("r", (1, 16, 4))
+    path = g.save(tmp_path / "model.onnx", g.node(op_type, inputs, "the_node", **attributes), [1, 3, 8])
+    with pytest.raises(UnsupportedError, match=rf"ONNX op {op_type} \(node 'the_node'\) is not supported") as err:
+        load_model(path)
+    _message(err)
+
+
+def test_an_op_from_another_domain_is_named_with_its_domain(tmp_path):
+    g = OnnxGraph([1, 4])
+    y = g.node("FusedGemm", ["image"], "fused", domain="com.microsoft")
+    model = g.model(y, [1, 4], extra_opsets=[("com.microsoft", 1)])
+    path = tmp_path / "model.onnx"
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(UnsupportedError, match=r"ONNX op com.microsoft.FusedGemm \(node 'fused'\)"):
+        load_model(path)
+
+
+def test_a_dynamic_spatial_dimension_is_refused(tmp_path):
+    g = OnnxGraph([1, 3, "height", 8])
+    path = g.save(tmp_path / "model.onnx", g.node("Relu", ["image"], "relu"), [1, 3, "height", 8])
+    with pytest.raises(BadInputError, match="dynamic dimension 2 \\(height\\); export with a fixed input shape"):
+        load_model(path)
+
+
+def test_a_constant_conv_input_variant_names_the_node(tmp_path):
+    g = OnnxGraph([1, 3, 8, 8])
+    weight = g.node("Relu", ["image"], "weight_from_data")
+    path = g.save(tmp_path / "model.onnx", g.node("Conv", ["image", weight], "data_conv"), [1, 3, 6, 1])
+    with pytest.raises(UnsupportedError, match="Conv node 'data_conv': its weight is computed at run time"):
+        load_model(path)
+
+
+def test_a_converter_bug_is_caught_by_the_parity_check(tmp_path, monkeypatch):
+    """Make Relu convert wrongly (to a sigmoid): the onnxruntime comparison must refuse the result."""
+    monkeypatch.setitem(registry.OP_HANDLERS, "Relu", ops_elementwise.unary(torch.sigmoid))
+    with pytest.raises(VerificationError, match=r"differs from onnxruntime by \S+ \(limit 1e-04\): a converter bug"):
+        load_model(_small_cnn(tmp_path / "model.onnx"))
+
+
+def test_two_inputs_are_refused(tmp_path):
+    g = OnnxGraph([1, 4])
+    model = g.model(g.node("Add", ["image", "other"], "sum"), [1, 4])
+    model.graph.input.append(helper.make_tensor_value_info("other", TensorProto.FLOAT, [1, 4]))
+    path = tmp_path / "model.onnx"
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(UnsupportedError, match="2 inputs; sapool compiles one-input models"):
+        load_model(path)

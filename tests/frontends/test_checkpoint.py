@@ -1,0 +1,50 @@
+"""sapool checkpoints through load_model: the shipped network and a pruned one, with what they record."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from sapool.frontends import load_model
+from sapool.models.build import build_model
+from sapool.models.config import ModelConfig
+from sapool.train.checkpoint import PRUNED_CHANNELS_KEY, Checkpoint, save_checkpoint
+from sapool.train.prune import prune_model
+from sapool.train.transforms import Normalization
+
+SHIPPED = Path(__file__).resolve().parents[2] / "sapool" / "pretrained" / "mcunet_sap_fmnist.pt"
+FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+
+
+def test_the_shipped_checkpoint_loads_with_its_records():
+    loaded = load_model(SHIPPED)
+    assert loaded.kind == "sapool-checkpoint" and loaded.is_torch
+    assert loaded.input_shape == (1, 1, 64, 64)
+    assert loaded.class_names == FASHION and loaded.dataset == "fashion-mnist"
+    assert loaded.normalization.mean[0] == pytest.approx(0.2860, abs=1e-4)
+    assert loaded.normalization.std[0] == pytest.approx(0.3530, abs=1e-4)
+    assert not loaded.module.training
+    assert loaded.checkpoint.config.pool == "sap-nowin"
+    assert "sap-nowin" in loaded.description and "fashion-mnist" in loaded.description
+    with torch.no_grad():
+        assert loaded.module(torch.zeros(loaded.input_shape)).shape == (1, 10)
+
+
+def test_a_pruned_checkpoint_loads_with_its_smaller_architecture(tmp_path):
+    config = ModelConfig(arch="mcunet", pool="max", downsample="standard", width=0.25, input_size=32)
+    torch.manual_seed(0)
+    pruned, report = prune_model(build_model(config).eval(), 0.5)
+    assert report.channels_after < report.channels_before
+    path = tmp_path / "pruned.pt"
+    save_checkpoint(Checkpoint(config=config, state_dict=pruned.state_dict(),
+                               normalization=Normalization((0.5,), (0.25,)),
+                               class_names=tuple(str(i) for i in range(10)), dataset="fashion-mnist",
+                               train_args={PRUNED_CHANNELS_KEY: report.channel_record}), path)
+    loaded = load_model(path)
+    assert loaded.kind == "sapool-checkpoint" and "pruned" in loaded.description
+    assert loaded.input_shape == (1, 1, 32, 32)
+    params = sum(p.numel() for p in loaded.module.parameters())
+    assert params == sum(p.numel() for p in pruned.parameters())
+    x = torch.randn(2, 1, 32, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(loaded.module(x), pruned(x))
