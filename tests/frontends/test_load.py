@@ -104,7 +104,7 @@ def test_a_truncated_zip_is_refused(tmp_path):
 
 
 def test_a_zip_that_is_no_torch_file(tmp_path):
-    path = tmp_path / "model.pt2"
+    path = tmp_path / "model.pt"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("readme.txt", "hello")
     with pytest.raises(BadInputError, match="neither a torch.save checkpoint nor a torch.export archive"):
