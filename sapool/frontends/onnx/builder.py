@@ -58,7 +58,8 @@ class FxBuilder:
         return Traced(self.graph.placeholder(_identifier(name)), example)
 
     def call(self, function, *args: Any, name: str, **kwargs: Any) -> Value:
-        """`function(*args, **kwargs)`, where args may hold Values (also inside lists and tuples)."""
+        """`function(*args, **kwargs)`, where args may hold Values and tensors (also inside lists and tuples);
+        a tensor argument of a graph node becomes a buffer, like a Const."""
         if not _any_traced((args, kwargs)):
             return Const(function(*_map(args, _const_value), **_map(kwargs, _const_value)))
         example = function(*_map(args, _example), **_map(kwargs, _example))
@@ -87,7 +88,7 @@ class FxBuilder:
             return value.node
         if isinstance(value, Const):
             return self._constant_node(value.value)
-        return value
+        return self._constant_node(value)
 
     def _constant_node(self, tensor: torch.Tensor) -> fx.Node:
         if id(tensor) not in self._buffers:
@@ -123,8 +124,8 @@ def _any_traced(value) -> bool:
 
 
 def _map(value, leaf):
-    """Apply `leaf` to every Value inside nested lists, tuples and dicts (other items unchanged)."""
-    if isinstance(value, (Const, Traced)):
+    """Apply `leaf` to every Value and tensor inside nested lists, tuples and dicts (other items unchanged)."""
+    if isinstance(value, (Const, Traced, torch.Tensor)):
         return leaf(value)
     if isinstance(value, list):
         return [_map(item, leaf) for item in value]
@@ -135,9 +136,11 @@ def _map(value, leaf):
     return value
 
 
-def _const_value(value: Value) -> torch.Tensor:
-    return value.value
+def _const_value(value: Const | torch.Tensor) -> torch.Tensor:
+    return value.value if isinstance(value, Const) else value
 
 
-def _example(value: Value) -> torch.Tensor:
-    return value.example if isinstance(value, Traced) else value.value
+def _example(value: Value | torch.Tensor) -> torch.Tensor:
+    if isinstance(value, Traced):
+        return value.example
+    return _const_value(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from sapool.frontends.onnx.builder import Const, FxBuilder, Value
+from sapool.frontends.onnx.builder import FxBuilder, Value
 from sapool.frontends.onnx.node import OnnxNode
 from sapool.frontends.onnx.values import spatial_pads, symmetric_padding, torch_pad_order, traced
 
@@ -42,7 +42,7 @@ def average_pool(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Va
         return y
     ones = F.pad(torch.ones((1, 1, *x.shape[2:])), torch_pad_order(pads))
     real_fraction = pool(ones, kernel, strides, 0, ceil_mode=ceil_mode, count_include_pad=True)
-    return b.call(torch.mul, y, Const(1.0 / real_fraction), name=f"{node.name}_exclude_pad")
+    return b.call(torch.mul, y, 1.0 / real_fraction, name=f"{node.name}_exclude_pad")
 
 
 def global_average_pool(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
