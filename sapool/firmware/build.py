@@ -16,6 +16,7 @@ from sapool.firmware.toolchain import require_build_tools
 
 ELF_NAME = "firmware.elf"
 _OVERFLOW = re.compile(r"region `([^']+)' overflowed by (\d+) bytes")
+_UNPLANNED = "sapool: an arena section has no MEMORY region here"
 _TAIL_LINES = 20
 
 
@@ -42,5 +43,8 @@ def _build_failure(output: str) -> Exception:
     if overflows:
         detail = "; ".join(f"region {name} overflowed by {over} bytes" for name, over in overflows.items())
         return DoesNotFitError(f"the firmware does not fit: {detail} (at link time)")
+    if _UNPLANNED in output:
+        return BuildError("the model's arenas were planned for other RAM regions than this linker script has "
+                          "(generate the model again for this target or budget)")
     tail = "\n".join(output.strip().splitlines()[-_TAIL_LINES:])
     return BuildError(f"firmware build failed:\n{tail}")

@@ -71,6 +71,9 @@ def _project(source: Path, target_name: str | None, ram_budget: int | None, work
             raise BadInputError(f"{source} was compiled for {manifest.target}; emulate it with --target "
                                 f"{manifest.target} or compile the model again for {target_name}")
         target = get_target(manifest.target)
+        if ram_budget is not None and manifest.ram_budget_bytes is None:
+            raise BadInputError(f"{source} was planned for {target.name}'s RAM regions; --ram-budget needs a project "
+                                "compiled with --ram-budget (or emulate the .tflite with --ram-budget)")
         budget = ram_budget if ram_budget is not None else manifest.ram_budget_bytes
         return _Project(source, source / MODEL_COPY, target, regions_for(target, budget), manifest)
     if not source.exists():
