@@ -145,7 +145,7 @@ def _mean(draw: Draw):
     if draw.int(0, 2) == 0:  # the converter's global average pool: NHWC over H and W
         shape, axes, keep_dims = [1, *draw.shape(2, high=7), draw.int(1, 9)], [1, 2], True
     else:
-        shape = draw.shape(draw.int(1, 4), high=7)
+        shape = draw.shape(draw.int(1, 5), high=6)
         axes = sorted({draw.int(0, len(shape) - 1) for _ in range(draw.int(1, len(shape)))})
         keep_dims = draw.choice((False, True))
     in_q = draw.activation_quant()
@@ -160,9 +160,9 @@ def _mean(draw: Draw):
 # ---- elementwise ----
 
 def _binary(draw: Draw, opcode: str):
-    rank, activation = draw.int(1, 4), draw.choice(ACTIVATIONS)
+    rank, activation = draw.int(1, 5), draw.choice(ACTIVATIONS)  # 5-D: SAP's window tensors (DESIGN §3)
     lhs, rhs = [], []
-    for dim in draw.shape(rank):
+    for dim in draw.shape(rank, high=5):
         kind = draw.int(0, 3)  # 0, 3: same size; 1: lhs broadcasts; 2: rhs broadcasts
         lhs.append(1 if kind == 1 else dim)
         rhs.append(1 if kind == 2 else dim)
@@ -201,8 +201,9 @@ def _unary(draw: Draw, opcode: str):
 def _softmax(draw: Draw):
     rows = [draw.int(1, 3), draw.int(1, 40)]
     image = [1, draw.int(1, 5), draw.int(1, 5), draw.int(1, 12)]
-    shape, beta = draw.choice((rows, image)), draw.choice((1.0, 1.0, 0.5, 2.0))
-    in_q = (float(draw.log_uniform(0.005, 0.5)), draw.int(-100, 100))
+    windows = [1, draw.int(1, 4), draw.int(1, 3), draw.int(1, 3), draw.choice((4, 9, 16))]  # SAP's window softmax
+    shape, beta = draw.choice((rows, image, windows)), draw.choice((1.0, 1.0, 0.5, 2.0))
+    in_q = (float(draw.log_uniform(0.005, 0.15)), draw.int(-100, 100))
     draw.note(input=tuple(shape), beta=beta, input_scale=round(in_q[0], 5))
     out = draw.output(shape, (1 / 256, -128))
     return [draw.input(shape, in_q)], out, _options(fb.SoftmaxOptionsT, beta=beta)
