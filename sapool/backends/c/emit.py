@@ -35,7 +35,8 @@ class ConstArray:
 
 @dataclass(frozen=True)
 class ConstStruct:
-    """`static const <ctype> <name> = { .field = value, ... };` for a kernel's parameter block."""
+    """`static const <ctype> <name> = { .field = value, ... };` for a kernel's parameter block; a list value
+    initialises an array field, a dict value a nested struct."""
 
     name: str
     ctype: str
@@ -43,6 +44,10 @@ class ConstStruct:
 
     def c_initializer(self) -> str:
         def value(v):
+            if isinstance(v, dict):
+                return "{" + ", ".join(f".{key} = {value(x)}" for key, x in v.items()) + "}"
+            if isinstance(v, (list, tuple)):
+                return "{" + ", ".join(value(x) for x in v) + "}"
             return float(v).hex() + "f" if isinstance(v, float) else str(int(v))
         return ", ".join(f".{key} = {value(v)}" for key, v in self.fields.items())
 

@@ -46,10 +46,9 @@ class _Arena:
 
 def check_supported(graph: Graph) -> None:
     """Raise UnsupportedError naming the first op (index and opcode) the C backend cannot compile bit-exactly."""
-    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
-        raise UnsupportedError(f"the C backend takes graphs with one input and one output; this one has "
-                               f"{len(graph.inputs)} inputs and {len(graph.outputs)} outputs")
-    for index in (graph.inputs[0], graph.outputs[0]):
+    if len(graph.outputs) != 1:
+        raise UnsupportedError(f"the C backend takes graphs with one output; this one has {len(graph.outputs)}")
+    for index in (*graph.inputs, graph.outputs[0]):
         tensor = graph.tensor(index)
         if tensor.dtype != "int8":
             raise UnsupportedError(f"graph input/output '{tensor.name}' is {tensor.dtype}; the C backend needs int8")
@@ -85,14 +84,14 @@ def generate(graph: Graph, layout) -> dict[str, str]:
         layers.append(_Layer(f"{op.index} {op.opcode}", op_macs(graph, op), lowered.statements, lowered.comment))
         sources.update(lowered.sources)
 
-    source, result = graph.tensor(graph.inputs[0]), graph.tensor(graph.outputs[0])
+    result = graph.tensor(graph.outputs[0])
     values = {
         "model_name": graph.name,
-        "input_bytes": source.nbytes, "input_shape": list(source.shape),
+        "inputs": [(context.tensor_pointer(i), graph.tensor(i).nbytes, list(graph.tensor(i).shape))
+                   for i in graph.inputs],
         "output_bytes": result.nbytes, "output_shape": list(result.shape),
         "arena_bytes": sum(arena.size for arena in arenas),
         "arenas": arenas, "layers": layers, "structs": context.structs, "arrays": context.arrays,
-        "input_pointer": context.tensor_pointer(graph.inputs[0]),
         "output_pointer": context.tensor_pointer(graph.outputs[0]),
     }
     files = {

@@ -63,18 +63,6 @@ void sapool_average_pool2d_s8(const sapool_pool_params *p, const int8_t *input, 
 void sapool_max_pool2d_s8(const sapool_pool_params *p, const int8_t *input, int8_t *output);
 
 typedef struct {
-    int32_t size;
-    int32_t left_shift;
-    int32_t input1_offset, input1_multiplier, input1_shift;
-    int32_t input2_offset, input2_multiplier, input2_shift;
-    int32_t output_offset, output_multiplier, output_shift;
-    int32_t act_min, act_max;
-} sapool_add_params;
-
-/* add.c: ADD of two same-shape int8 tensors, TFLite's rescale-to-common-scale scheme. */
-void sapool_add_s8(const sapool_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
-
-typedef struct {
     int32_t rows, depth;
     float output_scale;
     int32_t output_offset;
@@ -84,5 +72,87 @@ typedef struct {
  * TFLite's int8 kernel builds it; the kernel then only adds, multiplies and divides floats (no libm). */
 void sapool_softmax_s8(const sapool_softmax_params *p, const float *exp_table, const int8_t *input,
                        int8_t *output);
+
+/* Broadcasting over up to 6 dimensions: dims of the output, each operand's element stride per output
+ * dimension (0 where it broadcasts). */
+typedef struct {
+    int32_t dims[6];
+    int32_t a_strides[6];
+    int32_t b_strides[6];
+} sapool_broadcast_shape;
+
+typedef struct {
+    sapool_broadcast_shape shape;
+    int32_t left_shift;
+    int32_t input1_offset, input1_multiplier, input1_shift;
+    int32_t input2_offset, input2_multiplier, input2_shift;
+    int32_t output_offset, output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} sapool_add_params;
+
+typedef struct {
+    sapool_broadcast_shape shape;
+    int32_t input1_offset, input2_offset;
+    int32_t output_offset, output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} sapool_mul_params;
+
+/* elementwise.c: ADD, SUB and MUL with broadcasting, TFLite's int8 rescaling schemes. */
+void sapool_add_s8(const sapool_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void sapool_sub_s8(const sapool_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void sapool_mul_s8(const sapool_mul_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* lookup.c: LOGISTIC, TANH and QUANTIZE (int8 -> int8) as a 256-entry table indexed by (uint8_t)input. */
+void sapool_lookup_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t kept_dims[3], kept_strides[3];
+    int32_t reduced_dims[3], reduced_strides[3];
+    int32_t count; /* values averaged per output */
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift; /* input/output scale ratio with 1/count folded in, as TFLite folds it */
+} sapool_mean_params;
+
+/* mean.c: MEAN over any axes (kept_dims/reduced_dims: the input's dimensions, merged, with their strides). */
+void sapool_mean_s8(const sapool_mean_params *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t in_dims[6], out_dims[6], before[6];
+    int32_t pad_value;
+} sapool_pad_params;
+
+/* pad.c: PAD with the output zero point. */
+void sapool_pad_s8(const sapool_pad_params *p, const int8_t *input, int8_t *output);
+
+/* concatenation.c: CONCATENATION; chunks[i] = bytes of input i per slice of the leading (outer) dimensions. */
+void sapool_concatenation_s8(int32_t outer, int32_t count, const int8_t *const *inputs, const int32_t *chunks,
+                             int8_t *output);
+
+typedef struct {
+    int32_t out_dims[6], in_strides[6];
+} sapool_transpose_params;
+
+/* transpose.c: TRANSPOSE of 1-byte elements. */
+void sapool_transpose_s8(const sapool_transpose_params *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t batches, rows, cols, depth;
+    int32_t lhs_row_stride, lhs_depth_stride, rhs_depth_stride, rhs_col_stride;
+    int32_t lhs_offset, rhs_offset, output_offset;
+    int32_t output_multiplier, output_shift;
+} sapool_batch_matmul_params;
+
+/* batch_matmul.c: BATCH_MATMUL; *_batch_offsets hold each output batch's operand offsets (broadcasting). */
+void sapool_batch_matmul_s8(const sapool_batch_matmul_params *p, const int32_t *lhs_batch_offsets,
+                            const int32_t *rhs_batch_offsets, const int8_t *lhs, const int8_t *rhs,
+                            int8_t *output);
+
+typedef struct {
+    int32_t batches, in_h, in_w, depth, out_h, out_w;
+} sapool_resize_params;
+
+/* resize_nearest.c: RESIZE_NEAREST_NEIGHBOR with the source row/column of each output row/column precomputed. */
+void sapool_resize_nearest_s8(const sapool_resize_params *p, const int32_t *rows, const int32_t *cols,
+                              const int8_t *input, int8_t *output);
 
 #endif /* SAPOOL_KERNELS_H */

@@ -1,0 +1,83 @@
+"""ADD, SUB, MUL → reference/elementwise.c, with TFLite's broadcasting.
+
+Prepare-time work as TFLite's add.cc/sub.cc (int8: left_shift 20, both inputs rescaled to twice the larger input
+scale, the result rescaled to the output scale) and mul.cc (one multiplier in1·in2/out, evaluated in float32 as
+TFLite's C++ does), each decomposed by QuantizeMultiplier. The broadcast is resolved into per-operand strides.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sapool.backends.c.emit import EmitContext, LoweredOp
+from sapool.backends.c.quant import quantize_multiplier
+from sapool.backends.c.strides import broadcast_strides, merge_dims, to_rank
+from sapool.backends.c.tensors import clamp_range, require_int8, scale, zero_point
+from sapool.errors import UnsupportedError
+from sapool.ir.graph import Graph, Op
+
+OPCODES = ("ADD", "SUB", "MUL")
+
+LEFT_SHIFT = 20  # TFLite's int8 choice: headroom for the rescaled operands in int32
+
+
+def check(graph: Graph, op: Op) -> None:
+    require_int8(graph, op.inputs[0], op.inputs[1], op.outputs[0])
+    first, second, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    try:
+        broadcast = np.broadcast_shapes(first.shape, second.shape)
+    except ValueError:
+        raise UnsupportedError(f"shapes {list(first.shape)} and {list(second.shape)} do not broadcast") from None
+    if tuple(broadcast) != result.shape:
+        raise UnsupportedError(f"output shape {list(result.shape)} is not the broadcast shape {list(broadcast)}")
+    _broadcast_shape(graph, op)
+    clamp_range(_activation(op), result)
+    if op.opcode != "MUL" and _add_multipliers(first, second, result)[2] > 1.0:
+        raise UnsupportedError("output scale so small that TFLite's int8 kernel has no exact behaviour for it")
+
+
+def scratch_bytes(graph: Graph, op: Op) -> int:
+    return 0
+
+
+def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
+    first, second, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    act_min, act_max = clamp_range(_activation(op), result)
+    common = {"shape": _broadcast_shape(graph, op)}
+    if op.opcode == "MUL":
+        real = np.float32(np.float32(scale(first)) * np.float32(scale(second))) / np.float32(scale(result))
+        multiplier, shift = quantize_multiplier(float(real))
+        fields = {**common, "input1_offset": -zero_point(first), "input2_offset": -zero_point(second),
+                  "output_offset": zero_point(result), "output_multiplier": multiplier, "output_shift": shift,
+                  "act_min": act_min, "act_max": act_max}
+        struct_type, function = "sapool_mul_params", "sapool_mul_s8"
+    else:
+        (m1, s1), (m2, s2), (mo, so) = (quantize_multiplier(r) for r in _add_multipliers(first, second, result))
+        fields = {**common, "left_shift": LEFT_SHIFT,
+                  "input1_offset": -zero_point(first), "input1_multiplier": m1, "input1_shift": s1,
+                  "input2_offset": -zero_point(second), "input2_multiplier": m2, "input2_shift": s2,
+                  "output_offset": zero_point(result), "output_multiplier": mo, "output_shift": so,
+                  "act_min": act_min, "act_max": act_max}
+        struct_type, function = "sapool_add_params", f"sapool_{op.opcode.lower()}_s8"
+    params = ctx.struct(f"sapool_l{op.index}_params", struct_type, fields)
+    pointers = ", ".join(ctx.tensor_pointer(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    return LoweredOp((f"{function}({params}, {pointers});",), ("reference/elementwise.c",))
+
+
+def _activation(op: Op) -> str:
+    return getattr(op.options, "activation", "NONE")
+
+
+def _add_multipliers(first, second, result) -> tuple[float, float, float]:
+    """TFLite's real multipliers for int8 ADD/SUB: each input to twice the larger input scale, then to the output."""
+    twice_max_scale = 2.0 * max(scale(first), scale(second))
+    return (scale(first) / twice_max_scale, scale(second) / twice_max_scale,
+            twice_max_scale / ((1 << LEFT_SHIFT) * scale(result)))
+
+
+def _broadcast_shape(graph: Graph, op: Op) -> dict:
+    """The sapool_broadcast_shape initialiser: merged output dims and both operands' strides, at rank 6."""
+    out_shape = graph.tensor(op.outputs[0]).shape
+    dims, (a_strides, b_strides) = merge_dims(
+        out_shape, *(broadcast_strides(out_shape, graph.tensor(i).shape) for i in op.inputs[:2]))
+    return {"dims": to_rank(dims), "a_strides": to_rank(a_strides, fill=0), "b_strides": to_rank(b_strides, fill=0)}

@@ -1,0 +1,100 @@
+/* elementwise.c: int8 ADD, SUB and MUL with TFLite's broadcasting, bit-exact with its reference kernels
+ * (reference_integer_ops::Add/BroadcastAdd6DSlow, reference_ops::BroadcastQuantSubSlow, reference_integer_ops::
+ * BroadcastMul6DSlow).
+ *
+ * ADD and SUB shift both operands left by left_shift (20), rescale each to twice the larger input scale, add or
+ * subtract, and rescale the result to the output scale. MUL multiplies the offset operands and rescales once.
+ * Shapes arrive collapsed to 6 dimensions at compile time; an operand's stride is 0 along a dimension it
+ * broadcasts, so one walk over the output serves every broadcasting pattern, one row call per innermost run.
+ */
+#include "sapool_kernels.h"
+#include "sapool_quant.h"
+
+typedef void (*row_function)(const void *params, const int8_t *a, int32_t a_stride, const int8_t *b,
+                             int32_t b_stride, int8_t *output, int32_t count);
+
+static void broadcast_rows(const sapool_broadcast_shape *s, const void *params, const int8_t *a, const int8_t *b,
+                           int8_t *output, row_function row)
+{
+    int32_t i0, i1, i2, i3, i4;
+    for (i0 = 0; i0 < s->dims[0]; ++i0) {
+        for (i1 = 0; i1 < s->dims[1]; ++i1) {
+            for (i2 = 0; i2 < s->dims[2]; ++i2) {
+                for (i3 = 0; i3 < s->dims[3]; ++i3) {
+                    for (i4 = 0; i4 < s->dims[4]; ++i4) {
+                        const int32_t a_offset = i0 * s->a_strides[0] + i1 * s->a_strides[1] +
+                                                 i2 * s->a_strides[2] + i3 * s->a_strides[3] + i4 * s->a_strides[4];
+                        const int32_t b_offset = i0 * s->b_strides[0] + i1 * s->b_strides[1] +
+                                                 i2 * s->b_strides[2] + i3 * s->b_strides[3] + i4 * s->b_strides[4];
+                        row(params, a + a_offset, s->a_strides[5], b + b_offset, s->b_strides[5], output,
+                            s->dims[5]);
+                        output += s->dims[5];
+                    }
+                }
+            }
+        }
+    }
+}
+
+static int32_t rescaled_operand(int8_t value, int32_t offset, int32_t left_shift, int32_t multiplier, int32_t shift)
+{
+    return sapool_requantize(((int32_t)value + offset) * ((int32_t)1 << left_shift), multiplier, shift);
+}
+
+static void add_row(const void *params, const int8_t *a, int32_t a_stride, const int8_t *b, int32_t b_stride,
+                    int8_t *output, int32_t count)
+{
+    const sapool_add_params *p = (const sapool_add_params *)params;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        const int32_t x = rescaled_operand(a[i * a_stride], p->input1_offset, p->left_shift,
+                                           p->input1_multiplier, p->input1_shift);
+        const int32_t y = rescaled_operand(b[i * b_stride], p->input2_offset, p->left_shift,
+                                           p->input2_multiplier, p->input2_shift);
+        const int32_t sum = sapool_requantize(x + y, p->output_multiplier, p->output_shift);
+        output[i] = sapool_clamp_s8(sum + p->output_offset, p->act_min, p->act_max);
+    }
+}
+
+static void sub_row(const void *params, const int8_t *a, int32_t a_stride, const int8_t *b, int32_t b_stride,
+                    int8_t *output, int32_t count)
+{
+    const sapool_add_params *p = (const sapool_add_params *)params;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        const int32_t x = rescaled_operand(a[i * a_stride], p->input1_offset, p->left_shift,
+                                           p->input1_multiplier, p->input1_shift);
+        const int32_t y = rescaled_operand(b[i * b_stride], p->input2_offset, p->left_shift,
+                                           p->input2_multiplier, p->input2_shift);
+        const int32_t difference = sapool_requantize(x - y, p->output_multiplier, p->output_shift);
+        output[i] = sapool_clamp_s8(difference + p->output_offset, p->act_min, p->act_max);
+    }
+}
+
+static void mul_row(const void *params, const int8_t *a, int32_t a_stride, const int8_t *b, int32_t b_stride,
+                    int8_t *output, int32_t count)
+{
+    const sapool_mul_params *p = (const sapool_mul_params *)params;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        const int32_t product = ((int32_t)a[i * a_stride] + p->input1_offset) *
+                                ((int32_t)b[i * b_stride] + p->input2_offset);
+        const int32_t scaled = sapool_requantize(product, p->output_multiplier, p->output_shift);
+        output[i] = sapool_clamp_s8(scaled + p->output_offset, p->act_min, p->act_max);
+    }
+}
+
+void sapool_add_s8(const sapool_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    broadcast_rows(&p->shape, p, input1, input2, output, add_row);
+}
+
+void sapool_sub_s8(const sapool_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    broadcast_rows(&p->shape, p, input1, input2, output, sub_row);
+}
+
+void sapool_mul_s8(const sapool_mul_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    broadcast_rows(&p->shape, p, input1, input2, output, mul_row);
+}

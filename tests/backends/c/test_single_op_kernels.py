@@ -1,0 +1,45 @@
+"""Every C kernel against TFLite's reference kernels, on the seeded single-op int8 models of single_op_models.
+
+All models are generated and built into one sanitizer-instrumented host executable per session (host_batch);
+each op's test runs its models on several random inputs and requires every output byte to equal BUILTIN_REF's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sapool.ir.read import read_tflite_bytes
+from tests.backends.c.host_batch import build_batch, run_batch
+from tests.backends.c.single_op_models import OPCODES, random_inputs, run_reference, seeded_models
+
+# DEQUANTIZE produces float32, which the C backend's int8 graph outputs cannot carry.
+C_OPCODES = tuple(opcode for opcode in OPCODES if opcode != "DEQUANTIZE")
+MODELS_PER_OP = {"CONV_2D": 16, "DEPTHWISE_CONV_2D": 16, "FULLY_CONNECTED": 12, "ADD": 12, "SUB": 12, "MUL": 12,
+                 "MEAN": 12, "BATCH_MATMUL": 12}
+DEFAULT_MODELS_PER_OP = 8
+INPUTS_PER_MODEL = 4
+
+
+@pytest.fixture(scope="session")
+def batch(tmp_path_factory):
+    models = [model for opcode in C_OPCODES
+              for model in seeded_models(opcode, MODELS_PER_OP.get(opcode, DEFAULT_MODELS_PER_OP))]
+    graphs = [read_tflite_bytes(model.content, f"case{k}") for k, model in enumerate(models)]
+    return models, build_batch(graphs, tmp_path_factory.mktemp("single_op_kernels"))
+
+
+@pytest.mark.parametrize("opcode", C_OPCODES)
+def test_kernel_is_bit_exact_with_tflite_reference(batch, opcode):
+    models, executable = batch
+    mismatched = []
+    for k, model in enumerate(models):
+        if model.opcode != opcode:
+            continue
+        samples = [random_inputs(model, seed) for seed in range(INPUTS_PER_MODEL)]
+        packed = np.stack([np.concatenate([array.ravel() for array in sample]) for sample in samples])
+        outputs = run_batch(executable, k, packed, int(np.prod(model.output_shape)))
+        expected = np.stack([run_reference(model.content, sample)[0].ravel() for sample in samples])
+        if not np.array_equal(outputs, expected):
+            mismatched.append(f"{model.label}: {int((outputs != expected).sum())} bytes differ")
+    assert not mismatched, "\n".join(mismatched)
