@@ -15,6 +15,7 @@ Only the interpreters and numpy are imported here, so a request costs about a th
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -79,35 +80,42 @@ def run_tflm(model: bytes, inputs: np.ndarray, intermediates: list[int], arena_s
 def smallest_tflm_arena(model: bytes, sample: np.ndarray) -> int:
     """The smallest arena_size (bytes) with which TFLite-Micro loads the model and runs `sample`, by bisection.
 
-    Works because a larger arena never fails where a smaller one succeeded.
+    Works because a larger arena never fails where a smaller one succeeded. TFLM can crash (not just fail) when
+    the arena is too small for its own temporary allocations, so every probe runs in a forked child.
     """
-
-    def works(size: int) -> bool:
-        try:
-            interpreter = _tflm_interpreter(model, size, preserve=False)
-            interpreter.set_input(sample[np.newaxis], 0)
-            interpreter.invoke()
-            return True
-        except WorkerError as exc:
-            if exc.kind != ARENA:
-                raise
-            return False
-
-    high = 1 << 12
-    while not works(high):
-        high *= 2  # ends: _tflm_interpreter raises LOAD when even HUGE_ARENA_BYTES fails
-    low = 0  # invariant: low fails (an empty arena always does), high works
+    low, high = 0, 1 << 12  # invariant once found: low fails (an empty arena always does), high works
+    while not _probe(model, sample, high):
+        if high >= HUGE_ARENA_BYTES:
+            _tflm_interpreter(model, high, preserve=False)  # raises TFLM's own error, if it has one
+            raise WorkerError(RUN, f"TFLite-Micro fails to run the model even with a {high}-byte arena")
+        low, high = high, high * 2
     while high - low > 1:
         middle = (low + high) // 2
-        low, high = (low, middle) if works(middle) else (middle, high)
+        low, high = (low, middle) if _probe(model, sample, middle) else (middle, high)
     return high
 
 
-def _tflm_interpreter(model: bytes, arena_size: int, *, preserve: bool):
+def _probe(model: bytes, sample: np.ndarray, arena_size: int) -> bool:
+    """True when TFLM starts and runs `sample` with `arena_size` bytes, tried in a forked child process."""
+    child = os.fork()
+    if child == 0:
+        try:
+            interpreter = _tflm_interpreter(model, arena_size, preserve=False, diagnose=False)
+            interpreter.set_input(sample[np.newaxis], 0)
+            interpreter.invoke()
+            code = 0
+        except BaseException:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(child, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def _tflm_interpreter(model: bytes, arena_size: int, *, preserve: bool, diagnose: bool = True):
     """TFLite-Micro's interpreter with `arena_size` bytes; raises WorkerError ARENA or LOAD when it cannot start.
 
     TFLM reports every set-up failure as the same RuntimeError (details go to stderr), so a failure is retried
-    with a huge arena: if that works, the given arena was too small.
+    with a huge arena: if that works, the given arena was too small (`diagnose=False` skips the retry).
     """
     from tflite_micro.python.tflite_micro import runtime
 
@@ -116,7 +124,7 @@ def _tflm_interpreter(model: bytes, arena_size: int, *, preserve: bool):
         return runtime.Interpreter.from_bytes(model, arena_size=arena_size, intrepreter_config=config)
     except (RuntimeError, ValueError) as exc:
         failure = exc
-    if arena_size < HUGE_ARENA_BYTES:
+    if diagnose and arena_size < HUGE_ARENA_BYTES:
         try:
             runtime.Interpreter.from_bytes(model, arena_size=HUGE_ARENA_BYTES, intrepreter_config=config)
         except (RuntimeError, ValueError):

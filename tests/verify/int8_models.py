@@ -1,6 +1,6 @@
 """A tiny int8 model built with LiteRT's schema object API, for fast interpreter and export tests.
 
-input int8 [1,4,4,2] → CONV_2D 1×1 (3 channels, RELU) → RESHAPE [1,48] → FULLY_CONNECTED (5) → output int8 [1,5].
+input int8 [1,16,16,2] → CONV_2D 1×1 (3 channels, RELU) → RESHAPE [1,768] → FULLY_CONNECTED (5) → output [1,5].
 The RESHAPE gives the export an aliasable view; the FULLY_CONNECTED is the op where TFLM may round differently.
 """
 
@@ -25,19 +25,19 @@ def tiny_int8_model() -> fb.ModelT:
     conv.dilationWFactor = conv.dilationHFactor = 1
     conv.fusedActivationFunction = fb.ActivationFunctionType.RELU
     reshape = fb.ReshapeOptionsT()
-    reshape.newShape = [1, 48]
+    reshape.newShape = [1, 768]
     int8, int32 = fb.TensorType.INT8, fb.TensorType.INT32
     subgraph = fb.SubGraphT()
     subgraph.tensors = [
-        make_tensor("input", [1, 4, 4, 2], int8, 0, quantization(0.05, -3)),
+        make_tensor("input", [1, 16, 16, 2], int8, 0, quantization(0.05, -3)),
         make_tensor("conv/filter", [3, 1, 1, 2], int8, 1, quantization([0.02, 0.03, 0.01], [0, 0, 0])),
         make_tensor("conv/bias", [3], int32, 2, quantization([0.001, 0.0015, 0.0005], [0, 0, 0])),
-        make_tensor("conv/out", [1, 4, 4, 3], int8, 0, quantization(0.04, -128)),
+        make_tensor("conv/out", [1, 16, 16, 3], int8, 0, quantization(0.04, -128)),
         make_tensor("reshape/shape", [2], int32, 3),
-        make_tensor("flat", [1, 48], int8, 0, quantization(0.04, -128)),
-        make_tensor("fc/weights", [5, 48], int8, 4, quantization(0.01, 0)),
+        make_tensor("flat", [1, 768], int8, 0, quantization(0.04, -128)),
+        make_tensor("fc/weights", [5, 768], int8, 4, quantization(0.01, 0)),
         make_tensor("fc/bias", [5], int32, 5, quantization(0.0004, 0)),
-        make_tensor("output", [1, 5], int8, 0, quantization(0.5, 2)),
+        make_tensor("output", [1, 5], int8, 0, quantization(2.0, 2)),
     ]
     subgraph.operators = [
         make_operator(0, [0, 1, 2], [3], fb.BuiltinOptions.Conv2DOptions, conv),
@@ -54,8 +54,8 @@ def tiny_int8_model() -> fb.ModelT:
         make_buffer(),
         make_buffer(rng.integers(-127, 128, (3, 1, 1, 2), dtype=np.int8)),
         make_buffer(rng.integers(-500, 500, 3, dtype=np.int32)),
-        make_buffer(np.array([1, 48], np.int32)),
-        make_buffer(rng.integers(-127, 128, (5, 48), dtype=np.int8)),
+        make_buffer(np.array([1, 768], np.int32)),
+        make_buffer(rng.integers(-127, 128, (5, 768), dtype=np.int8)),
         make_buffer(rng.integers(-2000, 2000, 5, dtype=np.int32)),
     ]
     return model

@@ -49,7 +49,7 @@ def test_one_lsb_with_fully_connected_gets_the_note_without_intermediates():
 
 
 def intermediates(conv_shift=0, flat_shift=0, out_shift=0):
-    base = {3: np.zeros((1, 1, 4, 4, 3), np.int8), 5: np.zeros((1, 1, 48), np.int8), 8: np.zeros((1, 1, 5), np.int8)}
+    base = {3: np.zeros((1, 1, 16, 16, 3), np.int8), 5: np.zeros((1, 1, 768), np.int8), 8: np.zeros((1, 1, 5), np.int8)}
     changed = {3: base[3] + conv_shift, 5: base[5] + flat_shift, 8: base[8] + out_shift}
     return base, changed
 

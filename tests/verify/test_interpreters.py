@@ -9,7 +9,7 @@ from sapool.ir.read import read_tflite, read_tflite_bytes
 from sapool.verify.interpreters import run_model, smallest_tflm_arena
 from tests.verify.int8_models import random_inputs, tiny_int8_bytes, tiny_int8_model, with_metadata
 
-TINY_INPUT_SHAPE = (4, 4, 2)
+TINY_INPUT_SHAPE = (16, 16, 2)
 
 
 def direct_litert_ref(model: bytes, inputs: np.ndarray) -> np.ndarray:
@@ -58,7 +58,7 @@ def test_intermediates_hold_every_activation_and_end_in_the_output(engine):
     assert set(result.intermediates) == {t.index for t in graph.activations()} == {0, 3, 5, 8}
     np.testing.assert_array_equal(result.intermediates[0][:, 0], inputs)
     np.testing.assert_array_equal(result.intermediates[8][:, 0], result.outputs)
-    assert result.intermediates[3].shape == (3, 1, 4, 4, 3)
+    assert result.intermediates[3].shape == (3, 1, 16, 16, 3)
     # the reshape's output is the conv output's bytes in another shape
     np.testing.assert_array_equal(result.intermediates[5].reshape(3, -1), result.intermediates[3].reshape(3, -1))
 
@@ -94,9 +94,9 @@ def test_a_model_tflm_refuses_is_bad_input():
 
 
 @pytest.mark.parametrize("inputs, message", [
-    (np.zeros((2, 4, 4, 3), np.int8), r"inputs have shape \[2, 4, 4, 3\], expected \[N, 4, 4, 2\]"),
-    (np.zeros((0, 4, 4, 2), np.int8), "with N >= 1"),
-    (np.zeros((2, 4, 4, 2), np.float32), "inputs are float32, the model's input is int8"),
+    (np.zeros((2, 16, 16, 3), np.int8), r"inputs have shape \[2, 16, 16, 3\], expected \[N, 16, 16, 2\]"),
+    (np.zeros((0, 16, 16, 2), np.int8), "with N >= 1"),
+    (np.zeros((2, 16, 16, 2), np.float32), "inputs are float32, the model's input is int8"),
 ])
 def test_wrong_inputs_are_refused_before_any_subprocess(inputs, message):
     with pytest.raises(BadInputError, match=message):
