@@ -15,16 +15,24 @@ from sapool.errors import BuildError, DoesNotFitError
 from sapool.firmware.toolchain import require_build_tools
 
 ELF_NAME = "firmware.elf"
+DEFAULT_BUILD_DIR = "build"  # the Makefile's own default
 _OVERFLOW = re.compile(r"region `([^']+)' overflowed by (\d+) bytes")
 _UNPLANNED = "sapool: an arena section has no MEMORY region here"
 _TAIL_LINES = 20
 
 
-def build_firmware(project_dir: Path, build_dir: Path, *, linker_script: Path | None = None, jobs: int = 2) -> Path:
-    """Build `project_dir` into `build_dir` (the project itself is not written to); returns the ELF's path."""
+def build_firmware(
+    project_dir: Path, build_dir: Path | None = None, *, linker_script: Path | None = None, jobs: int = 2
+) -> Path:
+    """Build `project_dir` into `build_dir` (default: its own build/ folder, as a user's `make` does; otherwise
+    the project itself is not written to); returns the ELF's path."""
     require_build_tools()
-    build_dir = Path(build_dir).resolve()
-    command = ["make", "-C", str(project_dir), f"BUILD={build_dir}", f"-j{jobs}"]
+    if build_dir is None:
+        make_build, build_dir = DEFAULT_BUILD_DIR, Path(project_dir) / DEFAULT_BUILD_DIR
+    else:
+        build_dir = Path(build_dir).resolve()
+        make_build = str(build_dir)
+    command = ["make", "-C", str(project_dir), f"BUILD={make_build}", f"-j{jobs}"]
     if linker_script is not None:
         command.append(f"LDSCRIPT={Path(linker_script).resolve()}")
     result = subprocess.run(command, capture_output=True, text=True, check=False)

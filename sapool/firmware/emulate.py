@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sapool.errors import BadInputError
+from sapool.errors import BadInputError, UnsupportedError
 from sapool.firmware.emulation import EmulationRun, emulate_project
 from sapool.firmware.from_model import generate_project
 from sapool.firmware.project import MODEL_COPY, ProjectManifest, read_manifest, write_project
@@ -54,6 +54,9 @@ def emulate(
     progress("generating the C model" if Path(source).is_file() else "reading the project")
     project = _project(Path(source), target_name, ram_budget, Path(work_dir))
     graph = read_tflite(project.model_path)
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise UnsupportedError(f"sapool emulate compares models with one input and one output; "
+                               f"{project.manifest.model} has {len(graph.inputs)} inputs and {len(graph.outputs)}")
     inputs = inputs_from_file(input_file, graph) if input_file is not None else model_inputs(
         project.model_path, graph, input_count)
     progress(f"building for {project.target.name} and running {len(inputs.data)} inputs in QEMU")

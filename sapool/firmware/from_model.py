@@ -32,17 +32,29 @@ class GeneratedProject:
 
 def generate_project(model_path: Path, target: Target, *, ram_budget: int | None = None) -> GeneratedProject:
     """Every file of the project for `model_path` on `target`; nothing is written."""
-    from sapool.backends.c import check_supported, generate, scratch_needs
-    from sapool.memory.render_text import to_text
+    from sapool.backends.c import check_supported, scratch_needs
 
     model_path = Path(model_path)
     graph = read_tflite(model_path)
     check_supported(graph)
     regions = regions_for(target, ram_budget)
     layout = plan_layout(graph, regions, scratch=scratch_needs(graph))
-    report = build_report(layout, target, model_name=model_path.name, ram_budget=ram_budget)
+    return project_for_layout(layout, target, model_name=model_path.name, model_bytes=model_path.read_bytes(),
+                              ram_budget=ram_budget)
+
+
+def project_for_layout(layout: Layout, target: Target, *, model_name: str, model_bytes: bytes,
+                       ram_budget: int | None = None) -> GeneratedProject:
+    """The project's files for a graph already planned (with the C backend's scratch declared) into `target`'s
+    regions or the budget: what `sapool compile` calls after its plan step, so the plan is made once."""
+    from sapool.backends.c import generate
+    from sapool.memory.render_text import to_text
+
+    graph = layout.graph
+    regions = regions_for(target, ram_budget)
+    report = build_report(layout, target, model_name=model_name, ram_budget=ram_budget)
     manifest = ProjectManifest(
-        model=model_path.name,
+        model=model_name,
         target=target.name,
         ram_budget_bytes=ram_budget,
         planned_arena_bytes=layout.peak_arena_bytes,
@@ -52,6 +64,6 @@ def generate_project(model_path: Path, target: Target, *, ram_budget: int | None
     )
     files = project_files(
         generate(graph, layout), target, load_board(target.name), hardware_map(target, regions),
-        manifest=manifest, model_bytes=model_path.read_bytes(), report_text=to_text(report),
+        manifest=manifest, model_bytes=model_bytes, report_text=to_text(report),
     )
     return GeneratedProject(files, graph, layout, regions, manifest)

@@ -106,13 +106,18 @@ def write_project(directory: Path, files: Mapping[str, str | bytes], *, force: b
     any point leaves either the old folder or the new one, never a mix.
     """
     with atomic_directory(Path(directory), force=force, what="project folder") as staging:
-        try:
-            for relative, content in files.items():
-                path = staging / relative
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if isinstance(content, bytes):
-                    path.write_bytes(content)
-                else:
-                    path.write_text(content)
-        except OSError as err:
-            raise BadInputError(f"cannot write the project folder {directory}: {err.strerror or err}") from None
+        write_files(staging, files)
+
+
+def write_files(folder: Path, files: Mapping[str, str | bytes]) -> None:
+    """Write `files` (relative path → text or bytes) under an existing `folder`, e.g. a temporary output folder."""
+    try:
+        for relative, content in files.items():
+            path = Path(folder) / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content)
+    except OSError as err:
+        raise BadInputError(f"cannot write {folder}: {err.strerror or err}") from None

@@ -53,14 +53,24 @@ def write_fixture_project(
     arena_bytes: int = 32,
 ) -> Path:
     """A complete project for `target` with the fixture model's arena in the first of `regions`."""
+    write_project(directory, fixture_files(target, regions, fixture=fixture, arena_bytes=arena_bytes))
+    return directory
+
+
+def fixture_files(
+    target: Target,
+    regions: Sequence[Region] | None = None,
+    *,
+    fixture: str = "tiny_model",
+    arena_bytes: int = 32,
+) -> dict[str, str | bytes]:
+    """The project files of a fixture model for `target` (see write_fixture_project)."""
     regions = tuple(regions or target.data_regions)
     manifest = ProjectManifest(
         model=fixture, target=target.name, ram_budget_bytes=None, planned_arena_bytes=arena_bytes,
         planned_regions=({"name": regions[0].name, "size_bytes": regions[0].size, "used_bytes": arena_bytes},),
     )
-    files = project_files(
+    return project_files(
         fixture_sources(fixture, regions[0].name, arena_bytes), target, load_board(target.name), hardware_map(target, regions),
         manifest=manifest, model_bytes=b"", report_text="(fixture: no report)\n",
     )
-    write_project(directory, files)
-    return directory
