@@ -19,6 +19,15 @@ def binary(function):
     return handler
 
 
+def sum_(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
+    """Sum of any number of operands (ResNet-style residuals from Caffe2 exports) as a chain of adds."""
+    total = inputs[0]
+    for index, operand in enumerate(inputs[1:], start=1):
+        name = node.name if index == len(inputs) - 1 else f"{node.name}_{index}"
+        total = b.call(torch.add, total, operand, name=name)
+    return total
+
+
 def div(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
     """Float division; integer division (shape arithmetic) truncates as ONNX says."""
     if any(_example(value).is_floating_point() for value in inputs):

@@ -25,6 +25,7 @@ def parity_with_onnxruntime(path: Path, module, spec: InputSpec, samples: int = 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: its warnings (e.g. unused initializers) are not the user's concern
     try:
         session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as err:  # onnxruntime raises its own exception types for models it cannot run

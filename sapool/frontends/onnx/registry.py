@@ -28,6 +28,7 @@ OP_HANDLERS = {
     "Sub": ops_elementwise.binary(torch.sub),
     "Mul": ops_elementwise.binary(torch.mul),
     "Div": ops_elementwise.div,
+    "Sum": ops_elementwise.sum_,
     "Relu": ops_elementwise.unary(F.relu),
     "LeakyRelu": ops_elementwise.leaky_relu,
     "Clip": ops_elementwise.clip,
