@@ -48,7 +48,8 @@ bench: setup
 	$(BIN)/python bench/planner_scaling.py; scaling=$$?; \
 	$(BIN)/python bench/pooling.py; pooling=$$?; \
 	$(BIN)/python bench/firmware_qemu.py; firmware=$$?; \
-	exit $$(( planner || scaling || pooling || firmware ))
+	$(BIN)/python bench/tflm_export.py; tflm=$$?; \
+	exit $$(( planner || scaling || pooling || firmware || tflm ))
 
 # Retrain the shipped demo checkpoint with the project's own CLI (about 5 min on 2 cores); recipe.md explains it.
 pretrained: setup

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sapool.backends.tflm.offline_plan import strip_offline_plan
 from sapool.errors import BadInputError, DoesNotFitError, MissingToolError, UnsupportedError, VerificationError
 from sapool.ir.graph import Graph
 from sapool.ir.read import read_tflite_bytes
@@ -58,11 +59,15 @@ def run_model(
 
     `intermediates=True` also returns every activation tensor (all non-constant tensors, e.g. for per-layer
     error reports). `arena_size` is TFLite-Micro's arena in bytes (default 64 MiB; ignored by litert-ref).
+    TFLM keeps all tensors only with its linear planner, which refuses an offline memory plan, so for tflm
+    intermediates the model runs without its offline plan (which moves tensors, not values).
     """
     if engine not in ENGINES:
         raise BadInputError(f"unknown interpreter '{engine}'; choose one of: {', '.join(ENGINES)}")
     data, graph = _load(model)
     batch = _check_inputs(graph, inputs)
+    if engine == "tflm" and intermediates:
+        data = strip_offline_plan(data)
     request = {
         "task": "run",
         "engine": engine,

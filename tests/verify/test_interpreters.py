@@ -63,6 +63,20 @@ def test_intermediates_hold_every_activation_and_end_in_the_output(engine):
     np.testing.assert_array_equal(result.intermediates[5].reshape(3, -1), result.intermediates[3].reshape(3, -1))
 
 
+def test_tflm_intermediates_of_a_model_with_an_offline_plan():
+    from sapool.backends.tflm.offline_plan import embed_offline_plan, tensor_offsets
+    from sapool.memory.layout import plan_layout
+
+    model = tiny_int8_bytes()
+    graph = read_tflite_bytes(model, "tiny")
+    planned = embed_offline_plan(model, tensor_offsets(graph, plan_layout(graph)))
+    inputs = random_inputs(TINY_INPUT_SHAPE, 2)
+    with_plan = run_model(planned, inputs, "tflm", intermediates=True)
+    without = run_model(model, inputs, "tflm", intermediates=True)
+    for index, values in without.intermediates.items():
+        np.testing.assert_array_equal(with_plan.intermediates[index], values)
+
+
 def test_both_engines_agree_on_the_tiny_model():
     inputs = random_inputs(TINY_INPUT_SHAPE, 20)
     reference = run_model(tiny_int8_bytes(), inputs, "litert-ref").outputs
