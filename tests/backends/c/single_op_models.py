@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from ai_edge_litert import schema_py_generated as fb
@@ -186,11 +187,14 @@ def _binary(draw: Draw, opcode: str):
 
 
 def _unary(draw: Draw, opcode: str):
-    """LOGISTIC, TANH, QUANTIZE (int8 → int8 requantise) and DEQUANTIZE (int8 → float32)."""
+    """LOGISTIC, TANH, QUANTIZE (int8 → int8 requantise), DEQUANTIZE (int8 → float32) and the standalone RELUs."""
     shape = draw.shape(draw.int(1, 4), high=8)
     in_q = draw.activation_quant()
     out_type, out_q = fb.TensorType.INT8, {"LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}.get(opcode)
-    if opcode == "QUANTIZE":
+    if opcode.startswith("RELU"):  # the converter gives a standalone RELU its own output range
+        out_q = draw.output_quant("RELU6" if opcode == "RELU6" else "RELU")
+        in_q = (out_q[0] * float(draw.log_uniform(0.5, 2.0)), in_q[1])
+    elif opcode == "QUANTIZE":
         out_q = (in_q[0] * float(draw.log_uniform(0.5, 3.0)), draw.int(-100, 100))
     elif opcode == "DEQUANTIZE":
         out_type = fb.TensorType.FLOAT32
@@ -303,13 +307,12 @@ def _prime_factors(n: int) -> list[int]:
 BUILDERS = {
     "CONV_2D": _conv_2d, "DEPTHWISE_CONV_2D": _depthwise_conv_2d, "FULLY_CONNECTED": _fully_connected,
     "AVERAGE_POOL_2D": _pool_2d, "MAX_POOL_2D": _pool_2d,
-    "ADD": lambda draw: _binary(draw, "ADD"), "SUB": lambda draw: _binary(draw, "SUB"),
-    "MUL": lambda draw: _binary(draw, "MUL"),
-    "SOFTMAX": _softmax, "LOGISTIC": lambda draw: _unary(draw, "LOGISTIC"), "TANH": lambda draw: _unary(draw, "TANH"),
-    "MEAN": _mean, "PAD": _pad, "CONCATENATION": _concatenation, "RESHAPE": _reshape, "SQUEEZE": _squeeze,
-    "EXPAND_DIMS": _expand_dims, "TRANSPOSE": _transpose, "BATCH_MATMUL": _batch_matmul,
+    **{opcode: partial(_binary, opcode=opcode) for opcode in ("ADD", "SUB", "MUL")},
+    "SOFTMAX": _softmax, "MEAN": _mean, "PAD": _pad, "CONCATENATION": _concatenation, "RESHAPE": _reshape,
+    "SQUEEZE": _squeeze, "EXPAND_DIMS": _expand_dims, "TRANSPOSE": _transpose, "BATCH_MATMUL": _batch_matmul,
     "RESIZE_NEAREST_NEIGHBOR": _resize_nearest_neighbor,
-    "QUANTIZE": lambda draw: _unary(draw, "QUANTIZE"), "DEQUANTIZE": lambda draw: _unary(draw, "DEQUANTIZE"),
+    **{opcode: partial(_unary, opcode=opcode)
+       for opcode in ("LOGISTIC", "TANH", "QUANTIZE", "DEQUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1")},
 }
 OPCODES = tuple(BUILDERS)
 

@@ -1,10 +1,11 @@
-"""LOGISTIC, TANH and QUANTIZE (int8 → int8) → reference/lookup.c: a 256-entry table per op.
+"""LOGISTIC, TANH, QUANTIZE (int8 → int8), RELU, RELU6, RELU_N1_TO_1 → reference/lookup.c: a 256-entry table per op.
 
 TFLite's int8 LOGISTIC and TANH (under the reference op resolver too) are LUTPopulate<int8_t> tables: for each
 int8 value v, x = input_scale·(v − input_zero_point) in float32, f(x) in float32 (1/(1+expf(−x)), tanhf(x)),
 rounded half away from zero after multiplying by 1/output_scale (float32), plus the output zero point, clamped.
 This module evaluates the same steps in float32 (exp/tanh in double, rounded to float32 once: it matched TFLite's
-tables on every entry of 300 random input scales). QUANTIZE is TFLite's integer Requantize, tabulated exactly.
+tables on every entry of 300 random input scales). QUANTIZE (TFLite's Requantize) and the standalone RELUs
+(TFLite's ReluX: the same requantisation, then a clamp at the quantised bounds) are integer maps, tabulated exactly.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sapool.backends.c.tensors import require_int8, scale, zero_point
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import Graph, Op
 
-OPCODES = ("LOGISTIC", "TANH", "QUANTIZE")
+OPCODES = ("LOGISTIC", "TANH", "QUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1")
+RELU_BOUNDS = {"RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}  # real bounds; None: none
 
 INT8_VALUES = np.arange(-128, 128)
 
@@ -67,11 +69,23 @@ def _tanh(x: np.float32) -> np.float32:
     return np.float32(math.tanh(float(x)))
 
 
-def _requantize_table(input_scale: float, input_zero: int, output_scale: float, output_zero: int) -> np.ndarray:
+def _requantize_table(input_scale: float, input_zero: int, output_scale: float, output_zero: int,
+                      low: int = -128, high: int = 127) -> np.ndarray:
     """TFLite's Requantize: (v − in_zp)·(in_scale/out_scale) by MultiplyByQuantizedMultiplier, + out_zp, clamped."""
     multiplier, shift = quantize_multiplier(input_scale / output_scale)
-    return np.array([min(127, max(-128, multiply_by_quantized_multiplier(int(v) - input_zero, multiplier, shift)
-                                  + output_zero)) for v in INT8_VALUES])
+    return np.array([min(high, max(low, multiply_by_quantized_multiplier(int(v) - input_zero, multiplier, shift)
+                                   + output_zero)) for v in INT8_VALUES])
+
+
+def _relu_table(bounds):
+    """TFLite's QuantizedReluX: requantise, then clamp at zero_point + roundf(bound / output_scale) (float32)."""
+    def table(input_scale: float, input_zero: int, output_scale: float, output_zero: int) -> np.ndarray:
+        def quantized(bound: float) -> int:
+            return output_zero + round_half_away(float(np.float32(bound) / np.float32(output_scale)))
+        low, high = bounds
+        return _requantize_table(input_scale, input_zero, output_scale, output_zero,
+                                 max(-128, quantized(low)), 127 if high is None else min(127, quantized(high)))
+    return table
 
 
 def _indexed_by_byte(values: np.ndarray) -> np.ndarray:
@@ -79,4 +93,5 @@ def _indexed_by_byte(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, np.int8)[(np.arange(256) + 128) % 256]
 
 
-TABLES = {"LOGISTIC": _float_table(_sigmoid), "TANH": _float_table(_tanh), "QUANTIZE": _requantize_table}
+TABLES = {"LOGISTIC": _float_table(_sigmoid), "TANH": _float_table(_tanh), "QUANTIZE": _requantize_table,
+          **{opcode: _relu_table(bounds) for opcode, bounds in RELU_BOUNDS.items()}}
