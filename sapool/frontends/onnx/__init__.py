@@ -22,12 +22,13 @@ def load_onnx(path: Path) -> LoadedModel:
     module = convert(path, model, spec)
     parity = parity_with_onnxruntime(path, module, spec)
     producer = f", from {model.producer_name}" if model.producer_name else ""
+    layout = ", NHWC input taken as NCHW (its Transpose dropped)" if spec.channels_last else ""
     return LoadedModel(
         kind=ONNX,
         path=path,
         module=module,
-        input_shape=spec.shape,
+        input_shape=spec.module_shape,
         parity=parity,
         description=(f"ONNX model (opset {default_opset(model)}{producer}): {len(model.graph.node)} nodes, "
-                     f"input {list(spec.shape)}, float parity vs onnxruntime {parity:.1e}"),
+                     f"input {list(spec.module_shape)}{layout}, float parity vs onnxruntime {parity:.1e}"),
     )

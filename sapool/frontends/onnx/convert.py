@@ -18,7 +18,7 @@ DOCS = "docs/frontends.md lists the supported ops"
 
 
 def convert(path: Path, model, spec: InputSpec):
-    """The model as an eval-mode GraphModule taking one tensor of `spec.shape`."""
+    """The model as an eval-mode GraphModule taking one tensor of `spec.module_shape`."""
     import torch
     from onnx import numpy_helper
 
@@ -30,10 +30,13 @@ def convert(path: Path, model, spec: InputSpec):
     builder = FxBuilder()
     values = {tensor.name: Const(torch.from_numpy(numpy_helper.to_array(tensor).copy()))
               for tensor in model.graph.initializer}
-    probe = torch.randn(spec.shape, generator=torch.Generator().manual_seed(0))
+    probe = torch.randn(spec.module_shape, generator=torch.Generator().manual_seed(0))
     values[spec.name] = builder.input(spec.name, probe)
     with torch.no_grad():
         for index, proto in enumerate(model.graph.node):
+            if spec.channels_last and spec.name in proto.input:  # the NHWC → NCHW Transpose: the module takes NCHW
+                values[proto.output[0]] = values[spec.name]
+                continue
             node = OnnxNode(proto.op_type, proto.name or f"{proto.op_type}_{index}", decode_attributes(proto),
                             tuple(proto.output), opset)
             inputs = [_lookup(path, node, values, name) for name in proto.input]

@@ -1,8 +1,8 @@
 """Float parity of the converted module against onnxruntime: a converter bug must never pass silently.
 
-Both run the same seeded standard-normal inputs; the figure is the worst max-abs difference over all inputs and
-outputs, divided by max(1, max |reference|) so that it reads as absolute for small outputs and relative for
-large ones. Above PARITY_LIMIT the conversion is refused (VerificationError) with the figure.
+Both run the same seeded standard-normal inputs (transposed to NHWC for onnxruntime when the file's input is
+channels-last); the figure is the worst max-abs difference over all inputs and outputs, divided by
+max(1, max |reference|) so that it reads as absolute for small outputs and relative for large ones. Above PARITY_LIMIT the conversion is refused (VerificationError) with the figure.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def parity_with_onnxruntime(path: Path, module, spec: InputSpec, samples: int = 
     generator = np.random.default_rng(0)
     worst = 0.0
     for _ in range(samples):
-        x = generator.standard_normal(spec.shape).astype(np.float32)
-        expected = session.run(None, {spec.name: x})
+        x = generator.standard_normal(spec.module_shape).astype(np.float32)
+        expected = session.run(None, {spec.name: x.transpose(0, 2, 3, 1) if spec.channels_last else x})
         with torch.no_grad():
             got = module(torch.from_numpy(x))
         got = [got] if isinstance(got, torch.Tensor) else list(got)

@@ -2,6 +2,11 @@
 
 Everything wrong with the file itself is one BadInputError line naming it; a valid model outside what sapool
 compiles (several inputs, integer input) is an UnsupportedError. A symbolic batch dimension becomes 1.
+
+Models converted from TensorFlow (tf2onnx) take NHWC images and transpose them to NCHW first. When the input
+feeds nothing but such Transposes (perm 0,3,1,2), `InputSpec.channels_last` is set: the converter drops those
+Transposes and the torch module takes NCHW like every other torch front end (the int8 TFLite model sapool
+makes takes NHWC either way).
 """
 
 from __future__ import annotations
@@ -14,10 +19,21 @@ from sapool.errors import BadInputError, UnsupportedError
 DEFAULT_DOMAINS = ("", "ai.onnx")
 
 
+NHWC_TO_NCHW = [0, 3, 1, 2]
+
+
 @dataclass(frozen=True)
 class InputSpec:
     name: str
-    shape: tuple[int, ...]
+    shape: tuple[int, ...]  # as the ONNX file declares it (batch 1)
+    channels_last: bool = False  # NHWC input that only feeds Transpose(0, 3, 1, 2) nodes
+
+    @property
+    def module_shape(self) -> tuple[int, ...]:
+        """The converted module's input shape: NCHW when the file's input is channels-last."""
+        if not self.channels_last:
+            return self.shape
+        return tuple(self.shape[axis] for axis in NHWC_TO_NCHW)
 
 
 def read_onnx(path: Path):
@@ -68,7 +84,21 @@ def input_spec(path: Path, model) -> InputSpec:
         else:
             raise BadInputError(f"{path}: input {inputs[0].name!r} has a dynamic dimension {axis} "
                                 f"({dim.dim_param or '?'}); export with a fixed input shape (only batch may vary)")
-    return InputSpec(inputs[0].name, tuple(shape))
+    return InputSpec(inputs[0].name, tuple(shape), channels_last=_feeds_only_nchw_transposes(model, inputs[0].name))
+
+
+def _feeds_only_nchw_transposes(model, name: str) -> bool:
+    readers = [node for node in model.graph.node if name in node.input]
+    if not readers or name in {output.name for output in model.graph.output}:
+        return False
+    return all(node.op_type == "Transpose" and _perm(node) == NHWC_TO_NCHW for node in readers)
+
+
+def _perm(node) -> list[int] | None:
+    from onnx import helper
+
+    perms = [helper.get_attribute_value(a) for a in node.attribute if a.name == "perm"]
+    return list(perms[0]) if perms else None
 
 
 def _first_line(err: Exception) -> str:

@@ -74,3 +74,20 @@ def test_torch_export_accepts_the_converted_module(cnn):
     program = torch.export.export(loaded.module, (x,))
     with torch.no_grad():
         torch.testing.assert_close(program.module()(x), loaded.module(x))
+
+
+def test_a_channels_last_input_is_taken_as_nchw(tmp_path):
+    """tf2onnx-style: NHWC input → Transpose(0,3,1,2) → conv. The module takes NCHW; the numbers are the same."""
+    g = OnnxGraph(["N", 12, 10, 3])
+    x = g.node("Transpose", ["image"], "to_nchw", perm=[0, 3, 1, 2])
+    x = g.node("Conv", [x, g.weight("w", (4, 3, 3, 3))], "conv", auto_pad="SAME_UPPER", strides=[2, 2])
+    path = g.save(tmp_path / "nhwc.onnx", g.node("Relu", [x], "relu"), ["N", 4, 6, 5])
+    loaded = load_model(path)
+    assert loaded.input_shape == (1, 3, 12, 10) and "NHWC input taken as NCHW" in loaded.description
+    assert loaded.parity < 1e-6
+    nhwc = np.random.default_rng(1).standard_normal((1, 12, 10, 3)).astype(np.float32)
+    with torch.no_grad():
+        ours = loaded.module(torch.from_numpy(nhwc.transpose(0, 3, 1, 2).copy())).numpy()
+    np.testing.assert_allclose(ours, run_onnxruntime(path, nhwc), rtol=0, atol=1e-6)
+    assert [n.target for n in loaded.module.graph.nodes if n.op == "call_function"] == [
+        torch.nn.functional.pad, torch.nn.functional.relu]  # SAME_UPPER's asymmetric pad; no transpose left
