@@ -40,7 +40,17 @@ class Band:
         return self.top + self.height - offset * self.height / max(self.bytes_shown, 1)
 
 
-def to_html(report: MemoryReport) -> str:
+@dataclass(frozen=True)
+class Section:
+    """An extra table after the summary (e.g. `sapool compile`'s accuracy and verification): header and rows."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def to_html(report: MemoryReport, sections: tuple[Section, ...] = ()) -> str:
+    """The page for `report`; `sections` are drawn as tables between the summary and the timeline."""
     environment = Environment(
         loader=PackageLoader("sapool.memory", "templates"),
         autoescape=True,
@@ -50,7 +60,8 @@ def to_html(report: MemoryReport) -> str:
     )
     environment.filters["human"] = format_bytes
     template = environment.get_template("report.html.j2")
-    return template.render(report=report, svg=timeline(report), where=_output_locations(report))
+    return template.render(report=report, svg=timeline(report), where=_output_locations(report),
+                           sections=sections)
 
 
 def timeline(report: MemoryReport) -> dict:

@@ -1,0 +1,83 @@
+"""`sapool compile MODEL --target T -o DIR`: a trained model (or an int8 .tflite) to int8, C arrays and firmware.
+
+A thin wrapper over sapool.pipeline: it parses options, shows each step as it runs (with its time) and prints
+the summary. Heavy imports (torch, litert, onnx) happen inside the steps that need them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from sapool.units import parse_bytes
+
+
+def _floats(text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    from sapool.errors import BadInputError
+
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise BadInputError(f"expected comma-separated numbers, got {text!r} (e.g. 0.5 or 0.485,0.456,0.406)") from None
+
+
+@click.command("compile")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--target", "-t", required=True, metavar="NAME", help="Target board (see `sapool targets`).")
+@click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
+              help="Output folder (created; must not exist unless --force).")
+@click.option("--force", is_flag=True, help="Replace an existing output folder (only once everything succeeded).")
+@click.option("--ram-budget", metavar="BYTES", help="Plan into one region of this size instead of the target's SRAM.")
+@click.option("--planner", default="best", show_default=True, help="best, greedy, multi_order or exact.")
+@click.option("--calib", metavar="DATA",
+              help="Calibration images: an image folder, an .npz, 'fashion-mnist', or 'random' (accuracy then "
+                   "unmeasured) [default: the data set recorded in the checkpoint].")
+@click.option("--calib-samples", type=click.IntRange(min=1), default=200, show_default=True, help="Calibration images to use.")
+@click.option("--calib-mean", metavar="M[,M…]", help="Per-channel mean for models without a recorded normalisation.")
+@click.option("--calib-std", metavar="S[,S…]", help="Per-channel std for models without a recorded normalisation.")
+@click.option("--eval", "eval_data", metavar="DATA",
+              help="Held-out images for float vs int8 accuracy [default: the recorded data set's test split].")
+@click.option("--eval-samples", type=click.IntRange(min=1), default=1000, show_default=True, help="Held-out images to score.")
+@click.option("--no-offline-plan", is_flag=True,
+              help="Do not embed sapool's memory plan in model.tflite as TFLite-Micro's offline plan.")
+@click.option("--no-firmware", is_flag=True, help="Only the int8 model and the TFLite-Micro export; no native C.")
+@click.option("--no-build", is_flag=True, help="Write the firmware project but do not build it.")
+@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+def compile_command(model: Path, target: str, output: Path, force: bool, ram_budget: str | None, planner: str,
+                    calib: str | None, calib_samples: int, calib_mean: str | None, calib_std: str | None,
+                    eval_data: str | None, eval_samples: int, no_offline_plan: bool, no_firmware: bool,
+                    no_build: bool, output_format: str, quiet: bool) -> None:
+    """Compile MODEL (.pt checkpoint, .pt2, .onnx or int8 .tflite) for a target board.
+
+    Steps: load → calibrate and quantise to full int8 → float vs int8 accuracy → TFLite reference vs
+    TFLite-Micro bit-exactness → memory plan for the target → TFLite-Micro export (with sapool's plan embedded)
+    → native C firmware project → build with arm-none-eabi-gcc. Writes DIR/model.tflite, DIR/tflm/,
+    DIR/firmware/ and DIR/report.{json,html,txt}. Exit 1 when the model does not fit (nothing is written).
+
+    Example: `sapool compile sapool/pretrained/mcunet_sap_fmnist.pt --target stm32h7 -o out/mcunet`.
+    """
+    from sapool.compile_steps.job import CompileRequest
+    from sapool.compile_steps.summary import render_summary
+    from sapool.pipeline import compile_model
+
+    request = CompileRequest(
+        model=model, target=target, output=output, force=force,
+        ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, planner=planner,
+        calib=calib, calib_samples=calib_samples, calib_mean=_floats(calib_mean), calib_std=_floats(calib_std),
+        eval_data=eval_data, eval_samples=eval_samples, offline_plan=not no_offline_plan,
+        firmware=not no_firmware, build=not no_build, quiet=quiet or output_format == "json")
+    show = not request.quiet
+    result = compile_model(request, on_step=_print_step if show else None)
+    if output_format == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+    else:
+        click.echo(render_summary(result))
+
+
+def _print_step(timing) -> None:
+    click.echo(f"  {timing.name:<12} {timing.seconds:6.1f} s  {timing.summary}", err=True)

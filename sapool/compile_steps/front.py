@@ -1,0 +1,75 @@
+"""The front steps of `sapool compile`: load the model, calibrate and quantise it to int8, read the int8 graph.
+
+An int8 .tflite skips calibration and quantisation. Everything here is in memory: nothing is written.
+"""
+
+from __future__ import annotations
+
+from sapool.compile_steps.job import CompileJob
+
+
+def load(job: CompileJob) -> str:
+    """Check the target and planner first (cheap), then load the model through the front end its file needs."""
+    from sapool.frontends import load_model
+    from sapool.memory.analyze import check_planner
+    from sapool.targets import get_target
+
+    job.target = get_target(job.request.target)
+    check_planner(job.request.planner)
+    job.loaded = load_model(job.request.model)
+    return f"{job.loaded.kind}: {job.loaded.description}"
+
+
+def needs_quantisation(job: CompileJob) -> bool:
+    return job.loaded.is_torch
+
+
+def calibrate(job: CompileJob) -> str:
+    """Calibration images: --calib, else the data set the checkpoint records, normalised as it records."""
+    from sapool.quantize.calibration import calibration_batches
+
+    request, loaded = job.request, job.loaded
+    job.model_input = _model_input(job)
+    job.calibration = calibration_batches(job.model_input, data=request.calib, recorded_dataset=loaded.dataset,
+                                          samples=request.calib_samples)
+    if job.calibration.warning:
+        job.warnings.append(job.calibration.warning)
+    return f"{len(job.calibration)} images from {job.calibration.source}"
+
+
+def _model_input(job: CompileJob):
+    from sapool.quantize.images import ModelInput
+
+    request, loaded = job.request, job.loaded
+    if request.calib_mean is not None or request.calib_std is not None or loaded.normalization is None:
+        return ModelInput.of(loaded.input_shape, request.calib_mean, request.calib_std)
+    return ModelInput(tuple(loaded.input_shape), loaded.normalization)
+
+
+def quantize(job: CompileJob) -> str:
+    from sapool.quantize.convert import quantize_to_tflite
+
+    with _progress(job) as progress:
+        job.quantized = quantize_to_tflite(job.loaded.module, job.loaded.input_shape, job.calibration,
+                                           progress=progress)
+    job.tflite = job.quantized.tflite
+    return f"{len(job.tflite):,} B int8 flatbuffer, ops: {', '.join(job.quantized.ops)}"
+
+
+def read_int8_graph(job: CompileJob) -> str:
+    """The Graph every later step reads; an int8 .tflite's bytes come straight from the front end."""
+    from sapool.ir.read import read_tflite_bytes
+
+    if job.tflite is None:
+        job.tflite = job.loaded.tflite
+    job.graph = read_tflite_bytes(job.tflite, job.request.model.name)
+    activations = job.graph.activations()
+    return f"{len(job.graph.ops)} ops, {len(activations)} activation tensors"
+
+
+def _progress(job: CompileJob):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=True, disable=job.request.quiet)

@@ -1,0 +1,60 @@
+"""Host-side checks of the int8 model: accuracy against the float model, and the two interpreters compared.
+
+Both interpreters run in a subprocess (sapool.verify.interpreters), so a crash inside one is an error line.
+TFLite's reference kernels (ai-edge-litert, BUILTIN_REF) are the ground truth; the TFLite-Micro interpreter is
+compared with them, and its known 1-LSB FULLY_CONNECTED differences are reported as such, not hidden.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sapool.compile_steps.job import CompileJob
+
+
+def has_float_model(job: CompileJob) -> bool:
+    return job.quantized is not None
+
+
+def accuracy(job: CompileJob) -> str:
+    from sapool.quantize.accuracy import accuracy_report
+
+    job.accuracy = accuracy_report(job, progress=not job.request.quiet)
+    result = job.accuracy
+    if result.warning:
+        job.warnings.append(result.warning)
+    return (f"top-1 float {result.float_top1:.2%} → int8 {result.int8_top1:.2%} on {result.images:,} images")
+
+
+def verify(job: CompileJob) -> str:
+    """Run the int8 model in both interpreters on the same inputs and compare them bit for bit."""
+    from sapool.verify.compare import compare_outputs
+    from sapool.verify.interpreters import run_model
+
+    inputs = verification_inputs(job)
+    reference = run_model(job.tflite, inputs, engine="litert-ref").outputs
+    micro = run_model(job.tflite, inputs, engine="tflm").outputs
+    job.verification["tflm"] = compare_outputs(reference, micro)
+    comparison = job.verification["tflm"]
+    return (f"TFLite reference vs TFLite-Micro on {len(inputs)} inputs: {comparison.bit_exact}/{comparison.total} "
+            f"outputs bit-exact, max {comparison.max_lsb_diff} LSB")
+
+
+def verification_inputs(job: CompileJob) -> np.ndarray:
+    """int8 inputs in the model's own layout: the calibration images when there are some, else seeded random."""
+    tensor = job.graph.tensor(job.graph.inputs[0])
+    count = job.request.verify_samples
+    if job.calibration is not None:
+        images = np.concatenate([batch.numpy() for batch in list(job.calibration)[:count]])
+        return quantize_input(images, tensor)
+    rng = np.random.default_rng(0)
+    return rng.integers(-128, 128, size=(count, *tensor.shape[1:]), dtype=np.int8)
+
+
+def quantize_input(images_nchw: np.ndarray, tensor) -> np.ndarray:
+    """Float NCHW images → the model's int8 input (NHWC when the model's input is NHWC), with its scale/zero point."""
+    images = np.asarray(images_nchw, np.float32)
+    if images.ndim == 4 and tuple(tensor.shape[1:]) != images.shape[1:]:
+        images = images.transpose(0, 2, 3, 1)
+    scale, zero_point = tensor.quantization.scale[0], tensor.quantization.zero_point[0]
+    return np.clip(np.round(images / scale) + zero_point, -128, 127).astype(np.int8)

@@ -1,0 +1,54 @@
+"""What `sapool compile` was asked (CompileRequest) and what its steps have produced so far (CompileJob)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CompileRequest:
+    """The user's request, as the CLI parsed it. `calib` is a data path, "random", or None (the recorded data)."""
+
+    model: Path
+    target: str
+    output: Path
+    force: bool = False
+    ram_budget: int | None = None
+    planner: str = "best"
+    calib: str | None = None
+    calib_samples: int = 200
+    calib_mean: tuple[float, ...] | None = None
+    calib_std: tuple[float, ...] | None = None
+    eval_data: str | None = None
+    eval_samples: int = 1000
+    verify_samples: int = 10
+    offline_plan: bool = True
+    firmware: bool = True
+    build: bool = True
+    quiet: bool = False
+
+
+@dataclass
+class CompileJob:
+    """The artefacts, filled in step by step; a field is None until its step has run (or when it does not apply)."""
+
+    request: CompileRequest
+    target: Any = None  # sapool.targets.Target
+    loaded: Any = None  # sapool.frontends.LoadedModel
+    model_input: Any = None  # sapool.quantize.images.ModelInput: input shape and normalisation
+    calibration: Any = None  # sapool.quantize.calibration.CalibrationSet (float NCHW batches of one image)
+    quantized: Any = None  # sapool.quantize.convert.QuantizedModel
+    tflite: bytes | None = None  # the int8 model every later step reads
+    graph: Any = None  # sapool.ir.graph.Graph of `tflite`
+    accuracy: Any = None  # sapool.quantize.accuracy.AccuracyReport
+    verification: dict[str, Any] = field(default_factory=dict)  # engine → sapool.verify.compare.Comparison
+    scratch: dict[int, int] = field(default_factory=dict)  # kernel scratch per op, declared by the C backend
+    layout: Any = None  # sapool.memory.layout.Layout
+    report: Any = None  # sapool.memory.report.MemoryReport
+    tflm: Any = None  # sapool.backends.tflm.export.TflmExport
+    firmware: Any = None  # what the native C backend and the build produced
+    folder: Path | None = None  # the (temporary, then final) output folder
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,114 @@
+"""`sapool compile`'s results as one JSON document, extra HTML report sections, and the terminal summary.
+
+All three read the same CompileJob, so the terminal, report.json and report.html cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sapool.compile_steps.job import CompileJob
+from sapool.memory.render_html import Section
+from sapool.units import format_bytes
+
+SCHEMA_VERSION = 1
+
+
+def result_document(job: CompileJob, timings: list[tuple[str, float]]) -> dict[str, Any]:
+    """The report.json document (strict JSON: no NaN). Keys the issue lists are stable; more may be added."""
+    from sapool.memory.report import to_dict
+
+    request, layout = job.request, job.layout
+    ops = sorted({op.opcode for op in job.graph.ops})
+    document: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "model": str(request.model),
+        "model_kind": job.loaded.kind,
+        "target": request.target,
+        "output": str(request.output),
+        "steps": [{"name": name, "seconds": round(seconds, 3)} for name, seconds in timings],
+        "int8": {"all_int8": all_int8(job), "ops": ops},
+        "accuracy": _accuracy(job),
+        "verify": _verify(job),
+        "plan": {
+            "peak_arena_bytes": layout.peak_arena_bytes,
+            "lower_bound_bytes": layout.lower_bound_bytes,
+            "fits": job.report.fits,
+            "scratch_bytes": sum(job.scratch.values()),
+            "report": to_dict(job.report),
+        },
+        "tflm": None if job.tflm is None else {"arena_bytes": job.tflm.arena_bytes,
+                                               "offline_plan": request.offline_plan},
+        "firmware": job.firmware,
+        "warnings": list(job.warnings),
+    }
+    return document
+
+
+def all_int8(job: CompileJob) -> bool:
+    """Every activation of the int8 graph is int8 (biases are int32 constants, which TFLite's int8 scheme wants)."""
+    return all(t.dtype == "int8" for t in job.graph.activations())
+
+
+def _accuracy(job: CompileJob) -> dict[str, Any] | None:
+    result = job.accuracy
+    if result is None:
+        return None
+    return {"float_top1": result.float_top1, "int8_top1": result.int8_top1, "images": result.images,
+            "layers": [layer.to_dict() for layer in result.layers]}
+
+
+def _verify(job: CompileJob) -> dict[str, Any] | None:
+    comparison = job.verification.get("tflm")
+    if comparison is None:
+        return None
+    return {"reference": "ai-edge-litert BUILTIN_REF", "candidate": "tflite-micro interpreter",
+            "bit_exact_fraction": comparison.bit_exact / max(comparison.total, 1),
+            "max_lsb_diff": comparison.max_lsb_diff, "outputs": comparison.total}
+
+
+def html_sections(job: CompileJob, timings: list[tuple[str, float]]) -> tuple[Section, ...]:
+    sections = [Section("Compile steps", ("step", "seconds"),
+                        tuple((name, f"{seconds:.2f}") for name, seconds in timings))]
+    if job.accuracy is not None:
+        result = job.accuracy
+        sections.append(Section("Accuracy (top-1)", ("model", f"on {result.images:,} held-out images"),
+                                (("float", f"{result.float_top1:.2%}"), ("int8", f"{result.int8_top1:.2%}"))))
+        sections.append(Section("Per-layer int8 vs float error", ("layer", "cosine", "max abs", "relative L2"),
+                                tuple((layer.name, f"{layer.cosine:.4f}", f"{layer.max_abs:.4g}",
+                                       f"{layer.relative_l2:.4f}") for layer in result.layers)))
+    verify = _verify(job)
+    if verify is not None:
+        sections.append(Section("Host verification", ("comparison", "bit-exact", "max LSB"), (
+            (f"{verify['reference']} vs {verify['candidate']}", f"{verify['bit_exact_fraction']:.2%}",
+             str(verify["max_lsb_diff"])),)))
+    if job.firmware:
+        sections.append(Section("Firmware (from the ELF)", ("figure", "bytes"),
+                                tuple((key, f"{value:,}") for key, value in job.firmware.items()
+                                      if isinstance(value, int))))
+    return tuple(sections)
+
+
+def render_summary(result) -> str:
+    """The lines printed at the end of `sapool compile`."""
+    job = result.job
+    layout, lines = job.layout, []
+    lines.append(f"{job.request.model.name} ({job.loaded.kind}) → {job.request.output}/ for {job.request.target}")
+    lines.append(f"  int8: {len(job.graph.ops)} ops, all int8: {'yes' if all_int8(job) else 'NO'}")
+    if job.accuracy is not None:
+        a = job.accuracy
+        lines.append(f"  accuracy: float {a.float_top1:.2%} → int8 {a.int8_top1:.2%} top-1 on {a.images:,} images")
+    verify = _verify(job)
+    if verify is not None:
+        lines.append(f"  TFLite reference vs TFLite-Micro: {verify['bit_exact_fraction']:.2%} of outputs bit-exact, "
+                     f"max {verify['max_lsb_diff']} LSB")
+    lines.append(f"  plan: {format_bytes(layout.peak_arena_bytes)} activations (lower bound "
+                 f"{format_bytes(layout.lower_bound_bytes)}); {job.report.verdict()}")
+    if job.tflm is not None:
+        lines.append(f"  TFLite-Micro arena: {job.tflm.arena_bytes:,} B (tflm/arena_size.h)")
+    if job.firmware:
+        lines.append("  firmware: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in job.firmware.items()
+                                               if isinstance(v, int)))
+    lines += [f"  warning: {w}" for w in job.warnings]
+    lines.append(f"  report: {job.request.output}/report.html (and report.json)")
+    return "\n".join(lines)

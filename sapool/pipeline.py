@@ -1,0 +1,92 @@
+"""`sapool compile`, the whole compiler as an ordered list of named steps.
+
+Each step reads what earlier steps left in the CompileJob and adds its own artefact; `STEPS` below is the
+complete compiler, in order. The in-memory steps (load → quantise → verify → plan) run first, so every error
+about the model, the data or the fit is raised before anything is written; the writing steps then fill a
+temporary folder that replaces the output folder only when all of them succeed (sapool.outputs.atomic_directory).
+Step bodies live in sapool/compile_steps/, one module per stage, so this file stays the readable summary.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sapool.compile_steps import emit, front, host_checks, planning, summary
+from sapool.compile_steps.job import CompileJob, CompileRequest
+from sapool.outputs import atomic_directory
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named stage. `run` returns a one-line summary for the progress display; `applies` skips the step."""
+
+    name: str
+    run: Callable[[CompileJob], str]
+    applies: Callable[[CompileJob], bool] = field(default=lambda job: True)
+    writes: bool = False  # runs inside the temporary output folder
+
+
+STEPS: tuple[Step, ...] = (
+    Step("load", front.load),
+    Step("calibrate", front.calibrate, applies=front.needs_quantisation),
+    Step("quantize", front.quantize, applies=front.needs_quantisation),
+    Step("read", front.read_int8_graph),
+    Step("accuracy", host_checks.accuracy, applies=host_checks.has_float_model),
+    Step("verify", host_checks.verify),
+    Step("plan", planning.plan),
+    Step("export-tflm", emit.tflm, writes=True),
+    Step("generate-c", emit.native_c, applies=emit.wants_firmware, writes=True),
+    Step("build", emit.build, applies=emit.can_build, writes=True),
+    Step("report", emit.reports, writes=True),
+)
+
+
+@dataclass
+class StepTiming:
+    name: str
+    seconds: float
+    summary: str
+
+
+@dataclass
+class CompileResult:
+    job: CompileJob
+    timings: list[StepTiming]
+
+    def to_dict(self) -> dict[str, Any]:
+        return summary.result_document(self.job, [(t.name, t.seconds) for t in self.timings])
+
+
+def compile_model(request: CompileRequest, on_step: Callable[[StepTiming], None] | None = None,
+                  on_start: Callable[[str], None] | None = None) -> CompileResult:
+    """Run every step that applies, in order. Raises a SapoolError at the first failing step; a model that does
+    not fit raises DoesNotFitError after the plan step, with nothing written."""
+    job = CompileJob(request)
+    timings: list[StepTiming] = []
+
+    def run(step: Step) -> None:
+        if not step.applies(job):
+            return
+        if on_start:
+            on_start(step.name)
+        started = time.perf_counter()
+        line = step.run(job)
+        timing = StepTiming(step.name, time.perf_counter() - started, line)
+        timings.append(timing)
+        job.timings.append((timing.name, timing.seconds))
+        if on_step:
+            on_step(timing)
+
+    for step in (s for s in STEPS if not s.writes):
+        run(step)
+    planning.require_fit(job)
+    with atomic_directory(Path(request.output), force=request.force) as folder:
+        job.folder = folder
+        for step in (s for s in STEPS if s.writes):
+            run(step)
+    job.folder = Path(request.output)
+    return CompileResult(job, timings)
