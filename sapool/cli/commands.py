@@ -2,6 +2,7 @@
 
 import click
 
+from sapool.cli.compile import compile_command
 from sapool.cli.emulate import emulate
 from sapool.cli.plan import plan
 from sapool.cli.prune import prune
@@ -11,6 +12,7 @@ from sapool.cli.train import evaluate, train
 
 def all_commands() -> list[click.Command]:
     return [
+        compile_command,
         plan,
         targets,
         train,

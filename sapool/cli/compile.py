@@ -57,7 +57,7 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
     Steps: load → calibrate and quantise to full int8 → float vs int8 accuracy → TFLite reference vs
     TFLite-Micro bit-exactness → memory plan for the target → TFLite-Micro export (with sapool's plan embedded)
     → native C firmware project → build with arm-none-eabi-gcc. Writes DIR/model.tflite, DIR/tflm/,
-    DIR/firmware/ and DIR/report.{json,html,txt}. Exit 1 when the model does not fit (nothing is written).
+    the firmware project (Makefile, model/, kernels/, firmware/) and DIR/report.{json,html}. Exit 1 when the model does not fit (nothing is written).
 
     Example: `sapool compile sapool/pretrained/mcunet_sap_fmnist.pt --target stm32h7 -o out/mcunet`.
     """

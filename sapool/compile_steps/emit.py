@@ -28,11 +28,13 @@ def wants_firmware(job: CompileJob) -> bool:
 
 def native_c(job: CompileJob) -> str:
     """The generated model C, kernels and the board's firmware files: a project that builds with `make`."""
-    from sapool.firmware.compile import write_firmware_project
+    from sapool.firmware.from_model import project_for_layout
+    from sapool.firmware.project import write_files
 
-    files = write_firmware_project(job.folder, job.graph, job.layout, job.target, job.tflite,
-                                   ram_budget=job.request.ram_budget, report_text=_report_text(job))
-    return f"{len(files)} files: model/, kernels/, firmware/, Makefile"
+    project = project_for_layout(job.layout, job.target, model_name=job.request.model.name,
+                                 model_bytes=job.tflite, ram_budget=job.request.ram_budget)
+    write_files(job.folder, project.files)
+    return f"{len(project.files)} files: model/, kernels/, firmware/, Makefile"
 
 
 def can_build(job: CompileJob) -> bool:
@@ -47,13 +49,22 @@ def can_build(job: CompileJob) -> bool:
 
 
 def build(job: CompileJob) -> str:
-    """`make` in the project; a plan that does not fit the part fails here at link time, naming the region."""
-    from sapool.firmware.compile import build_and_measure
+    """`make` in the project; a plan that does not fit the part fails here at link time, naming the region.
 
-    job.firmware = build_and_measure(job.folder, job.layout)
-    figures = job.firmware
-    return (f"flash {figures['flash_bytes']:,} B, static RAM {figures['static_ram_bytes']:,} B "
-            f"(arena {figures['arena_bytes']:,} B, planned {job.layout.peak_arena_bytes:,} B)")
+    Flash and static RAM come from the ELF's sections (pyelftools), next to the planner's arena."""
+    from sapool.firmware.build import build_firmware
+    from sapool.firmware.elf import read_sizes
+
+    sizes = read_sizes(build_firmware(job.folder, job.folder / "build"))
+    job.firmware = {
+        "flash_bytes": sizes.flash_bytes,
+        "static_ram_bytes": sizes.static_bytes,
+        "arena_bytes": sizes.total_arena_bytes,
+        "planned_arena_bytes": job.layout.peak_arena_bytes,
+        "stack_reserved_bytes": sizes.stack_reserved_bytes,
+    }
+    return (f"flash {sizes.flash_bytes:,} B, static RAM {sizes.static_bytes:,} B, arena {sizes.total_arena_bytes:,} B "
+            f"(planned {job.layout.peak_arena_bytes:,} B)")
 
 
 def reports(job: CompileJob) -> str:
@@ -62,8 +73,8 @@ def reports(job: CompileJob) -> str:
     timings = list(job.timings)
     write_json_atomically(job.folder / "report.json", summary.result_document(job, timings))
     write_text_atomically(job.folder / "report.html", to_html(job.report, summary.html_sections(job, timings)))
-    write_text_atomically(job.folder / "report.txt", _report_text(job))
-    return "report.json, report.html, report.txt"
+    write_text_atomically(job.folder / "memory_report.txt", _report_text(job))
+    return "report.json, report.html, memory_report.txt"
 
 
 def _report_text(job: CompileJob) -> str:

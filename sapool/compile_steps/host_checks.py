@@ -34,10 +34,11 @@ def verify(job: CompileJob) -> str:
     inputs = verification_inputs(job)
     reference = run_model(job.tflite, inputs, engine="litert-ref").outputs
     micro = run_model(job.tflite, inputs, engine="tflm").outputs
-    job.verification["tflm"] = compare_outputs(reference, micro)
-    comparison = job.verification["tflm"]
-    return (f"TFLite reference vs TFLite-Micro on {len(inputs)} inputs: {comparison.bit_exact}/{comparison.total} "
-            f"outputs bit-exact, max {comparison.max_lsb_diff} LSB")
+    comparison = job.verification["tflm"] = compare_outputs(reference, micro, graph=job.graph)
+    if comparison.note:
+        job.warnings.append(comparison.note)
+    return (f"TFLite reference vs TFLite-Micro on {len(inputs)} inputs: {comparison.bit_exact:,}/{comparison.total:,} "
+            f"output values bit-exact, max {comparison.max_lsb_diff} LSB")
 
 
 def verification_inputs(job: CompileJob) -> np.ndarray:

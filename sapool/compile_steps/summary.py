@@ -63,8 +63,8 @@ def _verify(job: CompileJob) -> dict[str, Any] | None:
     if comparison is None:
         return None
     return {"reference": "ai-edge-litert BUILTIN_REF", "candidate": "tflite-micro interpreter",
-            "bit_exact_fraction": comparison.bit_exact / max(comparison.total, 1),
-            "max_lsb_diff": comparison.max_lsb_diff, "outputs": comparison.total}
+            "bit_exact_fraction": comparison.bit_exact_fraction, "max_lsb_diff": comparison.max_lsb_diff,
+            "details": comparison.to_json()}
 
 
 def html_sections(job: CompileJob, timings: list[tuple[str, float]]) -> tuple[Section, ...]:

@@ -1,0 +1,107 @@
+"""`sapool compile` on int8 .tflite models: the whole pipeline, its output folder, and its refusals.
+
+The oracle for the numbers is the rest of sapool used independently: `sapool plan`'s report for the same target
+(the compile plan adds only the C kernels' declared scratch), the ELF's arena sections (the firmware gets exactly
+the planned arena), and the TFLite-Micro export files read back.
+"""
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from sapool.backends.c import scratch_needs
+from sapool.cli import main
+from sapool.ir.read import read_tflite
+from sapool.memory.analyze import analyze
+from sapool.memory.lifetimes import aligned
+from tests.conftest import shared_model
+
+NEEDS_ARM = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
+
+
+@pytest.fixture(scope="module")
+def compiled_kws(tmp_path_factory):
+    """kws_ref_model compiled once for stm32h7 (JSON on stdout)."""
+    out = tmp_path_factory.mktemp("compile") / "kws"
+    result = CliRunner().invoke(main, ["compile", str(shared_model("kws_ref_model")), "--target", "stm32h7",
+                                       "-o", str(out), "--format", "json"])
+    return out, result
+
+
+@NEEDS_ARM
+def test_compile_writes_the_whole_project_and_a_report_that_matches_its_parts(compiled_kws):
+    out, result = compiled_kws
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document == json.loads((out / "report.json").read_text())
+    for name in ("model.tflite", "tflm/model_data.cc", "tflm/model_data.h", "tflm/op_resolver.h",
+                 "tflm/arena_size.h", "Makefile", "model/model.c", "model/model.h", "report.html",
+                 "memory_report.txt", "sapool_project.json"):
+        assert (out / name).is_file(), name
+    assert [step["name"] for step in document["steps"]] == [
+        "load", "read", "verify", "plan", "export-tflm", "generate-c", "build", "report"]
+    assert document["model_kind"] == "tflite-int8" and document["int8"]["all_int8"] is True
+    assert document["accuracy"] is None  # no float model to compare with
+
+    graph = read_tflite(shared_model("kws_ref_model"))
+    plain = analyze(shared_model("kws_ref_model"), "stm32h7")
+    scratch = sum(aligned(size) for size in scratch_needs(graph).values())
+    plan = document["plan"]
+    assert plain.peak_arena_bytes <= plan["peak_arena_bytes"] <= plain.peak_arena_bytes + scratch
+    assert plan["fits"] is True and plan["lower_bound_bytes"] <= plan["peak_arena_bytes"]
+    assert document["firmware"]["arena_bytes"] == plan["peak_arena_bytes"]  # from the ELF: the plan, exactly
+    assert document["firmware"]["flash_bytes"] > graph_weight_bytes(graph)
+    assert 0.99 <= document["verify"]["bit_exact_fraction"] <= 1.0
+    assert f"{document['tflm']['arena_bytes']}" in (out / "tflm/arena_size.h").read_text()
+
+
+def graph_weight_bytes(graph) -> int:
+    return sum(t.nbytes for t in graph.tensors if t.is_constant)
+
+
+@NEEDS_ARM
+def test_an_existing_folder_is_kept_without_force_and_replaced_with_it(compiled_kws, tmp_path):
+    out, _ = compiled_kws
+    before = sorted(p.name for p in out.iterdir())
+    refused = CliRunner().invoke(main, ["compile", str(shared_model("ad01_int8")), "-t", "stm32h7", "-o", str(out)])
+    assert refused.exit_code == 2 and "already exists; pass --force" in refused.output
+    assert sorted(p.name for p in out.iterdir()) == before
+    target = tmp_path / "ad01"
+    target.mkdir()
+    (target / "stale.txt").write_text("old")
+    replaced = CliRunner().invoke(main, ["compile", str(shared_model("ad01_int8")), "-t", "stm32f4", "-o",
+                                         str(target), "--force", "--no-build", "-q"])
+    assert replaced.exit_code == 0, replaced.output
+    assert not (target / "stale.txt").exists() and (target / "model/model.c").is_file()
+    assert "ad01_int8.tflite" in replaced.output and "report.html" in replaced.output
+
+
+def test_a_model_that_does_not_fit_writes_nothing_and_says_what_would_help(tmp_path):
+    out = tmp_path / "vww"
+    result = CliRunner().invoke(main, ["compile", str(shared_model("vww_96_int8")), "-t", "stm32h7",
+                                       "--ram-budget", "32K", "-o", str(out), "-q"])
+    assert result.exit_code == 1
+    assert "does not fit" in result.output and "smaller input size" in result.output
+    assert "Nothing was written" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--target", "nosuchboard"], "unknown target"),
+    (["--target", "stm32h7", "--planner", "magic"], "unknown planner"),
+])
+def test_bad_options_fail_before_any_work(tmp_path, args, message):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["compile", str(shared_model("ad01_int8")), *args, "-o", str(out)])
+    assert result.exit_code == 2 and message in result.output.lower()
+    assert not out.exists()
+
+
+def test_a_corrupt_model_is_one_error_line_and_no_folder(tmp_path):
+    model = tmp_path / "broken.tflite"
+    model.write_bytes(shared_model("ad01_int8").read_bytes()[:5000])
+    result = CliRunner().invoke(main, ["compile", str(model), "-t", "stm32h7", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and result.output.startswith("Error: ")
+    assert [p.name for p in tmp_path.iterdir()] == ["broken.tflite"]
