@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sapool.compile_steps import emit, front, host_checks, planning, summary
+from sapool.compile_steps import emit, front, host_checks, planning
 from sapool.compile_steps.job import CompileJob, CompileRequest
 from sapool.outputs import atomic_directory
 
@@ -58,7 +58,8 @@ class CompileResult:
     timings: list[StepTiming]
 
     def to_dict(self) -> dict[str, Any]:
-        return summary.result_document(self.job, [(t.name, t.seconds) for t in self.timings])
+        """The report.json document, exactly as written to the output folder."""
+        return self.job.document
 
 
 def compile_model(request: CompileRequest, on_step: Callable[[StepTiming], None] | None = None,

@@ -61,6 +61,7 @@ def build(job: CompileJob) -> str:
         "static_ram_bytes": sizes.static_bytes,
         "arena_bytes": sizes.total_arena_bytes,
         "planned_arena_bytes": job.layout.peak_arena_bytes,
+        "harness_ram_bytes": sizes.harness_bytes,
         "stack_reserved_bytes": sizes.stack_reserved_bytes,
     }
     return (f"flash {sizes.flash_bytes:,} B, static RAM {sizes.static_bytes:,} B, arena {sizes.total_arena_bytes:,} B "
@@ -70,8 +71,9 @@ def build(job: CompileJob) -> str:
 def reports(job: CompileJob) -> str:
     from sapool.memory.render_html import to_html
 
-    timings = list(job.timings)
-    write_json_atomically(job.folder / "report.json", summary.result_document(job, timings))
+    timings = list(job.timings)  # every step but this one
+    job.document = summary.result_document(job, timings)
+    write_json_atomically(job.folder / "report.json", job.document)
     write_text_atomically(job.folder / "report.html", to_html(job.report, summary.html_sections(job, timings)))
     write_text_atomically(job.folder / "memory_report.txt", _report_text(job))
     return "report.json, report.html, memory_report.txt"

@@ -50,5 +50,6 @@ class CompileJob:
     tflm: Any = None  # sapool.backends.tflm.export.TflmExport
     firmware: Any = None  # what the native C backend and the build produced
     folder: Path | None = None  # the (temporary, then final) output folder
+    document: dict[str, Any] | None = None  # report.json, as written
     timings: list[tuple[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

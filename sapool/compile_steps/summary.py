@@ -107,8 +107,12 @@ def render_summary(result) -> str:
     if job.tflm is not None:
         lines.append(f"  TFLite-Micro arena: {job.tflm.arena_bytes:,} B (tflm/arena_size.h)")
     if job.firmware:
-        lines.append("  firmware: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in job.firmware.items()
-                                               if isinstance(v, int)))
+        f = job.firmware
+        lines.append(f"  firmware (from the ELF): flash {f['flash_bytes']:,} B; RAM: arena {f['arena_bytes']:,} B "
+                     f"(planned {f['planned_arena_bytes']:,} B) + static {f['static_ram_bytes']:,} B + harness I/O "
+                     f"{f['harness_ram_bytes']:,} B + stack reserve {f['stack_reserved_bytes']:,} B")
+    elif job.request.firmware:
+        lines.append(f"  firmware: project written to {job.request.output}/ (not built); build it with `make`")
     lines += [f"  warning: {w}" for w in job.warnings]
     lines.append(f"  report: {job.request.output}/report.html (and report.json)")
     return "\n".join(lines)
