@@ -64,8 +64,10 @@ void Fault_Handler(void) {
 
 __attribute__((weak)) void SysTick_Handler(void) {}
 
-__attribute__((section(".isr_vector"), used)) void (*const sapool_vectors[SAPOOL_EXCEPTIONS + SAPOOL_IRQ_COUNT])(void) = {
-    [0] = (void (*)(void))__stack_top__,
+typedef void (*vector_t)(void);
+
+__attribute__((section(".isr_vector"), used)) const vector_t sapool_vectors[SAPOOL_EXCEPTIONS + SAPOOL_IRQ_COUNT] = {
+    [0] = (vector_t)__stack_top__,
     [1] = Reset_Handler,
     [2] = Fault_Handler, /* NMI */
     [3] = Fault_Handler, /* HardFault */

@@ -63,7 +63,9 @@ def run_firmware(elf: Path, board: Target, inputs: list[bytes], work_dir: Path, 
     try:
         run = subprocess.run(command, cwd=work_dir, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
-        raise VerificationError(f"the firmware did not finish within {timeout_s:g} s under {board.qemu_machine}") from None
+        raise VerificationError(
+            f"the firmware did not finish within {timeout_s:g} s under {board.qemu_machine}"
+        ) from None
     console = console_file.read_text(errors="replace") if console_file.exists() else ""
     if run.returncode != 0:
         meaning = _EXIT_MEANINGS.get(run.returncode, "QEMU failed")

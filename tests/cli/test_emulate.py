@@ -78,6 +78,7 @@ def test_missing_toolchain_is_exit_3_with_the_apt_command(tmp_path, monkeypatch)
 
 def test_inputs_and_input_file_are_exclusive(tmp_path):
     (tmp_path / "in.bin").write_bytes(b"\0" * 16)
-    result = run(str(tmp_path / "m.tflite"), "--target", "qemu-m7", "--inputs", "2", "--input", str(tmp_path / "in.bin"))
+    result = run(str(tmp_path / "m.tflite"), "--target", "qemu-m7", "--inputs", "2",
+                 "--input", str(tmp_path / "in.bin"))
     assert result.exit_code == 2
     assert "either --inputs N or --input FILE" in result.output

@@ -71,6 +71,6 @@ def fixture_files(
         planned_regions=({"name": regions[0].name, "size_bytes": regions[0].size, "used_bytes": arena_bytes},),
     )
     return project_files(
-        fixture_sources(fixture, regions[0].name, arena_bytes), target, load_board(target.name), hardware_map(target, regions),
-        manifest=manifest, model_bytes=b"", report_text="(fixture: no report)\n",
+        fixture_sources(fixture, regions[0].name, arena_bytes), target, load_board(target.name),
+        hardware_map(target, regions), manifest=manifest, model_bytes=b"", report_text="(fixture: no report)\n",
     )
