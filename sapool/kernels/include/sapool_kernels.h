@@ -31,10 +31,11 @@ void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const in
                       const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                       int8_t *output, int8_t *scratch);
 
-/* depthwise_conv.c: DEPTHWISE_CONV_2D with any depth multiplier and dilation; `bias` is TFLite's (not folded). */
+/* depthwise_conv.c: DEPTHWISE_CONV_2D with any depth multiplier and dilation. `bias` is TFLite's, for border
+ * pixels; `folded_bias` adds input_offset * sum(filter taps of the channel), for windows wholly inside the input. */
 void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const int8_t *filter,
-                                const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
-                                int8_t *output);
+                                const int32_t *bias, const int32_t *folded_bias, const int32_t *multiplier,
+                                const int32_t *shift, int8_t *output);
 
 typedef struct {
     int32_t batches, in_features, out_features;

@@ -14,17 +14,13 @@
 
 #include <stdint.h>
 
-/* (a * b * 2) / 2^32 rounded to nearest; the one overflowing case (INT32_MIN squared) saturates. */
+/* gemmlowp's SaturatingRoundingDoublingHighMul for b >= 0 (requantisation multipliers are): (2ab + 2^31) / 2^32
+ * with the nudged product truncated toward zero. For a negative product p the nudge is 1 - 2^30, and truncating
+ * (p + 1 - 2^30) / 2^31 equals flooring (p + 2^30) / 2^31, the positive case's formula, so one arithmetic shift
+ * does both. The saturating case (a = b = INT32_MIN) needs b < 0 and cannot occur. */
 static inline int32_t sapool_doubling_high_mul(int32_t a, int32_t b)
 {
-    int64_t product;
-    int64_t nudge;
-    if (a == INT32_MIN && b == INT32_MIN) {
-        return INT32_MAX;
-    }
-    product = (int64_t)a * (int64_t)b;
-    nudge = product >= 0 ? (int64_t)1 << 30 : 1 - ((int64_t)1 << 30);
-    return (int32_t)((product + nudge) / ((int64_t)1 << 31));
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
 /* x / 2^exponent rounded to nearest, ties away from zero (0 <= exponent <= 31). */

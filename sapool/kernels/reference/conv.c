@@ -31,6 +31,49 @@ static void gather_patch(const sapool_conv_params *p, const int8_t *image, int32
     }
 }
 
+/* One output pixel: `patch` (patch_size bytes) against every filter row. Four output channels share each patch
+ * load, which is most of the speed a portable C kernel can get; the tail takes the remaining channels one by one. */
+static void pixel_dot(const sapool_conv_params *p, const int8_t *patch, int32_t patch_size, const int8_t *filter,
+                      const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
+{
+    int32_t oc = 0;
+    int32_t k;
+    for (; oc + 4 <= p->out_c; oc += 4) {
+        const int8_t *row0 = filter + oc * patch_size;
+        const int8_t *row1 = row0 + patch_size;
+        const int8_t *row2 = row1 + patch_size;
+        const int8_t *row3 = row2 + patch_size;
+        int32_t acc0 = bias[oc];
+        int32_t acc1 = bias[oc + 1];
+        int32_t acc2 = bias[oc + 2];
+        int32_t acc3 = bias[oc + 3];
+        for (k = 0; k < patch_size; ++k) {
+            const int32_t x = patch[k];
+            acc0 += x * row0[k];
+            acc1 += x * row1[k];
+            acc2 += x * row2[k];
+            acc3 += x * row3[k];
+        }
+        output[oc] = sapool_clamp_s8(sapool_requantize(acc0, multiplier[oc], shift[oc]) + p->output_offset,
+                                     p->act_min, p->act_max);
+        output[oc + 1] = sapool_clamp_s8(sapool_requantize(acc1, multiplier[oc + 1], shift[oc + 1])
+                                         + p->output_offset, p->act_min, p->act_max);
+        output[oc + 2] = sapool_clamp_s8(sapool_requantize(acc2, multiplier[oc + 2], shift[oc + 2])
+                                         + p->output_offset, p->act_min, p->act_max);
+        output[oc + 3] = sapool_clamp_s8(sapool_requantize(acc3, multiplier[oc + 3], shift[oc + 3])
+                                         + p->output_offset, p->act_min, p->act_max);
+    }
+    for (; oc < p->out_c; ++oc) {
+        const int8_t *row = filter + oc * patch_size;
+        int32_t acc = bias[oc];
+        for (k = 0; k < patch_size; ++k) {
+            acc += (int32_t)patch[k] * row[k];
+        }
+        output[oc] = sapool_clamp_s8(sapool_requantize(acc, multiplier[oc], shift[oc]) + p->output_offset,
+                                     p->act_min, p->act_max);
+    }
+}
+
 void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const int8_t *filter,
                       const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                       int8_t *output, int8_t *scratch)
@@ -40,8 +83,6 @@ void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const in
     int32_t batch;
     int32_t out_y;
     int32_t out_x;
-    int32_t oc;
-    int32_t k;
     for (batch = 0; batch < p->batches; ++batch) {
         const int8_t *image = input + batch * p->in_h * p->in_w * p->in_c;
         for (out_y = 0; out_y < p->out_h; ++out_y) {
@@ -53,15 +94,8 @@ void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const in
                     gather_patch(p, image, out_y, out_x, scratch);
                     patch = scratch;
                 }
-                for (oc = 0; oc < p->out_c; ++oc) {
-                    const int8_t *row = filter + oc * patch_size;
-                    int32_t acc = bias[oc];
-                    for (k = 0; k < patch_size; ++k) {
-                        acc += (int32_t)patch[k] * (int32_t)row[k];
-                    }
-                    acc = sapool_requantize(acc, multiplier[oc], shift[oc]) + p->output_offset;
-                    *output++ = sapool_clamp_s8(acc, p->act_min, p->act_max);
-                }
+                pixel_dot(p, patch, patch_size, filter, bias, multiplier, shift, output);
+                output += p->out_c;
             }
         }
     }

@@ -96,7 +96,7 @@ def test_c_requantisation_matches_the_python_twins(tmp_path):
                     "-fno-sanitize-recover=all", f"-I{tmp_path}", str(tmp_path / "probe.c"),
                     "-o", str(tmp_path / "probe")], check=True)
     rng = np.random.default_rng(4)
-    cases = list(zip(rng.integers(-(1 << 20), 1 << 20, 3000).tolist(),
+    cases = list(zip(rng.integers(-(1 << 31), 1 << 31, 3000).tolist(),
                      rng.integers(1 << 30, 1 << 31, 3000).tolist(),
                      rng.integers(-31, 1, 3000).tolist()))
     stdin = "".join(f"{x} {m} {s}\n" for x, m, s in cases)

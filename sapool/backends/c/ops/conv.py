@@ -2,8 +2,8 @@
 
 Prepare-time work done here, as TFLite's PopulateConvolutionQuantizationParams does it: per output channel the
 effective scale input_scale · filter_scale[c] / output_scale in double, decomposed by QuantizeMultiplier; the
-activation clamp; the padding. CONV_2D also folds input_offset · Σ filter[c] into the bias (its kernel pads
-patches with the input zero point, see conv.c).
+activation clamp; the padding. Both fold input_offset · Σ filter[c] into a bias: CONV_2D everywhere (its kernel
+pads patches with the input zero point, see conv.c), DEPTHWISE_CONV_2D for windows wholly inside the input.
 """
 
 from __future__ import annotations
@@ -66,9 +66,11 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     multipliers, shifts = zip(*(quantize_multiplier(scale(source) * s / scale(result))
                                 for s in _per_channel(weights.quantization.scale, out_c)))
     bias = _bias_values(graph, op, out_c)
-    if op.opcode == "CONV_2D":
-        filter_rows = np.frombuffer(weights.data, np.int8).reshape(out_c, -1).astype(np.int64)
-        bias = bias + input_offset * filter_rows.sum(axis=1)
+    filters = np.frombuffer(weights.data, np.int8).astype(np.int64)
+    # Σ filter per output channel: CONV_2D filters are [out_c, kh, kw, in_c], depthwise ones [1, kh, kw, out_c]
+    filter_sums = (filters.reshape(out_c, -1).sum(axis=1) if op.opcode == "CONV_2D"
+                   else filters.reshape(-1, out_c).sum(axis=0))
+    folded_bias = ctx.array(f"{prefix}_folded_bias", "int32_t", _int32(bias + input_offset * filter_sums))
     params = ctx.struct(f"{prefix}_params", "sapool_conv_params", {
         "batches": batches, "in_h": in_h, "in_w": in_w, "in_c": in_c,
         "out_h": out_h, "out_w": out_w, "out_c": out_c, "kernel_h": kernel_h, "kernel_w": kernel_w,
@@ -78,17 +80,17 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
         "depth_multiplier": out_c // in_c if op.opcode == "DEPTHWISE_CONV_2D" else 1,
         "input_offset": input_offset, "output_offset": zero_point(result), "act_min": act_min, "act_max": act_max,
     })
-    arguments = [
-        params, ctx.tensor_pointer(op.inputs[0]), ctx.tensor_array(op.inputs[1]),
-        ctx.array(f"{prefix}_bias", "int32_t", _int32(bias)),
-        ctx.array(f"{prefix}_multiplier", "int32_t", multipliers),
-        ctx.array(f"{prefix}_shift", "int32_t", shifts),
-        ctx.tensor_pointer(op.outputs[0]),
-    ]
+    multiplier = ctx.array(f"{prefix}_multiplier", "int32_t", multipliers)
+    shift = ctx.array(f"{prefix}_shift", "int32_t", shifts)
+    source_pointer, filter_array = ctx.tensor_pointer(op.inputs[0]), ctx.tensor_array(op.inputs[1])
+    output_pointer = ctx.tensor_pointer(op.outputs[0])
     if op.opcode == "CONV_2D":
-        call = f"sapool_conv2d_s8({', '.join(arguments)}, {ctx.scratch_pointer(op.index)});"
+        call = (f"sapool_conv2d_s8({params}, {source_pointer}, {filter_array}, {folded_bias}, {multiplier}, "
+                f"{shift}, {output_pointer}, {ctx.scratch_pointer(op.index)});")
         return LoweredOp((call,), ("reference/conv.c",))
-    call = f"sapool_depthwise_conv2d_s8({', '.join(arguments)});"
+    plain_bias = ctx.array(f"{prefix}_bias", "int32_t", _int32(bias))
+    call = (f"sapool_depthwise_conv2d_s8({params}, {source_pointer}, {filter_array}, {plain_bias}, {folded_bias}, "
+            f"{multiplier}, {shift}, {output_pointer});")
     return LoweredOp((call,), ("reference/depthwise_conv.c",))
 
 
