@@ -26,7 +26,7 @@ static void clip_taps(int32_t origin, int32_t dilation, int32_t kernel, int32_t 
 /* Depth multiplier 1: one output pixel, four channels per pass, over the taps [ky_first, ky_end) x
  * [kx_first, kx_end) that lie inside the input. `window` points at the first of them (channel 0). Interior pixels
  * pass the folded bias and offset 0; border pixels the plain bias and the input offset. */
-static inline void pixel_channels(const sapool_conv_params *p, const int8_t *window, const int8_t *filter,
+static void pixel_channels(const sapool_conv_params *p, const int8_t *window, const int8_t *filter,
                                   int32_t ky_first, int32_t ky_end, int32_t kx_first, int32_t kx_end,
                                   const int32_t *bias, int32_t offset, const int32_t *multiplier,
                                   const int32_t *shift, int8_t *output)
@@ -104,13 +104,10 @@ void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input
                 clip_taps(x0, p->dilation_w, p->kernel_w, p->in_w, &kx_first, &kx_end);
                 window = image + ((y0 + ky_first * p->dilation_h) * p->in_w + x0 + kx_first * p->dilation_w) * p->in_c;
                 if (p->depth_multiplier == 1) {
-                    if (ky_first == 0 && kx_first == 0 && ky_end == p->kernel_h && kx_end == p->kernel_w) {
-                        pixel_channels(p, window, filter, 0, p->kernel_h, 0, p->kernel_w, folded_bias, 0,
-                                       multiplier, shift, output);
-                    } else {
-                        pixel_channels(p, window, filter, ky_first, ky_end, kx_first, kx_end, bias, p->input_offset,
-                                       multiplier, shift, output);
-                    }
+                    const int interior = ky_end - ky_first == p->kernel_h && kx_end - kx_first == p->kernel_w;
+                    pixel_channels(p, window, filter, ky_first, ky_end, kx_first, kx_end,
+                                   interior ? folded_bias : bias, interior ? 0 : p->input_offset,
+                                   multiplier, shift, output);
                     output += p->out_c;
                     continue;
                 }
