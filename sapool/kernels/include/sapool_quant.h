@@ -5,7 +5,7 @@
  * product in one of two ways, and which one depends on the op (measured against ai-edge-litert's reference
  * resolver, see docs/adding_an_op.md):
  * - sapool_requantize: double rounding, TFLite's reference MultiplyByQuantizedMultiplier
- *   (SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT); CONV_2D, DEPTHWISE_CONV_2D, ADD;
+ *   (SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT); every op but FULLY_CONNECTED;
  * - sapool_requantize_single: one rounding, half up, as TFLite's FULLY_CONNECTED computes it (its GEMM back end).
  * Right shifts of negative values are arithmetic (implementation-defined in C99; GCC and Clang do this).
  */
