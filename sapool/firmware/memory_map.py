@@ -38,14 +38,24 @@ class MemoryMap:
 
 
 def hardware_map(target: Target, arena_regions: Sequence[Region]) -> MemoryMap:
-    """The part's real memory map. A `--ram-budget` region (base 0) is put at the first data region's base."""
-    first_data = target.data_regions[0]
-    arenas = []
-    for region in arena_regions:
-        origin = first_data.base if region.name == BUDGET_REGION else region.base
-        arenas.append(LinkRegion(region.name, origin, region.size))
+    """The part's real memory map, with the planned regions at their real addresses.
+
+    A `--ram-budget` (one region named "budget") is a cap on the arena, not on the part: it goes at the base of
+    the first data region that can hold it (else of the largest one, where ld then reports the overflow), and the
+    firmware's own RAM goes into the largest RAM left: the rest of that region or another data region.
+    """
     flash = LinkRegion("FLASH", target.flash_base, target.flash_size)
-    return MemoryMap(flash, tuple(arenas), arenas[0], system_separate=False)
+    if [region.name for region in arena_regions] != [BUDGET_REGION]:
+        arenas = tuple(LinkRegion(region.name, region.base, region.size) for region in arena_regions)
+        return MemoryMap(flash, arenas, arenas[0], system_separate=False)
+    budget = arena_regions[0].size
+    regions = target.data_regions
+    home = next((r for r in regions if r.size >= budget), max(regions, key=lambda region: region.size))
+    arena = LinkRegion(BUDGET_REGION, home.base, min(budget, home.size))
+    rest = _aligned(home.base + arena.length)
+    room = [(home.end - rest, rest)] + [(region.size, region.base) for region in regions if region != home]
+    length, origin = max(room)
+    return MemoryMap(flash, (arena,), LinkRegion(SYSTEM_REGION, origin, max(length, 0)), system_separate=True)
 
 
 def emulator_map(target: Target, board: Target, arena_regions: Sequence[Region]) -> MemoryMap:

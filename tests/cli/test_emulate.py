@@ -9,10 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from sapool.cli import main
-from sapool.firmware.from_model import generate_project
-from sapool.firmware.project import write_project
 from sapool.firmware.toolchain import APT_INSTALL
-from sapool.targets import get_target
 from tests.conftest import shared_model
 from tests.firmware.fixture_models import require_firmware_tools
 
@@ -42,17 +39,20 @@ def test_json_report_for_a_model_emulated_as_a_real_target(tmp_path):
 
 
 @pytest.mark.emu
-def test_a_compiled_project_folder_runs_and_a_budget_too_small_is_exit_1(tmp_path):
+def test_a_folder_from_sapool_compile_runs_and_a_budget_too_small_is_exit_1(tmp_path):
     require_firmware_tools()
-    model = shared_model("ad01_int8")
-    generated = generate_project(model, get_target("qemu-m4"), ram_budget=4096)
-    write_project(tmp_path / "project", generated.files)
-    result = run(str(tmp_path / "project"), "--inputs", "2", "-q")
+    project = tmp_path / "project"
+    compiled = CliRunner().invoke(main, ["compile", str(shared_model("ad01_int8")), "--target", "qemu-m4",
+                                         "--ram-budget", "4K", "-o", str(project), "-q"])
+    assert compiled.exit_code == 0, compiled.output
+    result = run(str(project), "--inputs", "2", "--format", "json", "-q")
     assert result.exit_code == 0, result.output
-    assert "bit-exact with TFLite reference kernels: yes" in result.output
-    assert "emulated on qemu-m4" in result.output
-    too_small = generated.layout.peak_arena_bytes - 16
-    result = run(str(tmp_path / "project"), "--ram-budget", str(too_small), "-q")
+    report = json.loads(result.output)
+    assert (report["target"], report["board"], report["bit_exact"]) == ("qemu-m4", "qemu-m4", True)
+    planned = report["ram"]["planned_bytes"]
+    assert report["ram"]["regions"] == [{"name": "budget", "size_bytes": 4096, "planned_bytes": planned,
+                                         "measured_bytes": planned}]
+    result = run(str(project), "--ram-budget", str(planned - 16), "-q")
     assert result.exit_code == 1
     assert "region budget overflowed by 16 bytes" in result.output
 

@@ -18,9 +18,21 @@ def test_hardware_map_uses_the_parts_own_addresses_and_shares_the_first_region()
     assert memory.system == memory.arenas[0] and not memory.system_separate
 
 
-def test_a_budget_sits_at_the_first_data_region_on_hardware():
+def test_a_budget_caps_the_arena_and_leaves_the_rest_of_the_part_to_the_firmware():
     memory = hardware_map(get_target("stm32f4"), (budget_region(10 * KIB),))
     assert memory.arenas == (LinkRegion("budget", 0x2000_0000, 10 * KIB),)
+    assert memory.system == LinkRegion("SYSTEM", 0x2000_0000 + 10 * KIB, 102 * KIB) and memory.system_separate
+
+
+def test_a_budget_filling_a_region_sends_the_firmware_ram_to_another_one():
+    memory = hardware_map(get_target("stm32f4"), (budget_region(112 * KIB),))
+    assert memory.arenas == (LinkRegion("budget", 0x2000_0000, 112 * KIB),)
+    assert memory.system == LinkRegion("SYSTEM", 0x2001_C000, 16 * KIB)
+
+
+def test_a_budget_larger_than_any_region_is_capped_at_the_largest_so_ld_reports_it():
+    memory = hardware_map(get_target("stm32f4"), (budget_region(200 * KIB),))
+    assert memory.arenas == (LinkRegion("budget", 0x2000_0000, 112 * KIB),)
 
 
 def test_emulated_regions_keep_the_parts_sizes_back_to_back_in_qemu_ram():
