@@ -29,7 +29,7 @@ class LoadedModel:
 
     - `module`: a float torch module in inference form (None for "tflite-int8"). For "sapool-checkpoint" an
       nn.Module in eval mode (SAP layers in their paper form); for "torch-export" the ExportedProgram's
-      `.module()` (a GraphModule that refuses `.eval()`: it was traced in inference form already); for "onnx"
+      `.module()` in inference form (`.eval()`/`.train()` switch its dropout and batch-norm ops); for "onnx"
       a torch.fx GraphModule in eval mode whose Conv/Gemm/MatMul weights are nn.Conv*/nn.Linear parameters.
     - `input_shape`: the single input's fixed shape with batch 1 (NCHW for image CNNs; NHWC for "tflite-int8",
       as stored in the flatbuffer).

@@ -60,10 +60,15 @@ def _input_shape(path: Path, program) -> tuple[int, ...]:
 
 
 def _move_to_eval(module) -> None:
-    """Rewrite training-form ops (dropout, batch-norm) to inference form; a no-op when exported in eval mode."""
-    from torchao.quantization.pt2e import move_exported_model_to_eval
+    """Rewrite training-form ops (dropout, batch-norm) to inference form (a no-op when exported in eval mode),
+    and let `.eval()` / `.train(mode)` work on the module like on an eager one (an exported module raises on
+    them; torchao's replacements switch dropout and batch-norm). They leave the `training` flag alone, so it is
+    set here: callers that save and restore the mode read it."""
+    from torchao.quantization.pt2e import allow_exported_model_train_eval, move_exported_model_to_eval
 
     move_exported_model_to_eval(module)
+    allow_exported_model_train_eval(module)
+    module.training = False
 
 
 def _count_calls(program) -> int:

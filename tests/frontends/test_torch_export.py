@@ -51,6 +51,29 @@ def test_an_exported_user_cnn_loads_and_matches_the_original(tmp_path, user_cnn)
         torch.testing.assert_close(loaded.module(x), user_cnn(x), rtol=0, atol=1e-6)
 
 
+def test_the_module_takes_eval_and_re_export_like_an_eager_one(tmp_path, user_cnn):
+    """What the quantiser does with it: read `training`, call eval()/train(False), export it again."""
+    loaded = load_model(_export(user_cnn, tmp_path / "user.pt2"))
+    assert loaded.module.training is False
+    loaded.module.eval()
+    loaded.module.train(False)
+    x = torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(4))
+    program = torch.export.export(loaded.module, (x,))
+    with torch.no_grad():
+        torch.testing.assert_close(program.module()(x), user_cnn(x), rtol=0, atol=1e-6)
+
+
+def test_a_model_exported_in_training_mode_is_loaded_in_inference_form(tmp_path):
+    torch.manual_seed(1)
+    model = UserCnn()
+    with torch.no_grad():
+        model.stem[1].running_mean.uniform_(-0.5, 0.5)
+    loaded = load_model(_export(model.train(), tmp_path / "train_mode.pt2"))
+    x = torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(6))
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.module(x), model.eval()(x), rtol=0, atol=1e-6)
+
+
 def test_a_dynamic_batch_becomes_one(tmp_path, user_cnn):
     loaded = load_model(_export(user_cnn, tmp_path / "dynamic.pt2", dynamic_batch=True))
     assert loaded.input_shape == (1, 3, 16, 16)
