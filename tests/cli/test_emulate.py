@@ -82,3 +82,16 @@ def test_inputs_and_input_file_are_exclusive(tmp_path):
                  "--input", str(tmp_path / "in.bin"))
     assert result.exit_code == 2
     assert "either --inputs N or --input FILE" in result.output
+
+
+@pytest.mark.emu
+def test_inputs_from_a_raw_file(tmp_path):
+    require_firmware_tools()
+    sample = shared_model("kws_ref_model").parent / "samples" / "kws01" / "kws_sample0_int8.bin"
+    if not sample.is_file():
+        pytest.skip(f"{sample} not present")
+    result = run(str(shared_model("kws_ref_model")), "--target", "qemu-m55", "--input", str(sample), "-q")
+    assert result.exit_code == 0, result.output
+    assert f"inputs: 1 (1 from {sample})" in result.output
+    assert "emulated on qemu-m55 (mps3-an547" in result.output
+    assert "bit-exact with TFLite reference kernels: yes" in result.output
