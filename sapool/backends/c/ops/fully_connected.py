@@ -1,8 +1,9 @@
 """FULLY_CONNECTED → reference/fully_connected.c.
 
-Per-tensor weights: TFLite's GetQuantizedConvolutionMultipler multiplies input and filter scales in float32
-before widening to double, then divides by the output scale; per-channel weights use the convolution formula
-(all in double). input_offset · Σ weights[o] is folded into the bias.
+The multiplier is input_scale · weight_scale / output_scale in double, per tensor or per output unit (the
+float32 product of the two scales gives a multiplier a few units off in its last bits, and the reference kernels
+disagree with it: tests/backends/c/test_fully_connected_scales.py). input_offset · Σ weights[o] is folded into the
+bias. TFLite requantises FULLY_CONNECTED with a single rounding (sapool_requantize_single).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sapool.backends.c.emit import EmitContext, LoweredOp
-from sapool.backends.c.quant import float32_product, quantize_multiplier
+from sapool.backends.c.quant import quantize_multiplier
 from sapool.backends.c.tensors import clamp_range, require_int8, scale, zero_point
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import Graph, Op
@@ -48,11 +49,7 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     act_min, act_max = clamp_range(op.options.activation, result)
     weight_scales = weights.quantization.scale
     per_channel = len(weight_scales) > 1
-    if per_channel:
-        pairs = [quantize_multiplier(scale(source) * s / scale(result)) for s in weight_scales]
-    else:
-        pairs = [quantize_multiplier(float32_product(scale(source), weight_scales[0]) / scale(result))]
-    multipliers, shifts = zip(*pairs)
+    multipliers, shifts = zip(*(quantize_multiplier(scale(source) * s / scale(result)) for s in weight_scales))
 
     bias = np.zeros(units, np.int64)
     if _bias_index(op) is not None:
