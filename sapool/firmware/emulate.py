@@ -33,6 +33,7 @@ DEFAULT_INPUTS = 10
 class _Project:
     folder: Path
     model_path: Path
+    samples_from: Path  # the model file whose shipped samples (if any) are used: the original, when known
     target: Target
     regions: tuple[Region, ...]
     manifest: ProjectManifest
@@ -58,7 +59,7 @@ def emulate(
         raise UnsupportedError(f"sapool emulate compares models with one input and one output; "
                                f"{project.manifest.model} has {len(graph.inputs)} inputs and {len(graph.outputs)}")
     inputs = inputs_from_file(input_file, graph) if input_file is not None else model_inputs(
-        project.model_path, graph, input_count)
+        project.samples_from, graph, input_count)
     progress(f"building for {project.target.name} and running {len(inputs.data)} inputs in QEMU")
     run = emulate_project(project.folder, project.target, project.regions, [row.tobytes() for row in inputs.data],
                           Path(work_dir) / "emulation")
@@ -78,7 +79,9 @@ def _project(source: Path, target_name: str | None, ram_budget: int | None, work
             raise BadInputError(f"{source} was planned for {target.name}'s RAM regions; --ram-budget needs a project "
                                 "compiled with --ram-budget (or emulate the .tflite with --ram-budget)")
         budget = ram_budget if ram_budget is not None else manifest.ram_budget_bytes
-        return _Project(source, source / MODEL_COPY, target, regions_for(target, budget), manifest)
+        original = Path(manifest.source) if manifest.source else None
+        samples_from = original if original is not None and original.is_file() else source / MODEL_COPY
+        return _Project(source, source / MODEL_COPY, samples_from, target, regions_for(target, budget), manifest)
     if not source.exists():
         raise BadInputError(f"{source} does not exist (give an int8 .tflite or a folder written by sapool compile)")
     if target_name is None:
@@ -87,7 +90,7 @@ def _project(source: Path, target_name: str | None, ram_budget: int | None, work
     generated = generate_project(source, target, ram_budget=ram_budget)
     folder = work_dir / "project"
     write_project(folder, generated.files)
-    return _Project(folder, source, target, generated.regions, generated.manifest)
+    return _Project(folder, source, source, target, generated.regions, generated.manifest)
 
 
 def _reference_outputs(model_path: Path, graph: Graph, inputs: Inputs) -> np.ndarray:

@@ -40,13 +40,15 @@ def generate_project(model_path: Path, target: Target, *, ram_budget: int | None
     regions = regions_for(target, ram_budget)
     layout = plan_layout(graph, regions, scratch=scratch_needs(graph))
     return project_for_layout(layout, target, model_name=model_path.name, model_bytes=model_path.read_bytes(),
-                              ram_budget=ram_budget)
+                              ram_budget=ram_budget, source=model_path)
 
 
 def project_for_layout(layout: Layout, target: Target, *, model_name: str, model_bytes: bytes,
-                       ram_budget: int | None = None) -> GeneratedProject:
+                       ram_budget: int | None = None, source: Path | None = None) -> GeneratedProject:
     """The project's files for a graph already planned (with the C backend's scratch declared) into `target`'s
-    regions or the budget: what `sapool compile` calls after its plan step, so the plan is made once."""
+    regions or the budget: what `sapool compile` calls after its plan step, so the plan is made once.
+    `source` is the .tflite file the graph was read from, when there is one (its shipped samples are then
+    found by `sapool emulate DIR`)."""
     from sapool.backends.c import generate
     from sapool.memory.render_text import to_text
 
@@ -55,6 +57,7 @@ def project_for_layout(layout: Layout, target: Target, *, model_name: str, model
     report = build_report(layout, target, model_name=model_name, ram_budget=ram_budget)
     manifest = ProjectManifest(
         model=model_name,
+        source=str(Path(source).resolve()) if source is not None else None,
         target=target.name,
         ram_budget_bytes=ram_budget,
         planned_arena_bytes=layout.peak_arena_bytes,

@@ -37,6 +37,7 @@ class ProjectManifest:
     ram_budget_bytes: int | None
     planned_arena_bytes: int
     planned_regions: tuple[dict, ...]  # {name, size_bytes, used_bytes} per planned region
+    source: str | None = None  # absolute path of the .tflite it was compiled from, when known
 
     def to_json(self) -> str:
         document = {"schema_version": MANIFEST_SCHEMA_VERSION, **asdict(self)}

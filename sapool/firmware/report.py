@@ -34,10 +34,6 @@ class RamFigures:
     harness_bytes: int
     regions: tuple[dict, ...]  # {name, size_bytes, planned_bytes, measured_bytes}
 
-    @property
-    def measured_over_planned(self) -> float:
-        return self.measured_bytes / self.planned_bytes if self.planned_bytes else float("inf")
-
 
 @dataclass(frozen=True)
 class EmulationReport:

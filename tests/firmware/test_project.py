@@ -53,3 +53,14 @@ def test_manifest_round_trips_and_rejects_other_schemas(tmp_path):
     with pytest.raises(BadInputError, match="schema_version"):
         read_manifest(tmp_path)
 
+
+
+def test_a_project_generated_from_a_tflite_remembers_it_for_its_shipped_samples():
+    from sapool.firmware.from_model import generate_project
+    from tests.conftest import shared_model
+
+    model = shared_model("kws_ref_model")
+    project = generate_project(model, get_target("stm32f4"))
+    assert project.manifest.source == str(model.resolve())
+    assert project.files["model/model.tflite"] == model.read_bytes()
+    assert json.loads(project.files[MANIFEST])["source"] == str(model.resolve())
