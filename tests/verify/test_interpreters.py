@@ -124,3 +124,8 @@ def test_corrupt_model_and_unknown_engine_are_bad_input(tmp_path):
         run_model(truncated, random_inputs(TINY_INPUT_SHAPE, 1))
     with pytest.raises(BadInputError, match="unknown interpreter 'tflite'"):
         run_model(tiny_int8_bytes(), random_inputs(TINY_INPUT_SHAPE, 1), "tflite")
+
+
+def test_a_run_over_its_time_limit_is_a_verification_error():
+    with pytest.raises(VerificationError, match="did not finish model within 0.01 s"):
+        run_model(tiny_int8_bytes(), random_inputs(TINY_INPUT_SHAPE, 1), timeout_s=0.01)

@@ -13,7 +13,7 @@ single-op models of tests/backends/c and the four MLPerf Tiny models, and splits
 - per op, its builtin options and kernel OpData (`OP_BYTES`, the largest of 4 seeded single-op models, minus
   the fixed part) and a fixed part (the allocator objects): measured on 64-bit and kept as is for 32-bit. Those
   structs hold few pointers, so the 64-bit figure is an upper bound for 32-bit.
-Fitted on the MLPerf models this over-estimates the host tail by 16-380 B (< 1 % of the arena), never under.
+On the MLPerf models this over-estimates the host tail by 160-864 B (at most 0.8 % of the arena), never under.
 
 At start-up TFLM also needs temporary room where the head will be, after its scratch-request array (12 requests):
 each kernel's Prepare reads its operands through temporary TfLiteTensors (CONV_2D, DEPTHWISE_CONV_2D and MEAN
@@ -30,10 +30,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sapool.backends.tflm.offline_plan import TFLM_ALIGNMENT
 from sapool.ir.graph import Graph
 from sapool.memory.lifetimes import aligned
 
-TFLM_ALIGNMENT = 16
 MARGIN_BYTES = 512  # added to the 32-bit figure written to arena_size.h: alignment slack between allocations
 
 
@@ -78,8 +78,8 @@ PER_CHANNEL_WEIGHT_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTE
 class ArenaEstimate:
     head_bytes: int
     tail_bytes: int
-    planning_bytes: int  # temporary need at start-up (planning, kernels' Prepare), where the head later goes
-    arena_bytes: int  # what to give TFLM: tail + max(head, planning), 16-byte aligned
+    start_up_bytes: int  # temporary need at start-up (kernels' Prepare, planning), where the head later goes
+    arena_bytes: int  # what to give TFLM: max(tail + head, tail before I/O tensors + start-up), 16-aligned
 
 
 def estimate_arena(graph: Graph, head_bytes: int, planned_buffers: int, words: PointerModel = MCU_32) -> ArenaEstimate:

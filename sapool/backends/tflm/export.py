@@ -62,7 +62,7 @@ def write_tflm_export(tflite_bytes: bytes, graph: Graph, layout: Layout, out_dir
     context = {
         "model": graph.name, "length": len(model), "lines": _c_array_lines(model), "methods": methods,
         "offline_plan": offline_plan, "program": PROGRAM, "arena": arena, "head": head, "tail": mcu.tail_bytes,
-        "planning": mcu.planning_bytes, "margin": arena - mcu.arena_bytes,
+        "start_up": mcu.start_up_bytes, "margin": arena - mcu.arena_bytes,
         "plan_note": "Embeds sapool's memory plan (OfflineMemoryAllocation)." if offline_plan
         else "No offline memory plan: TFLite-Micro plans the arena itself.",
     }
