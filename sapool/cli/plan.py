@@ -12,8 +12,9 @@ from pathlib import Path
 
 import click
 
+from sapool.cli.conventions import emit, output_option, planner_option, target_option, verbosity_options
 from sapool.errors import DoesNotFitError
-from sapool.outputs import check_output_path, write_text_atomically
+from sapool.outputs import check_output_path, is_stdout
 from sapool.units import parse_bytes
 
 FORMATS = ("text", "json", "html")
@@ -21,43 +22,46 @@ FORMATS = ("text", "json", "html")
 
 @click.command("plan")
 @click.argument("model", type=click.Path(path_type=Path))
-@click.option("--target", "-t", "target", metavar="NAME", help="Target board (see `sapool targets`).")
+@target_option()
 @click.option(
     "--ram-budget", metavar="BYTES",
     help="Plan into one region of this many bytes instead of the target's SRAM (e.g. 65536, 64K, 1.5M).",
 )
-@click.option(
-    "--planner", default="best", show_default=True, metavar="NAME",
-    help="best, greedy, multi_order or exact.",
-)
+@planner_option
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
-def plan(
-    model: Path, target: str | None, ram_budget: str | None, planner: str, output_format: str, output: Path | None
-) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@output_option()
+@verbosity_options
+def plan(model: Path, target: str | None, ram_budget: str | None, planner: str, output_format: str, as_json: bool,
+         output: Path | None, quiet: bool, verbose: bool) -> None:
     """Plan MODEL's activation memory and report it layer by layer."""
     from sapool.memory.analyze import analyze
 
+    output_format = "json" if as_json else output_format
     budget = parse_bytes(ram_budget) if ram_budget is not None else None
     if output is not None:
-        check_output_path(output, "report")
+        check_output_path(output, "report", inputs=(model,), allow_stdout=True)
     report = analyze(model, target, ram_budget=budget, planner=planner)
-    if output is not None:
-        write_text_atomically(output, _render(report, output_format))
-        click.echo(f"wrote {output_format} report to {output}")
-    elif output_format == "text":
-        from rich.console import Console
-
-        from sapool.memory.render_text import WIDTH, render
-
-        console = Console()
-        if not console.is_terminal:
-            console = Console(width=WIDTH)
-        console.print(render(report))
-    else:
-        click.echo(_render(report, output_format), nl=False)
+    if verbose:
+        click.echo(f"planned {len(report.layers)} ops in {report.elapsed_s:.3f} s", err=True)
+    if output_format == "text" and (output is None or is_stdout(output)):
+        _print_text(report)
+    elif not (quiet and output is None):
+        emit(_render(report, output_format), output, f"{output_format} report")
     if not report.fits:
         raise DoesNotFitError(report.verdict())
+
+
+def _print_text(report) -> None:
+    """The text report on a console: colours on a terminal (none with NO_COLOR), ASCII symbols off UTF-8."""
+    from rich.console import Console
+
+    from sapool.memory.render_text import WIDTH, render
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(width=WIDTH, highlight=False)
+    console.print(render(report, ascii_only=not console.encoding.lower().startswith("utf")))
 
 
 def _render(report, output_format: str) -> str:

@@ -5,34 +5,39 @@ torch is imported inside the command body so that `sapool --help`, `plan` and `t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from sapool.cli.conventions import FiniteFloat, chosen_format, count, emit_json, format_option, target_option
+from sapool.cli.conventions import verbosity_options
+from sapool.cli.train import MAX_BATCH, MAX_LR
 from sapool.units import format_bytes, parse_bytes
 
 
 @click.command("prune")
 @click.argument("model", type=click.Path(path_type=Path))
-@click.option("--ratio", type=float, default=None, help="Remove this fraction of the channels of every prunable group.")
-@click.option("--fit", "target", default=None, metavar="TARGET",
-              help="Prune as little as possible (ratio steps of 0.05) until the int8 activations fit this target.")
+@click.option("--ratio", type=FiniteFloat(0, 1, low_open=False, high_open=True), default=None,
+              help="Remove this fraction of the channels of every prunable group.")
+@target_option("Prune as little as possible (ratio steps of 0.05) until the int8 activations fit this target.",
+               "--fit", "target")
 @click.option("--ram-budget", default=None, metavar="BYTES",
               help="Fit this much RAM (e.g. 64K) instead of the target's regions; may be used without --fit.")
 @click.option("--criterion", type=click.Choice(("l1", "bn")), default="l1", show_default=True,
               help="Channel importance: L1 norm of its filters, or |BatchNorm gamma|.")
-@click.option("--finetune-epochs", type=int, default=0, show_default=True, help="Epochs of fine-tuning after pruning.")
+@click.option("--finetune-epochs", type=count(0, 100_000), default=0, show_default=True,
+              help="Epochs of fine-tuning after pruning.")
 @click.option("--data", default=None, help="Data for fine-tuning and accuracy [default: the checkpoint's dataset].")
-@click.option("--subset", type=int, default=None, help="Use only N training and N test images (quick runs).")
-@click.option("--batch-size", type=int, default=64, show_default=True)
-@click.option("--lr", type=float, default=0.01, show_default=True, help="Peak fine-tuning learning rate (SGD).")
+@click.option("--subset", type=count(2), default=None, help="Use only N training and N test images (quick runs).")
+@click.option("--batch-size", type=count(1, MAX_BATCH), default=64, show_default=True)
+@click.option("--lr", type=FiniteFloat(0, MAX_LR), default=0.01, show_default=True,
+              help="Peak fine-tuning learning rate (SGD).")
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Pruned checkpoint to write.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@format_option()
+@verbosity_options
 def prune(model: Path, ratio, target, ram_budget, criterion, finetune_epochs, data, subset, batch_size, lr, device,
-          output: Path, as_json: bool, quiet: bool) -> None:
+          output: Path, output_format: str, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Remove whole channels from a trained checkpoint, optionally until its int8 activations fit a target.
 
     Example: `sapool prune model.pt --fit stm32f4 --finetune-epochs 2 -o pruned.pt`. Reports params, MACs,
@@ -40,13 +45,19 @@ def prune(model: Path, ratio, target, ram_budget, criterion, finetune_epochs, da
     """
     from sapool.train.prune_session import PruneRequest, run_pruning
 
+    as_json = chosen_format(output_format, as_json) == "json"
     request = PruneRequest(
         model=model, output=output, ratio=ratio, target=target,
         ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, criterion=criterion,
         finetune_epochs=finetune_epochs, data=data, subset=subset, batch_size=batch_size, lr=lr, device=device,
         quiet=quiet or as_json)
+    if verbose:
+        click.echo(f"prune: {request}", err=True)
     summary = run_pruning(request)
-    click.echo(json.dumps(summary, indent=2) if as_json else _text(summary))
+    if as_json:
+        emit_json(summary)
+    else:
+        click.echo(_text(summary))
 
 
 def _text(summary: dict) -> str:

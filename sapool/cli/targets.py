@@ -1,11 +1,11 @@
 """`sapool targets`: list the microcontrollers sapool knows, or show one target's memory map."""
 
-import json
-
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from sapool.cli.conventions import chosen_format, emit_json, format_option, output_option, verbosity_options
 from sapool.targets import Target, get_target, load_targets
 from sapool.units import format_bytes
 
@@ -14,8 +14,10 @@ SCHEMA_VERSION = 1
 
 @click.command("targets", short_help="List the boards sapool compiles for, or show one.")
 @click.argument("name", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (with schema_version) instead of a table.")
-def targets(name: str | None, as_json: bool) -> None:
+@format_option()
+@output_option()
+@verbosity_options
+def targets(name: str | None, output_format: str, as_json: bool, output, quiet: bool, verbose: bool) -> None:
     """List the targets (boards) sapool can compile for, or show target NAME in detail.
 
     The list gives each target's part, core, clock, flash size, total data SRAM and its RAM regions in
@@ -25,15 +27,34 @@ def targets(name: str | None, as_json: bool) -> None:
     docs/adding_a_board.md explains how to add one.
     """
     chosen = [get_target(name)] if name else list(load_targets().values())
-    if as_json:
+    if chosen_format(output_format, as_json) == "json":
         payload = {"target": chosen[0].as_dict()} if name else {"targets": [t.as_dict() for t in chosen]}
-        click.echo(json.dumps({"schema_version": SCHEMA_VERSION, **payload}, indent=2))
+        emit_json({"schema_version": SCHEMA_VERSION, **payload}, output, "targets JSON")
+        return
+    if output is not None and str(output) != "-":
+        from sapool.outputs import write_text_atomically
+
+        write_text_atomically(output, _plain(name, chosen))
+        click.echo(f"wrote targets text to {output}")
         return
     console = Console(highlight=False)
     if name:
         _print_details(console, chosen[0])
     else:
         console.print(_overview_table(chosen))
+
+
+def _plain(name: str | None, chosen: list[Target]) -> str:
+    """The same tables as plain text, for -o FILE."""
+    import io
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=120, color_system=None, highlight=False)
+    if name:
+        _print_details(console, chosen[0])
+    else:
+        console.print(_overview_table(chosen))
+    return buffer.getvalue()
 
 
 def _overview_table(targets: list[Target]) -> Table:
@@ -58,7 +79,7 @@ def _overview_table(targets: list[Target]) -> Table:
 
 
 def _print_details(console: Console, target: Target) -> None:
-    console.print(f"[bold]{target.name}[/bold]: {target.description}")
+    console.print(Text.assemble((target.name, "bold"), ": ", target.description))
     facts = Table.grid(padding=(0, 2))
     facts.add_row("part", target.part)
     facts.add_row("core", f"{target.core} (fpu {target.fpu})")

@@ -5,14 +5,17 @@ torch is imported inside the command bodies so that `sapool --help`, `plan` and 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
+from sapool.cli.conventions import FiniteFloat, chosen_format, count, emit_json, format_option, verbosity_options
 from sapool.errors import BadInputError
-from sapool.models.config import ARCHS, DOWNSAMPLE, POOLS
+from sapool.models.config import ARCHS, DOWNSAMPLE, MAX_INPUT_SIZE, MAX_WIDTH, POOLS
+
+MAX_BATCH = 65_536
+MAX_LR = 10.0
 
 # Options a resumed run takes from its checkpoint; giving them together with --resume would be silently ignored.
 THREADS_HELP = "CPU threads per process [default: one per core]; 1 is faster on a machine busy with other work."
@@ -22,28 +25,32 @@ FIXED_BY_CHECKPOINT = ("arch", "width", "pool", "downsample", "input_size", "dat
 
 @click.command("train")
 @click.option("--arch", type=click.Choice(ARCHS), default="mcunet", show_default=True, help="Network family.")
-@click.option("--width", type=float, default=1.0, show_default=True, help="Channel width multiplier.")
+@click.option("--width", type=FiniteFloat(0, MAX_WIDTH), default=1.0, show_default=True,
+              help="Channel width multiplier.")
 @click.option("--pool", type=click.Choice(POOLS), default="sap", show_default=True, help="Downsampling layer.")
 @click.option("--downsample", type=click.Choice(DOWNSAMPLE), default="aggressive", show_default=True,
               help="Stage strides: standard, or aggressive early downsampling (less activation memory).")
 @click.option("--data", default="fashion-mnist", show_default=True,
               help="fashion-mnist (installed), a folder with one sub-folder of images per class, or a .npz file.")
-@click.option("--input-size", type=int, default=64, show_default=True, help="Images are resized to this square size.")
-@click.option("--epochs", type=int, default=10, show_default=True, help="Total epochs (with --resume: the new total).")
-@click.option("--batch-size", type=int, default=128, show_default=True,
+@click.option("--input-size", type=count(16, MAX_INPUT_SIZE), default=64, show_default=True,
+              help="Images are resized to this square size (a multiple of 16).")
+@click.option("--epochs", type=count(1, 100_000), default=10, show_default=True,
+              help="Total epochs (with --resume: the new total).")
+@click.option("--batch-size", type=count(1, MAX_BATCH), default=128, show_default=True,
               help="Images per step (per process under torchrun).")
-@click.option("--lr", type=float, default=None, help="Peak learning rate [default: 0.05 for sgd, 0.002 for adamw].")
+@click.option("--lr", type=FiniteFloat(0, MAX_LR), default=None,
+              help="Peak learning rate [default: 0.05 for sgd, 0.002 for adamw].")
 @click.option("--optimizer", type=click.Choice(("sgd", "adamw")), default="sgd", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=count(0, 2 ** 32 - 1), default=0, show_default=True,
               help="Same seed, same data → identical weights on CPU.")
-@click.option("--subset", type=int, default=None,
+@click.option("--subset", type=count(2), default=None,
               help="Use only N training (and at most N test) images, for quick runs.")
 @click.option("--resume", type=click.Path(path_type=Path), default=None, help="Continue training this checkpoint.")
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True)
-@click.option("--threads", type=int, default=None, help=THREADS_HELP)
+@click.option("--threads", type=count(1, 1024), default=None, help=THREADS_HELP)
 @click.option("--dry-run", is_flag=True, help="Print the network's per-layer memory, params and MACs; do not train.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or per-epoch lines.")
+@format_option()
+@verbosity_options
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("model.pt"), show_default=True,
               help="Checkpoint to write (after every epoch, atomically).")
 @click.pass_context
@@ -63,14 +70,16 @@ def train(ctx: click.Context, **options) -> None:
             flags = ", ".join("--" + name.replace("_", "-") for name in clashing)
             raise BadInputError(f"{flags} cannot be combined with --resume: the checkpoint fixes them")
     model = {key: options[key] for key in ("arch", "width", "pool", "downsample", "input_size")}
+    as_json = chosen_format(options.pop("output_format"), options.pop("as_json")) == "json"
     if options["dry_run"]:
-        _dry_run(model, options["data"], options["as_json"])
+        _dry_run(model, options["data"], as_json)
         return
     optimizer = options["optimizer"]
+    lr = DEFAULT_LR[optimizer] if options["lr"] is None else options["lr"]  # an explicit value is never replaced
     request = TrainRequest(
         output=options["output"],
         epochs=options["epochs"],
-        schedule={"batch_size": options["batch_size"], "lr": options["lr"] or DEFAULT_LR[optimizer],
+        schedule={"batch_size": options["batch_size"], "lr": lr,
                   "optimizer": optimizer, "seed": options["seed"]},
         model=model,
         data=options["data"],
@@ -78,13 +87,16 @@ def train(ctx: click.Context, **options) -> None:
         resume=options["resume"],
         device=options["device"],
         threads=options["threads"],
-        quiet=options["quiet"],
+        quiet=options["quiet"] or as_json,
     )
+    if options["verbose"]:
+        click.echo(f"train: {model} on {request.data}, {request.epochs} epochs, {request.schedule}, "
+                   f"device {request.device}, writing {request.output}", err=True)
     summary = run_training(request)
     if summary is None:  # a torchrun process other than rank 0
         return
-    if options["as_json"]:
-        click.echo(json.dumps(summary, indent=2))
+    if as_json:
+        emit_json(summary)
     elif not options["quiet"]:
         click.echo(
             f"saved {summary['output']}: test accuracy {summary['test_accuracy']:.1%} (loss {summary['test_loss']:.4f})"
@@ -101,7 +113,7 @@ def _dry_run(model_options: dict, data: str, as_json: bool) -> None:
     config = model_config_for(model_options, load_dataset(data))
     profile = profile_model(build_network(config, seed=0), config)
     if as_json:
-        click.echo(json.dumps({**profile.to_dict(), "config": config.to_dict()}, indent=2))
+        emit_json({**profile.to_dict(), "config": config.to_dict()})
     else:
         click.echo(profile.format_text())
 
@@ -109,20 +121,21 @@ def _dry_run(model_options: dict, data: str, as_json: bool) -> None:
 @click.command("eval")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option("--data", default=None, help="Evaluate on this data's test split [default: the data it was trained on].")
-@click.option("--batch-size", type=int, default=256, show_default=True)
+@click.option("--batch-size", type=count(1, MAX_BATCH), default=256, show_default=True)
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True)
-@click.option("--threads", type=int, default=None, help=THREADS_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@click.option("--threads", type=count(1, 1024), default=None, help=THREADS_HELP)
+@format_option()
+@verbosity_options
 def evaluate(checkpoint: Path, data: str | None, batch_size: int, device: str, threads: int | None,
-             as_json: bool) -> None:
+             output_format: str, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Print a checkpoint's test accuracy and loss."""
     from sapool.train.session import run_evaluation
 
-    if batch_size < 1:
-        raise BadInputError(f"batch size must be >= 1, got {batch_size}")
+    if verbose:
+        click.echo(f"eval: {checkpoint} on {data or 'its training data'}, batch size {batch_size}", err=True)
     result = run_evaluation(checkpoint, data, batch_size, device, threads)
-    if as_json:
-        click.echo(json.dumps(result, indent=2))
+    if chosen_format(output_format, as_json) == "json":
+        emit_json(result)
     else:
         click.echo(f"{result['checkpoint']}: test accuracy {result['test_accuracy']:.2%},"
                    f" loss {result['test_loss']:.4f}"

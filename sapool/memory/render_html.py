@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from sapool.memory.report import MemoryReport
+from sapool.text import printable
 from sapool.units import format_bytes
 
 SVG_WIDTH = 960
@@ -57,6 +58,7 @@ def to_html(report: MemoryReport, sections: tuple[Section, ...] = ()) -> str:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=lambda value: printable(value) if isinstance(value, str) else value,  # no control chars in XML
     )
     environment.filters["human"] = format_bytes
     template = environment.get_template("report.html.j2")

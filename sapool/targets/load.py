@@ -36,11 +36,14 @@ def load_targets(path: Path | None = None) -> dict[str, Target]:
 
 
 def get_target(name: str) -> Target:
-    """The packaged target called `name`; unknown names get the closest known names as a hint."""
+    """The packaged target called `name` (any case); unknown names get the closest known names as a hint."""
     targets = load_targets()
     if name in targets:
         return targets[name]
-    close = difflib.get_close_matches(name, list(targets), n=3, cutoff=0.75)
+    by_lower = {known.lower(): target for known, target in targets.items()}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    close = difflib.get_close_matches(name.lower(), list(targets), n=3, cutoff=0.75)
     if close:
         raise BadInputError(f"unknown target '{name}'; did you mean: {', '.join(close)}?")
     raise BadInputError(f"unknown target '{name}'; known targets: {', '.join(targets)}")

@@ -29,6 +29,11 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 HOLDOUT_SEED = 0
 HOLDOUT_FRACTION = 0.1
 SUBSET_SEED = 0
+# Sane limits, checked before anything is decoded: images are resized to at most 1024² anyway, labels make a
+# classifier's output layer, and a data file larger than MAX_DATA_BYTES would not fit this kind of training.
+MAX_IMAGE_SIDE = 4096
+MAX_CLASSES = 10_000
+MAX_DATA_BYTES = 4 * 1024 ** 3
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,16 @@ class Dataset:
     @property
     def channels(self) -> int:
         return int(self.train.images.shape[1])
+
+
+def data_file(spec: str | None) -> Path | None:
+    """The file or folder a data spec names (None for the installed Fashion-MNIST): an input no -o may overwrite."""
+    if spec is None or spec == FASHION_MNIST:
+        return None
+    for prefix in ("folder:", "npz:"):
+        if spec.startswith(prefix):
+            return Path(spec[len(prefix):])
+    return Path(spec)
 
 
 def load_dataset(spec: str) -> Dataset:
@@ -123,6 +138,7 @@ def load_npz(path: Path) -> Dataset:
         raise BadInputError(f"data file not found: {path}")
     try:
         with np.load(path, allow_pickle=False) as archive:
+            _check_npz_headers(path, archive)
             arrays = {key: archive[key] for key in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise BadInputError(f"{path} is not a readable .npz file ({err})") from err
@@ -135,12 +151,31 @@ def load_npz(path: Path) -> Dataset:
     else:
         train, test = _hold_out(train)
     classes = int(max(train.labels.max(), test.labels.max())) + 1
+    if classes > MAX_CLASSES:
+        raise BadInputError(f"{path}: a label of {classes - 1:,} means {classes:,} classes; at most {MAX_CLASSES:,}")
     names = arrays.get("class_names")
     class_names = tuple(str(n) for n in names) if names is not None else tuple(str(i) for i in range(classes))
     if len(class_names) < max(classes, 2):
         raise BadInputError(f"{path}: labels need {classes} classes but class_names has {len(class_names)} (min 2)")
     _check_same_image_shape(path, train, test)
     return Dataset(f"npz:{path.resolve()}", train, test, class_names)
+
+
+def _check_npz_headers(path: Path, archive) -> None:
+    """Refuse arrays too large to be training data from their .npy headers, before reading (or inflating) them."""
+    total = 0
+    members = set(archive.zip.namelist())
+    for key in archive.files:
+        with archive.zip.open(f"{key}.npy" if f"{key}.npy" in members else key) as stream:
+            version = np.lib.format.read_magic(stream)
+            if version not in ((1, 0), (2, 0)):
+                raise BadInputError(f"{path}: array {key!r} uses .npy format {version}; save it with numpy.savez")
+            reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = reader(stream)
+        total += int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if total > MAX_DATA_BYTES:
+            raise BadInputError(f"{path}: array {key!r} {shape} makes the data larger than "
+                                f"{MAX_DATA_BYTES // 1024 ** 3} GiB; refusing to load it")
 
 
 def _npz_split(path: Path, x: np.ndarray, y: np.ndarray, x_key: str, y_key: str) -> ImageSet:
@@ -150,6 +185,9 @@ def _npz_split(path: Path, x: np.ndarray, y: np.ndarray, x_key: str, y_key: str)
         x = x[..., None]
     if x.ndim != 4 or x.shape[-1] not in (1, 3):
         raise BadInputError(f"{path}: {x_key!r} must be N×H×W×C with C = 1 or 3, got shape {x.shape}")
+    if not (1 <= x.shape[1] <= MAX_IMAGE_SIDE and 1 <= x.shape[2] <= MAX_IMAGE_SIDE):
+        raise BadInputError(f"{path}: {x_key!r} images are {x.shape[1]}×{x.shape[2]}; each side must be 1 to "
+                            f"{MAX_IMAGE_SIDE}")
     if not np.issubdtype(y.dtype, np.integer) or y.ndim != 1:
         raise BadInputError(f"{path}: {y_key!r} must be a 1-D integer array, got {y.dtype} with shape {y.shape}")
     if len(y) != len(x) or len(x) == 0:
@@ -194,14 +232,19 @@ def _decode_images(files: list[tuple[Path, int]], split_at: int) -> tuple[ImageS
     """Decode all files to one size and channel count; mixed sizes are an error (no silent distortion)."""
     from PIL import Image, UnidentifiedImageError
 
+    unreadable = (OSError, UnidentifiedImageError, Image.DecompressionBombError)
+
     headers = []
     for path, _ in files:
         try:
             with Image.open(path) as image:
                 headers.append((image.size, image.mode))
-        except (OSError, UnidentifiedImageError) as err:
+        except unreadable as err:
             raise BadInputError(f"cannot read image {path}: {err}") from err
     first_size = headers[0][0]
+    if not all(1 <= side <= MAX_IMAGE_SIDE for side in first_size):
+        raise BadInputError(f"image {files[0][0]} is {first_size[0]}×{first_size[1]}; each side must be 1 to "
+                            f"{MAX_IMAGE_SIDE} (resize the images first)")
     for (path, _), (size, _) in zip(files, headers):
         if size != first_size:
             raise BadInputError(
@@ -215,7 +258,7 @@ def _decode_images(files: list[tuple[Path, int]], split_at: int) -> tuple[ImageS
         try:
             with Image.open(path) as image:
                 pixels[index] = np.asarray(image.convert(mode)).reshape(pixels.shape[1:])
-        except (OSError, UnidentifiedImageError) as err:
+        except unreadable as err:
             raise BadInputError(f"cannot decode image {path}: {err}") from err
     images = torch.from_numpy(pixels.transpose(0, 3, 1, 2).copy())
     labels = torch.tensor([label for _, label in files], dtype=torch.int64)

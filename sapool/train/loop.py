@@ -187,6 +187,9 @@ def fit(
         train_loss, train_accuracy, speed, lr = train_epoch(
             model, optimizer, train, normalization, input_size, schedule, workers, epoch, progress
         )
+        if not math.isfinite(train_loss):  # nothing is saved: the last good checkpoint stays
+            raise BadInputError(f"training diverged: the loss is {train_loss} in epoch {epoch + 1}; "
+                                f"try a smaller learning rate than {schedule.lr:g}")
         test_loss, test_accuracy = evaluate(model, test, normalization, input_size, 2 * schedule.batch_size, workers)
         result = EpochResult(epoch + 1, lr, train_loss, train_accuracy, test_loss, test_accuracy, speed)
         progress.end_epoch(result.to_dict())

@@ -19,7 +19,7 @@ from sapool.models.footprint import int8_peak_activation
 from sapool.outputs import check_output_path
 from sapool.targets import get_target
 from sapool.train.checkpoint import PRUNED_CHANNELS_KEY, Checkpoint, load_checkpoint, restore_model, save_checkpoint
-from sapool.train.data import load_dataset
+from sapool.train.data import data_file, load_dataset
 from sapool.train.distributed import Workers, choose_device
 from sapool.train.loop import Schedule, evaluate, fit, make_optimizer
 from sapool.train.progress import TrainingProgress
@@ -114,9 +114,9 @@ def _check_request(request: PruneRequest) -> None:
         raise BadInputError(f"--subset must be >= 2, got {request.subset}")
     if request.target is not None:
         get_target(request.target)  # an unknown name fails here, before any work
-    check_output_path(request.output, "checkpoint")
-    if request.output.resolve() == Path(request.model).resolve():
+    if request.output is not None and Path(request.output).resolve() == Path(request.model).resolve():
         raise BadInputError("-o must differ from the input checkpoint (the input is never modified)")
+    check_output_path(request.output, "checkpoint", inputs=(request.model, data_file(request.data)))
 
 
 def _finetune(model, train, test, checkpoint: Checkpoint, request: PruneRequest, workers: Workers) -> None:

@@ -53,12 +53,21 @@ def channel_record(model: nn.Module, names: set[str]) -> dict[str, dict[str, int
 
 
 def apply_channel_record(model: nn.Module, record: Mapping[str, Mapping[str, int]]) -> nn.Module:
-    """Resize `model` (freshly built from its config) to a pruned architecture; weights are to be loaded after."""
+    """Resize `model` (freshly built from its config) to a pruned architecture; weights are to be loaded after.
+
+    The record comes from a file, so it is checked before anything is built: pruning only ever shrinks, so every
+    size must be a whole number between 1 and the module's unpruned size, and groups must divide the channels.
+    """
+    if not isinstance(record, Mapping):
+        raise BadInputError(f"pruned-channel record must be a table of module names, got {type(record).__name__}")
     for name, sizes in record.items():
         try:
-            module = model.get_submodule(name)
-        except AttributeError as err:
-            raise BadInputError(f"pruned-channel record names {name!r}, which the model config does not have") from err
+            module = model.get_submodule(name) if isinstance(name, str) else None
+        except AttributeError:
+            module = None
+        if module is None:
+            raise BadInputError(f"pruned-channel record names {name!r}, which the model config does not have")
+        _check_record_entry(name, module, sizes)
         if isinstance(module, nn.Conv2d) and {"in", "out", "groups"} <= set(sizes):
             keep_in, keep_out = range(sizes["in"]), range(sizes["out"])
             new = _conv(module, _index(keep_out), _index(keep_in), groups=int(sizes["groups"]))
@@ -70,6 +79,24 @@ def apply_channel_record(model: nn.Module, record: Mapping[str, Mapping[str, int
             raise BadInputError(f"pruned-channel record entry {name!r} {dict(sizes)} does not fit its module")
         _replace(model, name, new)
     return model
+
+
+def _check_record_entry(name: str, module: nn.Module, sizes) -> None:
+    limits = {"in": getattr(module, "in_channels", getattr(module, "in_features", None)),
+              "out": getattr(module, "out_channels", getattr(module, "out_features", None)),
+              "features": getattr(module, "num_features", None)}
+    if not isinstance(sizes, Mapping):
+        raise BadInputError(f"pruned-channel record entry {name!r} must be a table of sizes, got {sizes!r:.80}")
+    for key, value in sizes.items():
+        limit = limits.get(key)
+        if key == "groups":
+            limit = max(limits["in"] or 1, limits["out"] or 1)
+        if limit is None or isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+            raise BadInputError(f"pruned-channel record entry {name!r}: {key} = {value!r:.40} is not a whole number "
+                                f"between 1 and {limit} (the unpruned size)")
+    groups = sizes.get("groups", 1)
+    if any(key in sizes and sizes[key] % groups for key in ("in", "out")):
+        raise BadInputError(f"pruned-channel record entry {name!r}: groups = {groups} does not divide its channels")
 
 
 def _conv(conv: nn.Conv2d, keep_out, keep_in, groups: int | None = None) -> nn.Conv2d:

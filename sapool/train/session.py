@@ -16,7 +16,7 @@ from sapool.errors import BadInputError
 from sapool.models.config import ModelConfig
 from sapool.outputs import check_output_path
 from sapool.train.checkpoint import Checkpoint, load_checkpoint, restore_model, save_checkpoint
-from sapool.train.data import Dataset, ImageSet, load_dataset
+from sapool.train.data import Dataset, ImageSet, data_file, load_dataset
 from sapool.train.distributed import Workers, choose_device, start_workers, stop_workers, use_threads
 from sapool.train.loop import EpochResult, Schedule, evaluate, fit, make_optimizer
 from sapool.train.progress import TrainingProgress
@@ -83,7 +83,7 @@ class _Run:
 
 def _plan_run(request: TrainRequest) -> _Run:
     """Check every input (data, options, resume file, output folder) before anything is trained or written."""
-    check_output_path(request.output, "checkpoint")
+    check_output_path(request.output, "checkpoint", inputs=(data_file(request.data),))
     if request.resume is None:
         dataset = load_dataset(request.data)
         config = model_config_for(request.model, dataset)

@@ -109,7 +109,9 @@ def test_corrupt_checkpoint_is_a_bad_input_error(tmp_path):
 @pytest.mark.parametrize("options, message", [
     ((), "either --ratio, or --fit"),
     (("--ratio", "0.5", "--fit", "stm32f4"), "either --ratio, or --fit"),
-    (("--ratio", "1.5"), "--ratio must be in [0, 1)"),
+    (("--ratio", "1.5"), "'--ratio': 1.5 is not in [0, 1)"),
+    (("--ratio", "0.5", "--batch-size", "-5"), "'--batch-size': -5 is not in the range 1<=x<=65536"),
+    (("--ratio", "0.5", "--lr", "nan"), "'--lr': nan is not in (0, 10]"),
     (("--ratio", "0.5", "--ram-budget", "lots"), "not a byte size"),
     (("--fit", "stm99"), "stm99"),
 ])

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
@@ -175,8 +176,12 @@ def _corrupt_checkpoint(path: Path) -> Path:
         (lambda tmp: ["--data", _mixed_size_folder(tmp / "mixed")], "mixed image sizes"),
         (lambda tmp: ["--resume", _corrupt_checkpoint(tmp / "corrupt.pt")], "not a readable torch checkpoint"),
         (lambda tmp: ["--resume", _foreign_checkpoint(tmp / "foreign.pt")], "not a sapool checkpoint"),
-        (lambda tmp: ["--subset", "1"], "--subset must be >= 2"),
-        (lambda tmp: ["--threads", "0"], "threads must be >= 1"),
+        (lambda tmp: ["--subset", "1"], "'--subset': 1 is not in the range 2<=x"),
+        (lambda tmp: ["--threads", "0"], "'--threads': 0 is not in the range 1<=x<=1024"),
+        (lambda tmp: ["--lr", "0"], "'--lr': 0 is not in (0, 10]"),  # was silently replaced by the default
+        (lambda tmp: ["--lr", "inf"], "'--lr': inf is not in (0, 10]"),  # trained to NaN and exited 0
+        (lambda tmp: ["--width", "200"], "'--width': 200 is not in (0, 8]"),
+        (lambda tmp: ["--batch-size", "-5"], "'--batch-size': -5 is not in the range 1<=x<=65536"),
     ],
 )
 def test_bad_training_input_is_one_error_line_and_keeps_the_old_model(tmp_path, make_args, message):
@@ -194,6 +199,15 @@ def test_bad_training_input_is_one_error_line_and_keeps_the_old_model(tmp_path, 
                                           (_foreign_checkpoint, "not a sapool checkpoint")])
 def test_eval_of_a_bad_checkpoint_is_one_error_line(tmp_path, make, message):
     _assert_error(_sapool("eval", make(tmp_path / "bad.pt")), message)
+
+
+def test_an_output_that_is_the_training_data_is_refused(tmp_path):
+    data = tmp_path / "data.npz"
+    rng = np.random.default_rng(0)
+    np.savez(data, x=rng.integers(0, 255, (8, 16, 16), dtype=np.uint8), y=np.arange(8) % 2)
+    before = data.read_bytes()
+    _assert_error(_sapool("train", *FAST, "--data", data, "-o", data), "is also an input of this command")
+    assert data.read_bytes() == before
 
 
 def test_missing_output_folder_is_reported_before_training(tmp_path):

@@ -164,3 +164,51 @@ def test_take_is_a_fixed_random_subset(tmp_path):
     assert len(first) == 10 and torch.equal(first.images, second.images)
     assert first.images.flatten().tolist() != list(range(10))  # random, not the first ten
     assert torch.equal(first.labels, first.images.flatten().long() % 2)  # images and labels stay paired
+
+
+def _png_header_only(path: Path, width: int, height: int) -> Path:
+    """A PNG whose header claims width×height (no pixel data): what a decoder sees before it allocates."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("size, message", [((30000, 30000), "decompression bomb"), ((5000, 8), "each side must be")])
+def test_huge_images_are_refused_from_their_header(tmp_path, size, message):
+    for label in ("a", "b"):
+        for n in range(2):
+            _png_header_only(tmp_path / label / f"{n}.png", *size)
+    with pytest.raises(BadInputError, match=message):
+        load_dataset(str(tmp_path))
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"x": np.zeros((4, 8, 8), np.uint8), "y": np.array([0, 1, 0, 2 ** 62])}, "at most 10,000"),
+    ({"x": np.zeros((4, 0, 0), np.uint8), "y": np.array([0, 1, 0, 1])}, "each side must be 1 to 4096"),
+])
+def test_npz_with_absurd_labels_or_empty_images_is_refused(tmp_path, arrays, message):
+    path = tmp_path / "d.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(BadInputError, match=message):
+        load_dataset(str(path))
+
+
+def test_npz_claiming_a_huge_array_is_refused_before_it_is_read(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        with archive.open("x.npy", "w") as stream:
+            np.lib.format.write_array_header_1_0(
+                stream, {"descr": "|u1", "fortran_order": False, "shape": (10 ** 6, 1000, 1000, 1)})
+        with archive.open("y.npy", "w") as stream:
+            np.lib.format.write_array(stream, np.zeros(3, np.int64))
+    with pytest.raises(BadInputError, match="larger than 4 GiB"):
+        load_dataset(str(path))

@@ -74,8 +74,8 @@ def model():
 
 def test_groups_tie_the_residual_sum_and_the_depthwise_conv(model):
     groups = {tuple(sorted(g.modules(OUT, DEPTHWISE))): g for g in channel_groups(model, SHAPE) if g.prunable}
-    assert set(groups) == {("project.0", "stem.0"), ("depthwise.0", "expand.0"), ("head",)}
-    residual = groups[("project.0", "stem.0")]
+    assert set(groups) == {("project.0", "stem.conv.conv"), ("depthwise.0", "expand.0"), ("head",)}
+    residual = groups[("project.0", "stem.conv.conv")]
     assert set(residual.modules(NORM)) == {"stem.1", "project.1"}
     assert {name for name, role in residual.members if role == "in"} == {"expand.0", "head"}
     assert set(groups[("head",)].modules("in")) == {"classifier"}
@@ -211,3 +211,19 @@ def test_sap_network_footprint_shrinks_but_attention_scores_remain():
              for r in (0.0, 0.5)]
     assert peaks[1] < peaks[0]
     assert peaks[1] >= 2 * 2 * 64 * 64  # the first SAP layer's 2 heads × 64² scores, before and after SOFTMAX
+
+
+@pytest.mark.parametrize("record, message", [
+    ({"no.such.module": {"out": 1}}, "does not have"),
+    ({"stem.conv.conv": {"out": -3, "in": 1, "groups": 1}}, "between 1 and"),
+    ({"stem.conv.conv": {"out": 10 ** 9, "in": 1, "groups": 1}}, "between 1 and"),
+    ({"stem.conv.conv": {"out": "8", "in": 1, "groups": 1}}, "whole number"),
+    ({"stem.conv.conv": [1, 2]}, "table of sizes"),
+    (["stem.conv.conv"], "table of module names"),
+])
+def test_a_garbage_pruning_record_is_refused_before_building(record, message):
+    from sapool.train.prune_surgery import apply_channel_record
+
+    model = build_model(ModelConfig(width=0.25, pool="max"))
+    with pytest.raises(BadInputError, match=message):
+        apply_channel_record(model, record)
