@@ -74,8 +74,8 @@ def model():
 
 def test_groups_tie_the_residual_sum_and_the_depthwise_conv(model):
     groups = {tuple(sorted(g.modules(OUT, DEPTHWISE))): g for g in channel_groups(model, SHAPE) if g.prunable}
-    assert set(groups) == {("project.0", "stem.conv.conv"), ("depthwise.0", "expand.0"), ("head",)}
-    residual = groups[("project.0", "stem.conv.conv")]
+    assert set(groups) == {("project.0", "stem.0"), ("depthwise.0", "expand.0"), ("head",)}
+    residual = groups[("project.0", "stem.0")]
     assert set(residual.modules(NORM)) == {"stem.1", "project.1"}
     assert {name for name, role in residual.members if role == "in"} == {"expand.0", "head"}
     assert set(groups[("head",)].modules("in")) == {"classifier"}
