@@ -87,7 +87,8 @@ def test_a_plan_split_over_two_regions_gets_one_arena_each_and_stays_exact(host_
     assert layout.fits and layout.placement.split
     model_c = files["model/model.c"]
     for use in layout.regions:
-        assert f'sapool_arena_{use.name}[{use.used_bytes}] __attribute__((section(".sapool_arena.{use.name}")' in model_c
+        section = f'__attribute__((section(".sapool_arena.{use.name}")'
+        assert f"sapool_arena_{use.name}[{use.used_bytes}] {section}" in model_c
     inputs = _inputs("kws_ref_model", graph.tensor(graph.inputs[0]).nbytes)
     expected = reference_outputs(path, inputs)
     assert (run_host(executable, inputs, expected.shape[1]) == expected).all()

@@ -46,5 +46,6 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
         "rows": source.num_elements // depth, "depth": depth,
         "output_scale": float(np.float32(scale(result))), "output_offset": zero_point(result),
     })
-    call = f"sapool_softmax_s8({params}, {table}, {ctx.tensor_pointer(op.inputs[0])}, {ctx.tensor_pointer(op.outputs[0])});"
+    pointers = f"{ctx.tensor_pointer(op.inputs[0])}, {ctx.tensor_pointer(op.outputs[0])}"
+    call = f"sapool_softmax_s8({params}, {table}, {pointers});"
     return LoweredOp((call,), ("reference/softmax.c",))
