@@ -78,6 +78,7 @@ def to_text(report: EmulationReport) -> str:
         f"{report.macs:,} MACs)",
         f"RAM planned: {ram.planned_bytes:,} B; measured: {ram.measured_bytes:,} B = arena {ram.arena_bytes:,} "
         f"+ static {ram.static_bytes:,} + stack {ram.stack_bytes:,} (high-water of {ram.stack_reserved_bytes:,})",
+        *_region_lines(ram),
         f"flash: {report.flash_bytes:,} of {report.flash_size_bytes:,} B",
         "",
         f"{'#':>3}  {'op':<24} {'MACs':>11} {'instructions':>13} {'instr/MAC':>9}",
@@ -86,3 +87,15 @@ def to_text(report: EmulationReport) -> str:
         per_mac = f"{layer.instructions / layer.macs:.2f}" if layer.macs else "-"
         lines.append(f"{layer.index:>3}  {layer.op:<24} {layer.macs:>11,} {layer.instructions:>13,} {per_mac:>9}")
     return "\n".join(lines) + "\n"
+
+
+def _region_lines(ram: RamFigures) -> list[str]:
+    """One line per region holding an arena, when the plan uses more than one."""
+    used = [region for region in ram.regions if region["planned_bytes"] or region["measured_bytes"]]
+    if len(used) < 2:
+        return []
+    return [
+        f"  {region['name']}: arena planned {region['planned_bytes']:,} B, in the ELF {region['measured_bytes']:,} B "
+        f"(region {region['size_bytes']:,} B)"
+        for region in used
+    ]
