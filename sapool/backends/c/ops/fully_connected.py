@@ -2,7 +2,7 @@
 
 The multiplier is input_scale · weight_scale / output_scale in double, per tensor or per output unit (the
 float32 product of the two scales gives a multiplier a few units off in its last bits, and the reference kernels
-disagree with it: tests/backends/c/test_fully_connected_scales.py). input_offset · Σ weights[o] is folded into the
+disagree with it: tests/backends/c/test_multiplier_scales.py). input_offset · Σ weights[o] is folded into the
 bias. TFLite requantises FULLY_CONNECTED with a single rounding (sapool_requantize_single).
 """
 
