@@ -19,7 +19,25 @@ def tflm(job: CompileJob) -> str:
 
     job.tflm = write_tflm_export(job.tflite, job.graph, job.layout, job.folder,
                                  offline_plan=job.request.offline_plan)
+    _check_tflm_arena(job)
     return f"model.tflite + tflm/ (arena {job.tflm.arena_bytes:,} B for TFLite-Micro on a 32-bit MCU)"
+
+
+def _check_tflm_arena(job: CompileJob) -> None:
+    """Run the exported model.tflite in the TFLite-Micro interpreter with the arena predicted for this host: an
+    under-estimate fails here (DoesNotFitError) instead of on the user's board, and the outputs must match."""
+    import numpy as np
+
+    from sapool.compile_steps.host_checks import verification_inputs
+    from sapool.errors import VerificationError
+    from sapool.verify.interpreters import run_model
+
+    inputs = verification_inputs(job)[:1]
+    exported = run_model(job.tflm.model_path, inputs, "tflm", arena_size=job.tflm.host_arena_bytes).outputs
+    original = run_model(job.tflite, inputs, "tflm").outputs
+    if not np.array_equal(exported, original):
+        raise VerificationError("the exported model.tflite (with its offline plan) gives other outputs in "
+                                "TFLite-Micro than the model it was made from")
 
 
 def wants_firmware(job: CompileJob) -> bool:
