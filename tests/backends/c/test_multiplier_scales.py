@@ -3,8 +3,8 @@
 TFLite's Prepare multiplies two scales either in double or in float32 (then widens to double); the two
 multipliers differ in their last bits, which random models almost never notice. These models do: each output
 unit's accumulator sits where the two multipliers round to different int8 values, so only one formula can be
-bit-exact with the reference kernels. Measured: FULLY_CONNECTED uses the double product, BATCH_MATMUL the float32
-one; the C backend must match both.
+bit-exact with the reference kernels. Measured: CONV_2D (per channel) and FULLY_CONNECTED use the double product,
+BATCH_MATMUL the float32 one; the C backend must match each.
 """
 
 from __future__ import annotations
@@ -102,3 +102,24 @@ def test_batch_matmul_where_the_formulas_disagree(tmp_path):
     result = builder.tensor("output", [1, 1, UNITS], quantization=_quant(out))
     builder.op(fb.BuiltinOperator.BATCH_MATMUL, [source, weights], [result], fb.BatchMatMulOptionsT())
     _check(pack(builder.build([source], [result])), lhs[None], 40, tmp_path)
+
+
+def test_conv_2d_where_the_formulas_disagree(tmp_path):
+    """A 1x1 convolution of one pixel with per-channel weights 1 (all at the same scale): acc = bias."""
+    a, b, out, candidates = _scales(13, 6e7, 9e7)
+    biases = _boundary_accumulators(candidates, 4, multiply_by_quantized_multiplier)
+    per_channel = fb.QuantizationParametersT()
+    per_channel.scale, per_channel.zeroPoint, per_channel.quantizedDimension = [b] * UNITS, [0] * UNITS, 0
+    bias_quant = fb.QuantizationParametersT()
+    bias_quant.scale, bias_quant.zeroPoint = [a * b] * UNITS, [0] * UNITS
+    options = fb.Conv2DOptionsT()
+    options.padding, options.strideH, options.strideW = fb.Padding.VALID, 1, 1
+    options.dilationHFactor = options.dilationWFactor = 1
+    builder = ModelBuilder()
+    source = builder.tensor("input", [1, 1, 1, 1], quantization=_quant(a))
+    weights = builder.tensor("filter", [UNITS, 1, 1, 1], quantization=per_channel,
+                             data=np.ones((UNITS, 1, 1, 1), np.int8))
+    bias = builder.tensor("bias", [UNITS], fb.TensorType.INT32, bias_quant, np.array(biases, np.int32))
+    result = builder.tensor("output", [1, 1, 1, UNITS], quantization=_quant(out))
+    builder.op(fb.BuiltinOperator.CONV_2D, [source, weights, bias], [result], options)
+    _check(pack(builder.build([source], [result])), np.zeros((1, 1), np.int8), 4, tmp_path)
