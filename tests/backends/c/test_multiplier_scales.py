@@ -1,4 +1,4 @@
-"""Per-tensor multipliers on models built to tell two candidate formulas apart.
+"""Requantisation multipliers on models built to tell two candidate formulas apart.
 
 TFLite's Prepare multiplies two scales either in double or in float32 (then widens to double); the two
 multipliers differ in their last bits, which random models almost never notice. These models do: each output
