@@ -7,7 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from sapool.frontends.onnx.builder import Const, FxBuilder, Value
+from sapool.frontends.onnx.builder import Const, FxBuilder, Traced, Value
 from sapool.frontends.onnx.node import OnnxNode
 from sapool.frontends.onnx.values import constant, constant_ints, normalize_axis
 
@@ -29,7 +29,11 @@ def sum_(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
 
 
 def div(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
-    """Float division; integer division (shape arithmetic) truncates as ONNX says."""
+    """Float division; by a constant it is a multiplication by the reciprocal (an int8 MUL, which every
+    TFLite-Micro build has; within an ulp of the quotient). Integer division (shape arithmetic) truncates."""
+    numerator, denominator = inputs[0], inputs[1]
+    if isinstance(numerator, Traced) and isinstance(denominator, Const) and denominator.value.is_floating_point():
+        return b.call(torch.mul, numerator, 1.0 / denominator.value, name=node.name)
     if any(_example(value).is_floating_point() for value in inputs):
         return b.call(torch.div, inputs[0], inputs[1], name=node.name)
     return b.call(torch.div, inputs[0], inputs[1], rounding_mode="trunc", name=node.name)
@@ -47,7 +51,8 @@ def leaky_relu(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Valu
 
 
 def clip(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
-    """Clip(0, 6) → relu6, Clip(0, ∞) → relu, else clamp; bounds are attributes before opset 11, inputs after."""
+    """Clip(0, 6) → hardtanh(0, 6) (what nn.ReLU6 traces to, so the quantiser fuses it like sapool's own ReLU6),
+    Clip(0, ∞) → relu, else clamp; bounds are attributes before opset 11, inputs after."""
     if node.opset < 11:
         low, high = node.attr("min"), node.attr("max")
     else:
@@ -55,7 +60,7 @@ def clip(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
     low = None if low is None or math.isinf(low) else float(low)
     high = None if high is None or math.isinf(high) else float(high)
     if low == 0.0 and high == 6.0:
-        return b.call(F.relu6, inputs[0], name=node.name)
+        return b.call(F.hardtanh, inputs[0], 0.0, 6.0, name=node.name)
     if low == 0.0 and high is None:
         return b.call(F.relu, inputs[0], name=node.name)
     if low is None and high is None:
