@@ -7,6 +7,7 @@ LoadedModel and adds the hint a user with some other .pt needs.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sapool.errors import BadInputError
@@ -23,6 +24,10 @@ def load_sapool_checkpoint(path: Path) -> LoadedModel:
     try:
         checkpoint = load_checkpoint(path)
     except BadInputError as err:
+        refused = _refused_global(err.__cause__)
+        if refused:
+            raise BadInputError(f"{path} holds pickled Python objects ({refused}), which sapool never unpickles; "
+                                f"{OTHER_MODELS_HINT}") from None
         raise BadInputError(f"{err}. {OTHER_MODELS_HINT}") from None
     module = restore_model(checkpoint)
     config = checkpoint.config
@@ -41,3 +46,9 @@ def load_sapool_checkpoint(path: Path) -> LoadedModel:
         description=description,
         checkpoint=checkpoint,
     )
+
+
+def _refused_global(cause: BaseException | None) -> str | None:
+    """"GLOBAL __main__.Net" when torch's weights-only unpickler refused a class or function in the file."""
+    match = re.search(r"[Uu]nsupported (?:global: )?(GLOBAL [\w.]+)", str(cause or ""))
+    return match.group(1) if match else None

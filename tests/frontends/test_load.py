@@ -80,10 +80,20 @@ def test_a_torch_save_with_a_malicious_reduce_never_executes(tmp_path):
     path = tmp_path / "model.pt"
     torch.save({"model": MakesADirectoryWhenUnpickled(marker)}, path)
     assert detect_kind(path) == "sapool-checkpoint"
-    with pytest.raises(BadInputError, match="not a readable torch checkpoint.*torch.export.save") as err:
+    with pytest.raises(BadInputError, match=r"holds pickled Python objects \(GLOBAL posix.mkdir\), which sapool "
+                                             "never unpickles.*torch.export.save") as err:
         load_model(path)
     _one_line(err)
     assert not marker.exists()
+
+
+def test_a_whole_pickled_module_is_refused_with_the_alternatives(tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), path)
+    with pytest.raises(BadInputError, match=r"\(GLOBAL torch.nn.modules.container.Sequential\).*\(\.pt2\) or "
+                                             "export it to ONNX") as err:
+        load_model(path)
+    assert "\x1b" not in _one_line(err)
 
 
 def test_a_bare_state_dict_is_not_a_model(tmp_path):
