@@ -69,7 +69,7 @@ def test_a_dynamic_spatial_dimension_is_refused(tmp_path):
         load_model(path)
 
 
-def test_a_constant_conv_input_variant_names_the_node(tmp_path):
+def test_a_conv_weight_computed_at_run_time_is_refused_naming_the_node(tmp_path):
     g = OnnxGraph([1, 3, 8, 8])
     weight = g.node("Relu", ["image"], "weight_from_data")
     path = g.save(tmp_path / "model.onnx", g.node("Conv", ["image", weight], "data_conv"), [1, 3, 6, 1])

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from sapool.errors import UnsupportedError
 from sapool.frontends import load_model
 from tests.frontends.onnx.onnx_graphs import OnnxGraph, run_onnxruntime
 
@@ -64,18 +65,28 @@ def test_softmax_axis_semantics_before_and_after_opset_13(tmp_path, opset, axis)
     _check(g, tmp_path / "m.onnx", g.node("Softmax", ["image"], "softmax", axis=axis), SHAPE, opset)
 
 
-def test_resize_nearest_by_scales_and_by_sizes(tmp_path):
+@pytest.mark.parametrize("scales, sizes, attributes, out", [
+    ([1, 1, 2, 3], None, {}, [1, 4, 18, 30]),  # default half_pixel + round_prefer_floor
+    (None, [1, 4, 18, 20], {"coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"},
+     [1, 4, 18, 20]),
+])
+def test_resize_nearest_by_scales_or_sizes(tmp_path, scales, sizes, attributes, out):
     g = OnnxGraph(SHAPE)
-    g.constant("scales", np.array([1, 1, 2, 3], np.float32))
-    g.constant("sizes", np.array([1, 4, 18, 20], np.int64))
-    a = g.node("Resize", ["image", "", "scales"], "by_scales", mode="nearest")
-    b = g.node("Resize", ["image", "", "", "sizes"], "by_sizes", mode="nearest",
-               coordinate_transformation_mode="asymmetric", nearest_mode="floor")
-    b = g.node("Slice", [b, g.constant("s", np.array([0], np.int64)), g.constant("e", np.array([18], np.int64)),
-                         g.constant("ax", np.array([2], np.int64))], "crop")
-    _check(g, tmp_path / "m.onnx", g.node("Add", [g.node("Slice", [a, "s", g.constant("e2", np.array([20], np.int64)),
-                                                                 g.constant("ax3", np.array([3], np.int64))],
-                                                          "crop_a"), b], "sum"), [1, 4, 18, 20])
+    if scales:
+        inputs = ["image", "", g.constant("scales", np.array(scales, np.float32))]
+    else:
+        inputs = ["image", "", "", g.constant("sizes", np.array(sizes, np.int64))]
+    _check(g, tmp_path / "m.onnx", g.node("Resize", inputs, "resize", mode="nearest", **attributes), out)
+
+
+def test_resize_that_torch_nearest_cannot_express_is_refused(tmp_path):
+    g = OnnxGraph(SHAPE)
+    scales = g.constant("scales", np.array([1, 1, 2, 2], np.float32))
+    path = g.save(tmp_path / "m.onnx", g.node("Resize", ["image", "", scales], "resize", mode="nearest",
+                                              coordinate_transformation_mode="align_corners"), [1, 4, 18, 20])
+    with pytest.raises(UnsupportedError, match="Resize node 'resize': coordinate_transformation_mode/nearest_mode "
+                                               "align_corners/round_prefer_floor"):
+        load_model(path)
 
 
 def test_upsample_opset_9(tmp_path):
