@@ -1,22 +1,26 @@
-"""SOFTMAX → reference/softmax.c.
+"""SOFTMAX → reference/softmax.c: TFLite's fixed-point int8 softmax, integer only.
 
-TFLite's int8 softmax (also under the reference op resolver) fills a 256-entry float table with
-expf(-input_scale · beta · d) for d = 0..255 (the product in float32) and normalises in float. The table is
-computed here (exp in double, rounded once to float32) and stored in flash, so the kernel needs no libm.
+Prepare-time work as TFLite's SoftmaxPrepare does it for the reference kernel: PreprocessSoftmaxScaling with 5
+integer bits (multiplier = min(beta · input_scale · 2^26, 2^31 − 1) in double, QuantizeMultiplier; its shift is
+a left shift) and diff_min = −floor(31 · 2^26 / 2^shift), the most negative difference to the row maximum whose
+exp still counts. The reference resolver runs this fixed-point path, not the float lookup table of TFLite's
+optimised kernel: the two differ by 1 LSB where a probability sits within ~1e-6 of a rounding boundary (36 of
+218k bytes on SAP/LIP window softmaxes; random inputs almost never show it).
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from sapool.backends.c.emit import EmitContext, LoweredOp
+from sapool.backends.c.quant import quantize_multiplier
 from sapool.backends.c.tensors import require_int8, scale, zero_point
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import Graph, Op
 
 OPCODES = ("SOFTMAX",)
+
+SCALED_DIFF_INTEGER_BITS = 5  # TFLite's kScaledDiffIntegerBits: exp's input in Q5.26
 
 
 def check(graph: Graph, op: Op) -> None:
@@ -24,28 +28,29 @@ def check(graph: Graph, op: Op) -> None:
     result = graph.tensor(op.outputs[0])
     if zero_point(result) != -128 or abs(scale(result) - 1 / 256) > 0.001 / 256:
         raise UnsupportedError("int8 softmax needs output scale 1/256 and zero point -128")
+    if _input_scaling(graph, op)[1] < 0:
+        raise UnsupportedError("beta · input scale is too small for TFLite's fixed-point softmax")
 
 
 def scratch_bytes(graph: Graph, op: Op) -> int:
     return 0
 
 
-def exp_table(input_scale: float, beta: float) -> np.ndarray:
-    """table[255 - d] = exp(-input_scale·beta·d) in float32, TFLite's PopulateSoftmaxLookupTable."""
-    step = np.float32(-np.float32(input_scale) * np.float32(beta))
-    values = [np.float32(math.exp(float(step * np.float32(d)))) for d in range(256)]
-    return np.array(values[::-1], dtype=np.float32)
-
-
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
-    source, result = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    source = graph.tensor(op.inputs[0])
     depth = source.shape[-1]
-    prefix = f"sapool_l{op.index}"
-    table = ctx.array(f"{prefix}_exp", "float", exp_table(scale(source), op.options.beta))
-    params = ctx.struct(f"{prefix}_params", "sapool_softmax_params", {
+    multiplier, left_shift = _input_scaling(graph, op)
+    radius = math.floor(((1 << SCALED_DIFF_INTEGER_BITS) - 1) * (1 << (31 - SCALED_DIFF_INTEGER_BITS))
+                        / (1 << left_shift))
+    params = ctx.struct(f"sapool_l{op.index}_params", "sapool_softmax_params", {
         "rows": source.num_elements // depth, "depth": depth,
-        "output_scale": float(np.float32(scale(result))), "output_offset": zero_point(result),
+        "input_multiplier": multiplier, "input_left_shift": left_shift, "diff_min": -radius,
     })
-    pointers = f"{ctx.tensor_pointer(op.inputs[0])}, {ctx.tensor_pointer(op.outputs[0])}"
-    call = f"sapool_softmax_s8({params}, {table}, {pointers});"
+    call = f"sapool_softmax_s8({params}, {ctx.tensor_pointer(op.inputs[0])}, {ctx.tensor_pointer(op.outputs[0])});"
     return LoweredOp((call,), ("reference/softmax.c",))
+
+
+def _input_scaling(graph: Graph, op: Op) -> tuple[int, int]:
+    """PreprocessSoftmaxScaling: (multiplier, left shift) of beta · input_scale in Q5.26."""
+    real = op.options.beta * scale(graph.tensor(op.inputs[0])) * (1 << (31 - SCALED_DIFF_INTEGER_BITS))
+    return quantize_multiplier(min(real, float((1 << 31) - 1)))
