@@ -44,20 +44,22 @@ def channel_statistics(images: torch.Tensor, chunk: int = 8192) -> Normalization
 
 def prepare_batch(
     images: torch.Tensor,
-    size: int,
+    size: int | tuple[int, int],
     normalization: Normalization,
     augment_with: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """uint8 N×C×H×W → float N×C×size×size, normalised; augmented (padded random crop + flip) given a generator.
+    """uint8 N×C×H×W → float N×C×size×size (or N×C×height×width for a (height, width) size), normalised;
+    augmented (padded random crop + flip) given a generator.
 
     The generator (not the global RNG) drives augmentation so that a run's randomness depends only on its seed.
     """
+    height, width = (size, size) if isinstance(size, int) else size
     batch = images.to(torch.float32) / 255.0
-    if batch.shape[-2:] != (size, size):
-        shrinking = batch.shape[-1] > size or batch.shape[-2] > size
-        batch = F.interpolate(batch, size=(size, size), mode="bilinear", align_corners=False, antialias=shrinking)
+    if batch.shape[-2:] != (height, width):
+        shrinking = batch.shape[-1] > width or batch.shape[-2] > height
+        batch = F.interpolate(batch, size=(height, width), mode="bilinear", align_corners=False, antialias=shrinking)
     if augment_with is not None:
-        batch = _random_crop(batch, padding=max(1, size // 8), generator=augment_with)
+        batch = _random_crop(batch, padding=max(1, min(height, width) // 8), generator=augment_with)
         batch = _random_flip(batch, generator=augment_with)
     mean = torch.tensor(normalization.mean, dtype=torch.float32).view(1, -1, 1, 1)
     std = torch.tensor(normalization.std, dtype=torch.float32).view(1, -1, 1, 1)

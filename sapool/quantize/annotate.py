@@ -1,0 +1,169 @@
+"""sapool's PT2E annotator: every activation of a CNN (SAP, LIP and the baseline poolings included) gets an int8
+quantisation that the TFLite converter can lower to an int8 op, so the exported model has no float op and no
+DEQUANTIZE.
+
+Why not litert-torch 0.10's stock `PT2EQuantizer` (measured, DESIGN.md §3/§8): it annotates conv, linear, add,
+mul, max-pool, adaptive-avg-pool, cat, sigmoid and `_softmax` only, so avg_pool2d, bmm, softmax.int, reshapes
+after an unannotated op, upsampling and mean stay float (DEQUANTIZE … QUANTIZE around them), and its module-type
+filter (`set_module_type(nn.Linear, …)`) does nothing. The rules here, one per op family, on the aten graph of
+`torch.export` (BatchNorm already folded into its conv by `prepare_pt2e`):
+
+- weighted (conv2d, linear): int8 activation input, int8 symmetric weights per output channel (ch_axis 0; the
+  converter moves it to TFLite's axis), float bias (the converter writes int32 bias at input × weight scale);
+- a ReLU / ReLU6 / clamp that is the only reader of a conv, linear, add or mul output is fused: the producer's
+  output is not observed, the activation's is (TFLite's fused activation, range [0, 6] instead of the raw one);
+- same-scale ops (reshape/view/flatten/permute/transpose/squeeze, max and average pooling, nearest upsampling,
+  mean, dropout/clone): output shares its input's observer, so the int8 op needs no rescaling and TFLite-Micro's
+  kernels that require equal input/output quantisation (pooling, reshape, transpose) accept it;
+- fixed-range ops (sigmoid, softmax): output scale 1/256, zero point −128, as TFLite-Micro requires;
+- arithmetic (add, sub, mul, bmm, matmul): own output observer; constant operands (SAP's polynomial coefficients,
+  position embeddings) are quantised as int8 tensors.
+Any other aten op raises UnsupportedError naming the op, its node and the module it came from: better than a model
+with a float island.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.fx import GraphModule, Node
+from torchao.quantization.pt2e.observer import HistogramObserver, PerChannelMinMaxObserver
+from torchao.quantization.pt2e.quantizer import (
+    FixedQParamsQuantizationSpec,
+    QuantizationAnnotation,
+    QuantizationSpec,
+    Quantizer,
+    SharedQuantizationSpec,
+)
+
+from sapool.errors import UnsupportedError
+
+aten = torch.ops.aten
+
+ACTIVATION_SPEC = QuantizationSpec(
+    dtype=torch.int8, quant_min=-128, quant_max=127, qscheme=torch.per_tensor_affine,
+    observer_or_fake_quant_ctr=HistogramObserver.with_args(eps=2**-12))
+WEIGHT_SPEC = QuantizationSpec(
+    dtype=torch.int8, quant_min=-127, quant_max=127, qscheme=torch.per_channel_symmetric, ch_axis=0,
+    observer_or_fake_quant_ctr=PerChannelMinMaxObserver.with_args(eps=2**-12))
+# TFLite-Micro's int8 LOGISTIC and SOFTMAX only accept outputs on [0, 1) at scale 1/256, zero point -128.
+UNIT_INTERVAL_SPEC = FixedQParamsQuantizationSpec(
+    dtype=torch.int8, scale=1 / 256, zero_point=-128, quant_min=-128, quant_max=127, qscheme=torch.per_tensor_affine)
+
+WEIGHTED = frozenset({aten.conv2d.default, aten.linear.default})
+FUSABLE_ACTIVATIONS = frozenset({aten.relu.default, aten.relu_.default, aten.hardtanh.default,
+                                 aten.hardtanh_.default, aten.clamp.default})
+FUSING_PRODUCERS = WEIGHTED | {aten.add.Tensor, aten.mul.Tensor, aten.sub.Tensor}
+SAME_SCALE = frozenset({
+    aten.view.default, aten.reshape.default, aten._unsafe_view.default, aten.flatten.using_ints,
+    aten.permute.default, aten.transpose.int, aten.t.default, aten.squeeze.dim, aten.squeeze.dims,
+    aten.unsqueeze.default, aten.max_pool2d.default, aten.avg_pool2d.default, aten.upsample_nearest2d.vec,
+    aten.upsample_nearest2d.default, aten.mean.dim, aten.adaptive_avg_pool2d.default, aten.dropout.default,
+    aten.clone.default, aten.contiguous.default, aten.alias.default,
+})
+UNIT_INTERVAL = frozenset({aten.sigmoid.default, aten.softmax.int, aten._softmax.default})
+ARITHMETIC = frozenset({aten.add.Tensor, aten.sub.Tensor, aten.mul.Tensor, aten.bmm.default, aten.matmul.default})
+IGNORED = frozenset({aten._assert_tensor_metadata.default})
+
+
+class Int8Annotator(Quantizer):
+    """Full-integer int8 annotation of a `torch.export` graph (see the module docstring for the rules)."""
+
+    def transform_for_annotation(self, model: GraphModule) -> GraphModule:
+        """Python numbers in arithmetic (x * 0.5, y * 4) become float32 constant tensors, quantised like weights
+        (litert-torch's own pass keeps Python ints as int64 tensors, which no observer accepts)."""
+        for node in list(model.graph.nodes):
+            if node.op == "call_function" and node.target in ARITHMETIC:
+                node.args = tuple(_as_constant(model, node, arg) for arg in node.args)
+        model.recompile()
+        return model
+
+    def annotate(self, model: GraphModule) -> GraphModule:
+        for node in model.graph.nodes:
+            if node.op == "call_function" and node.target not in IGNORED and _is_float_tensor(node):
+                _annotate_node(node)
+        return model
+
+    def validate(self, model: GraphModule) -> None:
+        """Nothing to check after annotation: `annotate` raised already for anything it cannot quantise."""
+
+
+def _as_constant(model: GraphModule, node: Node, arg):
+    if isinstance(arg, Node) or not isinstance(arg, (int, float)):
+        return arg
+    name = f"_sapool_constant_{len([n for n in model.graph.nodes if n.op == 'get_attr'])}"
+    model.register_buffer(name, torch.tensor(float(arg), dtype=torch.float32))
+    with model.graph.inserting_before(node):
+        constant = model.graph.get_attr(name)
+    constant.meta["val"] = getattr(model, name)
+    return constant
+
+
+def _annotate_node(node: Node) -> None:
+    target = node.target
+    if target in WEIGHTED:
+        inputs = {node.args[0]: _activation_input(node.args[0]), node.args[1]: WEIGHT_SPEC}
+        _set(node, inputs, None if _fused_activation(node) is not None else ACTIVATION_SPEC)
+    elif target in FUSABLE_ACTIVATIONS:
+        producer = node.args[0]
+        fused = _fused_activation(producer) is node
+        _set(node, {} if fused else {producer: _activation_input(producer)}, ACTIVATION_SPEC)
+    elif target in SAME_SCALE:
+        source = node.args[0]
+        _set(node, {source: _activation_input(source)}, SharedQuantizationSpec((source, node)))
+    elif target in UNIT_INTERVAL:
+        _set(node, {node.args[0]: _activation_input(node.args[0])}, UNIT_INTERVAL_SPEC)
+    elif target in ARITHMETIC:
+        inputs = {arg: _activation_input(arg) for arg in node.args if isinstance(arg, Node)}
+        _set(node, inputs, None if _fused_activation(node) is not None else ACTIVATION_SPEC)
+    else:
+        raise UnsupportedError(
+            f"op {_op_name(target)} (node {node.name}{_origin(node)}) has no int8 lowering in sapool's quantiser")
+
+
+def _activation_input(source: Node):
+    """Read an already-annotated tensor through its own observer; observe anything else (graph input, constant)."""
+    annotation = source.meta.get("quantization_annotation")
+    if annotation is not None and annotation.output_qspec is not None:
+        return SharedQuantizationSpec(source)
+    return ACTIVATION_SPEC
+
+
+def _fused_activation(producer) -> Node | None:
+    """The ReLU/ReLU6/clamp that TFLite fuses into `producer`: its only reader, with a clamp range starting at 0."""
+    if not isinstance(producer, Node) or producer.target not in FUSING_PRODUCERS or len(producer.users) != 1:
+        return None
+    (user,) = producer.users
+    if user.target not in FUSABLE_ACTIVATIONS or user.args[0] is not producer:
+        return None
+    if user.target in (aten.hardtanh.default, aten.hardtanh_.default, aten.clamp.default):
+        bounds = tuple(user.args[1:3]) + (None,) * (3 - len(user.args))
+        if bounds[:2] not in ((0.0, 6.0), (0, 6)):
+            return None
+    return user
+
+
+def _set(node: Node, inputs: dict, output) -> None:
+    node.meta["quantization_annotation"] = QuantizationAnnotation(
+        input_qspec_map=inputs, output_qspec=output, _annotated=True)
+
+
+def _is_float_tensor(node: Node) -> bool:
+    value = node.meta.get("val")
+    return isinstance(value, torch.Tensor) and value.is_floating_point()
+
+
+def _op_name(target) -> str:
+    """"cumsum" for aten.cumsum.default."""
+    name = getattr(target, "__name__", str(target))
+    return name.split(".")[0]
+
+
+def _origin(node: Node) -> str:
+    """", from module features.stage1.pool" when torch.export recorded where the node came from."""
+    stack = node.meta.get("nn_module_stack")
+    if not stack:
+        return ""
+    path = list(stack.values())[-1][0]
+    path = path.removeprefix("L['self']").lstrip(".")  # the export root
+    path = path.removeprefix("wrapped").lstrip(".")  # to_channel_last_io's wrapper
+    return f", from module {path}" if path else ""
