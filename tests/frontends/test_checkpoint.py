@@ -5,12 +5,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from sapool.frontends import load_model
+from sapool.errors import BadInputError
+from sapool.frontends import detect_kind, load_model
 from sapool.models.build import build_model
 from sapool.models.config import ModelConfig
 from sapool.train.checkpoint import PRUNED_CHANNELS_KEY, Checkpoint, save_checkpoint
 from sapool.train.prune import prune_model
 from sapool.train.transforms import Normalization
+from tests.frontends.bad_inputs import MakesADirectoryWhenUnpickled, one_line
 
 SHIPPED = Path(__file__).resolve().parents[2] / "sapool" / "pretrained" / "mcunet_sap_fmnist.pt"
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -48,3 +50,32 @@ def test_a_pruned_checkpoint_loads_with_its_smaller_architecture(tmp_path):
     x = torch.randn(2, 1, 32, 32, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         assert torch.equal(loaded.module(x), pruned(x))
+
+
+def test_a_torch_save_with_a_malicious_reduce_never_executes(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "model.pt"
+    torch.save({"model": MakesADirectoryWhenUnpickled(marker)}, path)
+    assert detect_kind(path) == "sapool-checkpoint"
+    with pytest.raises(BadInputError, match=r"holds pickled Python objects \(GLOBAL posix.mkdir\), which sapool "
+                                             "never unpickles.*torch.export.save") as err:
+        load_model(path)
+    one_line(err)
+    assert not marker.exists()
+
+
+def test_a_whole_pickled_module_is_refused_with_the_alternatives(tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), path)
+    with pytest.raises(BadInputError, match=r"\(GLOBAL torch.nn.modules.container.Sequential\).*\(\.pt2\) or "
+                                             "export it to ONNX") as err:
+        load_model(path)
+    assert "\x1b" not in one_line(err)
+
+
+def test_a_bare_state_dict_is_not_a_model(tmp_path):
+    path = tmp_path / "weights.pt"
+    torch.save(torch.nn.Linear(2, 2).state_dict(), path)
+    with pytest.raises(BadInputError, match="not a sapool checkpoint.*ONNX") as err:
+        load_model(path)
+    one_line(err)

@@ -7,6 +7,7 @@ from onnx import TensorProto, helper
 from sapool.errors import BadInputError, UnsupportedError, VerificationError
 from sapool.frontends import load_model
 from sapool.frontends.onnx import ops_elementwise, registry
+from tests.frontends.bad_inputs import one_line
 from tests.frontends.onnx.onnx_graphs import OnnxGraph
 
 
@@ -17,18 +18,12 @@ def _small_cnn(path):
     return g.save(path, g.node("GlobalAveragePool", [x], "gap"), [1, 4, 1, 1])
 
 
-def _message(err) -> str:
-    message = str(err.value)
-    assert "\n" not in message
-    return message
-
-
 def test_a_truncated_file(tmp_path):
     path = _small_cnn(tmp_path / "model.onnx")
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
     with pytest.raises(BadInputError, match="model.onnx: (not a readable|invalid) ONNX model") as err:
         load_model(path)
-    _message(err)
+    one_line(err)
 
 
 def test_bytes_that_are_not_onnx(tmp_path):
@@ -49,7 +44,7 @@ def test_an_unsupported_op_is_named_with_its_node(tmp_path, op_type, inputs, att
     path = g.save(tmp_path / "model.onnx", g.node(op_type, inputs, "the_node", **attributes), [1, 3, 8])
     with pytest.raises(UnsupportedError, match=rf"ONNX op {op_type} \(node 'the_node'\) is not supported") as err:
         load_model(path)
-    _message(err)
+    one_line(err)
 
 
 def test_an_op_from_another_domain_is_named_with_its_domain(tmp_path):
