@@ -49,7 +49,7 @@ def _model_input(job: CompileJob):
 def quantize(job: CompileJob) -> str:
     from sapool.quantize.convert import quantize_to_tflite
 
-    with _progress(job) as progress:
+    with progress_display(job) as progress:
         job.quantized = quantize_to_tflite(job.loaded.module, job.loaded.input_shape, job.calibration,
                                            progress=progress)
     job.tflite = job.quantized.tflite
@@ -67,7 +67,8 @@ def read_int8_graph(job: CompileJob) -> str:
     return f"{len(job.graph.ops)} ops, {len(activations)} activation tensors"
 
 
-def _progress(job: CompileJob):
+def progress_display(job: CompileJob):
+    """A transient rich progress display on stderr for a long step (hidden with -q / --format json)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -13,17 +13,34 @@ from sapool.compile_steps.job import CompileJob
 
 
 def has_float_model(job: CompileJob) -> bool:
-    return job.quantized is not None
+    """Accuracy needs the float model and held-out images: --eval, the --calib data set, or the recorded one."""
+    if job.quantized is None:
+        return False
+    if _evaluation_source(job) is None:
+        job.warnings.append("float vs int8 accuracy not measured: no held-out images (pass --eval DATA)")
+        return False
+    return True
+
+
+def _evaluation_source(job: CompileJob) -> str | None:
+    request = job.request
+    calib = request.calib if request.calib != "random" else None
+    return request.eval_data or calib or job.loaded.dataset
 
 
 def accuracy(job: CompileJob) -> str:
-    from sapool.quantize.accuracy import accuracy_report
+    """Float (torch) vs int8 (TFLite reference kernels) top-1 on the same held-out images, and per-layer error."""
+    from sapool.compile_steps.front import progress_display
+    from sapool.quantize.accuracy import accuracy_report, evaluation_images
 
-    job.accuracy = accuracy_report(job, progress=not job.request.quiet)
+    images, labels = evaluation_images(job.model_input, data=_evaluation_source(job),
+                                       count=job.request.eval_samples)
+    with progress_display(job) as progress:
+        job.accuracy = accuracy_report(job.loaded.module, job.tflite, images, labels, progress=progress)
     result = job.accuracy
     if result.warning:
         job.warnings.append(result.warning)
-    return (f"top-1 float {result.float_top1:.2%} → int8 {result.int8_top1:.2%} on {result.images:,} images")
+    return f"top-1 float {result.float_top1:.2%} → int8 {result.int8_top1:.2%} on {result.images:,} images"
 
 
 def verify(job: CompileJob) -> str:

@@ -55,7 +55,9 @@ def _accuracy(job: CompileJob) -> dict[str, Any] | None:
     if result is None:
         return None
     return {"float_top1": result.float_top1, "int8_top1": result.int8_top1, "images": result.images,
-            "layers": [layer.to_dict() for layer in result.layers]}
+            "drop_points": result.drop_points,
+            "layers": [{"name": layer.name, "op": layer.op, "tensor": layer.tensor, "cosine": layer.cosine,
+                        "max_abs": layer.max_abs, "relative_l2": layer.relative_l2} for layer in result.layers]}
 
 
 def _verify(job: CompileJob) -> dict[str, Any] | None:
@@ -75,8 +77,9 @@ def html_sections(job: CompileJob, timings: list[tuple[str, float]]) -> tuple[Se
         sections.append(Section("Accuracy (top-1)", ("model", f"on {result.images:,} held-out images"),
                                 (("float", f"{result.float_top1:.2%}"), ("int8", f"{result.int8_top1:.2%}"))))
         sections.append(Section("Per-layer int8 vs float error", ("layer", "cosine", "max abs", "relative L2"),
-                                tuple((layer.name, f"{layer.cosine:.4f}", f"{layer.max_abs:.4g}",
-                                       f"{layer.relative_l2:.4f}") for layer in result.layers)))
+                                tuple((f"{layer.name} ({layer.op})", f"{layer.cosine:.4f}", f"{layer.max_abs:.4g}",
+                                       "-" if layer.relative_l2 is None else f"{layer.relative_l2:.4f}")
+                                      for layer in result.layers)))
     verify = _verify(job)
     if verify is not None:
         sections.append(Section("Host verification", ("comparison", "bit-exact", "max LSB"), (
