@@ -7,6 +7,8 @@ compared with them, and its known 1-LSB FULLY_CONNECTED differences are reported
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from sapool.compile_steps.job import CompileJob
@@ -51,11 +53,23 @@ def verify(job: CompileJob) -> str:
     inputs = verification_inputs(job)
     reference = run_model(job.tflite, inputs, engine="litert-ref").outputs
     micro = run_model(job.tflite, inputs, engine="tflm").outputs
-    comparison = job.verification["tflm"] = compare_outputs(reference, micro, graph=job.graph)
+    comparison = compare_outputs(reference, micro, graph=job.graph)
+    if not comparison.identical:  # find the first op where they part, on the first input that differs
+        differing = next(i for i in range(len(inputs)) if not (reference[i] == micro[i]).all())
+        sample = inputs[differing:differing + 1]
+        runs = [run_model(job.tflite, sample, engine=engine, intermediates=True).intermediates
+                for engine in ("litert-ref", "tflm")]
+        located = compare_outputs(reference, micro, graph=job.graph, intermediates=(runs[0], runs[1]))
+        comparison = replace(comparison, first_divergence=located.first_divergence, note=located.note)
+    job.verification["tflm"] = comparison
     if comparison.note:
         job.warnings.append(comparison.note)
+    where = ""
+    if comparison.first_divergence is not None:
+        first = comparison.first_divergence
+        where = f"; they first differ at op {first.op_index} ({first.opcode}, {first.max_lsb_diff} LSB)"
     return (f"TFLite reference vs TFLite-Micro on {len(inputs)} inputs: {comparison.bit_exact:,}/{comparison.total:,} "
-            f"output values bit-exact, max {comparison.max_lsb_diff} LSB")
+            f"output values bit-exact, max {comparison.max_lsb_diff} LSB{where}")
 
 
 def verification_inputs(job: CompileJob) -> np.ndarray:

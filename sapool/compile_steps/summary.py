@@ -103,8 +103,10 @@ def render_summary(result) -> str:
         lines.append(f"  accuracy: float {a.float_top1:.2%} → int8 {a.int8_top1:.2%} top-1 on {a.images:,} images")
     verify = _verify(job)
     if verify is not None:
+        first = verify["details"]["first_divergence"]
+        where = f", first at op {first['op_index']} ({first['opcode']})" if first else ""
         lines.append(f"  TFLite reference vs TFLite-Micro: {verify['bit_exact_fraction']:.2%} of outputs bit-exact, "
-                     f"max {verify['max_lsb_diff']} LSB")
+                     f"max {verify['max_lsb_diff']} LSB{where}")
     lines.append(f"  plan: {format_bytes(layout.peak_arena_bytes)} activations (lower bound "
                  f"{format_bytes(layout.lower_bound_bytes)}); {job.report.verdict()}")
     if job.tflm is not None:

@@ -76,6 +76,10 @@ def test_an_existing_folder_is_kept_without_force_and_replaced_with_it(compiled_
     assert replaced.exit_code == 0, replaced.output
     assert not (target / "stale.txt").exists() and (target / "model/model.c").is_file()
     assert "ad01_int8.tflite" in replaced.output and "report.html" in replaced.output
+    verify = json.loads((target / "report.json").read_text())["verify"]
+    assert verify["bit_exact_fraction"] < 1  # TFLM's FULLY_CONNECTED rounds differently (DESIGN §7)...
+    assert verify["details"]["first_divergence"]["opcode"] == "FULLY_CONNECTED"  # ...located by intermediates
+    assert "known FULLY_CONNECTED rounding" in verify["details"]["note"]
 
 
 def test_a_model_that_does_not_fit_writes_nothing_and_says_what_would_help(tmp_path):
