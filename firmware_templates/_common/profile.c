@@ -33,6 +33,9 @@ void profile_start(void) {
 uint64_t profile_now(void) {
     uint32_t wraps;
     uint32_t value;
+    /* A compiler barrier: should a layer ever be inlined next to this call (e.g. under -flto), none of its loads
+     * or stores may move across the clock reading that opens or closes it. */
+    __asm__ volatile("" ::: "memory");
     do {
         wraps = systick_wraps;
         value = SYST_CVR;
