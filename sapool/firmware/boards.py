@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jinja2
 
-from sapool.errors import BadInputError
+from sapool.errors import BadInputError, MissingToolError
 from sapool.targets import Target
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "firmware_templates"
@@ -50,6 +50,9 @@ class Board:
 
 def load_board(name: str) -> Board:
     """The board folder for target `name`; a target without one cannot get firmware yet."""
+    if not COMMON_DIR.is_dir():
+        raise MissingToolError(f"the firmware templates are not installed ({COMMON_DIR} is missing); install sapool "
+                               "from its source folder with `pip install -e .`")
     folder = TEMPLATES_DIR / name
     data_file = folder / "board.toml"
     if not data_file.is_file():

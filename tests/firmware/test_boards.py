@@ -1,0 +1,36 @@
+"""Board folders: their data, the compiler flags from targets.toml, and the error for a target without one."""
+
+from dataclasses import replace
+
+import pytest
+
+from sapool.errors import BadInputError
+from sapool.firmware.boards import COMMON_DIR, cpu_flags, load_board
+from sapool.targets import get_target
+
+
+def test_m7_boards_add_the_cache_setup_and_others_nothing():
+    assert [source.name for source in load_board("stm32h7").sources] == ["m7_caches.c"]
+    assert load_board("stm32f4").sources == ()
+    assert load_board("stm32h7").irq_count == 150 and load_board("nrf52840").irq_count == 48
+    assert (COMMON_DIR / "harness.c") in load_board("qemu-m55").firmware_files
+
+
+@pytest.mark.parametrize("name, flags", [
+    ("stm32h7", "-mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard"),
+    ("stm32f7", "-mcpu=cortex-m7 -mthumb -mfpu=fpv5-sp-d16 -mfloat-abi=hard"),
+    ("nrf52840", "-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"),
+    ("qemu-m55", "-mcpu=cortex-m55 -mthumb -mfpu=auto -mfloat-abi=hard"),
+])
+def test_cpu_flags_follow_core_and_fpu(name, flags):
+    assert cpu_flags(get_target(name)) == flags
+
+
+def test_a_core_without_fpu_uses_the_soft_float_abi():
+    cortex_m3 = replace(get_target("stm32f4"), core="cortex-m3", fpu="none")
+    assert cpu_flags(cortex_m3) == "-mcpu=cortex-m3 -mthumb -mfloat-abi=soft"
+
+
+def test_a_target_without_a_board_folder_is_named_with_the_boards_that_exist():
+    with pytest.raises(BadInputError, match=r"no firmware template for target 'mychip'.*stm32h7.*adding_a_board"):
+        load_board("mychip")
