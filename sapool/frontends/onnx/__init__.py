@@ -19,14 +19,14 @@ def load_onnx(path: Path) -> LoadedModel:
 
     model = read_onnx(path)
     spec = input_spec(path, model)
-    module = convert(path, model, spec)
-    parity = parity_with_onnxruntime(path, module, spec)
+    conversion = convert(path, model, spec)
+    parity = parity_with_onnxruntime(path, model, conversion, spec)
     producer = f", from {model.producer_name}" if model.producer_name else ""
     layout = ", NHWC input taken as NCHW (its Transpose dropped)" if spec.channels_last else ""
     return LoadedModel(
         kind=ONNX,
         path=path,
-        module=module,
+        module=conversion.module,
         input_shape=spec.module_shape,
         parity=parity,
         description=(f"ONNX model (opset {default_opset(model)}{producer}): {len(model.graph.node)} nodes, "

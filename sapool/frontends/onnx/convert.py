@@ -8,21 +8,32 @@ The probe input that gives every tensor its static shape is seeded, so conversio
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from sapool.errors import SapoolError, UnsupportedError
+from sapool.frontends.onnx.divergence import TracedTensor
 from sapool.frontends.onnx.node import OnnxNode, decode_attributes
 from sapool.frontends.onnx.read import DEFAULT_DOMAINS, InputSpec, default_opset
 
 DOCS = "docs/frontends.md lists the supported ops"
 
 
-def convert(path: Path, model, spec: InputSpec):
+@dataclass(frozen=True)
+class Conversion:
+    """The eval-mode GraphModule, and for each run-time ONNX tensor (graph order) the node that made it and the
+    fx node computing it (what divergence.first_divergence compares)."""
+
+    module: object
+    traced: list[TracedTensor]
+
+
+def convert(path: Path, model, spec: InputSpec) -> Conversion:
     """The model as an eval-mode GraphModule taking one tensor of `spec.module_shape`."""
     import torch
     from onnx import numpy_helper
 
-    from sapool.frontends.onnx.builder import Const, FxBuilder
+    from sapool.frontends.onnx.builder import Const, FxBuilder, Traced
     from sapool.frontends.onnx.registry import OP_HANDLERS
 
     check_supported(path, model, OP_HANDLERS)
@@ -32,6 +43,7 @@ def convert(path: Path, model, spec: InputSpec):
               for tensor in model.graph.initializer}
     probe = torch.randn(spec.module_shape, generator=torch.Generator().manual_seed(0))
     values[spec.name] = builder.input(spec.name, probe)
+    traced = []
     with torch.no_grad():
         for index, proto in enumerate(model.graph.node):
             if spec.channels_last and spec.name in proto.input:  # the NHWC → NCHW Transpose: the module takes NCHW
@@ -44,8 +56,10 @@ def convert(path: Path, model, spec: InputSpec):
             for name, value in zip(proto.output, result if isinstance(result, list) else [result]):
                 if name:
                     values[name] = value
+                    if isinstance(value, Traced):
+                        traced.append((name, node.label, value.node.name))
         builder.output([_lookup(path, None, values, output.name) for output in model.graph.output])
-    return builder.build()
+    return Conversion(builder.build(), traced)
 
 
 def check_supported(path: Path, model, handlers: dict) -> None:

@@ -2,22 +2,27 @@
 
 Both run the same seeded standard-normal inputs (transposed to NHWC for onnxruntime when the file's input is
 channels-last); the figure is the worst max-abs difference over all inputs and outputs, divided by
-max(1, max |reference|) so that it reads as absolute for small outputs and relative for large ones. Above PARITY_LIMIT the conversion is refused (VerificationError) with the figure.
+max(1, max |reference|) so that it reads as absolute for small outputs and relative for large ones (a NaN
+counts as infinitely far). Above PARITY_LIMIT the conversion is refused (VerificationError) with the figure and
+the first ONNX node whose output differs (divergence.py).
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from sapool.errors import BadInputError, VerificationError
+from sapool.frontends.onnx.divergence import first_divergence
 from sapool.frontends.onnx.read import InputSpec
 
 PARITY_LIMIT = 1e-4
 PARITY_SAMPLES = 3
 
 
-def parity_with_onnxruntime(path: Path, module, spec: InputSpec, samples: int = PARITY_SAMPLES) -> float:
-    """The worst relative difference between `module` and onnxruntime on `samples` seeded random inputs."""
+def parity_with_onnxruntime(path: Path, model, conversion, spec: InputSpec, samples: int = PARITY_SAMPLES) -> float:
+    """The worst relative difference between the converted module and onnxruntime on `samples` seeded random
+    inputs; above PARITY_LIMIT a VerificationError that names the first ONNX node whose output differs."""
     import numpy as np
     import onnxruntime
     import torch
@@ -30,8 +35,9 @@ def parity_with_onnxruntime(path: Path, module, spec: InputSpec, samples: int = 
         session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as err:  # onnxruntime raises its own exception types for models it cannot run
         raise BadInputError(f"{path}: onnxruntime cannot load the model ({_first_line(err)})") from None
+    module = conversion.module
     generator = np.random.default_rng(0)
-    worst = 0.0
+    worst, worst_input = 0.0, None  # the input that gave the worst difference, for locating it
     for _ in range(samples):
         x = generator.standard_normal(spec.module_shape).astype(np.float32)
         expected = session.run(None, {spec.name: x.transpose(0, 2, 3, 1) if spec.channels_last else x})
@@ -43,11 +49,15 @@ def parity_with_onnxruntime(path: Path, module, spec: InputSpec, samples: int = 
             if reference.shape != ours.shape:
                 raise VerificationError(f"{path}: converted model's output {index} has shape {list(ours.shape)}, "
                                         f"onnxruntime's {list(reference.shape)} (a converter bug)")
-            scale = max(1.0, float(np.max(np.abs(reference))) if reference.size else 1.0)
-            worst = max(worst, float(np.max(np.abs(reference - ours), initial=0.0)) / scale)
-    if not worst <= PARITY_LIMIT:
+            scale = max(1.0, float(np.max(np.abs(reference), initial=0.0)))
+            difference = float(np.max(np.abs(reference - ours), initial=0.0)) / scale
+            difference = math.inf if math.isnan(difference) else difference
+            if difference > worst:
+                worst, worst_input = difference, x
+    if worst > PARITY_LIMIT:
+        where = first_divergence(model, module, spec, conversion.traced, worst_input, PARITY_LIMIT)
         raise VerificationError(f"{path}: the ONNX → torch conversion differs from onnxruntime by {worst:.2e} "
-                                f"(limit {PARITY_LIMIT:.0e}): a converter bug; please report it with the model")
+                                f"(limit {PARITY_LIMIT:.0e}{where}): a converter bug; please report it with the model")
     return worst
 
 

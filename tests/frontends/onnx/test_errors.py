@@ -75,7 +75,8 @@ def test_a_conv_weight_computed_at_run_time_is_refused_naming_the_node(tmp_path)
 def test_a_converter_bug_is_caught_by_the_parity_check(tmp_path, monkeypatch):
     """Make Relu convert wrongly (to a sigmoid): the onnxruntime comparison must refuse the result."""
     monkeypatch.setitem(registry.OP_HANDLERS, "Relu", ops_elementwise.unary(torch.sigmoid))
-    with pytest.raises(VerificationError, match=r"differs from onnxruntime by \S+ \(limit 1e-04\): a converter bug"):
+    with pytest.raises(VerificationError, match=r"differs from onnxruntime by \S+ \(limit 1e-04; first at Relu node "
+                                                r"'relu' \(tensor 'relu', \S+\)\): a converter bug"):
         load_model(_small_cnn(tmp_path / "model.onnx"))
 
 
