@@ -65,12 +65,13 @@ void sapool_max_pool2d_s8(const sapool_pool_params *p, const int8_t *input, int8
 
 typedef struct {
     int32_t rows, depth;
-    int32_t input_multiplier, input_left_shift; /* beta * input_scale * 2^26, QuantizeMultiplier'd */
-    int32_t diff_min;                           /* differences to the row max below this give -128 */
 } sapool_softmax_params;
 
-/* softmax.c: SOFTMAX over the last axis, TFLite's fixed-point reference (output scale 1/256, zero point -128). */
-void sapool_softmax_s8(const sapool_softmax_params *p, const int8_t *input, int8_t *output);
+/* softmax.c: SOFTMAX over the last axis, TFLite's fixed-point reference (output scale 1/256, zero point -128).
+ * `exp_table[d]` is the fixed-point exp (Q0.31) of the scaled difference -d to the row maximum, 0 where TFLite
+ * drops the term. */
+void sapool_softmax_s8(const sapool_softmax_params *p, const int32_t *exp_table, const int8_t *input,
+                       int8_t *output);
 
 /* Broadcasting over up to 6 dimensions: dims of the output, each operand's element stride per output
  * dimension (0 where it broadcasts). */

@@ -6,6 +6,9 @@ a left shift) and diff_min = −floor(31 · 2^26 / 2^shift), the most negative d
 exp still counts. The reference resolver runs this fixed-point path, not the float lookup table of TFLite's
 optimised kernel: the two differ by 1 LSB where a probability sits within ~1e-6 of a rounding boundary (36 of
 218k bytes on SAP/LIP window softmaxes; random inputs almost never show it).
+
+An int8 row's differences to its maximum are 0..−255, so the fixed-point exp of each scaled difference is
+tabulated here (int32[256], 0 below diff_min); the kernel keeps the per-row sum, reciprocal and rounding.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from __future__ import annotations
 import math
 
 from sapool.backends.c.emit import EmitContext, LoweredOp
-from sapool.backends.c.quant import quantize_multiplier
+from sapool.backends.c.fixed_point import exp_on_negative_values
+from sapool.backends.c.quant import quantize_multiplier, saturating_rounding_doubling_high_mul
 from sapool.backends.c.tensors import require_int8, scale, zero_point
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import Graph, Op
@@ -39,15 +43,20 @@ def scratch_bytes(graph: Graph, op: Op) -> int:
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     source = graph.tensor(op.inputs[0])
     depth = source.shape[-1]
-    multiplier, left_shift = _input_scaling(graph, op)
+    prefix = f"sapool_l{op.index}"
+    table = ctx.array(f"{prefix}_exp", "int32_t", exp_table(*_input_scaling(graph, op)))
+    params = ctx.struct(f"{prefix}_params", "sapool_softmax_params",
+                        {"rows": source.num_elements // depth, "depth": depth})
+    pointers = f"{ctx.tensor_pointer(op.inputs[0])}, {ctx.tensor_pointer(op.outputs[0])}"
+    return LoweredOp((f"sapool_softmax_s8({params}, {table}, {pointers});",), ("reference/softmax.c",))
+
+
+def exp_table(multiplier: int, left_shift: int) -> list[int]:
+    """table[d] = exp of the scaled difference −d in Q0.31, as TFLite's kernel computes it; 0 below diff_min."""
     radius = math.floor(((1 << SCALED_DIFF_INTEGER_BITS) - 1) * (1 << (31 - SCALED_DIFF_INTEGER_BITS))
                         / (1 << left_shift))
-    params = ctx.struct(f"sapool_l{op.index}_params", "sapool_softmax_params", {
-        "rows": source.num_elements // depth, "depth": depth,
-        "input_multiplier": multiplier, "input_left_shift": left_shift, "diff_min": -radius,
-    })
-    call = f"sapool_softmax_s8({params}, {ctx.tensor_pointer(op.inputs[0])}, {ctx.tensor_pointer(op.outputs[0])});"
-    return LoweredOp((call,), ("reference/softmax.c",))
+    return [exp_on_negative_values(saturating_rounding_doubling_high_mul(-d * (1 << left_shift), multiplier))
+            if -d >= -radius else 0 for d in range(256)]
 
 
 def _input_scaling(graph: Graph, op: Op) -> tuple[int, int]:
