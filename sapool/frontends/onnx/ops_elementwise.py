@@ -19,13 +19,31 @@ def binary(function):
     return handler
 
 
-def sum_(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
-    """Sum of any number of operands (ResNet-style residuals from Caffe2 exports) as a chain of adds."""
-    total = inputs[0]
-    for index, operand in enumerate(inputs[1:], start=1):
-        name = node.name if index == len(inputs) - 1 else f"{node.name}_{index}"
-        total = b.call(torch.add, total, operand, name=name)
-    return total
+def variadic(function):
+    """Sum, Max, Min of any number of operands (Caffe2-exported ResNets use Sum) as a chain of binary ops."""
+    def handler(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
+        total = inputs[0]
+        for index, operand in enumerate(inputs[1:], start=1):
+            name = node.name if index == len(inputs) - 1 else f"{node.name}_{index}"
+            total = b.call(function, total, operand, name=name)
+        return total
+    return handler
+
+
+def prelu(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
+    """PRelu with one slope, or one per channel (slope broadcast to shape 1×C×1×1) → F.prelu; any other slope
+    shape → relu(x) + slope·min(x, 0)."""
+    x = inputs[0]
+    slope = constant(node, inputs[1], "slope")
+    rank = len(x.shape)
+    aligned = (1,) * (rank - slope.dim()) + tuple(slope.shape)  # ONNX broadcasts the slope from the right
+    per_channel = rank > 1 and aligned == tuple(x.shape[1] if axis == 1 else 1 for axis in range(rank))
+    if slope.numel() == 1 or per_channel:
+        return b.call(F.prelu, x, slope.reshape(-1).float(), name=node.name)
+    positive = b.call(F.relu, x, name=f"{node.name}_positive")
+    negative = b.call(torch.clamp, x, None, 0.0, name=f"{node.name}_negative_part")
+    negative = b.call(torch.mul, negative, slope, name=f"{node.name}_negative")
+    return b.call(torch.add, positive, negative, name=node.name)
 
 
 def div(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:

@@ -1,4 +1,4 @@
-"""ONNX data-movement ops → torch: Reshape, Flatten, Transpose, Concat, Squeeze, Unsqueeze, Slice, Gather, Pad,
+"""ONNX data-movement ops → torch: Reshape, Flatten, Transpose, Concat, Squeeze, Unsqueeze, Slice, Split, Gather, Pad,
 Resize/Upsample (nearest, integer factors), Identity, Dropout. Shapes and axes must be constant (after folding)."""
 
 from __future__ import annotations
@@ -90,6 +90,24 @@ def slice_(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
         start, end = (min(max(v + size if v < 0 else v, 0), size) for v in (start, end))
         index[axis] = slice(start, end, step)
     return b.call(operator.getitem, x, tuple(index), name=node.name)
+
+
+def split(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> list[Value]:
+    """Split along `axis` into the given sizes (attribute before opset 13, input after) or equal parts
+    (`num_outputs` from opset 18, else one per output); each part is a slice."""
+    x = inputs[0]
+    axis = normalize_axis(node.attr("axis", 0), len(x.shape))
+    sizes = node.attr("split") if node.opset < 13 else _optional_ints(node, inputs, 1, "split")
+    if not sizes:
+        parts = node.attr("num_outputs", len(node.outputs))
+        step = -(-x.shape[axis] // parts)  # ONNX: equal parts, the last one smaller if needed
+        sizes = [min(step, x.shape[axis] - start) for start in range(0, x.shape[axis], step)]
+    results, start = [], 0
+    for index, size in enumerate(sizes):
+        index_tuple = tuple(slice(start, start + size) if a == axis else slice(None) for a in range(len(x.shape)))
+        results.append(b.call(operator.getitem, x, index_tuple, name=f"{node.name}_{index}"))
+        start += size
+    return results
 
 
 def gather(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:

@@ -161,3 +161,23 @@ def test_squeeze_and_reduce_mean_with_attribute_axes_before_opset_13(tmp_path):
     x = g.node("ReduceMean", ["image"], "mean", axes=[2, 3], keepdims=1)
     x = g.node("Squeeze", [x], "squeeze", axes=[3])
     _check(g, tmp_path / "m.onnx", g.node("Flatten", [x], "flat", axis=2), [1, 4, 1], 11)
+
+
+@pytest.mark.parametrize("slope_shape", [(1,), (4, 1, 1), (10,)])
+def test_prelu_scalar_per_channel_and_broadcast_slopes(tmp_path, slope_shape):
+    g = OnnxGraph(SHAPE)
+    _check(g, tmp_path / "m.onnx", g.node("PRelu", ["image", g.weight("slope", slope_shape)], "prelu"), SHAPE)
+
+
+@pytest.mark.parametrize("opset, attributes, split", [(11, {"split": [1, 3]}, None), (13, {}, [3, 1]),
+                                                       (18, {"num_outputs": 2}, None)])
+def test_split_then_max_and_min_of_the_parts(tmp_path, opset, attributes, split):
+    g = OnnxGraph(SHAPE)
+    inputs = ["image", g.constant("split", np.array(split, np.int64))] if split else ["image"]
+    a, b = "part_a", "part_b"
+    g.node("Split", inputs, "split", outputs=[a, b], axis=1, **attributes)
+    low = g.node("ReduceMean", [a], "mean_a", axes=[1], keepdims=1) if opset < 18 else g.node(
+        "ReduceMean", [a, g.constant("axes", np.array([1], np.int64))], "mean_a", keepdims=1)
+    swapped = g.node("Concat", [b, a], "swapped", axis=1)
+    y = g.node("Max", [g.node("Min", [low, "image"], "min"), swapped, "image"], "max")
+    _check(g, tmp_path / "m.onnx", y, SHAPE, opset)
