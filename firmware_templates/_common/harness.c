@@ -2,10 +2,11 @@
  *
  * inputs.bin holds N inputs of SAPOOL_INPUT_BYTES each, back to back; outputs.bin receives the N outputs the same
  * way. On the console it prints, one record per line (parsed by sapool.firmware.emulator):
- *   sapool-harness 1 <inputs> <layers>
+ *   sapool-harness 2 <inputs> <layers>
  *   input <n> <ticks>           for each input (ticks of the whole sapool_invoke call)
  *   layer <i> <ticks> <macs> <name>   for each layer, ticks summed over all inputs
- *   stack <high-water bytes> <reserved bytes>
+ *   stack <high-water bytes> <reserved bytes> <bytes in use when sapool_invoke is called>
+ * (the stack the model itself needs is the high-water mark minus what the harness had in use at the call)
  *   done
  * The exit code (startup.h) says what went wrong, if anything.
  */
@@ -27,6 +28,7 @@ static int fail(const char *message) {
     return SAPOOL_EXIT_IO_FAILED;
 }
 
+/* `name` (may be empty, to continue a line), then " <first> <second>" and the end of the line. */
 static void write_record(const char *name, uint64_t first, uint64_t second) {
     console_write(name);
     console_write(" ");
@@ -50,16 +52,18 @@ int main(void) {
         return fail("cannot create outputs.bin");
     }
     long count = length / SAPOOL_INPUT_BYTES;
-    console_write("sapool-harness 1 ");
+    console_write("sapool-harness 2 ");
     console_write_u64((uint64_t)count);
     console_write(" ");
     console_write_u64(SAPOOL_NUM_LAYERS);
     console_write("\n");
     profile_start();
+    uint32_t depth_at_invoke = 0;
     for (long n = 0; n < count; ++n) {
         if (console_read(inputs, input, sizeof input) != 0) {
             return fail("short read from inputs.bin");
         }
+        depth_at_invoke = stack_depth_bytes();
         uint64_t started = profile_now();
         int status = sapool_invoke(input, output);
         uint64_t ticks = profile_now() - started;
@@ -85,7 +89,9 @@ int main(void) {
         console_write(sapool_layer_names[i]);
         console_write("\n");
     }
-    write_record("stack", stack_high_water_bytes(), stack_size_bytes());
+    console_write("stack ");
+    console_write_u64(stack_high_water_bytes());
+    write_record("", stack_size_bytes(), depth_at_invoke);
     console_write("done\n");
     return SAPOOL_EXIT_OK;
 }

@@ -53,6 +53,12 @@ uint32_t stack_high_water_bytes(void) {
     return (uint32_t)((const char *)__stack_top__ - (const char *)word);
 }
 
+uint32_t stack_depth_bytes(void) {
+    const char *sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    return (uint32_t)((const char *)__stack_top__ - sp);
+}
+
 uint32_t stack_size_bytes(void) {
     return (uint32_t)((const char *)__stack_top__ - (const char *)__stack_limit__);
 }

@@ -17,6 +17,8 @@ void board_init(void);
 
 /* Bytes of the stack ever written since reset (deepest unpainted word up to the stack top). */
 uint32_t stack_high_water_bytes(void);
+/* Bytes of the stack in use at the caller's point (stack top minus the stack pointer). */
+uint32_t stack_depth_bytes(void);
 /* Bytes reserved for the stack by the linker script. */
 uint32_t stack_size_bytes(void);
 

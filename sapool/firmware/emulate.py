@@ -113,7 +113,7 @@ def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, 
         for layer in run.run.layers
     )
     sizes = run.sizes
-    stack = run.run.stack_high_water_bytes
+    stack = run.run.model_stack_bytes
     planned = {region["name"]: region for region in project.manifest.planned_regions}
     ram = RamFigures(
         planned_bytes=project.manifest.planned_arena_bytes,
@@ -121,6 +121,7 @@ def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, 
         arena_bytes=sizes.total_arena_bytes,
         static_bytes=sizes.static_bytes,
         stack_bytes=stack,
+        stack_high_water_bytes=run.run.stack_high_water_bytes,
         stack_reserved_bytes=run.run.stack_reserved_bytes,
         harness_bytes=sizes.harness_bytes,
         regions=tuple(

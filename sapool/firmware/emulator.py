@@ -16,7 +16,7 @@ from sapool.errors import BuildError, VerificationError
 from sapool.firmware.toolchain import require_emulator
 from sapool.targets import Target, load_targets
 
-HARNESS_VERSION = "1"
+HARNESS_VERSION = "2"
 NANOSECONDS_PER_SECOND = 1_000_000_000
 _EXIT_MEANINGS = {4: "sapool_invoke returned an error", 5: "file I/O with the host failed", 6: "processor fault"}
 
@@ -34,9 +34,15 @@ class RunResult:
     outputs: tuple[bytes, ...]
     instructions_per_input: tuple[int, ...]
     layers: tuple[LayerCount, ...]
-    stack_high_water_bytes: int
+    stack_high_water_bytes: int  # the whole firmware's
     stack_reserved_bytes: int
+    stack_at_invoke_bytes: int  # in use by the harness when it calls sapool_invoke
     console: str
+
+    @property
+    def model_stack_bytes(self) -> int:
+        """Stack the model needs: the high-water mark beyond what the harness had in use at the call."""
+        return self.stack_high_water_bytes - self.stack_at_invoke_bytes
 
 
 def qemu_board(target: Target) -> Target:
@@ -94,7 +100,7 @@ def parse_console(console: str, outputs: bytes, clock_hz: int, expected_inputs: 
             instructions = _instructions(int(fields[2]), clock_hz)
             layers.append(LayerCount(int(fields[1]), " ".join(fields[4:]), int(fields[3]), instructions))
         elif fields[0] == "stack":
-            stack = (int(fields[1]), int(fields[2]))
+            stack = (int(fields[1]), int(fields[2]), int(fields[3]))
         elif fields[0] == "done":
             done = True
     if header is None or header[1] != HARNESS_VERSION or not done or stack is None:
@@ -108,6 +114,7 @@ def parse_console(console: str, outputs: bytes, clock_hz: int, expected_inputs: 
         layers=tuple(layers),
         stack_high_water_bytes=stack[0],
         stack_reserved_bytes=stack[1],
+        stack_at_invoke_bytes=stack[2],
         console=console,
     )
 

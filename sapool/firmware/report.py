@@ -2,8 +2,9 @@
 
 RAM figures: `planned_bytes` is the memory planner's arena (all regions); `measured_bytes` is what the firmware
 really takes for the model: the arena sections read from the ELF + the model's and kernels' static data
-(.data/.bss) + the stack high-water mark. The harness's own I/O buffers and counters (an application has its
-own) are listed as `harness_bytes` and not counted.
+(.data/.bss) + the stack sapool_invoke uses (the painted stack's high-water mark minus what the harness had in
+use when it called it). The harness's own I/O buffers, counters and stack frames (an application has its own)
+are listed apart (`harness_bytes`, `stack_high_water_bytes`) and not counted.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class RamFigures:
     measured_bytes: int
     arena_bytes: int
     static_bytes: int
-    stack_bytes: int  # high-water mark
+    stack_bytes: int  # what sapool_invoke adds to the caller's stack (high-water mark minus the harness's part)
+    stack_high_water_bytes: int  # the whole firmware's, harness included
     stack_reserved_bytes: int
     harness_bytes: int
     regions: tuple[dict, ...]  # {name, size_bytes, planned_bytes, measured_bytes}
@@ -77,7 +79,8 @@ def to_text(report: EmulationReport) -> str:
         f"instructions per inference: {report.instructions_total:,} ({report.instructions_per_mac:.2f} per MAC, "
         f"{report.macs:,} MACs)",
         f"RAM planned: {ram.planned_bytes:,} B; measured: {ram.measured_bytes:,} B = arena {ram.arena_bytes:,} "
-        f"+ static {ram.static_bytes:,} + stack {ram.stack_bytes:,} (high-water of {ram.stack_reserved_bytes:,})",
+        f"+ static {ram.static_bytes:,} + stack {ram.stack_bytes:,} "
+        f"(firmware's high-water {ram.stack_high_water_bytes:,} of {ram.stack_reserved_bytes:,})",
         *_region_lines(ram),
         f"flash: {report.flash_bytes:,} of {report.flash_size_bytes:,} B",
         "",

@@ -39,6 +39,7 @@ def test_fixture_model_runs_bit_exact(tmp_path, name):
     dense = result.run.layers[0].instructions / len(inputs)
     assert 128 < dense < 128 * 20  # at least one instruction per MAC, far from a runaway
     assert 0 < result.run.stack_high_water_bytes < result.run.stack_reserved_bytes
+    assert 0 < result.run.stack_at_invoke_bytes < result.run.stack_high_water_bytes  # main's frame, then the model's
 
 
 @pytest.mark.parametrize("name", ["qemu-m7", "qemu-m55"])

@@ -6,12 +6,12 @@ from sapool.errors import BuildError
 from sapool.firmware.emulator import parse_console, qemu_board
 from sapool.targets import get_target
 
-CONSOLE = """sapool-harness 1 2 2
+CONSOLE = """sapool-harness 2 2 2
 input 0 100
 input 1 101
 layer 0 150 1000 CONV_2D
 layer 1 40 0 SOFTMAX
-stack 312 8192
+stack 312 8192 40
 done
 """
 
@@ -23,7 +23,8 @@ def test_records_become_instructions_at_the_boards_clock():
     assert [(layer.name, layer.macs, layer.instructions) for layer in result.layers] == [
         ("CONV_2D", 1000, 6000), ("SOFTMAX", 0, 1600),
     ]
-    assert (result.stack_high_water_bytes, result.stack_reserved_bytes) == (312, 8192)
+    assert (result.stack_high_water_bytes, result.stack_reserved_bytes, result.stack_at_invoke_bytes) == (312, 8192, 40)
+    assert result.model_stack_bytes == 272
 
 
 def test_a_console_cut_short_is_an_error():
