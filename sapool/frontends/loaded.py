@@ -31,8 +31,8 @@ class LoadedModel:
       nn.Module in eval mode (SAP layers in their paper form); for "torch-export" the ExportedProgram's
       `.module()` in inference form (`.eval()`/`.train()` switch its dropout and batch-norm ops); for "onnx"
       a torch.fx GraphModule in eval mode whose Conv/Gemm/MatMul weights are nn.Conv*/nn.Linear parameters.
-    - `input_shape`: the single input's fixed shape with batch 1 (NCHW for image CNNs; NHWC for "tflite-int8",
-      as stored in the flatbuffer).
+    - `input_shape`: the single input's fixed shape (NCHW for image CNNs; NHWC for "tflite-int8", as stored in
+      the flatbuffer). A symbolic batch becomes 1; a batch size the file fixes is kept (its graph may depend on it).
     - `normalization`: per-channel mean/std (0..1 pixel scale) the checkpoint records; None when unknown.
     - `class_names`, `dataset`: as recorded by `sapool train`; None when unknown.
     - `tflite`, `graph`: the flatbuffer bytes and its sapool Graph, for "tflite-int8" only.
