@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 from sapool.errors import BuildError, DoesNotFitError
+from sapool.firmware.memory_map import SYSTEM_REGION
 from sapool.firmware.toolchain import require_build_tools
 
 ELF_NAME = "firmware.elf"
@@ -19,6 +20,7 @@ DEFAULT_BUILD_DIR = "build"  # the Makefile's own default
 _OVERFLOW = re.compile(r"region `([^']+)' overflowed by (\d+) bytes")
 _UNPLANNED = "sapool: an arena section has no MEMORY region here"
 _TAIL_LINES = 20
+_ROLE = {SYSTEM_REGION: " (the firmware's own stack and static data)", "FLASH": " (code and weights)"}
 
 
 def build_firmware(
@@ -49,7 +51,8 @@ def overflowed_regions(output: str) -> dict[str, int]:
 def _build_failure(output: str) -> Exception:
     overflows = overflowed_regions(output)
     if overflows:
-        detail = "; ".join(f"region {name} overflowed by {over} bytes" for name, over in overflows.items())
+        detail = "; ".join(f"region {name}{_ROLE.get(name, '')} overflowed by {over} bytes"
+                           for name, over in overflows.items())
         return DoesNotFitError(f"the firmware does not fit: {detail} (at link time)")
     if _UNPLANNED in output:
         return BuildError("the model's arenas were planned for other RAM regions than this linker script has "

@@ -49,6 +49,16 @@ def test_an_arena_larger_than_its_region_fails_to_link_naming_region_and_bytes(t
         build_firmware(project, tmp_path / "build")
 
 
+@pytest.mark.emu
+def test_a_budget_that_leaves_no_room_for_the_stack_says_so(tmp_path):
+    require_firmware_tools()
+    target = get_target("nrf52840")  # one 256 KiB region: a budget of all of it leaves nothing for the stack
+    project = write_fixture_project(tmp_path / "project", target, (budget_region(256 * 1024),))
+    with pytest.raises(DoesNotFitError, match=r"region SYSTEM \(the firmware's own stack and static data\) "
+                                              r"overflowed by \d+ bytes"):
+        build_firmware(project, tmp_path / "build")
+
+
 def test_overflow_lines_are_read_per_region():
     output = "ld: firmware.elf section `.bss' will not fit in region `DTCM'\nld: region `DTCM' overflowed by 96 bytes\n"
     assert overflowed_regions(output) == {"DTCM": 96}
