@@ -12,10 +12,15 @@ from sapool.frontends.onnx.node import OnnxNode
 from sapool.frontends.onnx.values import constant, constant_ints
 
 
+# Constant's attribute → the numpy dtype ONNX gives it (a bare Python float would become float64).
+CONSTANT_ATTRIBUTES = {"value": None, "value_float": np.float32, "value_floats": np.float32,
+                       "value_int": np.int64, "value_ints": np.int64}
+
+
 def constant_node(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
-    for key in ("value", "value_float", "value_floats", "value_int", "value_ints"):
+    for key, dtype in CONSTANT_ATTRIBUTES.items():
         if key in node.attributes:
-            return Const(torch.from_numpy(np.array(node.attributes[key])))
+            return Const(torch.from_numpy(np.array(node.attributes[key], dtype=dtype)))
     raise node.unsupported(f"attribute {', '.join(node.attributes) or '(none)'} (sapool reads numeric tensors)")
 
 

@@ -181,3 +181,13 @@ def test_split_then_max_and_min_of_the_parts(tmp_path, opset, attributes, split)
     swapped = g.node("Concat", [b, a], "swapped", axis=1)
     y = g.node("Max", [g.node("Min", [low, "image"], "min"), swapped, "image"], "max")
     _check(g, tmp_path / "m.onnx", y, SHAPE, opset)
+
+
+def test_constant_attributes_keep_onnx_dtypes(tmp_path):
+    """value_floats is float32 in ONNX: a float64 constant would turn the rest of the graph into float64."""
+    g = OnnxGraph([1, 3])
+    scale = g.node("Constant", [], "scale", value_floats=[0.5, 2.0, -1.0])
+    offset = g.node("Constant", [], "offset", value_float=0.25)
+    y = g.node("Add", [g.node("Mul", ["image", scale], "mul"), offset], "add")
+    loaded = _check(g, tmp_path / "m.onnx", y, [1, 3])
+    assert loaded.module(torch.zeros(1, 3)).dtype == torch.float32
