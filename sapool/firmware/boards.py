@@ -20,7 +20,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "firmware_templates"
 COMMON_DIR = TEMPLATES_DIR / "_common"
 COMMON_SOURCES = ("startup.c", "console_semihosting.c", "profile.c", "harness.c")
 COMMON_HEADERS = ("startup.h", "console.h", "profile.h")
-_KEYS = {"irq_count": int, "stack_bytes": int, "sources": list}
+_KEYS = {"irq_count": (int, "a positive integer"), "stack_bytes": (int, "a positive integer"),
+         "sources": (list, "a list of C file names")}
+_REQUIRED = ("irq_count", "stack_bytes")
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,11 @@ def load_board(name: str) -> Board:
     for key in data:
         if key not in _KEYS:
             raise BadInputError(f"{data_file}: unknown key '{key}'; allowed: {', '.join(_KEYS)}")
-    for key, kind in _KEYS.items():
-        if key != "sources" and not isinstance(data.get(key), kind):
-            raise BadInputError(f"{data_file}: '{key}' must be an integer")
-    sources = tuple(_find_source(data_file, folder, name) for name in data.get("sources", []))
+    for key, (kind, meaning) in _KEYS.items():
+        value = data.get(key)
+        if (key in _REQUIRED or value is not None) and not _valid(value, kind):
+            raise BadInputError(f"{data_file}: '{key}' must be {meaning}, got {value!r}")
+    sources = tuple(_find_source(data_file, folder, str(source)) for source in data.get("sources", []))
     return Board(name, folder, data["irq_count"], data["stack_bytes"], sources)
 
 
@@ -83,6 +86,13 @@ def cpu_flags(target: Target) -> str:
     else:
         flags += [f"-mfpu={target.fpu}", "-mfloat-abi=hard"]
     return " ".join(flags)
+
+
+def _valid(value, kind: type) -> bool:
+    """Lists are lists; integers are positive and not TOML booleans."""
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return isinstance(value, kind)
 
 
 def _find_source(data_file: Path, folder: Path, name: str) -> Path:

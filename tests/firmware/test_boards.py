@@ -34,3 +34,22 @@ def test_a_core_without_fpu_uses_the_soft_float_abi():
 def test_a_target_without_a_board_folder_is_named_with_the_boards_that_exist():
     with pytest.raises(BadInputError, match=r"no firmware template for target 'mychip'.*stm32h7.*adding_a_board"):
         load_board("mychip")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("irq_count = 32\n", "'stack_bytes' must be a positive integer, got None"),
+    ("irq_count = 32\nstack_bytes = 0\n", "'stack_bytes' must be a positive integer, got 0"),
+    ("irq_count = 32\nstack_bytes = 4096\nsources = \"a.c\"\n", "'sources' must be a list of C file names"),
+    ("irq_count = 32\nstack_bytes = 4096\nsources = [\"missing.c\"]\n", "source 'missing.c' is neither in"),
+    ("irq_count = 32\nstack_bytes = 4096\nclock = 1\n", "unknown key 'clock'"),
+])
+def test_board_data_is_checked_naming_the_file(tmp_path, monkeypatch, text, message):
+    import sapool.firmware.boards as boards
+
+    (tmp_path / "_common").mkdir()
+    (tmp_path / "myboard").mkdir()
+    (tmp_path / "myboard" / "board.toml").write_text(text)
+    monkeypatch.setattr(boards, "TEMPLATES_DIR", tmp_path)
+    monkeypatch.setattr(boards, "COMMON_DIR", tmp_path / "_common")
+    with pytest.raises(BadInputError, match="board.toml: .*" + message.replace("(", r"\(").replace("[", r"\[")):
+        load_board("myboard")
