@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 
 from sapool.ir.options import NoOptions, OpOptions
 
-DTYPE_BYTES = {
-    "int8": 1, "uint8": 1, "bool": 1, "int16": 2, "float16": 2,
-    "int32": 4, "float32": 4, "int64": 8, "float64": 8,
+# Bits per element of every fixed-size TFLite tensor type (int4 packs two elements per byte).
+DTYPE_BITS = {
+    "int4": 4, "int8": 8, "uint8": 8, "bool": 8, "int16": 16, "uint16": 16, "float16": 16, "bfloat16": 16,
+    "int32": 32, "uint32": 32, "float32": 32, "int64": 64, "uint64": 64, "float64": 64, "complex64": 64,
+    "complex128": 128,
 }
+DTYPE_BYTES = {dtype: bits // 8 for dtype, bits in DTYPE_BITS.items() if bits % 8 == 0}  # whole-byte types
 
 # Ops whose output is the same bytes as their (first) input, reinterpreted: they allocate nothing.
 VIEW_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
@@ -53,7 +56,8 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        return self.num_elements * DTYPE_BYTES[self.dtype]
+        """Bytes the tensor occupies (packed sub-byte types rounded up to whole bytes)."""
+        return -(-self.num_elements * DTYPE_BITS[self.dtype] // 8)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ sapool: their bodies are not part of the returned Graph. BuiltinOptions2 (Stable
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import struct
 from pathlib import Path
@@ -29,10 +30,13 @@ from tflite.Padding import Padding
 from tflite.TensorType import TensorType
 
 from sapool.errors import BadInputError, UnsupportedError
-from sapool.ir.graph import Graph, Op, Quantization, Tensor
+from sapool.ir.graph import DTYPE_BITS, Graph, Op, Quantization, Tensor
 from sapool.ir.options import OpOptions, typed_options
+from sapool.ir.validate import validate_graph
 
 FILE_IDENTIFIER = b"TFL3"
+ZIP_MAGIC = b"PK\x03\x04"
+MAX_MODEL_BYTES = 2 ** 31  # flatbuffers address at most 2 GiB
 
 
 def _enum_names(enum_class) -> dict[int, str]:
@@ -44,11 +48,9 @@ TENSOR_TYPE_NAMES = _enum_names(TensorType)
 OPERATOR_NAMES = _enum_names(BuiltinOperator)
 OPTIONS_TABLE_NAMES = _enum_names(BuiltinOptions)
 
-# TensorType name → the dtype string sapool uses; every other TensorType is unsupported.
-SUPPORTED_DTYPES = {
-    "INT8": "int8", "UINT8": "uint8", "INT16": "int16", "INT32": "int32", "INT64": "int64",
-    "FLOAT32": "float32", "FLOAT16": "float16", "FLOAT64": "float64", "BOOL": "bool",
-}
+# TensorType name → the dtype string sapool uses: every type whose size follows from its shape (graph.DTYPE_BITS).
+# STRING, RESOURCE and VARIANT tensors have no fixed size, so they cannot be planned.
+SUPPORTED_DTYPES = {name: name.lower() for name in TENSOR_TYPE_NAMES.values() if name.lower() in DTYPE_BITS}
 
 # Option fields that hold an enum: decoded to the enum's name ("SAME", "RELU6", "INT32") instead of an int.
 OPTION_ENUMS = {
@@ -72,16 +74,32 @@ class _Corrupt(Exception):
 
 
 def read_tflite(path: str | Path) -> Graph:
-    """Read subgraph 0 of the .tflite file at `path`."""
+    """Read subgraph 0 of the .tflite file at `path`.
+
+    The 8-byte header is checked before the rest is read, and at most MAX_MODEL_BYTES are read: /dev/zero, a
+    multi-GB file or a PyTorch checkpoint given by mistake costs one small read, not the machine's RAM.
+    """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            header = stream.read(8)
+            try:
+                _check_header(header)
+            except _Corrupt as exc:
+                raise BadInputError(f"{path}: not a valid TFLite model: {exc}") from None
+            size = os.fstat(stream.fileno()).st_size
+            if size > MAX_MODEL_BYTES:
+                raise BadInputError(f"{path}: {size:,} bytes; a TFLite model sapool reads is at most "
+                                    f"{MAX_MODEL_BYTES:,} bytes (2 GiB, the flatbuffer limit)")
+            data = header + stream.read(MAX_MODEL_BYTES + 1 - len(header))
     except FileNotFoundError:
         raise BadInputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise BadInputError(f"{path}: is a directory, not a .tflite file") from None
     except OSError as exc:
         raise BadInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_MODEL_BYTES:  # a device or pipe has no size to check up front
+        raise BadInputError(f"{path}: more than {MAX_MODEL_BYTES:,} bytes; not a TFLite model sapool can read")
     return _decode(data, source=str(path), name=path.stem)
 
 
@@ -93,7 +111,7 @@ def read_tflite_bytes(data: bytes, name: str) -> Graph:
 def _decode(data: bytes, source: str, name: str) -> Graph:
     try:
         model = _open_model(data)
-        return _GraphReader(model, data).graph(name)
+        graph = _GraphReader(model, data).graph(name)
     except _Corrupt as exc:
         raise BadInputError(f"{source}: not a valid TFLite model: {exc}") from None
     except UnicodeDecodeError:
@@ -102,15 +120,29 @@ def _decode(data: bytes, source: str, name: str) -> Graph:
         raise BadInputError(f"{source}: corrupt or truncated TFLite flatbuffer ({type(exc).__name__}: {exc})") from None
     except UnsupportedError as exc:
         raise UnsupportedError(f"{source}: {exc}") from None
+    try:
+        validate_graph(graph)
+    except BadInputError as exc:
+        raise BadInputError(f"{source}: {exc}") from None
+    return graph
+
+
+def _check_header(header: bytes) -> None:
+    """Raise _Corrupt unless `header` (the first 8 bytes) starts a TFLite flatbuffer; name what it is instead."""
+    if not header:
+        raise _Corrupt("the file is empty")
+    if header.startswith(ZIP_MAGIC):
+        raise _Corrupt("this is a zip archive, as PyTorch checkpoints (.pt) are: `sapool compile` converts a "
+                       "checkpoint to an int8 .tflite, and `sapool eval` / `sapool prune` take it directly")
+    if len(header) < 8:
+        raise _Corrupt(f"only {len(header)} bytes, too short for a flatbuffer header")
+    if header[4:8] != FILE_IDENTIFIER:
+        raise _Corrupt(f"file identifier is {header[4:8]!r}, expected {FILE_IDENTIFIER!r} (an ONNX or PyTorch model "
+                       "goes through `sapool compile` first)")
 
 
 def _open_model(data: bytes) -> Model:
-    if not data:
-        raise _Corrupt("the file is empty")
-    if len(data) < 8:
-        raise _Corrupt(f"only {len(data)} bytes, too short for a flatbuffer header")
-    if data[4:8] != FILE_IDENTIFIER:
-        raise _Corrupt(f"file identifier is {data[4:8]!r}, expected {FILE_IDENTIFIER!r}")
+    _check_header(data[:8])
     root = struct.unpack_from("<I", data, 0)[0]
     if not 8 <= root <= len(data) - 4:
         raise _Corrupt(f"root table offset {root} is outside the file ({len(data)} bytes; truncated?)")
@@ -191,7 +223,8 @@ class _GraphReader:
         type_name = TENSOR_TYPE_NAMES.get(tensor.Type(), f"type {tensor.Type()}")
         dtype = SUPPORTED_DTYPES.get(type_name)
         if dtype is None:
-            raise UnsupportedError(f"tensor {index} '{name}' has dtype {type_name}, which sapool does not support")
+            raise UnsupportedError(f"tensor {index} '{name}' has dtype {type_name}, whose size does not follow from "
+                                   "its shape; sapool plans fixed-size tensors only")
         if tensor.Sparsity() is not None:
             raise UnsupportedError(f"tensor {index} '{name}' is stored sparse, which sapool does not support")
         shape = _ints(tensor.ShapeAsNumpy())

@@ -194,8 +194,9 @@ def test_builtin_options_decoding():
     ]
     model = tiny_float_model()
     model.operatorCodes = [make_opcode(getattr(fb.BuiltinOperator, opcode)) for opcode, *_ in cases]
-    model.subgraphs[0].operators = [make_operator(i, [0], [3], options_type, options)
-                                    for i, (_, options_type, options, _) in enumerate(cases)]
+    inputs = {"MEAN": [0, 2], "DEPTHWISE_CONV_2D": [0, 1], "MUL": [0, 0]}  # well-formed ops (ir.validate checks)
+    model.subgraphs[0].operators = [make_operator(i, inputs.get(opcode, [0]), [3], options_type, options)
+                                    for i, (opcode, options_type, options, _) in enumerate(cases)]
     graph = read_tflite_bytes(pack(model), "m")
     assert [(op.opcode, op.options) for op in graph.ops] == [(opcode, expected) for opcode, _, _, expected in cases]
 
@@ -262,3 +263,18 @@ def test_float_model_from_litert_torch(tmp_path):
     assert graph.tensor(graph.inputs[0]).dtype == "float32"
     # 16×16×8 outputs × 3·3·3, then × 3·3, then 4 outputs × 8 inputs
     assert model_macs(graph) == 16 * 16 * 8 * 27 + 16 * 16 * 8 * 9 + 4 * 8
+
+
+@pytest.mark.parametrize("tensor_type, dtype, nbytes", [
+    (fb.TensorType.UINT32, "uint32", 4 * 4 * 2 * 4), (fb.TensorType.INT4, "int4", 4 * 4 * 2 // 2),
+    (fb.TensorType.BFLOAT16, "bfloat16", 4 * 4 * 2 * 2), (fb.TensorType.COMPLEX128, "complex128", 4 * 4 * 2 * 16),
+    (fb.TensorType.UINT16, "uint16", 4 * 4 * 2 * 2), (fb.TensorType.UINT64, "uint64", 4 * 4 * 2 * 8),
+])
+def test_every_fixed_size_tflite_dtype_is_read_and_planned_by_its_size(tensor_type, dtype, nbytes):
+    from sapool.memory import compute_lifetimes
+
+    model = tiny_float_model()
+    model.subgraphs[0].tensors[0].type = tensor_type  # the model input: an activation, no buffer to match
+    graph = read_tflite_bytes(pack(model), "m")
+    assert graph.tensor(0).dtype == dtype and graph.tensor(0).nbytes == nbytes
+    assert next(b for b in compute_lifetimes(graph) if 0 in b.tensors).size == nbytes

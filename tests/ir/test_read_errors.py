@@ -207,3 +207,35 @@ def test_sparse_tensor(tmp_path):
 
     message = read_error(write(tmp_path, _mutated(make_filter_sparse)), "is stored sparse", UnsupportedError)
     assert "tensor 1 'conv/filter'" in message
+
+
+# ---- the header is checked before the file is read whole ----
+
+def test_dev_zero_is_refused_after_reading_its_header_only():
+    import resource
+    import time
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with pytest.raises(BadInputError, match="file identifier is"):
+        read_tflite("/dev/zero")  # read whole, this took 11 GB of RAM
+    assert time.perf_counter() - started < 1
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # KiB
+
+
+def test_a_file_over_2_gib_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "huge.tflite"
+    with path.open("wb") as stream:
+        stream.write(pack(tiny_float_model()))
+        stream.truncate(3 * 2 ** 30)  # sparse: no disk used
+    read_error(path, "at most 2,147,483,648 bytes")
+
+
+def test_a_pytorch_checkpoint_is_named_as_such_with_the_commands_that_take_it(tmp_path):
+    import zipfile
+
+    path = tmp_path / "model.pt"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("model/data.pkl", b"\x80\x02}q\x00.")
+    message = read_error(path, "zip archive, as PyTorch checkpoints")
+    assert "`sapool compile`" in message and "`sapool eval`" in message
