@@ -42,14 +42,15 @@ demo: setup
 	$(BIN)/sapool prune $(PRETRAINED) --ram-budget 8K --finetune-epochs 1 --subset 10000 -o $(DEMO_OUT)/pruned.pt
 	@echo "demo outputs in $(DEMO_OUT)/"
 
-# Every benchmark always runs; the target fails if one missed its target (planner, scaling) or crashed.
+# Every benchmark always runs; the target fails if one missed its target (planner, scaling, fuzz) or crashed.
 bench: setup
 	$(BIN)/python bench/planner_vs_tflm.py; planner=$$?; \
 	$(BIN)/python bench/planner_scaling.py; scaling=$$?; \
+	$(BIN)/python bench/fuzz.py; fuzz=$$?; \
 	$(BIN)/python bench/pooling.py; pooling=$$?; \
 	$(BIN)/python bench/firmware_qemu.py; firmware=$$?; \
 	$(BIN)/python bench/tflm_export.py; tflm=$$?; \
-	exit $$(( planner || scaling || pooling || firmware || tflm ))
+	exit $$(( planner || scaling || fuzz || pooling || firmware || tflm ))
 
 # Retrain the shipped demo checkpoint with the project's own CLI (about 5 min on 2 cores); recipe.md explains it.
 pretrained: setup

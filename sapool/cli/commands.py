@@ -3,6 +3,7 @@
 import click
 
 from sapool.cli.compile import compile_command
+from sapool.cli.doctor import doctor
 from sapool.cli.emulate import emulate
 from sapool.cli.plan import plan
 from sapool.cli.prune import prune
@@ -19,4 +20,5 @@ def all_commands() -> list[click.Command]:
         evaluate,
         prune,
         emulate,
+        doctor,
     ]

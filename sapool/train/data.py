@@ -17,9 +17,9 @@ import numpy as np
 import torch
 
 from sapool.errors import BadInputError, MissingToolError
+from sapool.train import FASHION_MNIST_DIR
 
 FASHION_MNIST = "fashion-mnist"
-FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
