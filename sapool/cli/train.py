@@ -105,17 +105,31 @@ def train(ctx: click.Context, **options) -> None:
 
 
 def _dry_run(model_options: dict, data: str, as_json: bool) -> None:
-    """Build the network the options describe (channels and classes from the data) and print its profile."""
+    """Build the network the options describe (channels and classes from the data) and print its profile.
+
+    The peak it reports is the planned int8 arena (sapool.models.footprint: the same Layout `sapool plan` makes
+    for the exported model); the per-layer input+output maximum is printed too, labelled as the estimate it is.
+    """
+    from sapool.models.footprint import int8_peak_activation
     from sapool.models.profile import profile_model
     from sapool.train.data import load_dataset
     from sapool.train.session import build_network, model_config_for
 
     config = model_config_for(model_options, load_dataset(data))
-    profile = profile_model(build_network(config, seed=0), config)
+    network = build_network(config, seed=0)
+    profile = profile_model(network, config)
+    footprint = int8_peak_activation(network, config)
     if as_json:
-        emit_json({**profile.to_dict(), "config": config.to_dict()})
+        document = profile.to_dict()
+        estimate = {"largest_layer_in_out_bytes": document.pop("peak_activation_bytes"),
+                    "layer": document.pop("peak_layer")}
+        emit_json({**document, "peak_arena_bytes": footprint.peak_arena_bytes,
+                   "lower_bound_bytes": footprint.lower_bound_bytes, "estimate": estimate,
+                   "config": config.to_dict()})
     else:
         click.echo(profile.format_text())
+        click.echo(f"planned int8 peak arena {footprint.peak_arena_bytes:,} B (lower bound "
+                   f"{footprint.lower_bound_bytes:,} B): the figure `sapool plan` gives for the exported model")
 
 
 @click.command("eval")

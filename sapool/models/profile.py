@@ -56,7 +56,8 @@ class ModelProfile:
             rows.append(f"{layer.name:<44} {layer.kind:<20} {shape:<18} {layer.live_bytes:>9,} "
                         f"{layer.params:>8,} {layer.macs:>11,}")
         rows.append(f"params {self.params:,}  MACs {self.macs:,}  "
-                    f"peak activation {self.peak_activation_bytes:,} B ({self.peak_layer})")
+                    f"largest layer input+output (an estimate, not the plan) {self.peak_activation_bytes:,} B "
+                    f"({self.peak_layer})")
         return "\n".join(rows)
 
 

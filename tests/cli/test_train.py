@@ -129,8 +129,21 @@ def test_dry_run_prints_layers_without_training(tmp_path):
     output = tmp_path / "model.pt"
     result = _sapool("train", *FAST, "--dry-run", "-o", output)
     assert result.exit_code == 0, result.output
-    assert "peak activation" in result.stdout and "MACs" in result.stdout
+    assert "planned int8 peak arena" in result.stdout and "MACs" in result.stdout
+    assert "an estimate, not the plan" in result.stdout
     assert not output.exists()
+
+
+def test_dry_run_reports_the_same_planned_peak_as_the_footprint_prune_and_plan_use():
+    from sapool.models.config import ModelConfig
+    from sapool.models.footprint import int8_peak_activation
+    from sapool.train.session import build_network
+
+    result = _sapool("train", *FAST, "--dry-run", "--format", "json")
+    document = json.loads(result.stdout)
+    config = ModelConfig(**document["config"])
+    assert document["peak_arena_bytes"] == int8_peak_activation(build_network(config, seed=0), config).peak_arena_bytes
+    assert document["estimate"]["largest_layer_in_out_bytes"] > 0  # labelled, not mixed up with the plan
 
 
 def test_train_and_eval_on_an_rgb_image_folder(tmp_path):
