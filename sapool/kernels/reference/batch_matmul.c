@@ -2,7 +2,7 @@
  *
  * out[b][i][j] = requantise(sum_k (lhs[b][i][k] + lhs_offset) * (rhs[b][k][j] + rhs_offset)) + output_offset.
  * adj_x/adj_y and batch broadcasting are resolved at compile time into element strides and one pair of operand
- * offsets per output batch. */
+ * offsets per output batch. Parameters are copied to locals: stores through the int8 output may alias them. */
 #include "sapool_kernels.h"
 #include "sapool_quant.h"
 
@@ -10,18 +10,25 @@ void sapool_batch_matmul_s8(const sapool_batch_matmul_params *p, const int32_t *
                             const int32_t *rhs_batch_offsets, const int8_t *lhs, const int8_t *rhs,
                             int8_t *output)
 {
+    const int32_t batches = p->batches, rows = p->rows, cols = p->cols, depth = p->depth;
+    const int32_t lhs_row_stride = p->lhs_row_stride, lhs_depth_stride = p->lhs_depth_stride;
+    const int32_t rhs_depth_stride = p->rhs_depth_stride, rhs_col_stride = p->rhs_col_stride;
+    const int32_t lhs_offset = p->lhs_offset, rhs_offset = p->rhs_offset, output_offset = p->output_offset;
+    const int32_t multiplier = p->output_multiplier, shift = p->output_shift;
     int32_t b, i, j, k;
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *lhs_batch = lhs + lhs_batch_offsets[b];
-        const int8_t *rhs_batch = rhs + rhs_batch_offsets[b];
-        for (i = 0; i < p->rows; ++i) {
-            for (j = 0; j < p->cols; ++j) {
+    for (b = 0; b < batches; ++b) {
+        for (i = 0; i < rows; ++i) {
+            const int8_t *lhs_row = lhs + lhs_batch_offsets[b] + i * lhs_row_stride;
+            for (j = 0; j < cols; ++j) {
+                const int8_t *l = lhs_row;
+                const int8_t *r = rhs + rhs_batch_offsets[b] + j * rhs_col_stride;
                 int32_t acc = 0;
-                for (k = 0; k < p->depth; ++k) {
-                    acc += ((int32_t)lhs_batch[i * p->lhs_row_stride + k * p->lhs_depth_stride] + p->lhs_offset) *
-                           ((int32_t)rhs_batch[k * p->rhs_depth_stride + j * p->rhs_col_stride] + p->rhs_offset);
+                for (k = 0; k < depth; ++k) {
+                    acc += ((int32_t)*l + lhs_offset) * ((int32_t)*r + rhs_offset);
+                    l += lhs_depth_stride;
+                    r += rhs_depth_stride;
                 }
-                acc = sapool_requantize(acc, p->output_multiplier, p->output_shift) + p->output_offset;
+                acc = sapool_requantize(acc, multiplier, shift) + output_offset;
                 *output++ = sapool_clamp_s8(acc, -128, 127);
             }
         }
