@@ -27,10 +27,12 @@ TORCH_KINDS = (SAPOOL_CHECKPOINT, TORCH_EXPORT, ONNX)
 class LoadedModel:
     """One model, ready for the next step.
 
-    - `module`: a float torch module in inference form (None for "tflite-int8"). For "sapool-checkpoint" an
-      nn.Module in eval mode (SAP layers in their paper form); for "torch-export" the ExportedProgram's
-      `.module()` in inference form (`.eval()`/`.train()` switch its dropout and batch-norm ops); for "onnx"
-      a torch.fx GraphModule in eval mode whose Conv/Gemm/MatMul weights are nn.Conv*/nn.Linear parameters.
+    - `module`: a float torch module in inference form that takes any batch size (None for "tflite-int8").
+      For "sapool-checkpoint" an nn.Module in eval mode (SAP layers in their paper form); for "torch-export" the
+      ExportedProgram's `.module()` in inference form (`.eval()`/`.train()` switch its dropout and batch-norm
+      ops); for "onnx" a torch.fx GraphModule in eval mode whose Conv/Gemm/MatMul weights are nn.Conv*/nn.Linear
+      parameters. Modules traced for a fixed batch size (ONNX, a .pt2 without a symbolic batch) come wrapped in
+      batching.AnyBatch (`.inner` is the traced module): whole at that batch size, chunk by chunk otherwise.
     - `input_shape`: the single input's fixed shape (NCHW for image CNNs; NHWC for "tflite-int8", as stored in
       the flatbuffer). A symbolic batch becomes 1; a batch size the file fixes is kept (its graph may depend on it).
     - `normalization`: per-channel mean/std (0..1 pixel scale) the checkpoint records; None when unknown.

@@ -2,7 +2,8 @@
 
 The archive is checked first (pt2_archive: no pickled code, no compiled libraries), then loaded with
 torch.export.load. The input shape comes from the graph's user-input placeholder; a symbolic batch size becomes
-1, any other symbolic size is refused (sapool plans memory for one fixed shape).
+1, any other symbolic size is refused (sapool plans memory for one fixed shape). A program exported for a fixed
+batch size is wrapped in batching.AnyBatch so that it also runs on other batch sizes.
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ def load_torch_export(path: Path) -> LoadedModel:
     except Exception as err:  # deserialisation errors come as many types (version, schema, missing ops)
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise BadInputError(f"{path}: cannot load the torch.export archive ({reason[:200]})") from None
-    input_shape = _input_shape(path, program)
+    input_shape, dynamic_batch = _input_shape(path, program)
     module = program.module()
     _move_to_eval(module)
+    if not dynamic_batch:
+        from sapool.frontends.batching import AnyBatch
+
+        module = AnyBatch(module, input_shape[0])
     return LoadedModel(
         kind=TORCH_EXPORT,
         path=path,
@@ -36,7 +41,8 @@ def load_torch_export(path: Path) -> LoadedModel:
     )
 
 
-def _input_shape(path: Path, program) -> tuple[int, ...]:
+def _input_shape(path: Path, program) -> tuple[tuple[int, ...], bool]:
+    """The input shape (symbolic batch → 1) and whether the batch was symbolic."""
     import torch
 
     user_inputs = program.graph_signature.user_inputs
@@ -47,16 +53,17 @@ def _input_shape(path: Path, program) -> tuple[int, ...]:
                                "with exactly one tensor input")
     if not values[0].is_floating_point():
         raise UnsupportedError(f"{path}: the model input is {values[0].dtype}; sapool compiles float-input models")
-    shape = []
+    shape, dynamic_batch = [], False
     for axis, size in enumerate(values[0].shape):
         if isinstance(size, int):
             shape.append(size)
         elif axis == 0:
             shape.append(1)
+            dynamic_batch = True
         else:
             raise UnsupportedError(f"{path}: input dimension {axis} is dynamic ({size}); export with a fixed "
                                    "input shape (only the batch dimension may be dynamic)")
-    return tuple(shape)
+    return tuple(shape), dynamic_batch
 
 
 def _move_to_eval(module) -> None:

@@ -77,6 +77,14 @@ def test_a_model_exported_in_training_mode_is_loaded_in_inference_form(tmp_path)
 def test_a_dynamic_batch_becomes_one(tmp_path, user_cnn):
     loaded = load_model(_export(user_cnn, tmp_path / "dynamic.pt2", dynamic_batch=True))
     assert loaded.input_shape == (1, 3, 16, 16)
+    assert loaded.module(torch.zeros(4, 3, 16, 16)).shape == (4, 4)
+
+
+def test_a_program_exported_at_batch_one_runs_whole_batches(tmp_path, user_cnn):
+    loaded = load_model(_export(user_cnn, tmp_path / "user.pt2"))
+    images = torch.randn(6, 3, 16, 16, generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.module(images), user_cnn(images), rtol=0, atol=1e-5)
 
 
 def test_a_truncated_archive_is_one_error_line(tmp_path, user_cnn):

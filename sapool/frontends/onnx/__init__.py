@@ -13,6 +13,7 @@ from sapool.frontends.loaded import ONNX, LoadedModel
 
 def load_onnx(path: Path) -> LoadedModel:
     """Read, convert and check an ONNX model; `parity` is the measured worst difference to onnxruntime."""
+    from sapool.frontends.batching import AnyBatch
     from sapool.frontends.onnx.convert import convert
     from sapool.frontends.onnx.parity import parity_with_onnxruntime
     from sapool.frontends.onnx.read import default_opset, input_spec, read_onnx
@@ -26,7 +27,7 @@ def load_onnx(path: Path) -> LoadedModel:
     return LoadedModel(
         kind=ONNX,
         path=path,
-        module=conversion.module,
+        module=AnyBatch(conversion.module, spec.module_shape[0]),
         input_shape=spec.module_shape,
         parity=parity,
         description=(f"ONNX model (opset {default_opset(model)}{producer}): {len(model.graph.node)} nodes, "

@@ -140,7 +140,7 @@ def test_shape_arithmetic_folds_into_one_reshape(tmp_path):
     batch = g.node("Unsqueeze", [batch, g.constant("axes", np.array([0], np.int64))], "batch_1d")
     target = g.node("Concat", [batch, g.constant("minus_one", np.array([-1], np.int64))], "target", axis=0)
     loaded = _check(g, tmp_path / "m.onnx", g.node("Reshape", ["image", target], "flatten"), [1, 360])
-    calls = [node.target for node in loaded.module.graph.nodes if node.op == "call_function"]
+    calls = [node.target for node in loaded.module.inner.graph.nodes if node.op == "call_function"]
     assert calls == [torch.reshape]
 
 

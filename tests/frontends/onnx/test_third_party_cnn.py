@@ -89,5 +89,18 @@ def test_a_channels_last_input_is_taken_as_nchw(tmp_path):
     with torch.no_grad():
         ours = loaded.module(torch.from_numpy(nhwc.transpose(0, 3, 1, 2).copy())).numpy()
     np.testing.assert_allclose(ours, run_onnxruntime(path, nhwc), rtol=0, atol=1e-6)
-    assert [n.target for n in loaded.module.graph.nodes if n.op == "call_function"] == [
+    assert [n.target for n in loaded.module.inner.graph.nodes if n.op == "call_function"] == [
         torch.nn.functional.pad, torch.nn.functional.relu]  # SAME_UPPER's asymmetric pad; no transpose left
+
+
+def test_runs_any_batch_size_and_exports_at_batch_one(cnn):
+    """The accuracy report runs whole batches; quantisation exports at the traced batch size (1)."""
+    _, loaded = cnn
+    images = torch.randn(5, 3, 32, 32, generator=torch.Generator().manual_seed(8))
+    with torch.no_grad():
+        whole = loaded.module(images)
+        one_by_one = torch.cat([loaded.module(image[None]) for image in images])
+    torch.testing.assert_close(whole, one_by_one, rtol=0, atol=0)
+    program = torch.export.export(loaded.module, (images[:1],))
+    targets = [str(node.target) for node in program.graph.nodes]
+    assert targets.count("aten.cat.default") == 1 and not any("split" in t for t in targets)  # the CNN's own Concat
