@@ -1,8 +1,8 @@
 """Run an int8 .tflite on float NCHW images: quantise the input as the model's input tensor says, run TFLite's
 reference kernels, dequantise the results.
 
-`_reference_run` is ai-edge-litert with BUILTIN_REF in this process, with the signature of
-`sapool.verify.interpreters.run_model` (the same run in a subprocess) so that it can replace it once that is on main.
+The interpreter is `sapool.verify.interpreters.run_model` with "litert-ref" (ai-edge-litert's BUILTIN_REF kernels,
+in a subprocess, so a crashing kernel is an error line, not a dead sapool).
 """
 
 from __future__ import annotations
@@ -25,30 +25,19 @@ class Int8Run:
 
 def run_int8(tflite: bytes, graph: Graph, images, *, intermediates: bool = False) -> Int8Run:
     """`images`: float N×C×H×W (torch or numpy) prepared for the float model; the int8 model reads them NHWC."""
+    from sapool.verify.interpreters import run_model
+
     nhwc = np.asarray(images, dtype=np.float32).transpose(0, 2, 3, 1)
     quantized = quantize(nhwc, graph.tensor(graph.inputs[0]))
-    outputs, raw = _reference_run(tflite, graph, quantized, intermediates=intermediates)
-    saved = {index: dequantize(values, graph.tensor(index)) for index, values in raw.items()}
-    return Int8Run(dequantize(outputs, graph.tensor(graph.outputs[0])), saved)
+    result = run_model(tflite, quantized, "litert-ref", intermediates=intermediates)
+    saved = {index: dequantize(_without_batch_axis(values, graph.tensor(index)), graph.tensor(index))
+             for index, values in (result.intermediates or {}).items()}
+    return Int8Run(dequantize(result.outputs, graph.tensor(graph.outputs[0])), saved)
 
 
-def _reference_run(tflite: bytes, graph: Graph, inputs: np.ndarray, *, intermediates: bool):
-    """TFLite's reference kernels on each input (N, *input shape without batch): outputs and activations."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    interpreter = Interpreter(model_content=tflite, experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
-                              experimental_preserve_all_tensors=intermediates)
-    interpreter.allocate_tensors()
-    wanted = [t.index for t in graph.activations()] if intermediates else []
-    outputs, saved = [], {index: [] for index in wanted}
-    for sample in inputs:
-        interpreter.set_tensor(graph.inputs[0], sample[np.newaxis])
-        interpreter.invoke()
-        outputs.append(interpreter.get_tensor(graph.outputs[0])[0])
-        for index in wanted:
-            saved[index].append(interpreter.get_tensor(index)[0] if graph.tensor(index).shape[:1] == (1,)
-                                else interpreter.get_tensor(index))
-    return np.stack(outputs), {index: np.stack(values) for index, values in saved.items()}
+def _without_batch_axis(values: np.ndarray, tensor: Tensor) -> np.ndarray:
+    """(N, 1, …) → (N, …) for tensors with a batch axis of 1; (N·heads)-batched tensors keep their shape."""
+    return values[:, 0] if tensor.shape[:1] == (1,) else values
 
 
 def quantize(values: np.ndarray, tensor: Tensor) -> np.ndarray:
