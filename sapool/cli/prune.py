@@ -19,10 +19,12 @@ from sapool.units import format_bytes, parse_bytes
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--ratio", type=FiniteFloat(0, 1, low_open=False, high_open=True), default=None,
               help="Remove this fraction of the channels of every prunable group.")
-@target_option("Prune as little as possible (ratio steps of 0.05) until the int8 activations fit this target.",
-               "--fit", "target")
+@target_option("Prune as little as possible until the int8 activations fit this target.", "--fit", "target")
 @click.option("--ram-budget", default=None, metavar="BYTES",
               help="Fit this much RAM (e.g. 64K) instead of the target's regions; may be used without --fit.")
+@click.option("--strategy", type=click.Choice(("peak", "global")), default=None,
+              help="How a fit prunes: only the channel groups live at the peak op, repeated until it fits (peak), "
+                   "or one ratio for every group in steps of 0.05 (global). [default: peak]")
 @click.option("--criterion", type=click.Choice(("l1", "bn")), default="l1", show_default=True,
               help="Channel importance: L1 norm of its filters, or |BatchNorm gamma|.")
 @click.option("--finetune-epochs", type=count(0, 100_000), default=0, show_default=True,
@@ -36,8 +38,8 @@ from sapool.units import format_bytes, parse_bytes
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Pruned checkpoint to write.")
 @format_option()
 @verbosity_options
-def prune(model: Path, ratio, target, ram_budget, criterion, finetune_epochs, data, subset, batch_size, lr, device,
-          output: Path, output_format: str, as_json: bool, quiet: bool, verbose: bool) -> None:
+def prune(model: Path, ratio, target, ram_budget, strategy, criterion, finetune_epochs, data, subset, batch_size, lr,
+          device, output: Path, output_format: str, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Remove whole channels from a trained checkpoint, optionally until its int8 activations fit a target.
 
     Example: `sapool prune model.pt --fit stm32f4 --finetune-epochs 2 -o pruned.pt`. Reports params, MACs,
@@ -48,9 +50,9 @@ def prune(model: Path, ratio, target, ram_budget, criterion, finetune_epochs, da
     as_json = chosen_format(output_format, as_json) == "json"
     request = PruneRequest(
         model=model, output=output, ratio=ratio, target=target,
-        ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, criterion=criterion,
-        finetune_epochs=finetune_epochs, data=data, subset=subset, batch_size=batch_size, lr=lr, device=device,
-        quiet=quiet or as_json)
+        ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, strategy=strategy,
+        criterion=criterion, finetune_epochs=finetune_epochs, data=data, subset=subset, batch_size=batch_size, lr=lr,
+        device=device, quiet=quiet or as_json)
     if verbose:
         click.echo(f"prune: {request}", err=True)
     summary = run_pruning(request)
@@ -72,10 +74,14 @@ def _text(summary: dict) -> str:
         rows.append(("fits", _yes(before["fits"]), _yes(after["fits"])))
     lines = [f"{'':<24} {'before':>14} {'after':>14}"]
     lines += [f"{name:<24} {old:>14} {new:>14}" for name, old, new in rows]
+    how = [f"strategy {summary['strategy']}"] if summary["strategy"] else []
+    how += [f"ratio {summary['ratio']:.2f}"] if summary["ratio"] is not None else []
     lines.append(f"pruned {summary['channels_before'] - summary['channels_after']} of {summary['channels_before']} "
-                 f"channels in {summary['groups_pruned']} groups (ratio {summary['ratio']:.2f}, "
-                 f"{summary['criterion']}); fine-tuned {summary['finetune_epochs']} epoch(s); "
-                 f"accuracy on {summary['test_images']} test images; saved {summary['output']}")
+                 f"channels in {summary['groups_pruned']} groups ({', '.join(how)}, {summary['criterion']}); fine-tuned "
+                 f"{summary['finetune_epochs']} epoch(s); accuracy on {summary['test_images']} test images; saved "
+                 f"{summary['output']}")
+    lines += [f"  {group['name']:<40} {group['channels_before']:>5} -> {group['channels_after']:<5} channels "
+              f"(-{1 - group['channels_after'] / group['channels_before']:.0%})" for group in summary["groups"]]
     return "\n".join(lines)
 
 

@@ -299,8 +299,13 @@ class _GraphWriter:
 
 
 def _origin(node) -> str:
-    """Where the op comes from in the torch model: the module path for a layer, else the traced call."""
-    return f"torch module {node.target}" if node.op == "call_module" else f"torch {node.op} {node.name}"
+    """Where the op comes from in the torch model: the module path for a layer, else the traced call and the
+    innermost module it was called in (e.g. a SAP layer's attention softmax), when there is one."""
+    if node.op == "call_module":
+        return f"torch module {node.target}"
+    stack = node.meta.get("nn_module_stack") or {}
+    inside = f" in {next(reversed(stack.values()))[0]}" if stack else ""
+    return f"torch {node.op} {node.name}{inside}"
 
 
 def _pair(value) -> tuple[int, int]:

@@ -2,10 +2,10 @@
 
 `prune_model(model, ratio, criterion)` removes round(ratio · C) channels from every prunable channel group
 (prune_groups.channel_groups: residual sums, depthwise convs and SAP layers couple channels; model inputs and
-outputs stay). A channel's importance is the L1 norm of every filter that produces it (`l1`) or the sum of |γ|
-of the BatchNorms on it (`bn`), summed over the group, so a residual channel is judged on all its producers.
-`prune_to_fit` searches the smallest ratio (on a 0.05 grid) whose int8 activation footprint fits a target or a
-RAM budget. The input model is never modified; the result carries a channel record for checkpoints.
+outputs stay); `prune_channels` removes a chosen number per group instead. A channel's importance is the L1 norm
+of every filter that produces it (`l1`) or the sum of |γ| of the BatchNorms on it (`bn`), summed over the group,
+so a residual channel is judged on all its producers. Fitting a RAM budget is prune_fit's job. The input model is
+never modified; the result carries a channel record for checkpoints.
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from sapool.errors import BadInputError, DoesNotFitError
-from sapool.models.footprint import int8_peak_activation, input_shape_of
+from sapool.errors import BadInputError
+from sapool.models.footprint import input_shape_of
 from sapool.train.prune_groups import BLOCK, DEPTHWISE, IN, NORM, OUT, ChannelGroup, channel_groups
 from sapool.train.prune_surgery import channel_record, slice_modules
 
 CRITERIA = ("l1", "bn")
-RATIO_STEP = 0.05
-MAX_RATIO = 0.95
 
 
 @dataclass(frozen=True)
 class PrunedGroup:
-    """One group's outcome: the modules tied together, the channels it had and the (sorted) ones it keeps."""
+    """One group's outcome: its name (first producing module), the modules tied together, the channels it had and
+    the (sorted) ones it keeps."""
 
+    name: str
     members: tuple[tuple[str, str], ...]
     channels_before: int
     kept: tuple[int, ...]
@@ -39,10 +39,14 @@ class PrunedGroup:
         kept = set(self.kept)
         return tuple(c for c in range(self.channels_before) if c not in kept)
 
+    @property
+    def ratio(self) -> float:
+        return len(self.removed) / self.channels_before
+
 
 @dataclass(frozen=True)
 class PruneReport:
-    ratio: float
+    ratio: float | None  # the one ratio of every group, or None when each group got its own count (prune_fit)
     criterion: str
     groups: tuple[PrunedGroup, ...]  # the prunable groups, in network order
     frozen_groups: int  # coupled groups left whole (inputs, outputs, ops the analysis does not understand)
@@ -59,22 +63,40 @@ class PruneReport:
 
 def prune_model(model: nn.Module, ratio: float, criterion: str = "l1", *, input_shape=None,
                 block_types: tuple[type, ...] | None = None) -> tuple[nn.Module, PruneReport]:
-    """A pruned copy of `model` (eval mode) and what was removed.
+    """A pruned copy of `model` (eval mode) with round(ratio · C) channels removed from every prunable group.
 
     `input_shape` is (N, C, H, W) or a ModelConfig; by default the model's own `config`. `block_types` are
     channel-wise blocks (SAP layers) kept whole by the tracer; by default sapool's SAP classes.
     """
-    if criterion not in CRITERIA:
-        raise BadInputError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
     if not 0.0 <= ratio < 1.0:
         raise BadInputError(f"prune ratio must be in [0, 1), got {ratio}")
+    groups = model_groups(model, input_shape, block_types)
+    removals = {group.name: min(int(round(ratio * group.size)), group.size - 1) for group in groups if group.prunable}
+    return prune_channels(model, groups, removals, criterion, ratio=ratio)
+
+
+def model_groups(model: nn.Module, input_shape=None, block_types: tuple[type, ...] | None = None
+                 ) -> list[ChannelGroup]:
+    """Every coupled channel group of `model` (frozen ones too), for prune_channels; arguments as prune_model's."""
     shape = input_shape_of(input_shape if input_shape is not None else _own_config(model))
-    blocks = default_block_types() if block_types is None else block_types
-    pruned = copy.deepcopy(model).eval()
-    groups = channel_groups(pruned, shape, blocks)
+    return channel_groups(model, shape, default_block_types() if block_types is None else block_types)
+
+
+def prune_channels(model: nn.Module, groups: list[ChannelGroup], removals: dict[str, int], criterion: str = "l1",
+                   *, ratio: float | None = None) -> tuple[nn.Module, PruneReport]:
+    """A pruned copy of `model` (eval mode): `removals[group.name]` channels (the least important ones) go from
+    each group of `groups` (model_groups of this model); groups not named keep every channel."""
+    if criterion not in CRITERIA:
+        raise BadInputError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
     prunable = [group for group in groups if group.prunable]
+    for group in prunable:
+        if not 0 <= removals.get(group.name, 0) < group.size:
+            raise BadInputError(f"group {group.name} has {group.size} channels; cannot remove "
+                                f"{removals[group.name]}")
+    pruned = copy.deepcopy(model).eval()
     results = tuple(
-        PrunedGroup(tuple(group.members), group.size, _keep(group, importance(pruned, group, criterion), ratio))
+        PrunedGroup(group.name, tuple(group.members), group.size,
+                    _keep(importance(pruned, group, criterion), removals.get(group.name, 0)))
         for group in prunable)
     touched = _slice(pruned, results)
     report = PruneReport(ratio, criterion, results, len(groups) - len(prunable), channel_record(pruned, touched))
@@ -95,43 +117,6 @@ def importance(model: nn.Module, group: ChannelGroup, criterion: str) -> torch.T
     return total
 
 
-def prune_to_fit(model: nn.Module, config, *, target=None, ram_budget: int | None = None, criterion: str = "l1",
-                 max_ratio: float = MAX_RATIO, time_limit_s: float = 2.0):
-    """The least-pruned model (ratio on a RATIO_STEP grid up to `max_ratio`) whose int8 activations fit.
-
-    Returns (pruned model, report, footprint). Bisection relies on the footprint shrinking as the ratio grows;
-    DoesNotFitError when even `max_ratio` (at least one channel kept per group) does not fit.
-    """
-    if target is None and ram_budget is None:
-        raise BadInputError("prune_to_fit needs a target or a RAM budget")
-    where = f"a RAM budget of {ram_budget} B" if ram_budget is not None else f"target {_target_name(target)}"
-
-    def attempt(steps: int):
-        pruned, report = prune_model(model, round(steps * RATIO_STEP, 6), criterion, input_shape=config)
-        footprint = int8_peak_activation(pruned, config, target=target, ram_budget=ram_budget,
-                                         time_limit_s=time_limit_s)
-        return pruned, report, footprint
-
-    low, high = 0, int(round(max_ratio / RATIO_STEP))
-    best = attempt(high)
-    if not best[2].fits:
-        raise DoesNotFitError(
-            f"the model does not fit {where} even pruned at ratio {high * RATIO_STEP:.2f}: int8 activations need "
-            f"{best[2].peak_arena_bytes} B ({_busiest_op(best[2])}); use a smaller input size, width or a larger "
-            f"target")
-    first = attempt(low)
-    if first[2].fits:
-        return first
-    while high - low > 1:  # invariant: `low` does not fit, `high` fits and is held in `best`
-        middle = (low + high) // 2
-        candidate = attempt(middle)
-        if candidate[2].fits:
-            high, best = middle, candidate
-        else:
-            low = middle
-    return best
-
-
 def default_block_types() -> tuple[type, ...]:
     """sapool's channel-wise blocks (SAP and LIP pooling), whose internals reshape channels past the tracer."""
     from sapool.models.pooling import LIPool
@@ -140,10 +125,9 @@ def default_block_types() -> tuple[type, ...]:
     return (SAPool, LIPool)
 
 
-def _keep(group: ChannelGroup, scores: torch.Tensor, ratio: float) -> tuple[int, ...]:
-    remove = min(int(round(ratio * group.size)), group.size - 1)
+def _keep(scores: torch.Tensor, remove: int) -> tuple[int, ...]:
     order = torch.argsort(scores, descending=True, stable=True)
-    return tuple(sorted(order[: group.size - remove].tolist()))
+    return tuple(sorted(order[: len(scores) - remove].tolist()))
 
 
 def _slice(model: nn.Module, results: tuple[PrunedGroup, ...]) -> set[str]:
@@ -178,20 +162,9 @@ def _block_members(model: nn.Module, name: str) -> list[tuple[str, str]]:
     return [(f"{name}.{module}", role) for module, role in inner]
 
 
-def _busiest_op(footprint) -> str:
-    """Where the memory goes, so the user knows what to change (e.g. SAP's attention scores do not prune)."""
-    live = footprint.layout.live_bytes
-    position = max(range(len(footprint.graph.ops)), key=live.__getitem__)
-    op = footprint.graph.ops[position]
-    return f"busiest op: {op.opcode} {op.name} with {live[position]} B live"
-
-
 def _own_config(model: nn.Module):
     config = getattr(model, "config", None)
     if config is None:
         raise BadInputError("prune_model needs input_shape (the model has no `config` attribute)")
     return config
 
-
-def _target_name(target) -> str:
-    return target if isinstance(target, str) else target.name

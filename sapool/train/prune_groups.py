@@ -47,6 +47,11 @@ class ChannelGroup:
     frozen_by: list[str] = field(default_factory=list)  # why these channels cannot be pruned; empty if they can
 
     @property
+    def name(self) -> str:
+        """The module producing the channels first in network order: how reports and fitting name the group."""
+        return next((name for name, role in self.members if role in PRODUCER_ROLES), "")
+
+    @property
     def prunable(self) -> bool:
         return not self.frozen_by and self.size > 1 and any(role in PRODUCER_ROLES for _, role in self.members)
 

@@ -23,9 +23,10 @@ from sapool.train.data import data_file, load_dataset
 from sapool.train.distributed import Workers, choose_device
 from sapool.train.loop import Schedule, evaluate, fit, make_optimizer
 from sapool.train.progress import TrainingProgress
-from sapool.train.prune import CRITERIA, prune_model, prune_to_fit
+from sapool.train.prune import CRITERIA, prune_model
+from sapool.train.prune_fit import STRATEGIES, prune_to_fit
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `strategy` and per-group `groups`; `ratio` is null when groups got their own counts
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class PruneRequest:
     target: str | None = None
     ram_budget: int | None = None
     criterion: str = "l1"
+    strategy: str | None = None  # how a fit spreads the pruning (prune_fit.STRATEGIES); None: "peak" for a fit
     finetune_epochs: int = 0
     data: str | None = None  # default: the checkpoint's dataset
     subset: int | None = None
@@ -71,13 +73,14 @@ def run_pruning(request: PruneRequest) -> dict:
                 "peak_arena_bytes": footprint.peak_arena_bytes, "lower_bound_bytes": footprint.lower_bound_bytes,
                 "fits": footprint.fits, "test_accuracy": accuracy}
 
+    strategy = None if request.ratio is not None else request.strategy or STRATEGIES[0]
     before = measure(model)
     if request.ratio is not None:
         pruned, report = prune_model(model, request.ratio, request.criterion, input_shape=config)
         footprint = None
     else:
         pruned, report, footprint = prune_to_fit(model, config, target=request.target, ram_budget=request.ram_budget,
-                                                 criterion=request.criterion)
+                                                 criterion=request.criterion, strategy=strategy)
     if request.finetune_epochs:
         _finetune(pruned, train, test, checkpoint, request, workers)
     after = measure(pruned.eval(), footprint)
@@ -85,15 +88,17 @@ def run_pruning(request: PruneRequest) -> dict:
     record = {**checkpoint.train_args.get(PRUNED_CHANNELS_KEY, {}), **report.channel_record}
     summary = {
         "schema_version": SCHEMA_VERSION, "input": str(request.model), "output": str(request.output),
-        "criterion": request.criterion, "ratio": report.ratio, "target": request.target,
+        "criterion": request.criterion, "strategy": strategy, "ratio": report.ratio, "target": request.target,
         "ram_budget_bytes": request.ram_budget, "finetune_epochs": request.finetune_epochs,
-        "test_images": len(test), "groups_pruned": len(report.groups), "groups_frozen": report.frozen_groups,
+        "test_images": len(test), "groups_pruned": sum(1 for group in report.groups if group.removed), "groups_frozen": report.frozen_groups,
         "channels_before": report.channels_before, "channels_after": report.channels_after,
+        "groups": [{"name": group.name, "channels_before": group.channels_before, "channels_after": len(group.kept)}
+                   for group in report.groups if group.removed],
         "before": before, "after": after,
     }
     metrics = {"test_accuracy": after["test_accuracy"], "prune": {k: summary[k] for k in ("before", "after")}}
     train_args = {**checkpoint.train_args, PRUNED_CHANNELS_KEY: record,
-                  "prune": {k: summary[k] for k in ("criterion", "ratio", "target", "ram_budget_bytes",
+                  "prune": {k: summary[k] for k in ("criterion", "strategy", "ratio", "target", "ram_budget_bytes",
                                                     "finetune_epochs")}}
     state = {name: tensor.detach().cpu().clone() for name, tensor in pruned.state_dict().items()}
     save_checkpoint(Checkpoint(config, state, checkpoint.normalization, checkpoint.class_names, checkpoint.dataset,
@@ -104,6 +109,10 @@ def run_pruning(request: PruneRequest) -> dict:
 def _check_request(request: PruneRequest) -> None:
     if (request.ratio is None) == (request.target is None and request.ram_budget is None):
         raise BadInputError("give either --ratio, or --fit TARGET and/or --ram-budget")
+    if request.strategy is not None and request.ratio is not None:
+        raise BadInputError("--strategy chooses how --fit / --ram-budget prune; it does not apply to --ratio")
+    if request.strategy is not None and request.strategy not in STRATEGIES:
+        raise BadInputError(f"strategy must be one of {', '.join(STRATEGIES)}; got {request.strategy!r}")
     if request.criterion not in CRITERIA:
         raise BadInputError(f"criterion must be one of {', '.join(CRITERIA)}; got {request.criterion!r}")
     if request.ratio is not None and not 0.0 <= request.ratio < 1.0:

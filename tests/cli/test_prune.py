@@ -77,16 +77,41 @@ def test_pruning_a_pruned_checkpoint_keeps_the_earlier_record(trained, tmp_path)
     assert sum(p.numel() for p in model.parameters()) < sum(p.numel() for p in first.parameters())
 
 
-def test_ram_budget_fit_prunes_until_the_activations_fit(trained, tmp_path):
-    output = tmp_path / "fit.pt"
-    probe = _sapool("prune", trained, "--ratio", "0.95", "--subset", "64", "--json", "-o", tmp_path / "probe.pt")
+@pytest.fixture(scope="module")
+def between_extremes(trained, tmp_path_factory) -> int:
+    """A budget between the unpruned int8 peak and the peak pruned at ratio 0.95."""
+    probe = _sapool("prune", trained, "--ratio", "0.95", "--subset", "64", "--json", "-o",
+                    tmp_path_factory.mktemp("probe") / "probe.pt")
     peaks = json.loads(probe.stdout)
-    budget = (peaks["before"]["peak_arena_bytes"] + peaks["after"]["peak_arena_bytes"]) // 2  # between the extremes
-    result = _sapool("prune", trained, "--ram-budget", budget, "--subset", "64", "--json", "-o", output)
+    return (peaks["before"]["peak_arena_bytes"] + peaks["after"]["peak_arena_bytes"]) // 2
+
+
+@pytest.mark.parametrize("strategy", [None, "global"])
+def test_ram_budget_fit_prunes_until_the_activations_fit(trained, between_extremes, tmp_path, strategy):
+    output = tmp_path / "fit.pt"
+    chosen = ("--strategy", strategy) if strategy else ()
+    result = _sapool("prune", trained, "--ram-budget", between_extremes, *chosen, "--subset", "64", "--json",
+                     "-o", output)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["before"]["fits"] is False and summary["after"]["fits"] is True
-    assert summary["after"]["peak_arena_bytes"] <= budget and summary["ratio"] > 0
+    assert summary["after"]["peak_arena_bytes"] <= between_extremes
+    assert summary["strategy"] == (strategy or "peak")
+    assert (summary["ratio"] > 0) if strategy == "global" else summary["ratio"] is None
+    groups = summary["groups"]
+    assert groups and all(g["channels_after"] < g["channels_before"] for g in groups)
+    assert summary["groups_pruned"] == len(groups)
+    assert summary["channels_before"] - summary["channels_after"] == sum(
+        g["channels_before"] - g["channels_after"] for g in groups)
+    assert load_checkpoint(output).train_args["prune"]["strategy"] == summary["strategy"]
+
+
+def test_text_summary_lists_the_pruned_groups(trained, between_extremes, tmp_path):
+    result = _sapool("prune", trained, "--ram-budget", between_extremes, "--subset", "64", "-o", tmp_path / "a.pt")
+    assert result.exit_code == 0, result.output
+    assert "(strategy peak, l1)" in result.stdout
+    group_lines = [line.split() for line in result.stdout.splitlines() if line.endswith("%)")]
+    assert group_lines and all(int(line[1]) > int(line[3]) and line[2] == "->" for line in group_lines)
 
 
 def test_impossible_fit_is_an_error_and_leaves_input_and_output_alone(trained, tmp_path):
@@ -94,7 +119,8 @@ def test_impossible_fit_is_an_error_and_leaves_input_and_output_alone(trained, t
     output.write_bytes(OLD_BYTES)
     before_digest = _digest(trained)
     result = _sapool("prune", trained, "--fit", "stm32f4", "--ram-budget", "2K", "--subset", "64", "-o", output)
-    _assert_error(result, 1, "does not fit a RAM budget of 2048 B even pruned")
+    _assert_error(result, 1, "does not fit a RAM budget of 2048 B: at op 18 SOFTMAX softmax")
+    assert "inside SAP layer features.stage1.pool" in result.stderr
     assert output.read_bytes() == OLD_BYTES and _digest(trained) == before_digest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.pt"]  # no temporary left behind
 
@@ -114,6 +140,8 @@ def test_corrupt_checkpoint_is_a_bad_input_error(tmp_path):
     (("--ratio", "0.5", "--lr", "nan"), "'--lr': nan is not in (0, 10]"),
     (("--ratio", "0.5", "--ram-budget", "lots"), "not a byte size"),
     (("--fit", "stm99"), "stm99"),
+    (("--ratio", "0.5", "--strategy", "peak"), "does not apply to --ratio"),
+    (("--ram-budget", "8K", "--strategy", "uniform"), "'--strategy': 'uniform' is not one of"),
 ])
 def test_bad_options_are_usage_errors(trained, tmp_path, options, message):
     _assert_error(_sapool("prune", trained, *options, "-o", tmp_path / "out.pt"), 2, message)

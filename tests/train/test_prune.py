@@ -1,4 +1,4 @@
-"""Structured pruning: coupled channel groups, physical removal, exactness against zeroed channels, fitting."""
+"""Structured pruning: coupled channel groups, physical removal, exactness against zeroed channels."""
 
 import copy
 
@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from sapool.errors import BadInputError, DoesNotFitError
+from sapool.errors import BadInputError
 from sapool.models.build import build_model
 from sapool.models.config import POOLS, ModelConfig
 from sapool.models.footprint import int8_peak_activation
-from sapool.train.prune import prune_model, prune_to_fit
+from sapool.train.prune import prune_model
 from sapool.train.prune_groups import DEPTHWISE, NORM, OUT, channel_groups
 from sapool.train.prune_surgery import apply_channel_record
 
@@ -153,27 +153,6 @@ def test_footprint_shrinks_with_the_ratio(network, shape):
     peaks = [int8_peak_activation(prune_model(model, r, input_shape=shape)[0], shape).peak_arena_bytes
              for r in (0.0, 0.25, 0.5, 0.75)]
     assert peaks == sorted(peaks, reverse=True) and peaks[0] > peaks[-1]
-
-
-def test_prune_to_fit_finds_the_least_pruned_fitting_model(model):
-    full = int8_peak_activation(model, SHAPE).peak_arena_bytes
-    pruned, report, footprint = prune_to_fit(model, SHAPE, ram_budget=full * 3 // 4)
-    assert footprint.fits and footprint.peak_arena_bytes <= full * 3 // 4
-    assert 0 < report.ratio < 0.95
-    less = prune_model(model, report.ratio - 0.05, input_shape=SHAPE)[0]
-    assert int8_peak_activation(less, SHAPE, ram_budget=full * 3 // 4).fits is False
-
-
-def test_prune_to_fit_returns_the_model_unpruned_when_it_already_fits(model):
-    _, report, footprint = prune_to_fit(model, SHAPE, ram_budget=1 << 20)
-    assert report.ratio == 0 and footprint.fits
-
-
-def test_prune_to_fit_impossible_budget_is_does_not_fit(model):
-    with pytest.raises(DoesNotFitError, match="even pruned at ratio 0.95") as error:
-        prune_to_fit(model, SHAPE, ram_budget=512)
-    # the 16×16×3 input and the stem's 16×16×1 output are live during the stem conv: 768 + 256 B
-    assert "busiest op: CONV_2D stem_0 with 1024 B live" in str(error.value)
 
 
 PROJECT_NETWORKS = [
