@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from sapool.memory.advice import peak_buffers, short_name, suggestions
 from sapool.memory.report import MemoryReport
 from sapool.text import printable
 from sapool.units import format_bytes
@@ -22,6 +23,9 @@ MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 150, 16, 28, 44
 PLOT_HEIGHT = 420  # summed over bands, before gaps
 MIN_BAND_HEIGHT = 70
 BAND_GAP = 28
+EMPTY_BAND_HEIGHT = 18
+FULL_SCALE_RATIO = 8  # draw a region at full size when its arena fills at least 1/8 of it
+LABEL_MIN_WIDTH, LABEL_MIN_HEIGHT = 70, 13  # boxes at least this big (px) carry their tensor's name
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,8 @@ def to_html(report: MemoryReport, sections: tuple[Section, ...] = ()) -> str:
     environment.filters["human"] = format_bytes
     template = environment.get_template("report.html.j2")
     return template.render(report=report, svg=timeline(report), where=_output_locations(report),
-                           sections=sections)
+                           sections=sections, peak_buffers=peak_buffers(report), suggestions=suggestions(report),
+                           short_name=short_name)
 
 
 def timeline(report: MemoryReport) -> dict:
@@ -82,9 +87,10 @@ def timeline(report: MemoryReport) -> dict:
         band = band_of[buffer.region]
         size = -(-buffer.size_bytes // report.alignment) * report.alignment
         top, bottom = band.y(buffer.offset + size), band.y(buffer.offset)
+        width, box_height = (buffer.last - buffer.first + 1) * column, max(bottom - top, 1.0)
         boxes.append({
-            "x": x(buffer.first), "y": top,
-            "width": (buffer.last - buffer.first + 1) * column, "height": max(bottom - top, 1.0),
+            "x": x(buffer.first), "y": top, "width": width, "height": box_height,
+            **_box_label(buffer, x(buffer.first), top, width, box_height),
             "hue": (buffer.id * 137) % 360,
             "title": f"{', '.join(buffer.tensors)}: {buffer.size_bytes:,} B, ops {buffer.first}–{buffer.last}, "
                      f"{buffer.region}:0x{buffer.offset:x} (address 0x{buffer.address:08x})",
@@ -108,6 +114,19 @@ def timeline(report: MemoryReport) -> dict:
     }
 
 
+def _box_label(buffer, x: float, y: float, width: float, height: float) -> dict:
+    """A readable label for a big box: size and tensor name, along the box's longer side; none for small boxes."""
+    vertical = width < LABEL_MIN_WIDTH
+    length, thickness = (height, width) if vertical else (width, height)
+    if length < LABEL_MIN_WIDTH or thickness < LABEL_MIN_HEIGHT:
+        return {"label": None}
+    size = format_bytes(buffer.size_bytes)
+    name = short_name(buffer.tensors[0].split("/", 1)[-1], max(int(length / 6) - len(size) - 2, 4))
+    if vertical:
+        return {"label": f"{size} {name}", "label_x": x + width / 2 + 3, "label_y": y + height - 4, "rotate": True}
+    return {"label": f"{size} {name}", "label_x": x + 3, "label_y": y + height / 2 + 3, "rotate": False}
+
+
 def _peak_label_position(left: float, right: float) -> dict:
     """Label beside the peak column, on whichever side has room for it."""
     if right + 320 <= SVG_WIDTH - MARGIN_RIGHT:
@@ -116,29 +135,47 @@ def _peak_label_position(left: float, right: float) -> dict:
 
 
 def _bands(report: MemoryReport) -> list[Band]:
-    """Regions that hold buffers (all regions if none do), heights proportional to bytes, never too thin."""
-    shown = [r for r in report.regions if r.used_bytes > 0] or list(report.regions[:1])
-    total = sum(max(r.used_bytes, 1) for r in shown)
+    """Every region, fastest first; a used region's band spans its full size (arena plus headroom) unless the
+    arena is under 1/FULL_SCALE_RATIO of it, then its arena, so boxes stay visible. Unused regions are thin."""
+    regions = list(report.regions)
+    used = [r for r in regions if r.used_bytes > 0]
+    total = sum(_shown_bytes(r) for r in used) or 1
     bands, top = [], float(MARGIN_TOP)
-    for region in shown:
-        height = max(MIN_BAND_HEIGHT, PLOT_HEIGHT * max(region.used_bytes, 1) / total)
-        bytes_shown = max(region.used_bytes, 1)
-        bands.append(Band(region.name, top, height, bytes_shown, region.used_bytes, region.size_bytes, region.base))
+    for region in regions:
+        if region.used_bytes > 0:
+            height = max(MIN_BAND_HEIGHT, PLOT_HEIGHT * _shown_bytes(region) / total)
+        else:
+            height = EMPTY_BAND_HEIGHT
+        bands.append(Band(region.name, top, height, max(_shown_bytes(region), 1), region.used_bytes,
+                          region.size_bytes, region.base))
         top += height + BAND_GAP
     return bands
 
 
+def _shown_bytes(region) -> int:
+    """Bytes the band's height stands for: the whole region when the arena is a visible part of it."""
+    if region.used_bytes > region.size_bytes or region.used_bytes * FULL_SCALE_RATIO >= region.size_bytes:
+        return max(region.used_bytes, region.size_bytes)
+    return region.used_bytes
+
+
 def _band_view(band: Band) -> dict:
     overflow = band.used_bytes > band.size_bytes
+    capacity_shown = band.bytes_shown >= band.size_bytes
+    headroom = band.size_bytes - band.used_bytes
     return {
         "name": band.name,
         "top": band.top,
         "bottom": band.top + band.height,
         "height": band.height,
         "label": f"{band.name} ({format_bytes(band.size_bytes)})",
-        "top_label": f"0x{band.used_bytes:x} ({band.used_bytes:,} B)",
+        "top_label": f"+{band.bytes_shown:,} B" if band.used_bytes else "unused",
         "base_label": f"0x{band.base:08x}",
-        "capacity_y": band.y(band.size_bytes) if overflow else None,
+        "headroom_label": (f"{headroom:,} B over" if overflow else f"headroom {headroom:,} B"
+                           + ("" if capacity_shown else " (above, not to scale)")) if band.used_bytes else "",
+        "used_y": band.y(band.used_bytes) if band.used_bytes else None,
+        "capacity_y": band.y(band.size_bytes) if capacity_shown and band.used_bytes else None,
+        "overflow": overflow,
     }
 
 

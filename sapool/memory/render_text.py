@@ -14,11 +14,13 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from sapool.memory.advice import peak_buffers, short_name, suggestions
 from sapool.memory.report import MemoryReport
 from sapool.text import printable
 from sapool.units import format_bytes
 
 WIDTH = 100
+PEAK_LINES = 8
 HEADERS = ("#", "op", "output shape", "out B", "weights B", "MACs", "live B", "output at")
 RIGHT = {0, 3, 4, 5, 6}  # right-aligned columns
 UNICODE = {"times": "×", "peak": " ◀", "ellipsis": "…", "rule": "─"}
@@ -28,7 +30,8 @@ ASCII = {"times": "x", "peak": " <", "ellipsis": "~", "rule": "-"}
 def render(report: MemoryReport, ascii_only: bool = False) -> Group:
     """Rich renderables for a console; `ascii_only` swaps × ◀ … ─ for x < ~ - (a stdout that is not UTF-8)."""
     symbols = ASCII if ascii_only else UNICODE
-    return Group(_header(report), _layer_table(report, symbols), _summary_table(report), _verdict(report))
+    return Group(_header(report), _layer_table(report, symbols), _summary_table(report), _advice(report),
+                 _verdict(report))
 
 
 def to_text(report: MemoryReport, width: int = WIDTH) -> str:
@@ -56,6 +59,10 @@ def _layer_table(report: MemoryReport, symbols: dict[str, str]) -> Text:
     where = {buffer.id: f"{buffer.region}:0x{buffer.offset:05x}" for buffer in report.buffers}
     peak = report.peak_layer
     rows = [HEADERS]
+    for buffer in report.buffers:  # the model inputs first: they are live from the start and often the largest
+        if buffer.kind == "input":
+            rows.append(("in", printable(short_name(buffer.tensors[0], 24)), "", f"{buffer.size_bytes:,}", "", "", "",
+                         where[buffer.id]))
     for layer in report.layers:
         is_peak = peak is not None and layer.index == peak.index
         rows.append((
@@ -74,8 +81,9 @@ def _layer_table(report: MemoryReport, symbols: dict[str, str]) -> Text:
     table = Text("\n".join(lines) + "\n", no_wrap=True, overflow="ignore")
     table.stylize("bold", 0, len(lines[0]))
     if peak is not None:
-        start = sum(len(line) + 1 for line in lines[:peak.index + 2])
-        table.stylize("bold yellow", start, start + len(lines[peak.index + 2]))
+        row = peak.index + 2 + len(rows) - 1 - len(report.layers)  # header, rule and input rows come first
+        start = sum(len(line) + 1 for line in lines[:row])
+        table.stylize("bold yellow", start, start + len(lines[row]))
     return table
 
 
@@ -110,6 +118,24 @@ def _summary_table(report: MemoryReport) -> Table:
     for note in report.notes:
         table.add_row("note", Text(printable(note)))
     return table
+
+
+def _advice(report: MemoryReport) -> Text:
+    """The tensors live at the peak (largest first, at most PEAK_LINES) and, when it does not fit, what to do."""
+    live = peak_buffers(report)
+    if not live:
+        return Text("")
+    lines = [f"live at the peak (layer {report.peak_layer.index}, {report.peak_layer.op}):"]
+    lines += [f"  {short_name(b.tensors[0], WIDTH - 40)}: {b.size_bytes:,} B"
+              + ("" if b.kind == "activation" else f" ({b.kind})") for b in live[:PEAK_LINES]]
+    if len(live) > PEAK_LINES:
+        rest = sum(b.size_bytes for b in live[PEAK_LINES:])
+        lines.append(f"  {len(live) - PEAK_LINES} more buffers: {rest:,} B")
+    advice = suggestions(report)
+    if advice:
+        lines.append("to make it fit:")
+        lines += [f"  - {line}" for line in advice]
+    return Text("\n".join(printable(line) for line in lines) + "\n")
 
 
 def _flash_line(report: MemoryReport) -> str:

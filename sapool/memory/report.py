@@ -7,8 +7,10 @@ Sizes are bytes; `offset` is relative to the start of the buffer's region, `addr
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+
+from sapool.memory.advice import peak_buffers, suggestions
+from sapool.outputs import strict_json
 
 SCHEMA_VERSION = 1
 
@@ -220,9 +222,15 @@ def to_dict(report: MemoryReport) -> dict:
             for buffer in report.buffers
         ],
         "notes": list(report.notes),
+        "peak_tensors": [
+            {"tensors": list(buffer.tensors), "size_bytes": buffer.size_bytes, "kind": buffer.kind,
+             "region": buffer.region, "offset": buffer.offset}
+            for buffer in peak_buffers(report)
+        ],
+        "suggestions": suggestions(report),
         "elapsed_s": round(report.elapsed_s, 4),
     }
 
 
 def to_json(report: MemoryReport) -> str:
-    return json.dumps(to_dict(report), indent=2) + "\n"
+    return strict_json(to_dict(report)) + "\n"
