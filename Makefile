@@ -10,11 +10,11 @@ DEMO_OUT := out/demo
 
 .PHONY: setup test demo bench pretrained clean
 
-$(BIN)/sapool: pyproject.toml
+$(BIN)/sapool: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt torch
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	@touch $@
 
 setup: $(BIN)/sapool

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 from pathlib import Path
 
-from sapool.outputs import write_json_atomically
+from sapool.outputs import strict_json, write_json_atomically
 
 SCHEMA_VERSION = 1
 
@@ -77,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {err}", file=sys.stderr)
         return err.exit_code
     write_json_atomically(args.output, document)
-    print(json.dumps({key: document[key] for key in ("test_accuracy", "params", "macs", "peak_activation_bytes")}))
+    print(strict_json({key: document[key] for key in ("test_accuracy", "params", "macs", "peak_activation_bytes")}))
     return 0
 
 

@@ -6,11 +6,11 @@ the summary. Heavy imports (torch, litert, onnx) happen inside the steps that ne
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from sapool.cli.conventions import emit_json
 from sapool.units import parse_bytes
 
 
@@ -74,7 +74,7 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
     show = not request.quiet
     result = compile_model(request, on_step=_print_step if show else None)
     if output_format == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        emit_json(result.to_dict())
     else:
         click.echo(render_summary(result))
 

@@ -1,6 +1,6 @@
 """`sapool doctor`: is everything sapool uses installed? One line per piece, with the command that fixes it.
 
-Checks the Python packages sapool depends on (the versions pyproject.toml pins, core and the `ml` extra), the Arm
+Checks the Python packages sapool depends on (within pyproject.toml's ranges, core and the `ml` extra), the Arm
 toolchain and QEMU (firmware and emulation), and the Fashion-MNIST data set (training). Exits 3 when something
 is missing, so scripts and CI can run it first. Nothing is imported: packages are looked up in the installed
 metadata, tools on PATH, so the check is fast and cannot crash on a broken package.
@@ -14,6 +14,8 @@ import shutil
 from dataclasses import asdict, dataclass
 
 import click
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from sapool.cli.conventions import chosen_format, emit, emit_json, format_option, output_option, verbosity_options
 from sapool.errors import MissingToolError
@@ -73,8 +75,7 @@ def python_checks() -> list[Check]:
             version = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             version = None
-        wanted = spec.removeprefix("==") if spec.startswith("==") else None
-        fine = version is not None and (wanted is None or version.split("+")[0] == wanted)  # 2.13.0+cpu is 2.13.0
+        fine = version is not None and SpecifierSet(spec).contains(Version(version).public, prereleases=True)
         checks.append(Check(name, needed_for, version, None if fine else f"pip install '{name}{spec}'"))
     return checks
 

@@ -3,8 +3,8 @@
 - SapoolError: its own exit code (README: 1 does not fit / mismatch, 2 bad input, 3 missing tool).
 - Ctrl-C (SIGINT): exit 130, the shell convention (128 + 2); SIGTERM: exit 143 (128 + 15). SIGTERM is turned into
   an exception (`Terminated`) so that every `finally` and context manager runs: half-written outputs are removed.
-- A third-party Python package that is not installed: exit 3 with the pip command that installs the version
-  sapool pins. A missing module of sapool itself is a bug and keeps its traceback.
+- A third-party Python package that is not installed: exit 3 with the pip command that installs a version in
+  sapool's range (pyproject.toml). A missing module of sapool itself is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def missing_dependency(error: ModuleNotFoundError) -> MissingToolError | None:
 
 
 def _pinned(distribution: str) -> str:
-    """`name==version` as sapool's own requirements pin it (any extra included), else just the name."""
+    """`name<range>` as sapool's own requirements give it (any extra included), else just the name."""
     try:
         requirements = importlib.metadata.requires("sapool") or []
     except importlib.metadata.PackageNotFoundError:

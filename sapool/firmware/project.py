@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from sapool.errors import BadInputError
 from sapool.firmware.boards import Board, cpu_flags
 from sapool.firmware.memory_map import MemoryMap
-from sapool.outputs import atomic_directory
+from sapool.outputs import atomic_directory, strict_json
 from sapool.targets import Target
 
 MANIFEST = "sapool_project.json"
@@ -42,7 +42,7 @@ class ProjectManifest:
     def to_json(self) -> str:
         document = {"schema_version": MANIFEST_SCHEMA_VERSION, **asdict(self)}
         document["planned_regions"] = list(self.planned_regions)
-        return json.dumps(document, indent=2) + "\n"
+        return strict_json(document) + "\n"
 
 
 def read_manifest(project_dir: Path) -> ProjectManifest:

@@ -9,8 +9,9 @@ are listed apart (`harness_bytes`, `stack_high_water_bytes`) and not counted.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
+
+from sapool.outputs import strict_json
 
 SCHEMA_VERSION = 1
 
@@ -65,7 +66,7 @@ def to_json(report: EmulationReport) -> str:
     document["instructions_per_mac"] = round(report.instructions_per_mac, 4)
     document["layers"] = [asdict(layer) for layer in report.layers]
     document["ram"] = {**asdict(report.ram), "regions": list(report.ram.regions)}
-    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+    return strict_json(document) + "\n"
 
 
 def to_text(report: EmulationReport) -> str:
