@@ -121,7 +121,7 @@ typedef struct {
     int32_t pad_value;
 } sapool_pad_params;
 
-/* pad.c: PAD with the output zero point. */
+/* pad.c: PAD (pad value: the output zero point) and PADV2 (its constant operand). */
 void sapool_pad_s8(const sapool_pad_params *p, const int8_t *input, int8_t *output);
 
 /* concatenation.c: CONCATENATION; chunks[i] = bytes of input i per slice of the leading (outer) dimensions. */

@@ -1,5 +1,5 @@
-/* pad.c: int8 PAD (and PADV2's constant form): the output is filled with the pad value (the output zero
- * point, as TFLite pads), then each innermost input row is copied to its place. Shapes are extended to 6-D with
+/* pad.c: int8 PAD and PADV2: the output is filled with the pad value (PAD: the output zero point, as TFLite pads;
+ * PADV2: its constant operand), then each innermost input row is copied to its place. Shapes are extended to 6-D with
  * leading ones at compile time. */
 #include <string.h>
 

@@ -8,7 +8,7 @@ Quantisation is what TFLite's converter writes and what its int8 kernels check i
 - weights int8 in [-127, 127] with zero point 0, one scale per output channel (CONV_2D and FULLY_CONNECTED axis 0,
   DEPTHWISE_CONV_2D axis 3); biases int32 with scale input_scale·weight_scale and zero point 0;
 - LOGISTIC and SOFTMAX outputs at scale 1/256, zero point −128; TANH at 1/128, 0;
-- pools, PAD, CONCATENATION, RESHAPE, SQUEEZE, EXPAND_DIMS, TRANSPOSE and RESIZE_NEAREST_NEIGHBOR keep the input's
+- pools, PAD/PADV2, CONCATENATION, RESHAPE, SQUEEZE, EXPAND_DIMS, TRANSPOSE and RESIZE_NEAREST_NEIGHBOR keep the input's
   scale and zero point (the int8 kernels require equal input and output quantisation).
 Output scales are sized from the expected accumulator spread, so outputs use the int8 range instead of saturating
 and a wrong rounding step shows up as a mismatch.
@@ -25,7 +25,7 @@ from ai_edge_litert import schema_py_generated as fb
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 from tests.backends.c.model_draw import Draw, accumulator_spread, weight_scales
-from tests.ir.tflite_models import pack
+from tests.ir.tflite_models import make_quantization, pack
 
 
 @dataclass(frozen=True)
@@ -215,14 +215,21 @@ def _softmax(draw: Draw):
 
 # ---- data movement: output quantisation = input quantisation ----
 
-def _pad(draw: Draw):
+def _pad(draw: Draw, opcode: str):
+    """PAD pads with the zero point; PADV2 with a constant int8 operand (the converter's −128 before max pooling)."""
     shape = draw.shape(draw.int(1, 4))
     paddings = [[draw.int(0, 3), draw.int(0, 3)] for _ in shape]
     quant = draw.activation_quant()
-    draw.note(input=tuple(shape), paddings=paddings)
     inputs = [draw.input(shape, quant), draw.int32_constant("paddings", paddings)]
+    if opcode == "PADV2":
+        value = draw.choice((-128, draw.int(-128, 127)))
+        inputs.append(draw.builder.tensor("pad_value", [], quantization=make_quantization(*quant),
+                                          data=np.array(value, np.int8)))
+        draw.note(pad_value=value)
+    draw.note(input=tuple(shape), paddings=paddings)
     out_shape = [d + before + after for d, (before, after) in zip(shape, paddings)]
-    return inputs, draw.output(out_shape, quant), fb.PadOptionsT()
+    options = fb.PadV2OptionsT() if opcode == "PADV2" else fb.PadOptionsT()
+    return inputs, draw.output(out_shape, quant), options
 
 
 def _concatenation(draw: Draw):
@@ -308,7 +315,8 @@ BUILDERS = {
     "CONV_2D": _conv_2d, "DEPTHWISE_CONV_2D": _depthwise_conv_2d, "FULLY_CONNECTED": _fully_connected,
     "AVERAGE_POOL_2D": _pool_2d, "MAX_POOL_2D": _pool_2d,
     **{opcode: partial(_binary, opcode=opcode) for opcode in ("ADD", "SUB", "MUL")},
-    "SOFTMAX": _softmax, "MEAN": _mean, "PAD": _pad, "CONCATENATION": _concatenation, "RESHAPE": _reshape,
+    **{opcode: partial(_pad, opcode=opcode) for opcode in ("PAD", "PADV2")},
+    "SOFTMAX": _softmax, "MEAN": _mean, "CONCATENATION": _concatenation, "RESHAPE": _reshape,
     "SQUEEZE": _squeeze, "EXPAND_DIMS": _expand_dims, "TRANSPOSE": _transpose, "BATCH_MATMUL": _batch_matmul,
     "RESIZE_NEAREST_NEIGHBOR": _resize_nearest_neighbor,
     **{opcode: partial(_unary, opcode=opcode)
