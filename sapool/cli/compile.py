@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from sapool.cli.conventions import emit_json
+from sapool.cli.conventions import (chosen_format, emit_json, format_option, planner_option, target_option,
+                                    verbosity_options)
 from sapool.units import parse_bytes
 
 
@@ -27,12 +28,12 @@ def _floats(text: str | None) -> tuple[float, ...] | None:
 
 @click.command("compile")
 @click.argument("model", type=click.Path(path_type=Path))
-@click.option("--target", "-t", required=True, metavar="NAME", help="Target board (see `sapool targets`).")
+@target_option(required=True)
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
               help="Output folder (created; must not exist unless --force).")
 @click.option("--force", is_flag=True, help="Replace an existing output folder (only once everything succeeded).")
 @click.option("--ram-budget", metavar="BYTES", help="Plan into one region of this size instead of the target's SRAM.")
-@click.option("--planner", default="best", show_default=True, help="best, greedy, multi_order or exact.")
+@planner_option
 @click.option("--calib", metavar="DATA",
               help="Calibration images: an image folder, an .npz, 'fashion-mnist', or 'random' (accuracy then "
                    "unmeasured) [default: the data set recorded in the checkpoint].")
@@ -46,12 +47,12 @@ def _floats(text: str | None) -> tuple[float, ...] | None:
               help="Do not embed sapool's memory plan in model.tflite as TFLite-Micro's offline plan.")
 @click.option("--no-firmware", is_flag=True, help="Only the int8 model and the TFLite-Micro export; no native C.")
 @click.option("--no-build", is_flag=True, help="Write the firmware project but do not build it.")
-@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
-@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@format_option(("text", "json"))
+@verbosity_options
 def compile_command(model: Path, target: str, output: Path, force: bool, ram_budget: str | None, planner: str,
                     calib: str | None, calib_samples: int, calib_mean: str | None, calib_std: str | None,
                     eval_data: str | None, eval_samples: int, no_offline_plan: bool, no_firmware: bool,
-                    no_build: bool, output_format: str, quiet: bool) -> None:
+                    no_build: bool, output_format: str, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Compile MODEL (.pt checkpoint, .pt2, .onnx or int8 .tflite) for a target board.
 
     Steps: load → calibrate and quantise to full int8 → float vs int8 accuracy → TFLite reference vs
@@ -65,12 +66,15 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
     from sapool.compile_steps.summary import render_summary
     from sapool.pipeline import compile_model
 
+    output_format = chosen_format(output_format, as_json)
     request = CompileRequest(
         model=model, target=target, output=output, force=force,
         ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, planner=planner,
         calib=calib, calib_samples=calib_samples, calib_mean=_floats(calib_mean), calib_std=_floats(calib_std),
         eval_data=eval_data, eval_samples=eval_samples, offline_plan=not no_offline_plan,
         firmware=not no_firmware, build=not no_build, quiet=quiet or output_format == "json")
+    if verbose:
+        click.echo(f"compile: {request}", err=True)
     show = not request.quiet
     result = compile_model(request, on_step=_print_step if show else None)
     if output_format == "json":

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import click
 
+from sapool.cli.conventions import (chosen_format, emit, format_option, output_option, target_option,
+                                    verbosity_options)
 from sapool.errors import BadInputError, VerificationError
-from sapool.outputs import check_output_path, write_text_atomically
+from sapool.outputs import check_output_path
 from sapool.units import parse_bytes
 
 FORMATS = ("text", "json")
@@ -24,19 +26,20 @@ FORMATS = ("text", "json")
 
 @click.command("emulate")
 @click.argument("source", metavar="MODEL|DIR", type=click.Path(path_type=Path))
-@click.option("--target", "-t", "target", metavar="NAME",
-              help="Target board (see `sapool targets`); a project folder defaults to the one it was compiled for.")
+@target_option("Target board, any case (see `sapool targets`); a project folder defaults to the one it was compiled "
+               "for.")
 @click.option("--ram-budget", metavar="BYTES",
               help="Cap the RAM at one region of this many bytes instead of the target's regions (e.g. 64K).")
 @click.option("--inputs", "input_count", type=click.IntRange(min=1), metavar="N",
               help="Run N inputs: the model's shipped samples first, then seeded random ones (default 10).")
 @click.option("--input", "input_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Run the inputs in this file instead (raw int8, back to back).")
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here ('-' = stdout).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@format_option(FORMATS)
+@output_option()
+@verbosity_options
 def emulate(source: Path, target: str | None, ram_budget: str | None, input_count: int | None,
-            input_file: Path | None, output_format: str, output: Path | None, quiet: bool) -> None:
+            input_file: Path | None, output_format: str, as_json: bool, output: Path | None, quiet: bool,
+            verbose: bool) -> None:
     """Build MODEL (an int8 .tflite) or DIR (from `sapool compile`) for the target's core, run it in QEMU and
     report outputs vs TFLite, instructions per layer, RAM measured against the plan and flash."""
     from sapool.firmware.emulate import DEFAULT_INPUTS
@@ -45,18 +48,16 @@ def emulate(source: Path, target: str | None, ram_budget: str | None, input_coun
 
     if input_count is not None and input_file is not None:
         raise BadInputError("give either --inputs N or --input FILE, not both")
+    output_format = chosen_format(output_format, as_json)
     budget = parse_bytes(ram_budget) if ram_budget is not None else None
-    if output is not None and str(output) != "-":
-        check_output_path(output, "report")
+    if output is not None:
+        check_output_path(output, "report", inputs=(source,), allow_stdout=True)
+    if verbose:
+        click.echo(f"emulate: {source} on {target or 'its compiled target'}, budget {budget}", err=True)
     with tempfile.TemporaryDirectory(prefix="sapool-emulate-") as work_dir, _progress(quiet) as progress:
         report = run_emulation(source, target, Path(work_dir), ram_budget=budget,
                                input_count=input_count or DEFAULT_INPUTS, input_file=input_file, progress=progress)
-    text = to_json(report) if output_format == "json" else to_text(report)
-    if output is not None and str(output) != "-":
-        write_text_atomically(output, text)
-        click.echo(f"wrote {output_format} report to {output}")
-    else:
-        click.echo(text, nl=False)
+    emit(to_json(report) if output_format == "json" else to_text(report), output, f"{output_format} report")
     if not report.bit_exact:
         raise VerificationError(f"{report.mismatches} of {report.inputs} outputs differ from TFLite's reference "
                                 f"kernels (up to {report.max_lsb_diff} LSB)")
