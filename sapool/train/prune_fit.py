@@ -72,7 +72,7 @@ def advice(model: nn.Module, graph, position: int) -> str:
 def _fit_peak(model, config, target, ram_budget, criterion, time_limit_s, where):
     groups = model_groups(model, config)
     prunable = {group.name: group for group in groups if group.prunable}
-    owners = channel_owners(model, config, groups, criterion)
+    owners = channel_owners(model, config, groups)
     capacity = sum(region.size for region in regions_for(target, ram_budget))
     removals = dict.fromkeys(prunable, 0)
     memory = live_memory(model, config)

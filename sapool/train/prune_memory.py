@@ -74,7 +74,7 @@ def live_memory(model: nn.Module, config) -> LiveMemory:
     return LiveMemory(graph, buffers, tuple(live_bytes_per_op(buffers, len(graph.ops), ALIGNMENT)))
 
 
-def channel_owners(model: nn.Module, config, groups: list[ChannelGroup], criterion: str = "l1") -> dict[str, str]:
+def channel_owners(model: nn.Module, config, groups: list[ChannelGroup]) -> dict[str, str]:
     """Activation tensor name (in torch_to_graph's graph) → name of the prunable group whose channels it holds.
 
     Measured by pruning each group alone; a tensor is assumed to hold one group's channels (the channel analysis
@@ -89,7 +89,7 @@ def channel_owners(model: nn.Module, config, groups: list[ChannelGroup], criteri
     for group in groups:
         if not group.prunable:
             continue
-        probe, _ = prune_channels(model, groups, {group.name: group.size // 2}, criterion)
+        probe, _ = prune_channels(model, groups, {group.name: group.size // 2})  # which channels go: irrelevant
         for name, size in activation_bytes(probe).items():
             if size < unpruned.get(name, 0):
                 owners.setdefault(name, group.name)
