@@ -50,8 +50,9 @@ UNIT_INTERVAL_SPEC = FixedQParamsQuantizationSpec(
     dtype=torch.int8, scale=1 / 256, zero_point=-128, quant_min=-128, quant_max=127, qscheme=torch.per_tensor_affine)
 
 WEIGHTED = frozenset({aten.conv2d.default, aten.linear.default})
-FUSABLE_ACTIVATIONS = frozenset({aten.relu.default, aten.relu_.default, aten.hardtanh.default,
+FUSABLE_ACTIVATIONS = frozenset({aten.relu.default, aten.relu_.default, aten.relu6.default, aten.hardtanh.default,
                                  aten.hardtanh_.default, aten.clamp.default})
+RELU6_LIKE = frozenset({aten.hardtanh.default, aten.hardtanh_.default, aten.clamp.default})
 FUSING_PRODUCERS = WEIGHTED | {aten.add.Tensor, aten.mul.Tensor, aten.sub.Tensor}
 SAME_SCALE = frozenset({
     aten.view.default, aten.reshape.default, aten._unsafe_view.default, aten.flatten.using_ints,
@@ -129,16 +130,14 @@ def _activation_input(source: Node):
 
 
 def _fused_activation(producer) -> Node | None:
-    """The ReLU/ReLU6/clamp that TFLite fuses into `producer`: its only reader, with a clamp range starting at 0."""
+    """The ReLU or ReLU6 (clamp to [0, 6]) that TFLite fuses into `producer`, if that is its only reader."""
     if not isinstance(producer, Node) or producer.target not in FUSING_PRODUCERS or len(producer.users) != 1:
         return None
     (user,) = producer.users
     if user.target not in FUSABLE_ACTIVATIONS or user.args[0] is not producer:
         return None
-    if user.target in (aten.hardtanh.default, aten.hardtanh_.default, aten.clamp.default):
-        bounds = tuple(user.args[1:3]) + (None,) * (3 - len(user.args))
-        if bounds[:2] not in ((0.0, 6.0), (0, 6)):
-            return None
+    if user.target in RELU6_LIKE and (list(user.args[1:3]) + [None, None])[:2] != [0, 6]:
+        return None  # a clamp TFLite has no fused form for (ReLU6 is clamp(0, 6))
     return user
 
 

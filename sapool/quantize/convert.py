@@ -63,7 +63,7 @@ def quantize_to_tflite(module, example_input_shape, calibration, *, progress=Non
             _calibrate(prepared, calibration, shape, progress)
             clock.lap("calibrate")
             quantized = quantize_pt2e.convert_pt2e(prepared, fold_quantize=False)
-            tflite = litert_torch.convert(quantized, example, quant_config=_static_qdq()).model_content()
+            tflite = _convert_quietly(quantized, example, progress)
             clock.lap("convert")
     finally:
         module.train(was_training)
@@ -114,6 +114,29 @@ def _calibrate(prepared, calibration, shape: tuple[int, ...], progress) -> None:
             prepared(image.permute(0, 2, 3, 1))
         if task is not None:
             progress.advance(task)
+
+
+def _convert_quietly(quantized, example, progress) -> bytes:
+    """litert_torch.convert without its own progress lines and torch's internal warnings on the terminal (the
+    caller's `progress` shows one "converting" task instead)."""
+    import warnings
+
+    import litert_torch
+    from litert_torch import _config
+
+    task = progress.add_task("converting to int8 TFLite", total=None) if progress is not None else None
+    for submodule in quantized.modules():  # the Q/DQ graph refuses .eval(); litert-torch warns on training=True
+        submodule.training = False
+    shown = _config.config.show_progress
+    _config.config.show_progress = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return litert_torch.convert(quantized, example, quant_config=_static_qdq()).model_content()
+    finally:
+        _config.config.show_progress = shown
+        if task is not None:
+            progress.update(task, total=1, completed=1)
 
 
 def _static_qdq():
