@@ -114,6 +114,19 @@ def test_global_strategy_is_the_least_ratio_on_its_grid_that_fits(model, fits):
     assert int8_peak_activation(less, SHAPE, ram_budget=BUDGET).fits is False
 
 
+def test_a_target_fit_is_placed_in_its_regions_with_more_channels_kept_than_one_ratio(model):
+    """stm32f4 has SRAM1 112 KiB + SRAM2 16 KiB: at 128×128 the plan must split over both, and when the lower bound
+    fits but the split placement does not, the placement's excess drives another round."""
+    shape = (1, 3, 128, 128)
+    peak, peak_report, footprint = prune_to_fit(model, shape, target="stm32f4")
+    _, global_report, _ = prune_to_fit(model, shape, target="stm32f4", strategy="global")
+    again = int8_peak_activation(peak, shape, target="stm32f4")
+    assert footprint.fits and again.fits and again.peak_arena_bytes == footprint.peak_arena_bytes
+    assert all(use.used_bytes <= use.size_bytes for use in again.layout.regions)
+    assert peak_report.channels_after > global_report.channels_after
+    assert _kept(peak_report)["late.1"] == 64  # the 8×8 layer is never at a peak
+
+
 @pytest.mark.parametrize("strategy", ["peak", "global"])
 def test_a_model_that_fits_is_returned_unpruned(model, strategy):
     _, report, footprint = prune_to_fit(model, SHAPE, ram_budget=1 << 20, strategy=strategy)
