@@ -241,3 +241,18 @@ def test_torchrun_with_two_gloo_processes_writes_one_checkpoint(tmp_path):
     checkpoint = load_checkpoint(output)
     assert checkpoint.train_args["world_size"] == 2 and checkpoint.training_state["epoch"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["ddp.pt"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda raw: raw["config"].update(width=float("inf")), "width must be a number > 0 and <= 8"),
+    (lambda raw: raw["config"].update(num_classes=2 ** 62), "num_classes must be a whole number from 2 to 10,000"),
+    (lambda raw: raw["config"].update(input_size=30000), "input_size must be a whole number from 16 to 1,024"),
+    (lambda raw: raw["train_args"].update(pruned_channels={"stem.conv.conv": {"out": 10 ** 9, "in": 1}}),
+     "pruned-channel record entry 'stem.conv.conv': out = 1000000000 is not a whole number between 1 and"),
+])
+def test_eval_of_a_checkpoint_with_absurd_values_names_the_field_before_building(trained, tmp_path, change, message):
+    raw = torch.load(trained, weights_only=True)
+    change(raw)
+    absurd = tmp_path / "absurd.pt"
+    torch.save(raw, absurd)
+    _assert_error(_sapool("eval", absurd), message)
