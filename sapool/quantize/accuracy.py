@@ -73,7 +73,8 @@ def accuracy_report(module, tflite_bytes: bytes, eval_images, eval_labels, *,
     int8_top1 = _top1(run_int8(tflite_bytes, graph, images.numpy()).outputs, labels)
     _advance(progress, task)
     sample = images[:layer_images].numpy()
-    layers = layer_errors(module, graph, sample, run_int8(tflite_bytes, graph, sample, intermediates=True).intermediates)
+    activations = run_int8(tflite_bytes, graph, sample, intermediates=True).intermediates
+    layers = layer_errors(module, graph, sample, activations)
     _advance(progress, task)
     drop = 100.0 * (float_top1 - int8_top1)
     warning = None

@@ -12,12 +12,15 @@ filter (`set_module_type(nn.Linear, …)`) does nothing. The rules here, one per
   converter moves it to TFLite's axis), float bias (the converter writes int32 bias at input × weight scale);
 - a ReLU / ReLU6 / clamp that is the only reader of a conv, linear, add or mul output is fused: the producer's
   output is not observed, the activation's is (TFLite's fused activation, range [0, 6] instead of the raw one);
-- same-scale ops (reshape/view/flatten/permute/transpose/squeeze, max and average pooling, nearest upsampling,
-  mean, dropout/clone): output shares its input's observer, so the int8 op needs no rescaling and TFLite-Micro's
-  kernels that require equal input/output quantisation (pooling, reshape, transpose) accept it;
-- fixed-range ops (sigmoid, softmax): output scale 1/256, zero point −128, as TFLite-Micro requires;
-- arithmetic (add, sub, mul, bmm, matmul): own output observer; constant operands (SAP's polynomial coefficients,
-  position embeddings) are quantised as int8 tensors.
+- same-scale ops (reshape/view/flatten/permute/transpose/squeeze/slice, padding, max and average pooling,
+  nearest upsampling, mean, dropout/clone): output shares its input's observer, so the int8 op needs no
+  rescaling and TFLite-Micro's kernels that require equal input/output quantisation (pooling, reshape,
+  transpose) accept it;
+- concatenation: every input and the output share the first input's observer (one scale, as TFLite-Micro needs);
+- fixed-range ops: sigmoid and softmax output at scale 1/256, zero point −128, tanh at 1/128, 0, as TFLite-Micro
+  requires;
+- arithmetic (add, sub, mul, bmm, matmul) and hardswish: own output observer; constant operands (SAP's
+  polynomial coefficients, position embeddings) are quantised as int8 tensors.
 Any other aten op raises UnsupportedError naming the op, its node and the module it came from: better than a model
 with a float island.
 """
@@ -48,6 +51,9 @@ WEIGHT_SPEC = QuantizationSpec(
 # TFLite-Micro's int8 LOGISTIC and SOFTMAX only accept outputs on [0, 1) at scale 1/256, zero point -128.
 UNIT_INTERVAL_SPEC = FixedQParamsQuantizationSpec(
     dtype=torch.int8, scale=1 / 256, zero_point=-128, quant_min=-128, quant_max=127, qscheme=torch.per_tensor_affine)
+# ... and its int8 TANH only outputs on [-1, 1) at scale 1/128, zero point 0.
+SIGNED_UNIT_INTERVAL_SPEC = FixedQParamsQuantizationSpec(
+    dtype=torch.int8, scale=1 / 128, zero_point=0, quant_min=-128, quant_max=127, qscheme=torch.per_tensor_affine)
 
 WEIGHTED = frozenset({aten.conv2d.default, aten.linear.default})
 FUSABLE_ACTIVATIONS = frozenset({aten.relu.default, aten.relu_.default, aten.relu6.default, aten.hardtanh.default,
@@ -59,10 +65,14 @@ SAME_SCALE = frozenset({
     aten.permute.default, aten.transpose.int, aten.t.default, aten.squeeze.dim, aten.squeeze.dims,
     aten.unsqueeze.default, aten.max_pool2d.default, aten.avg_pool2d.default, aten.upsample_nearest2d.vec,
     aten.upsample_nearest2d.default, aten.mean.dim, aten.adaptive_avg_pool2d.default, aten.dropout.default,
-    aten.clone.default, aten.contiguous.default, aten.alias.default,
+    aten.clone.default, aten.contiguous.default, aten.alias.default, aten.pad.default,
+    aten.constant_pad_nd.default, aten.slice.Tensor,
 })
+CONCATENATION = frozenset({aten.cat.default, aten.concat.default})
 UNIT_INTERVAL = frozenset({aten.sigmoid.default, aten.softmax.int, aten._softmax.default})
-ARITHMETIC = frozenset({aten.add.Tensor, aten.sub.Tensor, aten.mul.Tensor, aten.bmm.default, aten.matmul.default})
+SIGNED_UNIT_INTERVAL = frozenset({aten.tanh.default})
+OWN_RANGE = frozenset({aten.add.Tensor, aten.sub.Tensor, aten.mul.Tensor, aten.bmm.default, aten.matmul.default,
+                       aten.hardswish.default})
 IGNORED = frozenset({aten._assert_tensor_metadata.default})
 
 
@@ -73,7 +83,7 @@ class Int8Annotator(Quantizer):
         """Python numbers in arithmetic (x * 0.5, y * 4) become float32 constant tensors, quantised like weights
         (litert-torch's own pass keeps Python ints as int64 tensors, which no observer accepts)."""
         for node in list(model.graph.nodes):
-            if node.op == "call_function" and node.target in ARITHMETIC:
+            if node.op == "call_function" and node.target in OWN_RANGE:
                 node.args = tuple(_as_constant(model, node, arg) for arg in node.args)
         model.recompile()
         return model
@@ -111,9 +121,15 @@ def _annotate_node(node: Node) -> None:
     elif target in SAME_SCALE:
         source = node.args[0]
         _set(node, {source: _activation_input(source)}, SharedQuantizationSpec((source, node)))
+    elif target in CONCATENATION:
+        first, *others = node.args[0]
+        shared = SharedQuantizationSpec((first, node))  # TFLite-Micro concatenates int8 at one scale
+        _set(node, {first: _activation_input(first), **{other: shared for other in others}}, shared)
     elif target in UNIT_INTERVAL:
         _set(node, {node.args[0]: _activation_input(node.args[0])}, UNIT_INTERVAL_SPEC)
-    elif target in ARITHMETIC:
+    elif target in SIGNED_UNIT_INTERVAL:
+        _set(node, {node.args[0]: _activation_input(node.args[0])}, SIGNED_UNIT_INTERVAL_SPEC)
+    elif target in OWN_RANGE:
         inputs = {arg: _activation_input(arg) for arg in node.args if isinstance(arg, Node)}
         _set(node, inputs, None if _fused_activation(node) is not None else ACTIVATION_SPEC)
     else:

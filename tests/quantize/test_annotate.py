@@ -51,3 +51,29 @@ def test_python_numbers_become_float_constants(annotated):
     constant = mul.args[1]
     assert constant.op == "get_attr" and getattr(graph, constant.target).dtype == torch.float32
     assert float(getattr(graph, constant.target)) == 4.0
+
+
+class Branches(nn.Module):
+    """Two branches concatenated after a pad; tanh and hardswish heads."""
+
+    def __init__(self):
+        super().__init__()
+        self.left, self.right = nn.Conv2d(1, 2, 1), nn.Conv2d(1, 2, 1)
+
+    def forward(self, x):
+        joined = torch.cat([self.left(x), nn.functional.pad(self.right(x), (0, 0, 0, 0))], dim=1)
+        return torch.tanh(joined) + nn.functional.hardswish(joined)
+
+
+def test_concatenation_shares_one_scale_and_tanh_has_its_fixed_range():
+    from sapool.quantize.annotate import SIGNED_UNIT_INTERVAL_SPEC
+
+    graph = torch.export.export(Branches().eval(), (torch.zeros(1, 1, 4, 4),)).module()
+    Int8Annotator().annotate(Int8Annotator().transform_for_annotation(graph))
+    nodes = {node.name: node for node in graph.graph.nodes}
+    cat = nodes["cat"].meta["quantization_annotation"]
+    first, second = nodes["cat"].args[0]
+    assert cat.output_qspec == cat.input_qspec_map[second]  # the second input joins the first input's scale
+    assert cat.output_qspec.edge_or_node == (first, nodes["cat"])
+    assert nodes["tanh"].meta["quantization_annotation"].output_qspec == SIGNED_UNIT_INTERVAL_SPEC
+    assert nodes["hardswish"].meta["quantization_annotation"].output_qspec is not None
