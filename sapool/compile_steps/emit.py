@@ -49,8 +49,10 @@ def native_c(job: CompileJob) -> str:
     from sapool.firmware.from_model import project_for_layout
     from sapool.firmware.project import write_files
 
+    tflite_given = job.request.model.suffix == ".tflite"  # its shipped samples are then found by `emulate DIR`
     project = project_for_layout(job.layout, job.target, model_name=job.request.model.name,
-                                 model_bytes=job.tflite, ram_budget=job.request.ram_budget)
+                                 model_bytes=job.tflite, ram_budget=job.request.ram_budget,
+                                 source=job.request.model if tflite_given else None)
     write_files(job.folder, project.files)
     return f"{len(project.files)} files: model/, kernels/, firmware/, Makefile"
 

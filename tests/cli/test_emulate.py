@@ -49,6 +49,7 @@ def test_a_folder_from_sapool_compile_runs_and_a_budget_too_small_is_exit_1(tmp_
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert (report["target"], report["board"], report["bit_exact"]) == ("qemu-m4", "qemu-m4", True)
+    assert report["inputs_description"] == "2 shipped samples"  # found through the project's source model
     planned = report["ram"]["planned_bytes"]
     assert report["ram"]["regions"] == [{"name": "budget", "size_bytes": 4096, "planned_bytes": planned,
                                          "measured_bytes": planned}]
