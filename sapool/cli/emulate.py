@@ -34,12 +34,15 @@ FORMATS = ("text", "json")
               help="Run N inputs: the model's shipped samples first, then seeded random ones (default 10).")
 @click.option("--input", "input_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Run the inputs in this file instead (raw int8, back to back).")
+@click.option("--kernels", type=click.Choice(("arm", "reference")),
+              help="Kernel set to build: arm (ACLE SIMD twins, the default on cores with DSP) or reference "
+                   "(portable C).")
 @format_option(FORMATS)
 @output_option()
 @verbosity_options
 def emulate(source: Path, target: str | None, ram_budget: str | None, input_count: int | None,
-            input_file: Path | None, output_format: str, as_json: bool, output: Path | None, quiet: bool,
-            verbose: bool) -> None:
+            input_file: Path | None, kernels: str | None, output_format: str, as_json: bool, output: Path | None,
+            quiet: bool, verbose: bool) -> None:
     """Build MODEL (an int8 .tflite) or DIR (from `sapool compile`) for the target's core, run it in QEMU and
     report outputs vs TFLite, instructions per layer, RAM measured against the plan and flash."""
     from sapool.firmware.emulate import DEFAULT_INPUTS
@@ -56,7 +59,8 @@ def emulate(source: Path, target: str | None, ram_budget: str | None, input_coun
         click.echo(f"emulate: {source} on {target or 'its compiled target'}, budget {budget}", err=True)
     with tempfile.TemporaryDirectory(prefix="sapool-emulate-") as work_dir, _progress(quiet) as progress:
         report = run_emulation(source, target, Path(work_dir), ram_budget=budget,
-                               input_count=input_count or DEFAULT_INPUTS, input_file=input_file, progress=progress)
+                               input_count=input_count or DEFAULT_INPUTS, input_file=input_file, kernels=kernels,
+                               progress=progress)
     emit(to_json(report) if output_format == "json" else to_text(report), output, f"{output_format} report")
     if not report.bit_exact:
         raise VerificationError(f"{report.mismatches} of {report.inputs} outputs differ from TFLite's reference "

@@ -47,9 +47,11 @@ def emulate(
     ram_budget: int | None = None,
     input_count: int = DEFAULT_INPUTS,
     input_file: Path | None = None,
+    kernels: str | None = None,
     progress: Callable[[str], None] = lambda step: None,
 ) -> EmulationReport:
-    """Emulate `source` (a .tflite or a project folder) for `target_name`; scratch files go into `work_dir`."""
+    """Emulate `source` (a .tflite or a project folder) for `target_name`; scratch files go into `work_dir`.
+    `kernels` ("arm" or "reference") builds that kernel set instead of the project's default for its core."""
     require_build_tools()
     require_emulator()
     progress("generating the C model" if Path(source).is_file() else "reading the project")
@@ -62,10 +64,10 @@ def emulate(
         project.samples_from, graph, input_count)
     progress(f"building for {project.target.name} and running {len(inputs.data)} inputs in QEMU")
     run = emulate_project(project.folder, project.target, project.regions, [row.tobytes() for row in inputs.data],
-                          Path(work_dir) / "emulation")
+                          Path(work_dir) / "emulation", kernels=kernels)
     progress("running TFLite's reference kernels")
     reference = _reference_outputs(project.model_path, graph, inputs)
-    return _report(project, graph, inputs, run, reference)
+    return _report(project, graph, inputs, run, reference, kernels or project.manifest.kernels)
 
 
 def _project(source: Path, target_name: str | None, ram_budget: int | None, work_dir: Path) -> _Project:
@@ -101,7 +103,8 @@ def _reference_outputs(model_path: Path, graph: Graph, inputs: Inputs) -> np.nda
     return outputs.reshape(len(inputs.data), -1).astype(np.int8)
 
 
-def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, reference: np.ndarray):
+def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, reference: np.ndarray,
+            kernels: str):
     count = len(inputs.data)
     firmware = np.stack([np.frombuffer(output, dtype=np.int8) for output in run.run.outputs])
     if firmware.shape != reference.shape:
@@ -136,6 +139,7 @@ def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, 
         target=project.target.name,
         board=run.board.name,
         qemu_machine=run.board.qemu_machine,
+        kernels=kernels,
         inputs=count,
         inputs_description=inputs.description,
         bit_exact=bool((differences == 0).all()),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sapool.firmware.boards import load_board
 from sapool.firmware.memory_map import hardware_map
-from sapool.firmware.project import ProjectManifest, project_files
+from sapool.firmware.project import ProjectManifest, default_kernels, project_files
 from sapool.ir.graph import Graph
 from sapool.ir.read import read_tflite
 from sapool.memory.analyze import build_report, regions_for
@@ -59,6 +59,7 @@ def project_for_layout(layout: Layout, target: Target, *, model_name: str, model
         model=model_name,
         source=str(Path(source).resolve()) if source is not None else None,
         target=target.name,
+        kernels=default_kernels(target),
         ram_budget_bytes=ram_budget,
         planned_arena_bytes=layout.peak_arena_bytes,
         planned_regions=tuple(

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from sapool.errors import BadInputError
 from sapool.firmware.boards import Board, cpu_flags
 from sapool.firmware.memory_map import MemoryMap
+from sapool.kernels import ARM_HEADERS, arm_twin, kernel_file, kernels_for_core
 from sapool.outputs import atomic_directory, strict_json
 from sapool.targets import Target
 
@@ -38,6 +39,7 @@ class ProjectManifest:
     planned_arena_bytes: int
     planned_regions: tuple[dict, ...]  # {name, size_bytes, used_bytes} per planned region
     source: str | None = None  # absolute path of the .tflite it was compiled from, when known
+    kernels: str = "reference"  # the kernel set its Makefile compiles by default: "arm" or "reference"
 
     def to_json(self) -> str:
         document = {"schema_version": MANIFEST_SCHEMA_VERSION, **asdict(self)}
@@ -77,16 +79,38 @@ def project_files(
         files[f"{FIRMWARE_DIR}/{source.name}"] = source.read_text()
     files[LINKER_SCRIPT] = render_linker_script(board, target, memory_map)
     sources = sorted(path for path in files if path.endswith(".c"))
+    arm_sources = optimised_twins(files)
+    files.update(arm_sources)
     include_dirs = sorted({str(PurePosixPath(path).parent) for path in files if path.endswith(".h")})
     files["Makefile"] = board.render(
         "Makefile.j2", part=target.part, core=target.core, cpu_flags=cpu_flags(target),
         irq_count=board.irq_count, sources=sources, include_dirs=include_dirs,
+        kernels=manifest.kernels, arm_sources=sorted(path for path in arm_sources if path.endswith(".c")),
     )
     files["README.md"] = board.render("README.md.j2", target=target, manifest=manifest, linker_script=LINKER_SCRIPT)
     files["memory_report.txt"] = report_text
     files[MANIFEST] = manifest.to_json()
     files[MODEL_COPY] = model_bytes
     return files
+
+
+def optimised_twins(files: Mapping[str, str | bytes]) -> dict[str, str]:
+    """The kernels/arm/ twins (and their header) of the kernels/reference/ files among `files`, by project path.
+
+    Every project carries both sets, so `make KERNELS=reference` and `make KERNELS=arm` build the same model.
+    """
+    twins = {}
+    for path in files:
+        if path.startswith("kernels/") and (twin := arm_twin(path.removeprefix("kernels/"))) is not None:
+            twins[f"kernels/{twin}"] = kernel_file(twin)
+    if twins:
+        twins.update({f"kernels/{header}": kernel_file(header) for header in ARM_HEADERS})
+    return twins
+
+
+def default_kernels(target: Target) -> str:
+    """The kernel set a project for `target` builds by default (arm/ on cores with the DSP extension)."""
+    return kernels_for_core(target.core)
 
 
 def render_linker_script(board: Board, target: Target, memory_map: MemoryMap) -> str:

@@ -44,6 +44,7 @@ class EmulationReport:
     target: str
     board: str  # the emulated target it ran on, e.g. qemu-m7
     qemu_machine: str
+    kernels: str  # the kernel set built: "arm" (kernels/arm/ SIMD twins) or "reference" (portable C)
     inputs: int
     inputs_description: str
     bit_exact: bool
@@ -75,6 +76,7 @@ def to_text(report: EmulationReport) -> str:
                                               f"up to {report.max_lsb_diff} LSB)"
     lines = [
         f"{report.model} on {report.target}, emulated on {report.board} ({report.qemu_machine}, -icount shift=0)",
+        f"kernels: {report.kernels}",
         f"inputs: {report.inputs} ({report.inputs_description})",
         f"bit-exact with TFLite reference kernels: {verdict}",
         f"instructions per inference: {report.instructions_total:,} ({report.instructions_per_mac:.2f} per MAC, "

@@ -10,7 +10,7 @@ def report(regions) -> EmulationReport:
                      stack_high_water_bytes=240,
                      stack_reserved_bytes=8192, harness_bytes=64, regions=tuple(regions))
     return EmulationReport(
-        model="m.tflite", target="stm32f4", board="qemu-m4", qemu_machine="mps2-an386", inputs=2,
+        model="m.tflite", target="stm32f4", board="qemu-m4", qemu_machine="mps2-an386", kernels="arm", inputs=2,
         inputs_description="2 seeded random (seed 0)", bit_exact=False, mismatches=1, max_lsb_diff=3,
         instructions_total=5000, macs=2000, layers=(LayerFigures(0, "CONV_2D", "0 CONV_2D", 2000, 4000),),
         ram=ram, flash_bytes=3000, flash_size_bytes=524288,
