@@ -64,3 +64,17 @@ def test_a_project_generated_from_a_tflite_remembers_it_for_its_shipped_samples(
     assert project.manifest.source == str(model.resolve())
     assert project.files["model/model.tflite"] == model.read_bytes()
     assert json.loads(project.files[MANIFEST])["source"] == str(model.resolve())
+
+
+def test_a_project_carries_both_kernel_sets_and_its_makefile_picks_arm_on_a_dsp_core():
+    from sapool.firmware.from_model import generate_project
+    from tests.conftest import shared_model
+
+    project = generate_project(shared_model("kws_ref_model"), get_target("stm32f4"))
+    assert {"kernels/reference/conv.c", "kernels/arm/conv.c", "kernels/reference/depthwise_conv.c",
+            "kernels/arm/depthwise_conv.c", "kernels/arm/sapool_arm.h"} <= set(project.files)
+    assert "kernels/arm/softmax.c" not in project.files and "kernels/reference/softmax.c" in project.files
+    makefile = project.files["Makefile"]
+    assert "KERNELS  ?= arm" in makefile and "-Ikernels/arm" in makefile
+    assert "ARM_KERNELS := kernels/arm/conv.c kernels/arm/depthwise_conv.c" in makefile
+    assert project.manifest.kernels == "arm" and json.loads(project.files[MANIFEST])["kernels"] == "arm"

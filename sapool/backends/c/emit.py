@@ -7,7 +7,7 @@ source files those statements need. model.c's template lays the pieces out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -16,15 +16,21 @@ C_TYPES = {"int8": "int8_t", "int32": "int32_t", "float32": "float"}
 
 @dataclass(frozen=True)
 class ConstArray:
-    """`static const <ctype> <name>[n]` in flash, aligned 16; `values` already in the final order."""
+    """`static const <ctype> <name>[n]` in flash, aligned 16; `values` already in the final order.
+
+    `arm_values`, when set, are the same values in the order the optimised kernels (kernels/arm/) read them;
+    model.c then holds both orders under `#if defined(SAPOOL_KERNELS_ARM)`, one name and size, so the flash
+    taken is the same with either kernel set."""
 
     name: str
     ctype: str
     values: np.ndarray
+    arm_values: np.ndarray | None = None
 
-    def c_values(self) -> str:
-        """The initialiser body, 16 values a line; floats as C99 hex literals so no bit is lost."""
-        flat = self.values.reshape(-1)
+    def c_values(self, arm: bool = False) -> str:
+        """The initialiser body (of `arm_values` when `arm`), 16 values a line; floats as C99 hex literals so no
+        bit is lost."""
+        flat = (self.arm_values if arm else self.values).reshape(-1)
         if self.ctype == "float":
             items = [float(v).hex() + "f" for v in flat.astype(np.float32)]
         else:
@@ -97,6 +103,17 @@ class EmitContext:
             self.arrays.append(ConstArray(name, C_TYPES[tensor.dtype], values))
             self._tensor_arrays[tensor_index] = name
         return self._tensor_arrays[tensor_index]
+
+    def arm_layout(self, name: str, values) -> None:
+        """Give the array `name` a second order of its values for the kernels in kernels/arm/ (same size)."""
+        for position, array in enumerate(self.arrays):
+            if array.name == name:
+                values = np.asarray(values, dtype=array.values.dtype)
+                if values.shape != array.values.shape:
+                    raise ValueError(f"{name}: the arm layout has shape {values.shape}, not {array.values.shape}")
+                self.arrays[position] = replace(array, arm_values=values)
+                return
+        raise KeyError(name)
 
     def array(self, name: str, ctype: str, values) -> str:
         self.arrays.append(ConstArray(name, ctype, np.asarray(values)))

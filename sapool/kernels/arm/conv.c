@@ -1,23 +1,27 @@
 /* conv.c (arm): int8 CONV_2D with ACLE SIMD, bit-exact twin of reference/conv.c (same folded bias, same scratch).
  *
- * The im2col product is a GEMM: output pixels x filter rows. Pixels whose receptive field lies inside the input
- * are read in place: in NHWC one window row is kernel_w * in_c contiguous bytes (dilation_w 1), so a pixel is
- * kernel_h runs of that length, `row_step` apart, and a 1x1 kernel is one run. Two such pixels side by side go
- * through the 2x2 block (two pixels x two filter rows, sapool_dot_2x2), everything else one pixel at a time; a
- * pixel touching the padding is first gathered into `scratch` as in the portable kernel (taps outside hold the
- * input zero point, which the folded bias cancels), then it is one run of kernel_h * kernel_w * in_c bytes.
- * Requantisation parameters are decoded once per output channel pair, outside the dot products.
+ * The im2col product is a GEMM: output pixels x filter rows. In NHWC one kernel row of a window is
+ * kernel_w * in_c contiguous input bytes (with dilation_w 1), so a pixel whose window lies inside the input is
+ * read in place as kernel_h runs `row_step` apart; a 1x1 kernel is one run. Two such pixels side by side go
+ * through 2x2 blocks (two pixels x two filter rows, sapool_dot_2x2), other pixels one at a time. A pixel touching
+ * the padding is first gathered into `scratch` as in the portable kernel (taps outside hold the input zero point,
+ * which the folded bias cancels) and read as the same runs back to back. Filters come in the pair-interleaved
+ * order of sapool/backends/c/arm_layout.py (model.c holds it when built with SAPOOL_KERNELS_ARM).
+ * The pixel routines are not inlined, to keep the stack of the call near the portable kernel's.
  */
 #include <string.h>
 
 #include "sapool_arm.h"
 #include "sapool_kernels.h"
 
-/* Where a pixel's receptive field is: `runs` runs of `run` bytes, `row_step` apart (the filter row is the same
- * runs back to back). */
+/* One layer's constants as the pixel routines need them. */
 typedef struct {
-    int32_t runs, run, row_step;
-} window_runs;
+    const sapool_conv_params *p;
+    const int8_t *filter;
+    const int32_t *bias, *multiplier, *shift;
+    sapool_output_stage stage;
+    int32_t runs, run, patch_size; /* kernel_h runs of kernel_w * in_c bytes */
+} conv_layer;
 
 static void gather_patch(const sapool_conv_params *p, const int8_t *image, int32_t y0, int32_t x0, int8_t *patch)
 {
@@ -38,53 +42,95 @@ static void gather_patch(const sapool_conv_params *p, const int8_t *image, int32
     }
 }
 
-/* Two pixels (`a`, and `b` at the same offsets further on) into out_a and out_b, two output channels per pass
- * (an odd channel count computes the last channel twice and stores it once). */
-static void pixel_pair(const sapool_conv_params *p, const sapool_output_stage *stage, const window_runs *w,
-                       const int8_t *a, const int8_t *b, const int8_t *filter, const int32_t *bias,
-                       const int32_t *multiplier, const int32_t *shift, int8_t *out_a, int8_t *out_b)
+/* The requantised int8 output of channel `channel` (its parameters decoded here, once per use). */
+static inline int8_t finish(const int32_t *multiplier, const int32_t *shift, const sapool_output_stage *stage,
+                            int32_t acc, int32_t channel)
 {
-    const int32_t patch_size = w->runs * w->run;
+    const sapool_requant q = sapool_requant_of(multiplier[channel], shift[channel]);
+    return sapool_arm_output(acc, &q, stage);
+}
+
+/* The odd last output channel of pixel `a` (its filter row in plain order). */
+static __attribute__((noinline)) void last_channel(const conv_layer *layer, int32_t row_step, const int8_t *a,
+                                                   int8_t *output)
+{
+    const int32_t oc = layer->p->out_c - 1;
+    const int8_t *w = layer->filter + oc * layer->patch_size;
+    int32_t acc = layer->bias[oc];
+    int32_t r;
+    for (r = 0; r < layer->runs; ++r, w += layer->run) {
+        acc = sapool_dot_1x1(a + r * row_step, w, layer->run, acc);
+    }
+    output[oc] = finish(layer->multiplier, layer->shift, &layer->stage, acc, oc);
+}
+
+/* Pixels `a` and `b` (runs `row_step` apart) into out_a and out_b. The layer's fields are copied into locals
+ * first: the int8 output stores may alias anything, and GCC would otherwise reload every field after each. */
+static __attribute__((noinline)) void pixel_pair(const conv_layer *layer, int32_t row_step, const int8_t *a,
+                                                 const int8_t *b, int8_t *out_a, int8_t *out_b)
+{
+    const int32_t pairs_end = layer->p->out_c & ~1;
+    const int32_t runs = layer->runs;
+    const int32_t run = layer->run;
+    const int8_t *w = layer->filter;
+    const int32_t *const bias = layer->bias;
+    const int32_t *const multiplier = layer->multiplier;
+    const int32_t *const shift = layer->shift;
+    const sapool_output_stage stage = layer->stage;
     int32_t oc;
     int32_t r;
-    for (oc = 0; oc < p->out_c; oc += 2) {
-        const int32_t oc1 = oc + 1 < p->out_c ? oc + 1 : oc;
-        const int8_t *row0 = filter + oc * patch_size;
-        const int8_t *row1 = filter + oc1 * patch_size;
-        const sapool_requant q0 = sapool_requant_of(multiplier[oc], shift[oc]);
-        const sapool_requant q1 = sapool_requant_of(multiplier[oc1], shift[oc1]);
-        int32_t acc[4] = {bias[oc], bias[oc1], bias[oc], bias[oc1]};
-        for (r = 0; r < w->runs; ++r) {
-            sapool_dot_2x2(a + r * w->row_step, b + r * w->row_step, row0 + r * w->run, row1 + r * w->run, w->run,
-                           acc);
+    for (oc = 0; oc < pairs_end; oc += 2) {
+        int32_t acc[4] = {bias[oc], bias[oc + 1], bias[oc], bias[oc + 1]};
+        for (r = 0; r < runs; ++r) {
+            w = sapool_dot_2x2(a + r * row_step, b + r * row_step, w, run, acc);
         }
-        out_a[oc1] = sapool_arm_output(acc[1], &q1, stage);
-        out_b[oc1] = sapool_arm_output(acc[3], &q1, stage);
-        out_a[oc] = sapool_arm_output(acc[0], &q0, stage);
-        out_b[oc] = sapool_arm_output(acc[2], &q0, stage);
+        out_a[oc] = finish(multiplier, shift, &stage, acc[0], oc);
+        out_a[oc + 1] = finish(multiplier, shift, &stage, acc[1], oc + 1);
+        out_b[oc] = finish(multiplier, shift, &stage, acc[2], oc);
+        out_b[oc + 1] = finish(multiplier, shift, &stage, acc[3], oc + 1);
     }
 }
 
-/* One pixel, two output channels per pass. */
-static void pixel_single(const sapool_conv_params *p, const sapool_output_stage *stage, const window_runs *w,
-                         const int8_t *a, const int8_t *filter, const int32_t *bias, const int32_t *multiplier,
-                         const int32_t *shift, int8_t *output)
+/* Pixel `a` (`runs` runs of `run` bytes, `row_step` apart) into `output` (fields copied as in pixel_pair). */
+static __attribute__((noinline)) void pixel_single(const conv_layer *layer, int32_t runs, int32_t run,
+                                                   int32_t row_step, const int8_t *a, int8_t *output)
 {
-    const int32_t patch_size = w->runs * w->run;
+    const int32_t pairs_end = layer->p->out_c & ~1;
+    const int8_t *w = layer->filter;
+    const int32_t *const bias = layer->bias;
+    const int32_t *const multiplier = layer->multiplier;
+    const int32_t *const shift = layer->shift;
+    const sapool_output_stage stage = layer->stage;
     int32_t oc;
     int32_t r;
-    for (oc = 0; oc < p->out_c; oc += 2) {
-        const int32_t oc1 = oc + 1 < p->out_c ? oc + 1 : oc;
-        const int8_t *row0 = filter + oc * patch_size;
-        const int8_t *row1 = filter + oc1 * patch_size;
-        const sapool_requant q0 = sapool_requant_of(multiplier[oc], shift[oc]);
-        const sapool_requant q1 = sapool_requant_of(multiplier[oc1], shift[oc1]);
-        int32_t acc[2] = {bias[oc], bias[oc1]};
-        for (r = 0; r < w->runs; ++r) {
-            sapool_dot_1x2(a + r * w->row_step, row0 + r * w->run, row1 + r * w->run, w->run, acc);
+    for (oc = 0; oc < pairs_end; oc += 2) {
+        int32_t acc[2] = {bias[oc], bias[oc + 1]};
+        for (r = 0; r < runs; ++r) {
+            w = sapool_dot_1x2(a + r * row_step, w, run, acc);
         }
-        output[oc1] = sapool_arm_output(acc[1], &q1, stage);
-        output[oc] = sapool_arm_output(acc[0], &q0, stage);
+        output[oc] = finish(multiplier, shift, &stage, acc[0], oc);
+        output[oc + 1] = finish(multiplier, shift, &stage, acc[1], oc + 1);
+    }
+}
+
+/* A 1x1 kernel with stride 1 (no padding): every pixel of every image in a row, in pairs across image rows. */
+static void pointwise(const conv_layer *layer, const int8_t *input, int8_t *output)
+{
+    const sapool_conv_params *p = layer->p;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    int32_t n;
+    for (n = 0; n + 2 <= pixels; n += 2, input += 2 * p->in_c, output += 2 * p->out_c) {
+        pixel_pair(layer, 0, input, input + p->in_c, output, output + p->out_c);
+        if (p->out_c & 1) {
+            last_channel(layer, 0, input, output);
+            last_channel(layer, 0, input + p->in_c, output + p->out_c);
+        }
+    }
+    if (n < pixels) {
+        pixel_single(layer, 1, p->in_c, 0, input, output);
+        if (p->out_c & 1) {
+            last_channel(layer, 0, input, output);
+        }
     }
 }
 
@@ -92,17 +138,23 @@ void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const in
                       const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                       int8_t *output, int8_t *scratch)
 {
-    const int32_t patch_size = p->kernel_h * p->kernel_w * p->in_c;
-    const window_runs in_place = {p->kernel_h, p->kernel_w * p->in_c, p->dilation_h * p->in_w * p->in_c};
-    const window_runs gathered = {1, patch_size, 0};
-    const sapool_output_stage stage = {p->output_offset, p->act_min, p->act_max,
-                                       sapool_requant_fits(bias, shift, p->out_c, patch_size)};
+    const int32_t run = p->kernel_w * p->in_c;
+    const int32_t patch_size = p->kernel_h * run;
+    const conv_layer layer = {p, filter, bias, multiplier, shift,
+                              {p->output_offset, p->act_min, p->act_max,
+                               sapool_requant_fits(bias, shift, p->out_c, patch_size)},
+                              p->kernel_h, run, patch_size};
+    const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
     const int32_t pixel_step = p->stride_w * p->in_c;
     const int32_t window_w = (p->kernel_w - 1) * p->dilation_w + 1;
     const int32_t window_h = (p->kernel_h - 1) * p->dilation_h + 1;
     int32_t batch;
     int32_t out_y;
     int32_t out_x;
+    if (p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1) {
+        pointwise(&layer, input, output);
+        return;
+    }
     for (batch = 0; batch < p->batches; ++batch) {
         const int8_t *image = input + batch * p->in_h * p->in_w * p->in_c;
         for (out_y = 0; out_y < p->out_h; ++out_y) {
@@ -113,18 +165,31 @@ void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const in
                 const int inside = rows_inside && x0 >= 0 && x0 + window_w <= p->in_w;
                 if (inside && out_x + 1 < p->out_w && x0 + p->stride_w + window_w <= p->in_w) {
                     const int8_t *window = image + (y0 * p->in_w + x0) * p->in_c;
-                    pixel_pair(p, &stage, &in_place, window, window + pixel_step, filter, bias, multiplier, shift,
-                               output, output + p->out_c);
+                    pixel_pair(&layer, row_step, window, window + pixel_step, output, output + p->out_c);
+                    if (p->out_c & 1) {
+                        last_channel(&layer, row_step, window, output);
+                        last_channel(&layer, row_step, window + pixel_step, output + p->out_c);
+                    }
                     out_x += 2;
                     output += 2 * p->out_c;
                     continue;
                 }
                 if (inside) {
-                    pixel_single(p, &stage, &in_place, image + (y0 * p->in_w + x0) * p->in_c, filter, bias,
-                                 multiplier, shift, output);
+                    pixel_single(&layer, layer.runs, run, row_step, image + (y0 * p->in_w + x0) * p->in_c, output);
+                    if (p->out_c & 1) {
+                        last_channel(&layer, row_step, image + (y0 * p->in_w + x0) * p->in_c, output);
+                    }
                 } else {
                     gather_patch(p, image, y0, x0, scratch);
-                    pixel_single(p, &stage, &gathered, scratch, filter, bias, multiplier, shift, output);
+                    /* the patch's runs are back to back: whole words per run make it one run (same weight order) */
+                    if (run % 4 == 0) {
+                        pixel_single(&layer, 1, patch_size, patch_size, scratch, output);
+                    } else {
+                        pixel_single(&layer, layer.runs, run, run, scratch, output);
+                    }
+                    if (p->out_c & 1) {
+                        last_channel(&layer, run, scratch, output);
+                    }
                 }
                 out_x += 1;
                 output += p->out_c;

@@ -1,12 +1,12 @@
 /* depthwise_conv.c (arm): int8 DEPTHWISE_CONV_2D with ACLE SIMD, bit-exact twin of reference/depthwise_conv.c.
  *
- * Depth multiplier 1 (what MCU CNNs use): four channels per pass. Per tap one word of input and one of weights
- * (the same four channels, NHWC and [1, kh, kw, c] are both channel-contiguous); __sxtb16 splits each into
- * channels (0, 2) and (1, 3), and __smlabb / __smlatt multiply-accumulate the bottom and top lanes, one channel
- * each. Interior pixels take the folded bias; border pixels the plain bias, with the input offset added to both
- * lanes at once (__sadd16: int8 + offset fits int16). A full 3x3 window is a fixed-size loop the compiler
- * unrolls. Requantisation parameters are decoded once per channel, outside the tap loop. Channels left over
- * (not a multiple of 4) and other depth multipliers take a one-channel loop.
+ * Depth multiplier 1 (what MCU CNNs use): four channels per pass. Per tap one word of input (NHWC, the four
+ * channels side by side) and one of weights, which come channel-grouped (sapool/backends/c/arm_layout.py: a
+ * group's taps back to back, read at fixed offsets); __sxtb16 splits each word into channels (0, 2) and (1, 3)
+ * and __smlabb / __smlatt multiply-accumulate the bottom and top lanes, one channel each. Interior pixels take the
+ * folded bias, and a 3x3 window is a fixed, unrolled sequence of taps; border pixels take the plain bias over the
+ * taps inside the input, with the input offset added to both lanes at once (__sadd16: int8 + offset fits int16).
+ * Channels past the last group of four, and other depth multipliers, take a one-channel loop.
  */
 #include "sapool_arm.h"
 #include "sapool_kernels.h"
@@ -25,95 +25,161 @@ static void clip_taps(int32_t origin, int32_t dilation, int32_t kernel, int32_t 
     *end = k;
 }
 
-/* The window's taps [ky_first, ky_end) x [kx_first, kx_end), `window` pointing at the first of them. */
+/* The window's taps [ky_first, ky_end) x [kx_first, kx_end) inside the input. */
 typedef struct {
     int32_t ky_first, ky_end, kx_first, kx_end;
 } tap_range;
 
-/* Four channels c..c+3 of one output pixel (depth multiplier 1). `offset` is 0 for interior pixels (folded
- * bias), the input offset for border ones. Always inlined so that a constant 3x3 range unrolls. */
-static inline __attribute__((always_inline)) void four_channels(
-    const sapool_conv_params *p, const sapool_output_stage *stage, const int8_t *window, const int8_t *filter,
-    tap_range taps, int32_t c, const int32_t *bias, int32_t offset, const int32_t *multiplier,
-    const int32_t *shift, int8_t *output)
+/* One tap of four channels: acc[k] += x[k] * w[k] (x already offset when `offsets` is not 0). */
+static inline __attribute__((always_inline)) void mac4(int32_t x, int32_t w, int32_t offsets, int32_t acc[4])
 {
-    const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
-    const int32_t tap_step = p->dilation_w * p->in_c;
-    const int32_t offsets = (int32_t)(((uint32_t)offset << 16) | ((uint32_t)offset & 0xFFFFu));
-    int32_t acc0 = bias[c];
-    int32_t acc1 = bias[c + 1];
-    int32_t acc2 = bias[c + 2];
-    int32_t acc3 = bias[c + 3];
-    const int8_t *row = window + c;
-    int32_t ky;
-    int32_t kx;
-    int32_t k;
-    for (ky = taps.ky_first; ky < taps.ky_end; ++ky, row += row_step) {
-        const int8_t *tap = row;
-        const int8_t *weight = filter + (ky * p->kernel_w + taps.kx_first) * p->out_c + c;
-        for (kx = taps.kx_first; kx < taps.kx_end; ++kx, tap += tap_step, weight += p->out_c) {
-            const int32_t x = sapool_load4(tap);
-            const int32_t w = sapool_load4(weight);
-            int32_t x_even = sapool_even(x);
-            int32_t x_odd = sapool_odd(x);
-            const int32_t w_even = sapool_even(w);
-            const int32_t w_odd = sapool_odd(w);
-            if (offset != 0) {
-                x_even = __sadd16(x_even, offsets);
-                x_odd = __sadd16(x_odd, offsets);
-            }
-            acc0 = __smlabb(x_even, w_even, acc0);
-            acc2 = __smlatt(x_even, w_even, acc2);
-            acc1 = __smlabb(x_odd, w_odd, acc1);
-            acc3 = __smlatt(x_odd, w_odd, acc3);
-        }
+    int32_t x_even = sapool_even(x);
+    int32_t x_odd = sapool_odd(x);
+    const int32_t w_even = sapool_even(w);
+    const int32_t w_odd = sapool_odd(w);
+    if (offsets != 0) {
+        x_even = __sadd16(x_even, offsets);
+        x_odd = __sadd16(x_odd, offsets);
     }
-    {
-        const int32_t acc[4] = {acc0, acc1, acc2, acc3};
-        for (k = 0; k < 4; ++k) {
-            const sapool_requant q = sapool_requant_of(multiplier[c + k], shift[c + k]);
-            output[c + k] = sapool_arm_output(acc[k], &q, stage);
-        }
+    acc[0] = __smlabb(x_even, w_even, acc[0]);
+    acc[2] = __smlatt(x_even, w_even, acc[2]);
+    acc[1] = __smlabb(x_odd, w_odd, acc[1]);
+    acc[3] = __smlatt(x_odd, w_odd, acc[3]);
+}
+
+static inline void store4(const int32_t acc[4], const int32_t *multiplier, const int32_t *shift,
+                          const sapool_output_stage *stage, int8_t *output)
+{
+    int32_t k;
+    for (k = 0; k < 4; ++k) {
+        const sapool_requant q = sapool_requant_of(multiplier[k], shift[k]);
+        output[k] = sapool_arm_output(acc[k], &q, stage);
     }
 }
 
-/* Output channel oc alone (reads input channel oc / depth_multiplier), with the input offset per tap. */
-static void one_channel(const sapool_conv_params *p, const sapool_output_stage *stage, const int8_t *window,
-                        const int8_t *filter, tap_range taps, int32_t oc, const int32_t *bias, int32_t offset,
-                        const int32_t *multiplier, const int32_t *shift, int8_t *output)
+/* One layer's constants, built once per call and passed by pointer (few arguments keep the frames small). */
+typedef struct {
+    const sapool_conv_params *p;
+    const int8_t *filter;
+    const int32_t *bias, *folded_bias, *multiplier, *shift;
+    sapool_output_stage interior, border;
+    int32_t row_step, tap_step;
+    int32_t vector_end;         /* channels in groups of four (0 for depth multipliers other than 1) */
+    const int8_t *tail_weights; /* weight of tap t, channel c >= vector_end: tail_weights[t * tail_stride + c] */
+    int32_t tail_stride;
+} dw_layer;
+
+/* Every channel group of an interior pixel under a 3x3 window, folded bias; `window` is its first tap. */
+static __attribute__((noinline)) void interior_3x3(const dw_layer *layer, const int8_t *window, int8_t *output)
 {
-    const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
-    const int32_t tap_step = p->dilation_w * p->in_c;
-    const sapool_requant q = sapool_requant_of(multiplier[oc], shift[oc]);
-    const int8_t *row = window + oc / p->depth_multiplier;
-    int32_t acc = bias[oc];
-    int32_t ky;
-    int32_t kx;
-    for (ky = taps.ky_first; ky < taps.ky_end; ++ky, row += row_step) {
-        const int8_t *tap = row;
-        const int8_t *weight = filter + (ky * p->kernel_w + taps.kx_first) * p->out_c + oc;
-        for (kx = taps.kx_first; kx < taps.kx_end; ++kx, tap += tap_step, weight += p->out_c) {
-            acc += ((int32_t)*tap + offset) * *weight;
+    const int32_t row_step = layer->row_step;
+    const int32_t tap_step = layer->tap_step;
+    const int32_t vector_end = layer->vector_end;
+    const int8_t *w = layer->filter;
+    const int32_t *const bias = layer->folded_bias;
+    const int32_t *const multiplier = layer->multiplier;
+    const int32_t *const shift = layer->shift;
+    const sapool_output_stage out = layer->interior;
+    int32_t c;
+    for (c = 0; c < vector_end; c += 4) {
+        const int8_t *row = window + c;
+        int32_t acc[4] = {bias[c], bias[c + 1], bias[c + 2], bias[c + 3]};
+        int32_t ky;
+        for (ky = 0; ky < 3; ++ky, row += row_step, w += 12) {
+            mac4(sapool_load4(row), sapool_load4(w), 0, acc);
+            mac4(sapool_load4(row + tap_step), sapool_load4(w + 4), 0, acc);
+            mac4(sapool_load4(row + 2 * tap_step), sapool_load4(w + 8), 0, acc);
         }
+        store4(acc, multiplier + c, shift + c, &out, output + c);
     }
-    output[oc] = sapool_arm_output(acc, &q, stage);
+}
+
+/* Every channel group of a pixel over the taps `taps` inside the input, `window` pointing at the first of them:
+ * interior pixels (other window sizes) with the folded bias, border ones with the plain bias and input offset. */
+static __attribute__((noinline)) void clipped(const dw_layer *layer, const int8_t *window, const tap_range *taps,
+                                              int inside, int8_t *output)
+{
+    /* locals, not layer->...: the int8 output stores may alias anything, and would force reloads */
+    const int32_t offset = inside ? 0 : layer->p->input_offset;
+    const int32_t offsets = (int32_t)(((uint32_t)offset << 16) | ((uint32_t)offset & 0xFFFFu));
+    const int32_t kernel_w = layer->p->kernel_w;
+    const int32_t group_taps = layer->p->kernel_h * kernel_w * 4;
+    const int32_t row_step = layer->row_step;
+    const int32_t tap_step = layer->tap_step;
+    const int32_t vector_end = layer->vector_end;
+    const tap_range range = *taps;
+    const int8_t *const filter = layer->filter;
+    const int32_t *const bias = inside ? layer->folded_bias : layer->bias;
+    const int32_t *const multiplier = layer->multiplier;
+    const int32_t *const shift = layer->shift;
+    const sapool_output_stage out = inside ? layer->interior : layer->border;
+    int32_t c;
+    for (c = 0; c < vector_end; c += 4) {
+        const int8_t *row = window + c;
+        int32_t acc[4] = {bias[c], bias[c + 1], bias[c + 2], bias[c + 3]};
+        int32_t ky;
+        int32_t kx;
+        for (ky = range.ky_first; ky < range.ky_end; ++ky, row += row_step) {
+            const int8_t *tap = row;
+            const int8_t *w = filter + (c / 4) * group_taps + (ky * kernel_w + range.kx_first) * 4;
+            for (kx = range.kx_first; kx < range.kx_end; ++kx, tap += tap_step, w += 4) {
+                mac4(sapool_load4(tap), sapool_load4(w), offsets, acc);
+            }
+        }
+        store4(acc, multiplier + c, shift + c, &out, output + c);
+    }
+}
+
+/* The channels past vector_end one by one (output channel oc reads input channel oc / depth_multiplier). */
+static __attribute__((noinline)) void single_channels(const dw_layer *layer, const int8_t *window,
+                                                      const tap_range *taps, int inside, int8_t *output)
+{
+    const sapool_conv_params *p = layer->p;
+    const int32_t offset = inside ? 0 : p->input_offset;
+    const int32_t *const bias = inside ? layer->folded_bias : layer->bias;
+    const sapool_output_stage *stage = inside ? &layer->interior : &layer->border;
+    int32_t oc;
+    for (oc = layer->vector_end; oc < p->out_c; ++oc) {
+        const sapool_requant q = sapool_requant_of(layer->multiplier[oc], layer->shift[oc]);
+        const int8_t *row = window + oc / p->depth_multiplier;
+        int32_t acc = bias[oc];
+        int32_t ky;
+        int32_t kx;
+        for (ky = taps->ky_first; ky < taps->ky_end; ++ky, row += layer->row_step) {
+            const int8_t *tap = row;
+            for (kx = taps->kx_first; kx < taps->kx_end; ++kx, tap += layer->tap_step) {
+                acc += ((int32_t)*tap + offset) * layer->tail_weights[(ky * p->kernel_w + kx) * layer->tail_stride
+                                                                       + oc];
+            }
+        }
+        output[oc] = sapool_arm_output(acc, &q, stage);
+    }
+}
+
+static __attribute__((noinline)) int layer_fits(const int32_t *bias, const int32_t *shift, int32_t channels,
+                                                int32_t taps)
+{
+    return sapool_requant_fits(bias, shift, channels, taps);
 }
 
 void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const int8_t *filter,
                                 const int32_t *bias, const int32_t *folded_bias, const int32_t *multiplier,
                                 const int32_t *shift, int8_t *output)
 {
-    const int32_t taps_per_window = p->kernel_h * p->kernel_w;
-    const sapool_output_stage border = {p->output_offset, p->act_min, p->act_max,
-                                        sapool_requant_fits(bias, shift, p->out_c, taps_per_window)};
-    const sapool_output_stage interior = {p->output_offset, p->act_min, p->act_max,
-                                          sapool_requant_fits(folded_bias, shift, p->out_c, taps_per_window)};
-    const int full_3x3 = p->kernel_h == 3 && p->kernel_w == 3;
+    const int32_t window_taps = p->kernel_h * p->kernel_w;
+    /* depth multiplier 1: groups of four, then the tail (grouped order); otherwise every channel alone (plain) */
     const int32_t vector_end = p->depth_multiplier == 1 ? p->out_c & ~3 : 0;
+    const dw_layer layer = {
+        p, filter, bias, folded_bias, multiplier, shift,
+        {p->output_offset, p->act_min, p->act_max, layer_fits(folded_bias, shift, p->out_c, window_taps)},
+        {p->output_offset, p->act_min, p->act_max, layer_fits(bias, shift, p->out_c, window_taps)},
+        p->dilation_h * p->in_w * p->in_c, p->dilation_w * p->in_c,
+        vector_end, filter + vector_end * window_taps - vector_end, p->out_c - vector_end,
+    };
+    const int full_3x3 = p->kernel_h == 3 && p->kernel_w == 3;
     int32_t batch;
     int32_t out_y;
     int32_t out_x;
-    int32_t c;
     for (batch = 0; batch < p->batches; ++batch) {
         const int8_t *image = input + batch * p->in_h * p->in_w * p->in_c;
         for (out_y = 0; out_y < p->out_h; ++out_y) {
@@ -129,25 +195,12 @@ void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input
                                   + taps.kx_first * p->dilation_w) * p->in_c;
                 inside = taps.ky_end - taps.ky_first == p->kernel_h && taps.kx_end - taps.kx_first == p->kernel_w;
                 if (inside && full_3x3) {
-                    const tap_range all = {0, 3, 0, 3};
-                    for (c = 0; c < vector_end; c += 4) {
-                        four_channels(p, &interior, window, filter, all, c, folded_bias, 0, multiplier, shift,
-                                      output);
-                    }
-                } else if (inside) {
-                    for (c = 0; c < vector_end; c += 4) {
-                        four_channels(p, &interior, window, filter, taps, c, folded_bias, 0, multiplier, shift,
-                                      output);
-                    }
-                } else {
-                    for (c = 0; c < vector_end; c += 4) {
-                        four_channels(p, &border, window, filter, taps, c, bias, p->input_offset, multiplier, shift,
-                                      output);
-                    }
+                    interior_3x3(&layer, window, output);
+                } else if (vector_end > 0) {
+                    clipped(&layer, window, &taps, inside, output);
                 }
-                for (c = vector_end; c < p->out_c; ++c) {
-                    one_channel(p, inside ? &interior : &border, window, filter, taps, c,
-                                inside ? folded_bias : bias, inside ? 0 : p->input_offset, multiplier, shift, output);
+                if (vector_end < p->out_c) {
+                    single_channels(&layer, window, &taps, inside, output);
                 }
             }
         }

@@ -42,30 +42,35 @@ static inline int32_t sapool_odd(int32_t word)
     return lanes;
 }
 
-/* A channel's requantisation, decoded once per channel: x * multiplier * 2^(shift - 31) as TFLite's
- * MultiplyByQuantizedMultiplier (doubling high multiply, then rounding division by 2^right, ties away from 0). */
+/* A channel's requantisation: x * multiplier * 2^(shift - 31) as TFLite's MultiplyByQuantizedMultiplier
+ * (doubling high multiply, then rounding division by 2^right, ties away from zero). The arm kernels get the shift
+ * pre-decoded at compile time (sapool/backends/c/arm_layout.py, encoded_shifts): bits 0-7 the left shift + 1,
+ * bits 8-15 the right shift, bit 16 set when the right shift is not 0. */
 typedef struct {
-    int32_t multiplier, left, right, half;
+    int32_t multiplier;
+    int32_t left1;         /* left shift + 1: the doubling of the high multiply goes into the shift */
+    int32_t right;
+    int32_t half;          /* 2^(right - 1), 0 when right is 0 */
+    int32_t negative_mask; /* -1 when right > 0: negative values round one step further down */
 } sapool_requant;
 
-static inline sapool_requant sapool_requant_of(int32_t multiplier, int32_t shift)
+static inline sapool_requant sapool_requant_of(int32_t multiplier, int32_t code)
 {
-    const int32_t right = shift > 0 ? 0 : -shift;
-    const sapool_requant q = {multiplier, shift > 0 ? shift : 0, right, (int32_t)((1u << right) >> 1)};
+    const int32_t right = (code >> 8) & 0xFF;
+    const sapool_requant q = {multiplier, code & 0xFF, right, (int32_t)((1u << right) >> 1), -((code >> 16) & 1)};
     return q;
 }
 
 /* True when every accumulator of a layer, shifted left by its channel's left shift plus one, fits int32: then
  * the doubling high multiply is one smmulr and the rounding division cannot overflow. |acc| <= |bias| + taps *
- * 128 * 127 (int8 inputs times int8 weights, folded bias); `shift` holds one entry per channel. */
-static inline int sapool_requant_fits(const int32_t *bias, const int32_t *shift, int32_t channels, int32_t taps)
+ * 128 * 127 (int8 inputs times int8 weights, folded bias); `codes` are the encoded shifts, one per channel. */
+static inline int sapool_requant_fits(const int32_t *bias, const int32_t *codes, int32_t channels, int32_t taps)
 {
     const int64_t products = (int64_t)taps * 128 * 127;
     int32_t c;
     for (c = 0; c < channels; ++c) {
         const int64_t magnitude = (bias[c] < 0 ? -(int64_t)bias[c] : (int64_t)bias[c]) + products;
-        const int32_t left = shift[c] > 0 ? shift[c] : 0;
-        if (magnitude >= ((int64_t)1 << (30 - left))) {
+        if (magnitude >= ((int64_t)1 << (31 - (codes[c] & 0xFF)))) {
             return 0;
         }
     }
@@ -73,18 +78,18 @@ static inline int sapool_requant_fits(const int32_t *bias, const int32_t *shift,
 }
 
 /* sapool_requantize(x, ...) for accumulators within sapool_requant_fits: (2x * m + 2^31) >> 32 is smmulr, and
- * the division rounds half away from zero as floor((high + half - [high < 0 and right > 0]) / 2^right). */
+ * rounding half away from zero is floor((high + half - [high < 0 and right > 0]) / 2^right). */
 static inline int32_t sapool_requantize_fast(int32_t x, const sapool_requant *q)
 {
     int32_t high;
-    __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"((int32_t)((uint32_t)x << (q->left + 1))), "r"(q->multiplier));
-    return (high + q->half - (int32_t)((uint32_t)high >> 31 & (uint32_t)(q->half != 0))) >> q->right;
+    __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"((int32_t)((uint32_t)x << q->left1)), "r"(q->multiplier));
+    return (high + q->half + ((high >> 31) & q->negative_mask)) >> q->right;
 }
 
 /* sapool_requantize(x, ...) for any accumulator (the reference formula, masks in 32 bits: right < 32). */
 static inline int32_t sapool_requantize_exact(int32_t x, const sapool_requant *q)
 {
-    const int32_t high = sapool_doubling_high_mul((int32_t)((uint32_t)x << q->left), q->multiplier);
+    const int32_t high = sapool_doubling_high_mul((int32_t)((uint32_t)x << (q->left1 - 1)), q->multiplier);
     const int32_t mask = (int32_t)((1u << q->right) - 1u);
     const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
     return (high >> q->right) + ((high & mask) > threshold ? 1 : 0);
@@ -104,81 +109,116 @@ static inline int8_t sapool_arm_output(int32_t acc, const sapool_requant *q, con
     return sapool_clamp_s8(scaled + out->output_offset, out->act_min, out->act_max);
 }
 
-/* Two vectors (a, b) against two weight rows (w0, w1) over `length` bytes:
- * acc[0] += a.w0, acc[1] += a.w1, acc[2] += b.w0, acc[3] += b.w1. 16 MACs per 8 SMLADs. */
-static inline void sapool_dot_2x2(const int8_t *a, const int8_t *b, const int8_t *w0, const int8_t *w1,
-                                  int32_t length, int32_t acc[4])
+/* Two inputs (a, b) against a pair of filter rows over one run of `length` bytes, the rows interleaved as
+ * sapool/backends/c/arm_layout.py writes them (4 bytes of row 0, 4 of row 1, ...; the length % 4 last bytes of
+ * row 0, then of row 1): acc[0] += a.row0, acc[1] += a.row1, acc[2] += b.row0, acc[3] += b.row1.
+ * Returns the weights after the run. The word loop is written out in assembly: it needs 14 registers (4
+ * pointers, 4 accumulators, 6 temporaries), which GCC does not manage without spilling; 16 MACs take 4 loads,
+ * 8 sxtb16, 8 smlad and the loop's compare and branch. It only reads memory the kernel never writes (inputs and
+ * weights), so it declares no memory clobber, which would make GCC reload every layer constant after it. */
+static inline const int8_t *sapool_dot_2x2(const int8_t *a, const int8_t *b, const int8_t *w, int32_t length,
+                                           int32_t acc[4])
 {
     int32_t a0 = acc[0];
     int32_t a1 = acc[1];
     int32_t b0 = acc[2];
     int32_t b1 = acc[3];
-    const int8_t *end = a + (length & ~3);
-    while (a < end) {
-        const int32_t x = sapool_load4(a);
-        const int32_t y = sapool_load4(b);
-        const int32_t v = sapool_load4(w0);
-        const int32_t u = sapool_load4(w1);
-        const int32_t ve = sapool_even(v);
-        const int32_t vo = sapool_odd(v);
-        const int32_t ue = sapool_even(u);
-        const int32_t uo = sapool_odd(u);
-        int32_t half = sapool_even(x);
-        a0 = __smlad(half, ve, a0);
-        a1 = __smlad(half, ue, a1);
-        half = sapool_odd(x);
-        a0 = __smlad(half, vo, a0);
-        a1 = __smlad(half, uo, a1);
-        half = sapool_even(y);
-        b0 = __smlad(half, ve, b0);
-        b1 = __smlad(half, ue, b1);
-        half = sapool_odd(y);
-        b0 = __smlad(half, vo, b0);
-        b1 = __smlad(half, uo, b1);
-        a += 4;
-        b += 4;
-        w0 += 4;
-        w1 += 4;
+    const int32_t tail = length & 3;
+    int32_t t;
+    if (length >= 4) {
+        const int8_t *end = a + (length - tail);
+        int32_t x;
+        int32_t v;
+        int32_t u;
+        int32_t v_even;
+        int32_t u_even;
+        int32_t x_even;
+        __asm__("1:\n\t"
+                "ldr %[x], [%[a]], #4\n\t"
+                "ldr %[v], [%[w]], #4\n\t"
+                "ldr %[u], [%[w]], #4\n\t"
+                "sxtb16 %[v_even], %[v]\n\t"
+                "sxtb16 %[v], %[v], ror #8\n\t"
+                "sxtb16 %[u_even], %[u]\n\t"
+                "sxtb16 %[u], %[u], ror #8\n\t"
+                "sxtb16 %[x_even], %[x]\n\t"
+                "sxtb16 %[x], %[x], ror #8\n\t"
+                "smlad %[a0], %[x_even], %[v_even], %[a0]\n\t"
+                "smlad %[a1], %[x_even], %[u_even], %[a1]\n\t"
+                "smlad %[a0], %[x], %[v], %[a0]\n\t"
+                "smlad %[a1], %[x], %[u], %[a1]\n\t"
+                "ldr %[x], [%[b]], #4\n\t"
+                "sxtb16 %[x_even], %[x]\n\t"
+                "sxtb16 %[x], %[x], ror #8\n\t"
+                "smlad %[b0], %[x_even], %[v_even], %[b0]\n\t"
+                "smlad %[b1], %[x_even], %[u_even], %[b1]\n\t"
+                "smlad %[b0], %[x], %[v], %[b0]\n\t"
+                "smlad %[b1], %[x], %[u], %[b1]\n\t"
+                "cmp %[a], %[end]\n\t"
+                "bne 1b"
+                : [a] "+r"(a), [b] "+r"(b), [w] "+r"(w), [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0),
+                  [b1] "+r"(b1), [x] "=&r"(x), [v] "=&r"(v), [u] "=&r"(u), [v_even] "=&r"(v_even),
+                  [u_even] "=&r"(u_even), [x_even] "=&r"(x_even)
+                : [end] "r"(end)
+                : "cc");
     }
-    for (length &= 3; length > 0; --length) {
-        a0 += *a * *w0;
-        a1 += *a++ * *w1;
-        b0 += *b * *w0++;
-        b1 += *b++ * *w1++;
+    for (t = 0; t < tail; ++t) {
+        a0 += a[t] * w[t];
+        a1 += a[t] * w[tail + t];
+        b0 += b[t] * w[t];
+        b1 += b[t] * w[tail + t];
     }
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = b0;
     acc[3] = b1;
+    return w + 2 * tail;
 }
 
-/* One vector against two weight rows over `length` bytes: acc[0] += a.w0, acc[1] += a.w1. */
-static inline void sapool_dot_1x2(const int8_t *a, const int8_t *w0, const int8_t *w1, int32_t length,
-                                  int32_t acc[2])
+/* One input against a pair of interleaved filter rows (as sapool_dot_2x2): acc[0] += a.row0, acc[1] += a.row1. */
+static inline const int8_t *sapool_dot_1x2(const int8_t *a, const int8_t *w, int32_t length, int32_t acc[2])
 {
     int32_t a0 = acc[0];
     int32_t a1 = acc[1];
     const int8_t *end = a + (length & ~3);
+    const int32_t tail = length & 3;
+    int32_t t;
     while (a < end) {
         const int32_t x = sapool_load4(a);
-        const int32_t v = sapool_load4(w0);
-        const int32_t u = sapool_load4(w1);
-        const int32_t xe = sapool_even(x);
-        const int32_t xo = sapool_odd(x);
-        a0 = __smlad(xe, sapool_even(v), a0);
-        a0 = __smlad(xo, sapool_odd(v), a0);
-        a1 = __smlad(xe, sapool_even(u), a1);
-        a1 = __smlad(xo, sapool_odd(u), a1);
+        const int32_t v = sapool_load4(w);
+        const int32_t u = sapool_load4(w + 4);
+        const int32_t x_even = sapool_even(x);
+        const int32_t x_odd = sapool_odd(x);
+        a0 = __smlad(x_even, sapool_even(v), a0);
+        a0 = __smlad(x_odd, sapool_odd(v), a0);
+        a1 = __smlad(x_even, sapool_even(u), a1);
+        a1 = __smlad(x_odd, sapool_odd(u), a1);
         a += 4;
-        w0 += 4;
-        w1 += 4;
+        w += 8;
     }
-    for (length &= 3; length > 0; --length) {
-        a0 += *a * *w0++;
-        a1 += *a++ * *w1++;
+    for (t = 0; t < tail; ++t) {
+        a0 += a[t] * w[t];
+        a1 += a[t] * w[tail + t];
     }
     acc[0] = a0;
     acc[1] = a1;
+    return w + 2 * tail;
+}
+
+/* acc + a.w over `length` bytes, both in plain order (an odd last filter row). */
+static inline int32_t sapool_dot_1x1(const int8_t *a, const int8_t *w, int32_t length, int32_t acc)
+{
+    int32_t k = 0;
+    for (; k + 4 <= length; k += 4) {
+        const int32_t x = sapool_load4(a + k);
+        const int32_t v = sapool_load4(w + k);
+        acc = __smlad(sapool_even(x), sapool_even(v), acc);
+        acc = __smlad(sapool_odd(x), sapool_odd(v), acc);
+    }
+    for (; k < length; ++k) {
+        acc += a[k] * w[k];
+    }
+    return acc;
 }
 
 #endif /* SAPOOL_ARM_H */

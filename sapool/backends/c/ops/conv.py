@@ -4,12 +4,15 @@ Prepare-time work done here, as TFLite's PopulateConvolutionQuantizationParams d
 effective scale input_scale · filter_scale[c] / output_scale in double, decomposed by QuantizeMultiplier; the
 activation clamp; the padding. Both fold input_offset · Σ filter[c] into a bias: CONV_2D everywhere (its kernel
 pads patches with the input zero point, see conv.c), DEPTHWISE_CONV_2D for windows wholly inside the input.
+For kernels/arm/, CONV_2D filters also get the pair-interleaved order, depth-multiplier-1 DEPTHWISE_CONV_2D
+filters the channel-grouped one, and both ops' shifts the pre-decoded form (sapool/backends/c/arm_layout.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sapool.backends.c.arm_layout import channel_grouped, encoded_shifts, pair_interleaved
 from sapool.backends.c.emit import EmitContext, LoweredOp
 from sapool.backends.c.geometry import check_output_size, leading_padding
 from sapool.backends.c.quant import quantize_multiplier
@@ -82,12 +85,18 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     })
     multiplier = ctx.array(f"{prefix}_multiplier", "int32_t", multipliers)
     shift = ctx.array(f"{prefix}_shift", "int32_t", shifts)
+    ctx.arm_layout(shift, encoded_shifts(shifts))
     source_pointer, filter_array = ctx.tensor_pointer(op.inputs[0]), ctx.tensor_array(op.inputs[1])
     output_pointer = ctx.tensor_pointer(op.outputs[0])
     if op.opcode == "CONV_2D":
+        rows = np.frombuffer(weights.data, np.int8).reshape(out_c, kernel_h, kernel_w * in_c)
+        ctx.arm_layout(filter_array, pair_interleaved(rows))
         call = (f"sapool_conv2d_s8({params}, {source_pointer}, {filter_array}, {folded_bias}, {multiplier}, "
                 f"{shift}, {output_pointer}, {ctx.scratch_pointer(op.index)});")
         return LoweredOp((call,), ("reference/conv.c",))
+    if out_c == in_c:  # depth multiplier 1: kernels/arm/depthwise_conv.c reads channel groups
+        taps = np.frombuffer(weights.data, np.int8).reshape(kernel_h * kernel_w, out_c)
+        ctx.arm_layout(filter_array, channel_grouped(taps))
     plain_bias = ctx.array(f"{prefix}_bias", "int32_t", _int32(bias))
     call = (f"sapool_depthwise_conv2d_s8({params}, {source_pointer}, {filter_array}, {plain_bias}, {folded_bias}, "
             f"{multiplier}, {shift}, {output_pointer});")

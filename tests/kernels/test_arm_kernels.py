@@ -1,0 +1,40 @@
+"""The ACLE SIMD kernels (sapool/kernels/arm/) in QEMU on Cortex-M7, bit for bit against TFLite's reference kernels
+on the random single-op models of tests/backends/c/single_op_models.py: odd channel counts (the vector tails),
+SAME/VALID padding (the border paths), strides, dilation and depth multipliers (the one-channel fallbacks).
+The four shared models run on the same kernels in tests/firmware/test_mlperf.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from sapool.firmware.emulate import emulate
+from sapool.kernels import arm_twin, kernels_for_core
+from tests.backends.c.single_op_models import seeded_models
+from tests.firmware.fixture_models import require_firmware_tools
+
+MODELS_PER_OP = 6
+OPTIMISED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D")
+MODELS = [model for opcode in OPTIMISED_OPS for model in seeded_models(opcode, MODELS_PER_OP)]
+
+
+@pytest.mark.emu
+@pytest.mark.parametrize("model", MODELS, ids=lambda model: model.label)
+def test_arm_kernels_are_bit_exact_with_tflite_reference_kernels(model, tmp_path):
+    require_firmware_tools()
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model.content)
+    report = emulate(path, "qemu-m7", tmp_path, input_count=3, kernels="arm")
+    assert report.kernels == "arm"
+    assert report.bit_exact, f"{report.mismatches} of {report.inputs} inputs differ by up to {report.max_lsb_diff}"
+
+
+def test_arm_twins_exist_for_the_optimised_families_only():
+    assert arm_twin("reference/conv.c") == "arm/conv.c"
+    assert arm_twin("reference/depthwise_conv.c") == "arm/depthwise_conv.c"
+    assert arm_twin("reference/softmax.c") is None
+    assert arm_twin("include/sapool_quant.h") is None
+
+
+def test_cores_with_the_dsp_extension_default_to_the_arm_kernels():
+    assert [kernels_for_core(core) for core in ("cortex-m4", "Cortex-M7", "cortex-m55")] == ["arm"] * 3
+    assert [kernels_for_core(core) for core in ("cortex-m0plus", "cortex-m3")] == ["reference"] * 2
