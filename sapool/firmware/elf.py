@@ -53,3 +53,26 @@ def read_sizes(elf_path: Path) -> ElfSizes:
         harness_bytes=sizes.get(".harness", 0),
         stack_reserved_bytes=sizes.get(".stack", 0),
     )
+
+
+def function_bytes(elf_path: Path, source_names: set[str]) -> int:
+    """Bytes of machine code the ELF holds for the functions defined in the C files named in `source_names`
+    (base names, e.g. {"conv.c", "model.c"}): global functions are matched through the file-local symbols that
+    follow each STT_FILE entry of the symbol table, in order; global functions whose name starts with `sapool_`
+    count too (GCC lists globals after all locals)."""
+    from elftools.elf.elffile import ELFFile
+
+    total = 0
+    with open(elf_path, "rb") as stream:
+        symbols = ELFFile(stream).get_section_by_name(".symtab")
+        current = None
+        for symbol in symbols.iter_symbols() if symbols is not None else ():
+            kind, bind = symbol["st_info"]["type"], symbol["st_info"]["bind"]
+            if kind == "STT_FILE":
+                current = symbol.name
+            elif kind == "STT_FUNC" and (
+                (bind == "STB_LOCAL" and current in source_names)
+                or (bind == "STB_GLOBAL" and symbol.name.startswith("sapool_"))
+            ):
+                total += symbol["st_size"]
+    return total
