@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -102,13 +101,13 @@ def test_no_color_keeps_styles_off_a_forced_terminal():
 @pytest.mark.parametrize("sent, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupted_and_terminated_commands_exit_130_and_143_with_one_line(tmp_path, sent, code):
     fifo = tmp_path / "model.tflite"
-    os.mkfifo(fifo)  # reading it blocks until a writer comes: the command is reliably busy when the signal lands
+    os.mkfifo(fifo)
     process = subprocess.Popen([sys.executable, "-m", "sapool", "plan", str(fifo), "-t", "stm32h7", "-o",
                                 str(tmp_path / "r.json")], env={**os.environ, "PYTHONPATH": str(REPO)},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.0)  # start-up: past the imports and into the read
-    process.send_signal(sent)
-    _, stderr = process.communicate(timeout=30)
+    with fifo.open("wb"):  # returns once the command has opened the model: it is past start-up, waiting to read
+        process.send_signal(sent)
+        _, stderr = process.communicate(timeout=30)
     assert process.returncode == code and stderr.startswith("Error: ") and len(stderr.splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tflite"]
 
