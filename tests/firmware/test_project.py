@@ -76,5 +76,5 @@ def test_a_project_carries_both_kernel_sets_and_its_makefile_picks_arm_on_a_dsp_
     assert "kernels/arm/softmax.c" not in project.files and "kernels/reference/softmax.c" in project.files
     makefile = project.files["Makefile"]
     assert "KERNELS  ?= arm" in makefile and "-Ikernels/arm" in makefile
-    assert "ARM_KERNELS := kernels/arm/conv.c kernels/arm/depthwise_conv.c" in makefile
+    assert "ARM_KERNELS := kernels/arm/conv.c kernels/arm/depthwise_conv.c kernels/arm/fully_connected.c" in makefile
     assert project.manifest.kernels == "arm" and json.loads(project.files[MANIFEST])["kernels"] == "arm"

@@ -13,8 +13,11 @@ from tests.backends.c.single_op_models import seeded_models
 from tests.firmware.fixture_models import require_firmware_tools
 
 MODELS_PER_OP = 6
-OPTIMISED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D")
-MODELS = [model for opcode in OPTIMISED_OPS for model in seeded_models(opcode, MODELS_PER_OP)]
+OPTIMISED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+# sapool emulate takes one input of batch 1 per run, so other FULLY_CONNECTED inputs are left to the host tests
+MODELS = [model for opcode in OPTIMISED_OPS
+          for model in [m for m in seeded_models(opcode, 4 * MODELS_PER_OP) if m.input_shapes[0][:1] == (1,)
+                        and len(m.input_shapes[0]) >= 2][:MODELS_PER_OP]]
 
 
 @pytest.mark.emu
@@ -31,6 +34,7 @@ def test_arm_kernels_are_bit_exact_with_tflite_reference_kernels(model, tmp_path
 def test_arm_twins_exist_for_the_optimised_families_only():
     assert arm_twin("reference/conv.c") == "arm/conv.c"
     assert arm_twin("reference/depthwise_conv.c") == "arm/depthwise_conv.c"
+    assert arm_twin("reference/fully_connected.c") == "arm/fully_connected.c"
     assert arm_twin("reference/softmax.c") is None
     assert arm_twin("include/sapool_quant.h") is None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sapool.backends.c.arm_layout import pair_interleaved
 from sapool.backends.c.emit import EmitContext, LoweredOp
 from sapool.backends.c.quant import quantize_multiplier
 from sapool.backends.c.tensors import clamp_range, require_int8, scale, zero_point
@@ -63,8 +64,11 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
         "batches": source.num_elements // features, "in_features": features, "out_features": units,
         "per_channel": int(per_channel), "output_offset": zero_point(result), "act_min": act_min, "act_max": act_max,
     })
+    weight_array = ctx.tensor_array(op.inputs[1])
+    rows = np.frombuffer(weights.data, np.int8).reshape(units, 1, features)
+    ctx.arm_layout(weight_array, pair_interleaved(rows))  # kernels/arm/fully_connected.c reads unit pairs
     arguments = [
-        params, ctx.tensor_pointer(op.inputs[0]), ctx.tensor_array(op.inputs[1]),
+        params, ctx.tensor_pointer(op.inputs[0]), weight_array,
         ctx.array(f"{prefix}_bias", "int32_t", bias.astype(np.int32)),
         ctx.array(f"{prefix}_multiplier", "int32_t", multipliers),
         ctx.array(f"{prefix}_shift", "int32_t", shifts),
