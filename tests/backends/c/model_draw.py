@@ -10,6 +10,14 @@ from ai_edge_litert import schema_py_generated as fb
 from tests.ir.tflite_models import ModelBuilder, make_quantization
 
 
+def options_table(options_class, **fields):
+    """An options table object (fb.Conv2DOptionsT, ...) with the given fields set."""
+    table = options_class()
+    for name, value in fields.items():
+        setattr(table, name, value)
+    return table
+
+
 class Draw:
     """One model being drawn: a seeded generator, the model under construction, and the label's parameters."""
 

@@ -24,8 +24,9 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as fb
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-from tests.backends.c.model_draw import Draw, accumulator_spread, weight_scales
-from tests.ir.tflite_models import make_quantization, pack
+from tests.backends.c.model_draw import Draw, accumulator_spread, options_table, weight_scales
+from tests.backends.c.movement_models import MOVEMENT_BUILDERS
+from tests.ir.tflite_models import pack
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,6 @@ class SingleOpModel:
 
 
 ACTIVATIONS = ("NONE", "RELU", "RELU6")
-
-
-def _options(options_class, **fields):
-    options = options_class()
-    for name, value in fields.items():
-        setattr(options, name, value)
-    return options
 
 
 def _act(name: str) -> int:
@@ -76,7 +70,7 @@ def _conv_2d(draw: Draw):
               draw.bias(in_q[0], scales, spread)]
     draw.note(input=(h, w, cin), kernel=(kh, kw), stride=(sh, sw), dilation=(dh, dw), padding=padding,
               activation=activation, out_channels=cout)
-    options = _options(fb.Conv2DOptionsT, padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw,
+    options = options_table(fb.Conv2DOptionsT, padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw,
                        dilationHFactor=dh, dilationWFactor=dw, fusedActivationFunction=_act(activation))
     return inputs, draw.output([1, oh, ow, cout], out_q), options
 
@@ -92,7 +86,7 @@ def _depthwise_conv_2d(draw: Draw):
               draw.bias(in_q[0], scales, spread)]
     draw.note(input=(h, w, cin), kernel=(kh, kw), stride=(sh, sw), dilation=(dh, dw), padding=padding,
               activation=activation, multiplier=multiplier)
-    options = _options(fb.DepthwiseConv2DOptionsT, padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw,
+    options = options_table(fb.DepthwiseConv2DOptionsT, padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw,
                        dilationHFactor=dh, dilationWFactor=dw, depthMultiplier=multiplier,
                        fusedActivationFunction=_act(activation))
     return inputs, draw.output([1, oh, ow, cout], out_q), options
@@ -109,7 +103,7 @@ def _fully_connected(draw: Draw):
               draw.bias(in_q[0], scales, spread) if has_bias else -1]
     out_shape = [*shape[:-1], units] if keep_num_dims else [math.prod(shape) // depth, units]
     draw.note(input=tuple(shape), units=units, bias=has_bias, keep_num_dims=keep_num_dims, activation=activation)
-    options = _options(fb.FullyConnectedOptionsT, keepNumDims=keep_num_dims, fusedActivationFunction=_act(activation))
+    options = options_table(fb.FullyConnectedOptionsT, keepNumDims=keep_num_dims, fusedActivationFunction=_act(activation))
     return inputs, draw.output(out_shape, out_q), options
 
 
@@ -126,7 +120,7 @@ def _batch_matmul(draw: Draw):
               draw.input([*rhs_batch, *((n, k) if adj_y else (k, n))], rhs_q)]
     draw.note(lhs_batch=tuple(lhs_batch), rhs_batch=tuple(rhs_batch), mkn=(m, k, n), adj_x=adj_x, adj_y=adj_y)
     out_shape = [*np.broadcast_shapes(tuple(lhs_batch), tuple(rhs_batch)), m, n]
-    return inputs, draw.output(out_shape, out_q), _options(fb.BatchMatMulOptionsT, adjX=adj_x, adjY=adj_y)
+    return inputs, draw.output(out_shape, out_q), options_table(fb.BatchMatMulOptionsT, adjX=adj_x, adjY=adj_y)
 
 
 # ---- pooling and reductions ----
@@ -137,7 +131,7 @@ def _pool_2d(draw: Draw):
         padding, kh, kw, sh, sw, oh, ow = "VALID", h, w, 1, 1, 1, 1
     channels, activation, quant = draw.int(1, 9), draw.choice(ACTIVATIONS), draw.activation_quant()
     draw.note(input=(h, w, channels), filter=(kh, kw), stride=(sh, sw), padding=padding, activation=activation)
-    options = _options(fb.Pool2DOptionsT, padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw,
+    options = options_table(fb.Pool2DOptionsT, padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw,
                        filterHeight=kh, filterWidth=kw, fusedActivationFunction=_act(activation))
     return [draw.input([1, h, w, channels], quant)], draw.output([1, oh, ow, channels], quant), options
 
@@ -155,7 +149,7 @@ def _mean(draw: Draw):
     out_shape = [1 if i in axes else d for i, d in enumerate(shape) if keep_dims or i not in axes]
     draw.note(input=tuple(shape), axes=tuple(stored_axes), keep_dims=keep_dims, requantise=out_q != in_q)
     inputs = [draw.input(shape, in_q), draw.int32_constant("axes", stored_axes)]
-    return inputs, draw.output(out_shape, out_q), _options(fb.ReducerOptionsT, keepDims=keep_dims)
+    return inputs, draw.output(out_shape, out_q), options_table(fb.ReducerOptionsT, keepDims=keep_dims)
 
 
 # ---- elementwise ----
@@ -183,7 +177,7 @@ def _binary(draw: Draw, opcode: str):
     draw.note(lhs=tuple(lhs), rhs=tuple(rhs), constant_rhs=constant, activation=activation)
     options_class = {"ADD": fb.AddOptionsT, "SUB": fb.SubOptionsT, "MUL": fb.MulOptionsT}[opcode]
     out_shape = list(np.broadcast_shapes(tuple(lhs), tuple(rhs)))
-    return inputs, draw.output(out_shape, out_q), _options(options_class, fusedActivationFunction=_act(activation))
+    return inputs, draw.output(out_shape, out_q), options_table(options_class, fusedActivationFunction=_act(activation))
 
 
 def _unary(draw: Draw, opcode: str):
@@ -210,115 +204,15 @@ def _softmax(draw: Draw):
     in_q = (float(draw.log_uniform(0.005, 0.15)), draw.int(-100, 100))
     draw.note(input=tuple(shape), beta=beta, input_scale=round(in_q[0], 5))
     out = draw.output(shape, (1 / 256, -128))
-    return [draw.input(shape, in_q)], out, _options(fb.SoftmaxOptionsT, beta=beta)
-
-
-# ---- data movement: output quantisation = input quantisation ----
-
-def _pad(draw: Draw, opcode: str):
-    """PAD pads with the zero point; PADV2 with a constant int8 operand (the converter's −128 before max pooling)."""
-    shape = draw.shape(draw.int(1, 4))
-    paddings = [[draw.int(0, 3), draw.int(0, 3)] for _ in shape]
-    quant = draw.activation_quant()
-    inputs = [draw.input(shape, quant), draw.int32_constant("paddings", paddings)]
-    if opcode == "PADV2":
-        value = draw.choice((-128, draw.int(-128, 127)))
-        inputs.append(draw.builder.tensor("pad_value", [], quantization=make_quantization(*quant),
-                                          data=np.array(value, np.int8)))
-        draw.note(pad_value=value)
-    draw.note(input=tuple(shape), paddings=paddings)
-    out_shape = [d + before + after for d, (before, after) in zip(shape, paddings)]
-    options = fb.PadV2OptionsT() if opcode == "PADV2" else fb.PadOptionsT()
-    return inputs, draw.output(out_shape, quant), options
-
-
-def _concatenation(draw: Draw):
-    base, quant = draw.shape(draw.int(1, 4), high=5), draw.activation_quant()
-    axis = draw.int(0, len(base) - 1)
-    shapes = [[draw.int(1, 5) if i == axis else d for i, d in enumerate(base)] for _ in range(draw.int(2, 4))]
-    constants = [index > 0 and draw.int(0, 4) == 0 for index in range(len(shapes))]
-    stored_axis = axis - len(base) if draw.int(0, 2) == 0 else axis
-    draw.note(shapes=[tuple(s) for s in shapes], axis=stored_axis, constants=constants)
-    inputs = [draw.operand(shape, quant, constant) for shape, constant in zip(shapes, constants)]
-    out_shape = [sum(s[axis] for s in shapes) if i == axis else d for i, d in enumerate(base)]
-    return inputs, draw.output(out_shape, quant), _options(fb.ConcatenationOptionsT, axis=stored_axis)
-
-
-def _reshape(draw: Draw):
-    shape, quant = draw.shape(draw.int(1, 4)), draw.activation_quant()
-    new_shape = [1] * draw.int(1, 4)
-    for factor in _prime_factors(math.prod(shape)):
-        new_shape[draw.int(0, len(new_shape) - 1)] *= factor
-    stored = list(new_shape)
-    if draw.int(0, 2) == 0:
-        stored[draw.int(0, len(stored) - 1)] = -1
-    draw.note(input=tuple(shape), new_shape=tuple(stored))
-    inputs = [draw.input(shape, quant), draw.int32_constant("shape", stored)]
-    return inputs, draw.output(new_shape, quant), _options(fb.ReshapeOptionsT, newShape=stored)
-
-
-def _squeeze(draw: Draw):
-    shape, quant = draw.shape(draw.int(1, 3)), draw.activation_quant()
-    for _ in range(draw.int(1, 2)):
-        shape.insert(draw.int(0, len(shape)), 1)
-    ones = [i for i, d in enumerate(shape) if d == 1]
-    dims = [] if draw.int(0, 3) == 0 else sorted({draw.choice(ones) for _ in ones})
-    out_shape = [d for i, d in enumerate(shape) if i not in (dims or ones)]
-    stored = [d - len(shape) if draw.int(0, 2) == 0 else d for d in dims]
-    draw.note(input=tuple(shape), squeeze_dims=tuple(stored))
-    return [draw.input(shape, quant)], draw.output(out_shape, quant), _options(fb.SqueezeOptionsT, squeezeDims=stored)
-
-
-def _expand_dims(draw: Draw):
-    shape, quant = draw.shape(draw.int(1, 4)), draw.activation_quant()
-    axis = draw.int(-len(shape) - 1, len(shape))
-    position = axis if axis >= 0 else axis + len(shape) + 1
-    draw.note(input=tuple(shape), axis=axis)
-    inputs = [draw.input(shape, quant), draw.int32_constant("axis", axis)]
-    return inputs, draw.output([*shape[:position], 1, *shape[position:]], quant), fb.ExpandDimsOptionsT()
-
-
-def _transpose(draw: Draw):
-    shape, quant = draw.shape(draw.int(2, 5), high=4), draw.activation_quant()
-    perm = [int(p) for p in draw.rng.permutation(len(shape))]
-    if perm == sorted(perm):
-        perm.reverse()
-    draw.note(input=tuple(shape), perm=tuple(perm))
-    inputs = [draw.input(shape, quant), draw.int32_constant("perm", perm)]
-    return inputs, draw.output([shape[p] for p in perm], quant), fb.TransposeOptionsT()
-
-
-def _resize_nearest_neighbor(draw: Draw):
-    h, w, channels, quant = draw.int(1, 8), draw.int(1, 8), draw.int(1, 6), draw.activation_quant()
-    factor = draw.int(1, 3)
-    size = draw.choice(([h * factor, w * factor], [draw.int(1, 12), draw.int(1, 12)]))
-    align_corners, half_pixel_centers = draw.choice(((False, False), (True, False), (False, True)))
-    draw.note(input=(h, w, channels), size=tuple(size), align_corners=align_corners,
-              half_pixel_centers=half_pixel_centers)
-    inputs = [draw.input([1, h, w, channels], quant), draw.int32_constant("size", size)]
-    options = _options(fb.ResizeNearestNeighborOptionsT, alignCorners=align_corners,
-                       halfPixelCenters=half_pixel_centers)
-    return inputs, draw.output([1, *size, channels], quant), options
-
-
-def _prime_factors(n: int) -> list[int]:
-    factors, p = [], 2
-    while n > 1:
-        while n % p == 0:
-            factors.append(p)
-            n //= p
-        p += 1
-    return factors
+    return [draw.input(shape, in_q)], out, options_table(fb.SoftmaxOptionsT, beta=beta)
 
 
 BUILDERS = {
     "CONV_2D": _conv_2d, "DEPTHWISE_CONV_2D": _depthwise_conv_2d, "FULLY_CONNECTED": _fully_connected,
     "AVERAGE_POOL_2D": _pool_2d, "MAX_POOL_2D": _pool_2d,
     **{opcode: partial(_binary, opcode=opcode) for opcode in ("ADD", "SUB", "MUL")},
-    **{opcode: partial(_pad, opcode=opcode) for opcode in ("PAD", "PADV2")},
-    "SOFTMAX": _softmax, "MEAN": _mean, "CONCATENATION": _concatenation, "RESHAPE": _reshape,
-    "SQUEEZE": _squeeze, "EXPAND_DIMS": _expand_dims, "TRANSPOSE": _transpose, "BATCH_MATMUL": _batch_matmul,
-    "RESIZE_NEAREST_NEIGHBOR": _resize_nearest_neighbor,
+    "SOFTMAX": _softmax, "MEAN": _mean, "BATCH_MATMUL": _batch_matmul,
+    **MOVEMENT_BUILDERS,
     **{opcode: partial(_unary, opcode=opcode)
        for opcode in ("LOGISTIC", "TANH", "QUANTIZE", "DEQUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1")},
 }
