@@ -65,7 +65,8 @@ def _squeeze(draw: Draw):
     out_shape = [d for i, d in enumerate(shape) if i not in (dims or ones)]
     stored = [d - len(shape) if draw.int(0, 2) == 0 else d for d in dims]
     draw.note(input=tuple(shape), squeeze_dims=tuple(stored))
-    return [draw.input(shape, quant)], draw.output(out_shape, quant), options_table(fb.SqueezeOptionsT, squeezeDims=stored)
+    options = options_table(fb.SqueezeOptionsT, squeezeDims=stored)
+    return [draw.input(shape, quant)], draw.output(out_shape, quant), options
 
 
 def _expand_dims(draw: Draw):

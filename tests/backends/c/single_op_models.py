@@ -103,7 +103,8 @@ def _fully_connected(draw: Draw):
               draw.bias(in_q[0], scales, spread) if has_bias else -1]
     out_shape = [*shape[:-1], units] if keep_num_dims else [math.prod(shape) // depth, units]
     draw.note(input=tuple(shape), units=units, bias=has_bias, keep_num_dims=keep_num_dims, activation=activation)
-    options = options_table(fb.FullyConnectedOptionsT, keepNumDims=keep_num_dims, fusedActivationFunction=_act(activation))
+    options = options_table(fb.FullyConnectedOptionsT, keepNumDims=keep_num_dims,
+                            fusedActivationFunction=_act(activation))
     return inputs, draw.output(out_shape, out_q), options
 
 
