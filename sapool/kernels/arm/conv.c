@@ -23,21 +23,36 @@ typedef struct {
     int32_t runs, run, patch_size; /* kernel_h runs of kernel_w * in_c bytes */
 } conv_layer;
 
+/* The window at (y0, x0) into `patch` (kernel_h * kernel_w * in_c bytes), taps outside the input holding the
+ * input zero point. With dilation_w 1 a kernel row is one copy between two fills. */
 static void gather_patch(const sapool_conv_params *p, const int8_t *image, int32_t y0, int32_t x0, int8_t *patch)
 {
     const int8_t zero_point = (int8_t)(-p->input_offset);
+    const int32_t run = p->kernel_w * p->in_c;
     int32_t ky;
     int32_t kx;
-    for (ky = 0; ky < p->kernel_h; ++ky) {
+    for (ky = 0; ky < p->kernel_h; ++ky, patch += run) {
         const int32_t in_y = y0 + ky * p->dilation_h;
-        for (kx = 0; kx < p->kernel_w; ++kx) {
-            const int32_t in_x = x0 + kx * p->dilation_w;
-            if (in_y < 0 || in_y >= p->in_h || in_x < 0 || in_x >= p->in_w) {
-                memset(patch, zero_point, (size_t)p->in_c);
-            } else {
-                memcpy(patch, image + (in_y * p->in_w + in_x) * p->in_c, (size_t)p->in_c);
+        if (in_y < 0 || in_y >= p->in_h) {
+            memset(patch, zero_point, (size_t)run);
+        } else if (p->dilation_w == 1) {
+            /* [first, end): the taps inside the input (the window may not reach it at all) */
+            const int32_t first = x0 >= 0 ? 0 : (-x0 < p->kernel_w ? -x0 : p->kernel_w);
+            const int32_t inside_end = p->in_w - x0 < p->kernel_w ? p->in_w - x0 : p->kernel_w;
+            const int32_t end = inside_end > first ? inside_end : first;
+            memset(patch, zero_point, (size_t)(first * p->in_c));
+            memcpy(patch + first * p->in_c, image + (in_y * p->in_w + x0 + first) * p->in_c,
+                   (size_t)((end - first) * p->in_c));
+            memset(patch + end * p->in_c, zero_point, (size_t)((p->kernel_w - end) * p->in_c));
+        } else {
+            for (kx = 0; kx < p->kernel_w; ++kx) {
+                const int32_t in_x = x0 + kx * p->dilation_w;
+                if (in_x < 0 || in_x >= p->in_w) {
+                    memset(patch + kx * p->in_c, zero_point, (size_t)p->in_c);
+                } else {
+                    memcpy(patch + kx * p->in_c, image + (in_y * p->in_w + in_x) * p->in_c, (size_t)p->in_c);
+                }
             }
-            patch += p->in_c;
         }
     }
 }
@@ -84,10 +99,18 @@ static __attribute__((noinline)) void pixel_pair(const conv_layer *layer, int32_
         for (r = 0; r < runs; ++r) {
             w = sapool_dot_2x2(a + r * row_step, b + r * row_step, w, run, acc);
         }
-        out_a[oc] = finish(multiplier, shift, &stage, acc[0], oc);
-        out_a[oc + 1] = finish(multiplier, shift, &stage, acc[1], oc + 1);
-        out_b[oc] = finish(multiplier, shift, &stage, acc[2], oc);
-        out_b[oc + 1] = finish(multiplier, shift, &stage, acc[3], oc + 1);
+        {   /* all four before any store: an int8 store may alias the parameters, forcing their reload */
+            const sapool_requant q0 = sapool_requant_of(multiplier[oc], shift[oc]);
+            const sapool_requant q1 = sapool_requant_of(multiplier[oc + 1], shift[oc + 1]);
+            const int8_t a0 = sapool_arm_output(acc[0], &q0, &stage);
+            const int8_t a1 = sapool_arm_output(acc[1], &q1, &stage);
+            const int8_t b0 = sapool_arm_output(acc[2], &q0, &stage);
+            const int8_t b1 = sapool_arm_output(acc[3], &q1, &stage);
+            out_a[oc] = a0;
+            out_a[oc + 1] = a1;
+            out_b[oc] = b0;
+            out_b[oc + 1] = b1;
+        }
     }
 }
 
@@ -108,8 +131,12 @@ static __attribute__((noinline)) void pixel_single(const conv_layer *layer, int3
         for (r = 0; r < runs; ++r) {
             w = sapool_dot_1x2(a + r * row_step, w, run, acc);
         }
-        output[oc] = finish(multiplier, shift, &stage, acc[0], oc);
-        output[oc + 1] = finish(multiplier, shift, &stage, acc[1], oc + 1);
+        {
+            const int8_t first = finish(multiplier, shift, &stage, acc[0], oc);
+            const int8_t second = finish(multiplier, shift, &stage, acc[1], oc + 1);
+            output[oc] = first;
+            output[oc + 1] = second;
+        }
     }
 }
 
@@ -148,6 +175,9 @@ void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const in
     const int32_t pixel_step = p->stride_w * p->in_c;
     const int32_t window_w = (p->kernel_w - 1) * p->dilation_w + 1;
     const int32_t window_h = (p->kernel_h - 1) * p->dilation_h + 1;
+    /* windows read in place need dilation_w 1; runs of one to three words (few input channels, as in a first
+     * layer) cost more per run than gathering the patch and reading it as one run */
+    const int in_place = p->dilation_w == 1 && !(run % 4 == 0 && run < 16 && p->kernel_h > 1);
     int32_t batch;
     int32_t out_y;
     int32_t out_x;
@@ -159,7 +189,7 @@ void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const in
         const int8_t *image = input + batch * p->in_h * p->in_w * p->in_c;
         for (out_y = 0; out_y < p->out_h; ++out_y) {
             const int32_t y0 = out_y * p->stride_h - p->pad_top;
-            const int rows_inside = p->dilation_w == 1 && y0 >= 0 && y0 + window_h <= p->in_h;
+            const int rows_inside = in_place && y0 >= 0 && y0 + window_h <= p->in_h;
             for (out_x = 0; out_x < p->out_w;) {
                 const int32_t x0 = out_x * p->stride_w - p->pad_left;
                 const int inside = rows_inside && x0 >= 0 && x0 + window_w <= p->in_w;

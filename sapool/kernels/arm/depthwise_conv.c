@@ -69,28 +69,34 @@ typedef struct {
     int32_t tail_stride;
 } dw_layer;
 
-/* Every channel group of an interior pixel under a 3x3 window, folded bias; `window` is its first tap. */
-static __attribute__((noinline)) void interior_3x3(const dw_layer *layer, const int8_t *window, int8_t *output)
+/* Every channel group of `count` interior pixels side by side under a 3x3 window, folded bias; `window` is the
+ * first pixel's first tap. One call per run of interior pixels keeps the per-pixel bookkeeping out of the way. */
+static __attribute__((noinline)) void interior_3x3(const dw_layer *layer, const int8_t *window, int32_t count,
+                                                   int8_t *output)
 {
+    const int32_t pixel_step = layer->p->stride_w * layer->p->in_c;
+    const int32_t out_c = layer->p->out_c;
     const int32_t row_step = layer->row_step;
     const int32_t tap_step = layer->tap_step;
     const int32_t vector_end = layer->vector_end;
-    const int8_t *w = layer->filter;
     const int32_t *const bias = layer->folded_bias;
     const int32_t *const multiplier = layer->multiplier;
     const int32_t *const shift = layer->shift;
     const sapool_output_stage out = layer->interior;
     int32_t c;
-    for (c = 0; c < vector_end; c += 4) {
-        const int8_t *row = window + c;
-        int32_t acc[4] = {bias[c], bias[c + 1], bias[c + 2], bias[c + 3]};
-        int32_t ky;
-        for (ky = 0; ky < 3; ++ky, row += row_step, w += 12) {
-            mac4(sapool_load4(row), sapool_load4(w), 0, acc);
-            mac4(sapool_load4(row + tap_step), sapool_load4(w + 4), 0, acc);
-            mac4(sapool_load4(row + 2 * tap_step), sapool_load4(w + 8), 0, acc);
+    for (; count > 0; --count, window += pixel_step, output += out_c) {
+        const int8_t *w = layer->filter;
+        for (c = 0; c < vector_end; c += 4) {
+            const int8_t *row = window + c;
+            int32_t acc[4] = {bias[c], bias[c + 1], bias[c + 2], bias[c + 3]};
+            int32_t ky;
+            for (ky = 0; ky < 3; ++ky, row += row_step, w += 12) {
+                mac4(sapool_load4(row), sapool_load4(w), 0, acc);
+                mac4(sapool_load4(row + tap_step), sapool_load4(w + 4), 0, acc);
+                mac4(sapool_load4(row + 2 * tap_step), sapool_load4(w + 8), 0, acc);
+            }
+            store4(acc, multiplier + c, shift + c, &out, output + c);
         }
-        store4(acc, multiplier + c, shift + c, &out, output + c);
     }
 }
 
@@ -177,6 +183,7 @@ void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input
         vector_end, filter + vector_end * window_taps - vector_end, p->out_c - vector_end,
     };
     const int full_3x3 = p->kernel_h == 3 && p->kernel_w == 3;
+    const int32_t window_w = 2 * p->dilation_w + 1;
     int32_t batch;
     int32_t out_y;
     int32_t out_x;
@@ -194,9 +201,19 @@ void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input
                 window = image + ((y0 + taps.ky_first * p->dilation_h) * p->in_w + x0
                                   + taps.kx_first * p->dilation_w) * p->in_c;
                 inside = taps.ky_end - taps.ky_first == p->kernel_h && taps.kx_end - taps.kx_first == p->kernel_w;
-                if (inside && full_3x3) {
-                    interior_3x3(&layer, window, output);
-                } else if (vector_end > 0) {
+                if (inside && full_3x3 && vector_end == p->out_c) {
+                    /* this pixel and the interior ones after it on the row */
+                    int32_t count = 1;
+                    while (out_x + count < p->out_w
+                           && (out_x + count) * p->stride_w - p->pad_left + window_w <= p->in_w) {
+                        ++count;
+                    }
+                    interior_3x3(&layer, window, count, output);
+                    out_x += count - 1;
+                    output += (count - 1) * p->out_c;
+                    continue;
+                }
+                if (vector_end > 0) {
                     clipped(&layer, window, &taps, inside, output);
                 }
                 if (vector_end < p->out_c) {
