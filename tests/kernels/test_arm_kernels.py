@@ -13,11 +13,18 @@ from tests.backends.c.single_op_models import seeded_models
 from tests.firmware.fixture_models import require_firmware_tools
 
 MODELS_PER_OP = 6
-OPTIMISED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
-# sapool emulate takes one input of batch 1 per run, so other FULLY_CONNECTED inputs are left to the host tests
+OPTIMISED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL")
+
+
+def emulatable(model) -> bool:
+    """sapool emulate runs models with one graph input and a batch of 1 in and out (the elementwise ops' other
+    operand constant); the rest are covered by the host tests."""
+    (shape,) = model.input_shapes if len(model.input_shapes) == 1 else ((),)
+    return len(shape) >= 2 and shape[0] == 1 and model.output_shape[:1] == (1,)
+
+
 MODELS = [model for opcode in OPTIMISED_OPS
-          for model in [m for m in seeded_models(opcode, 4 * MODELS_PER_OP) if m.input_shapes[0][:1] == (1,)
-                        and len(m.input_shapes[0]) >= 2][:MODELS_PER_OP]]
+          for model in [m for m in seeded_models(opcode, 12 * MODELS_PER_OP) if emulatable(m)][:MODELS_PER_OP]]
 
 
 @pytest.mark.emu
@@ -35,6 +42,7 @@ def test_arm_twins_exist_for_the_optimised_families_only():
     assert arm_twin("reference/conv.c") == "arm/conv.c"
     assert arm_twin("reference/depthwise_conv.c") == "arm/depthwise_conv.c"
     assert arm_twin("reference/fully_connected.c") == "arm/fully_connected.c"
+    assert arm_twin("reference/elementwise.c") == "arm/elementwise.c"
     assert arm_twin("reference/softmax.c") is None
     assert arm_twin("include/sapool_quant.h") is None
 

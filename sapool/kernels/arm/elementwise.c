@@ -1,0 +1,132 @@
+/* elementwise.c (arm): int8 ADD, SUB and MUL, bit-exact twin of reference/elementwise.c.
+ *
+ * The walk over the broadcast shape is the portable kernel's (one row call per innermost run). What changes is
+ * the requantisation, three per ADD/SUB element and one per MUL element: when every value it sees is known to be
+ * small enough (checked once per call from the shifts: int8 operands plus offsets are at most 255 in magnitude),
+ * the doubling high multiply is one smmulr (sapool_requantize_fast) instead of a 64-bit multiply and two
+ * roundings with branches.
+ */
+#include "sapool_arm.h"
+#include "sapool_kernels.h"
+
+typedef void (*row_function)(const void *params, const int8_t *a, int32_t a_stride, const int8_t *b,
+                             int32_t b_stride, int8_t *output, int32_t count);
+
+static void broadcast_rows(const sapool_broadcast_shape *s, const void *params, const int8_t *a, const int8_t *b,
+                           int8_t *output, row_function row)
+{
+    int32_t i0, i1, i2, i3, i4;
+    for (i0 = 0; i0 < s->dims[0]; ++i0) {
+        for (i1 = 0; i1 < s->dims[1]; ++i1) {
+            for (i2 = 0; i2 < s->dims[2]; ++i2) {
+                for (i3 = 0; i3 < s->dims[3]; ++i3) {
+                    for (i4 = 0; i4 < s->dims[4]; ++i4) {
+                        const int32_t a_offset = i0 * s->a_strides[0] + i1 * s->a_strides[1] +
+                                                 i2 * s->a_strides[2] + i3 * s->a_strides[3] + i4 * s->a_strides[4];
+                        const int32_t b_offset = i0 * s->b_strides[0] + i1 * s->b_strides[1] +
+                                                 i2 * s->b_strides[2] + i3 * s->b_strides[3] + i4 * s->b_strides[4];
+                        row(params, a + a_offset, s->a_strides[5], b + b_offset, s->b_strides[5], output,
+                            s->dims[5]);
+                        output += s->dims[5];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* A requantisation from TFLite's (multiplier, shift), decoded at run time, and whether its fast form is exact:
+ * the values it sees are below 2^magnitude_bits in magnitude, so it is when, shifted left by left + 1, they stay
+ * below 2^31. */
+typedef struct {
+    sapool_requant q;
+    int32_t fast;
+} element_requant;
+
+static element_requant requant_for(int32_t multiplier, int32_t shift, int32_t magnitude_bits)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const element_requant r = {{multiplier, left + 1, right, (int32_t)((1u << right) >> 1), right > 0 ? -1 : 0},
+                               magnitude_bits + left + 1 <= 31};
+    return r;
+}
+
+static inline int32_t requantize(int32_t x, const element_requant *r)
+{
+    return r->fast ? sapool_requantize_fast(x, &r->q) : sapool_requantize_exact(x, &r->q);
+}
+
+/* ADD (sign 1) and SUB (sign -1) of one run (parameters in locals: int8 stores may alias them). The rescaled
+ * operands are below 2^(left_shift + 8) (|value + offset| <= 255), their sum below 2^(left_shift + 9). */
+static void add_or_sub_row(const sapool_add_params *p, int32_t sign, const int8_t *a, int32_t a_stride,
+                           const int8_t *b, int32_t b_stride, int8_t *output, int32_t count)
+{
+    const int32_t left_shift = p->left_shift;
+    const int32_t offset1 = p->input1_offset;
+    const int32_t offset2 = p->input2_offset;
+    const element_requant q1 = requant_for(p->input1_multiplier, p->input1_shift, left_shift + 8);
+    const element_requant q2 = requant_for(p->input2_multiplier, p->input2_shift, left_shift + 8);
+    const element_requant out = requant_for(p->output_multiplier, p->output_shift, left_shift + 9);
+    const int32_t output_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+    int32_t i;
+    if (q1.fast && q2.fast && out.fast && a_stride == 1 && b_stride == 1) { /* the common case, unswitched */
+        for (i = 0; i < count; ++i) {
+            const int32_t x = sapool_requantize_fast((int32_t)((uint32_t)((int32_t)a[i] + offset1) << left_shift),
+                                                     &q1.q);
+            const int32_t y = sapool_requantize_fast((int32_t)((uint32_t)((int32_t)b[i] + offset2) << left_shift),
+                                                     &q2.q);
+            const int32_t result = sapool_requantize_fast(sign > 0 ? x + y : x - y, &out.q);
+            output[i] = sapool_clamp_s8(result + output_offset, act_min, act_max);
+        }
+        return;
+    }
+    for (i = 0; i < count; ++i) {
+        const int32_t x = requantize((int32_t)((uint32_t)((int32_t)a[i * a_stride] + offset1) << left_shift), &q1);
+        const int32_t y = requantize((int32_t)((uint32_t)((int32_t)b[i * b_stride] + offset2) << left_shift), &q2);
+        const int32_t result = requantize(sign > 0 ? x + y : x - y, &out);
+        output[i] = sapool_clamp_s8(result + output_offset, act_min, act_max);
+    }
+}
+
+static void add_row(const void *params, const int8_t *a, int32_t a_stride, const int8_t *b, int32_t b_stride,
+                    int8_t *output, int32_t count)
+{
+    add_or_sub_row((const sapool_add_params *)params, 1, a, a_stride, b, b_stride, output, count);
+}
+
+static void sub_row(const void *params, const int8_t *a, int32_t a_stride, const int8_t *b, int32_t b_stride,
+                    int8_t *output, int32_t count)
+{
+    add_or_sub_row((const sapool_add_params *)params, -1, a, a_stride, b, b_stride, output, count);
+}
+
+/* MUL of one run: the product of two offset operands is below 2^16 in magnitude. */
+static void mul_row(const void *params, const int8_t *a, int32_t a_stride, const int8_t *b, int32_t b_stride,
+                    int8_t *output, int32_t count)
+{
+    const sapool_mul_params *p = (const sapool_mul_params *)params;
+    const int32_t offset1 = p->input1_offset, offset2 = p->input2_offset, output_offset = p->output_offset;
+    const element_requant q = requant_for(p->output_multiplier, p->output_shift, 16);
+    const int32_t act_min = p->act_min, act_max = p->act_max;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        const int32_t product = ((int32_t)a[i * a_stride] + offset1) * ((int32_t)b[i * b_stride] + offset2);
+        output[i] = sapool_clamp_s8(requantize(product, &q) + output_offset, act_min, act_max);
+    }
+}
+
+void sapool_add_s8(const sapool_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    broadcast_rows(&p->shape, p, input1, input2, output, add_row);
+}
+
+void sapool_sub_s8(const sapool_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    broadcast_rows(&p->shape, p, input1, input2, output, sub_row);
+}
+
+void sapool_mul_s8(const sapool_mul_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    broadcast_rows(&p->shape, p, input1, input2, output, mul_row);
+}
