@@ -109,3 +109,44 @@ def test_a_corrupt_model_is_one_error_line_and_no_folder(tmp_path):
     result = CliRunner().invoke(main, ["compile", str(model), "-t", "stm32h7", "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and result.output.startswith("Error: ")
     assert [p.name for p in tmp_path.iterdir()] == ["broken.tflite"]
+
+
+# ---- float models: refusals that come before any conversion (fast) ----
+
+def _refused(tmp_path, model, *args) -> str:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["compile", str(model), "-t", "stm32h7", "-o", str(out), "-q", *map(str, args)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1 and "Traceback" not in result.output
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+    return result.output
+
+
+def test_a_pt_that_is_not_a_model_is_refused_unpickled(tmp_path):
+    import torch
+
+    model = tmp_path / "weights.pt"
+    torch.save({"conv.weight": torch.zeros(2)}, model)
+    assert "not" in _refused(tmp_path, model).lower()
+
+
+def test_a_truncated_onnx_and_an_onnx_op_without_int8_lowering(tmp_path):
+    from tests.frontends.onnx.onnx_graphs import OnnxGraph
+
+    g = OnnxGraph([1, 3, 8, 8])
+    x = g.node("Conv", ["image", g.weight("w", (4, 3, 3, 3))], "conv", pads=[1, 1, 1, 1])
+    path = g.save(tmp_path / "erf.onnx", g.node("Erf", [x], "erf_node"), [1, 4, 8, 8])
+    assert "Erf" in _refused(tmp_path, path) and "erf_node" in _refused(tmp_path, path)
+    truncated = tmp_path / "cut.onnx"
+    truncated.write_bytes(path.read_bytes()[:40])
+    _refused(tmp_path, truncated)
+
+
+@pytest.mark.parametrize("count, channels, message", [(12, 1, "fewer than"), (40, 3, "channel")])
+def test_calibration_data_of_the_wrong_shape_or_too_few_images(tmp_path, count, channels, message):
+    from tests.quantize.test_calibration import write_npz
+
+    data, _ = write_npz(tmp_path / "calib.npz", count, channels=channels)
+    from tests.frontends.onnx.test_sapool_export import SHIPPED
+
+    assert message in _refused(tmp_path, SHIPPED, "--calib", data, "--calib-samples", 20)
