@@ -10,20 +10,26 @@ from pathlib import Path
 
 import click
 
-from sapool.cli.conventions import (chosen_format, emit_json, format_option, planner_option, target_option,
+from sapool.cli.conventions import (chosen_format, count, emit_json, format_option, planner_option, target_option,
                                     verbosity_options)
 from sapool.units import parse_bytes
 
 
-def _floats(text: str | None) -> tuple[float, ...] | None:
+def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
+    """Comma-separated finite numbers ("0.5" or "0.485,0.456,0.406"), or None when the option was not given."""
     if text is None:
         return None
+    import math
+
     from sapool.errors import BadInputError
 
     try:
-        return tuple(float(part) for part in text.split(","))
+        values = tuple(float(part) for part in text.split(","))
     except ValueError:
-        raise BadInputError(f"expected comma-separated numbers, got {text!r} (e.g. 0.5 or 0.485,0.456,0.406)") from None
+        values = ()
+    if not values or not all(math.isfinite(v) for v in values):
+        raise BadInputError(f"{option} takes comma-separated numbers (e.g. 0.5 or 0.485,0.456,0.406), got {text!r}")
+    return values
 
 
 @click.command("compile")
@@ -37,17 +43,17 @@ def _floats(text: str | None) -> tuple[float, ...] | None:
 @click.option("--calib", metavar="DATA",
               help="Calibration images: an image folder, an .npz, 'fashion-mnist', or 'random' (accuracy then "
                    "unmeasured) [default: the data set recorded in the checkpoint].")
-@click.option("--calib-samples", type=click.IntRange(min=1), default=200, show_default=True, help="Calibration images to use.")
+@click.option("--calib-samples", type=count(1, 100_000), default=200, show_default=True, help="Calibration images to use.")
 @click.option("--calib-mean", metavar="M[,M…]", help="Per-channel mean for models without a recorded normalisation.")
 @click.option("--calib-std", metavar="S[,S…]", help="Per-channel std for models without a recorded normalisation.")
 @click.option("--eval", "eval_data", metavar="DATA",
               help="Held-out images for float vs int8 accuracy [default: the recorded data set's test split].")
-@click.option("--eval-samples", type=click.IntRange(min=1), default=1000, show_default=True, help="Held-out images to score.")
+@click.option("--eval-samples", type=count(1, 1_000_000), default=1000, show_default=True, help="Held-out images to score.")
 @click.option("--no-offline-plan", is_flag=True,
               help="Do not embed sapool's memory plan in model.tflite as TFLite-Micro's offline plan.")
 @click.option("--no-firmware", is_flag=True, help="Only the int8 model and the TFLite-Micro export; no native C.")
 @click.option("--no-build", is_flag=True, help="Write the firmware project but do not build it.")
-@format_option(("text", "json"))
+@format_option()
 @verbosity_options
 def compile_command(model: Path, target: str, output: Path, force: bool, ram_budget: str | None, planner: str,
                     calib: str | None, calib_samples: int, calib_mean: str | None, calib_std: str | None,
@@ -57,8 +63,9 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
 
     Steps: load → calibrate and quantise to full int8 → float vs int8 accuracy → TFLite reference vs
     TFLite-Micro bit-exactness → memory plan for the target → TFLite-Micro export (with sapool's plan embedded)
-    → native C firmware project → build with arm-none-eabi-gcc. Writes DIR/model.tflite, DIR/tflm/,
-    the firmware project (Makefile, model/, kernels/, firmware/) and DIR/report.{json,html}. Exit 1 when the model does not fit (nothing is written).
+    → native C firmware project → build with arm-none-eabi-gcc. Writes DIR/model.tflite, DIR/tflm/, the
+    firmware project (Makefile, model/, kernels/, firmware/) and DIR/report.{json,html}. Exit 1 when the model
+    does not fit (nothing is written). -v also lists the layers whose int8 output departs most from float.
 
     Example: `sapool compile sapool/pretrained/mcunet_sap_fmnist.pt --target stm32h7 -o out/mcunet`.
     """
@@ -70,17 +77,14 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
     request = CompileRequest(
         model=model, target=target, output=output, force=force,
         ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, planner=planner,
-        calib=calib, calib_samples=calib_samples, calib_mean=_floats(calib_mean), calib_std=_floats(calib_std),
+        calib=calib, calib_samples=calib_samples, calib_mean=_floats(calib_mean, "--calib-mean"), calib_std=_floats(calib_std, "--calib-std"),
         eval_data=eval_data, eval_samples=eval_samples, offline_plan=not no_offline_plan,
         firmware=not no_firmware, build=not no_build, quiet=quiet or output_format == "json")
-    if verbose:
-        click.echo(f"compile: {request}", err=True)
-    show = not request.quiet
-    result = compile_model(request, on_step=_print_step if show else None)
+    result = compile_model(request, on_step=None if request.quiet else _print_step)
     if output_format == "json":
         emit_json(result.to_dict())
     else:
-        click.echo(render_summary(result))
+        click.echo(render_summary(result, verbose=verbose))
 
 
 def _print_step(timing) -> None:

@@ -12,6 +12,7 @@ from sapool.memory.render_html import Section
 from sapool.units import format_bytes
 
 SCHEMA_VERSION = 1
+WORST_LAYERS = 5  # listed with -v
 
 
 def result_document(job: CompileJob, timings: list[tuple[str, float]]) -> dict[str, Any]:
@@ -92,8 +93,8 @@ def html_sections(job: CompileJob, timings: list[tuple[str, float]]) -> tuple[Se
     return tuple(sections)
 
 
-def render_summary(result) -> str:
-    """The lines printed at the end of `sapool compile`."""
+def render_summary(result, *, verbose: bool = False) -> str:
+    """The lines printed at the end of `sapool compile`; `verbose` adds the layers furthest from float."""
     job = result.job
     layout, lines = job.layout, []
     lines.append(f"{job.request.model.name} ({job.loaded.kind}) → {job.request.output}/ for {job.request.target}")
@@ -101,6 +102,9 @@ def render_summary(result) -> str:
     if job.accuracy is not None:
         a = job.accuracy
         lines.append(f"  accuracy: float {a.float_top1:.2%} → int8 {a.int8_top1:.2%} top-1 on {a.images:,} images")
+        if verbose:
+            for layer in sorted(a.layers, key=lambda layer: layer.cosine)[:WORST_LAYERS]:
+                lines.append(f"    {layer.name} ({layer.op}): cosine {layer.cosine:.4f}, max abs {layer.max_abs:.4g}")
     verify = _verify(job)
     if verify is not None:
         first = verify["details"]["first_divergence"]

@@ -95,12 +95,21 @@ def test_a_model_that_does_not_fit_writes_nothing_and_says_what_would_help(tmp_p
 @pytest.mark.parametrize("args, message", [
     (["--target", "nosuchboard"], "unknown target"),
     (["--target", "stm32h7", "--planner", "magic"], "invalid value for '--planner'"),
+    (["--target", "stm32h7", "--calib-mean", "nan"], "--calib-mean takes"),
 ])
 def test_bad_options_fail_before_any_work(tmp_path, args, message):
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["compile", str(shared_model("ad01_int8")), *args, "-o", str(out)])
     assert result.exit_code == 2 and message in result.output.lower()
     assert not out.exists()
+
+
+def test_an_output_folder_holding_the_model_is_refused_even_with_force(tmp_path):
+    model = tmp_path / "ad01.tflite"
+    model.write_bytes(shared_model("ad01_int8").read_bytes())
+    result = CliRunner().invoke(main, ["compile", str(model), "-t", "stm32h7", "-o", str(tmp_path), "--force"])
+    assert result.exit_code == 2 and "holds the input" in result.output
+    assert model.is_file()
 
 
 def test_a_corrupt_model_is_one_error_line_and_no_folder(tmp_path):
