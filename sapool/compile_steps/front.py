@@ -5,6 +5,10 @@ An int8 .tflite skips calibration and quantisation. Everything here is in memory
 
 from __future__ import annotations
 
+import os
+import sys
+from contextlib import contextmanager, redirect_stdout
+
 from sapool.compile_steps.job import CompileJob
 
 
@@ -66,7 +70,7 @@ def _model_input(job: CompileJob):
 def quantize(job: CompileJob) -> str:
     from sapool.quantize.convert import quantize_to_tflite
 
-    with progress_display(job) as progress:
+    with converter_chatter(job.request.quiet), progress_display(job) as progress:
         job.quantized = quantize_to_tflite(job.loaded.module, job.loaded.input_shape, job.calibration,
                                            progress=progress)
     job.tflite = job.quantized.tflite
@@ -82,6 +86,29 @@ def read_int8_graph(job: CompileJob) -> str:
     job.graph = read_tflite_bytes(job.tflite, job.request.model.name)
     activations = job.graph.activations()
     return f"{len(job.graph.ops)} ops, {len(activations)} activation tensors"
+
+
+@contextmanager
+def converter_chatter(quiet: bool):
+    """Where the converter's own progress lines go while it runs: stderr, or nowhere with -q / --format json.
+
+    torch.export, torchao and LiteRT print on stdout from Python and from C++ (file descriptor 1); stdout is
+    reserved for sapool's result, which `--format json` makes machine-read, so both levels are redirected.
+    """
+    sys.stdout.flush()
+    sink = open(os.devnull, "w") if quiet else None  # noqa: SIM115 (closed below)
+    target_fd = sink.fileno() if sink else 2
+    saved = os.dup(1)
+    try:
+        os.dup2(target_fd, 1)
+        with redirect_stdout(sink or sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        if sink:
+            sink.close()
 
 
 def progress_display(job: CompileJob):
