@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from sapool.errors import BuildError, VerificationError
+from sapool.errors import BadInputError, BuildError, VerificationError
 from sapool.firmware.toolchain import require_emulator
 from sapool.targets import Target, load_targets
 
@@ -94,16 +94,15 @@ def parse_console(console: str, outputs: bytes, clock_hz: int, expected_inputs: 
             continue
         if fields[0] == "sapool-harness" and len(fields) == 4:
             header = fields
-        elif fields[0] == "input":
-            per_input.append(_instructions(int(fields[2]), clock_hz))
-        elif fields[0] == "layer":
-            instructions = _instructions(int(fields[2]), clock_hz)
-            layers.append(LayerCount(int(fields[1]), " ".join(fields[4:]), int(fields[3]), instructions))
-        elif fields[0] == "stack":
-            stack = (int(fields[1]), int(fields[2]), int(fields[3]))
-        elif fields[0] == "done":
-            done = True
-    if header is None or header[1] != HARNESS_VERSION or not done or stack is None:
+            if header[1] != HARNESS_VERSION:
+                raise BadInputError(f"the project's firmware harness is version {header[1]}, this sapool reads "
+                                    f"version {HARNESS_VERSION}: write the project again with `sapool compile`")
+        try:
+            stack = _read_record(fields, clock_hz, per_input, layers) or stack
+        except (ValueError, IndexError):
+            raise BuildError(f"unreadable line in the firmware's console output: {line[:200]!r}") from None
+        done = done or fields[0] == "done"
+    if header is None or not done or stack is None:
         raise BuildError(f"the firmware's console output is incomplete:\n{console.strip()[-2000:]}")
     if int(header[2]) != expected_inputs or len(per_input) != expected_inputs:
         raise BuildError(f"the firmware ran {len(per_input)} of {expected_inputs} inputs")
@@ -117,6 +116,19 @@ def parse_console(console: str, outputs: bytes, clock_hz: int, expected_inputs: 
         stack_at_invoke_bytes=stack[2],
         console=console,
     )
+
+
+def _read_record(fields: list[str], clock_hz: int, per_input: list[int], layers: list[LayerCount]):
+    """Append an `input` or `layer` record's figures; return a `stack` record's three numbers (else None).
+    ValueError/IndexError on a malformed record."""
+    if fields[0] == "input":
+        per_input.append(_instructions(int(fields[2]), clock_hz))
+    elif fields[0] == "layer":
+        instructions = _instructions(int(fields[2]), clock_hz)
+        layers.append(LayerCount(int(fields[1]), " ".join(fields[4:]), int(fields[3]), instructions))
+    elif fields[0] == "stack":
+        return int(fields[1]), int(fields[2]), int(fields[3])
+    return None
 
 
 def _instructions(ticks: int, clock_hz: int) -> int:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sapool.errors import BuildError
+from sapool.errors import BadInputError, BuildError
 from sapool.firmware.emulator import parse_console, qemu_board
 from sapool.targets import get_target
 
@@ -30,6 +30,19 @@ def test_records_become_instructions_at_the_boards_clock():
 def test_a_console_cut_short_is_an_error():
     with pytest.raises(BuildError, match="incomplete"):
         parse_console(CONSOLE.replace("done\n", ""), b"\0" * 4, clock_hz=25_000_000, expected_inputs=2)
+
+
+def test_a_project_from_another_harness_version_says_to_recompile():
+    """A project written by an older sapool (harness v1 printed `stack` with two numbers)."""
+    old = CONSOLE.replace("sapool-harness 2", "sapool-harness 1").replace("stack 312 8192 40", "stack 312 8192")
+    with pytest.raises(BadInputError, match="harness is version 1.*sapool compile"):
+        parse_console(old, b"\0" * 4, clock_hz=25_000_000, expected_inputs=2)
+
+
+def test_a_malformed_record_is_one_error_not_a_traceback():
+    with pytest.raises(BuildError, match="unreadable line.*stack 312"):
+        parse_console(CONSOLE.replace("stack 312 8192 40", "stack 312 8192"), b"\0" * 4, clock_hz=25_000_000,
+                      expected_inputs=2)
 
 
 def test_real_targets_run_on_the_qemu_board_of_their_core():
