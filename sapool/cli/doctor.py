@@ -1,6 +1,6 @@
 """`sapool doctor`: is everything sapool uses installed? One line per piece, with the command that fixes it.
 
-Checks the Python packages sapool depends on (within pyproject.toml's ranges, core and the `ml` extra), the Arm
+Checks the Python packages sapool depends on (at pyproject.toml's pins, core and the `ml` extra), the Arm
 toolchain and QEMU (firmware and emulation), and the Fashion-MNIST data set (training). Exits 3 when something
 is missing, so scripts and CI can run it first. Nothing is imported: packages are looked up in the installed
 metadata, tools on PATH, so the check is fast and cannot crash on a broken package.
