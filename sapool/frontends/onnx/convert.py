@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sapool.errors import SapoolError, UnsupportedError
 from sapool.frontends.onnx.divergence import TracedTensor
+from sapool.frontends.onnx.fuse import fuse_matmul_bias
 from sapool.frontends.onnx.node import OnnxNode, decode_attributes
 from sapool.frontends.onnx.read import DEFAULT_DOMAINS, InputSpec, default_opset
 
@@ -37,6 +38,7 @@ def convert(path: Path, model, spec: InputSpec) -> Conversion:
     from sapool.frontends.onnx.registry import OP_HANDLERS
 
     check_supported(path, model, OP_HANDLERS)
+    model = fuse_matmul_bias(model)  # a rewritten copy; the caller's model stays the file's (onnxruntime runs it)
     opset = default_opset(model)
     builder = FxBuilder()
     values = {tensor.name: Const(torch.from_numpy(numpy_helper.to_array(tensor).copy()))

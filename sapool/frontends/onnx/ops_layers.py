@@ -62,12 +62,16 @@ def gemm(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
 
 
 def matmul(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
-    """A @ B; a constant 2-D B becomes an nn.Linear without bias (weight = Bᵀ)."""
+    """A @ B; a constant 2-D B becomes an nn.Linear (weight = Bᵀ), with the bias that fuse.fuse_matmul_bias
+    attached as a third input when the file adds one right after."""
     a, right = inputs[0], inputs[1]
+    bias = inputs[2] if len(inputs) > 2 else None
     if isinstance(a, Traced) and isinstance(right, Const) and right.value.dim() == 2:
-        layer = nn.Linear(right.value.shape[0], right.value.shape[1], bias=False)
-        _set_parameters(layer, right.value.T, None)
+        layer = nn.Linear(right.value.shape[0], right.value.shape[1], bias=bias is not None)
+        _set_parameters(layer, right.value.T, None if bias is None else bias.value.reshape(-1))
         return b.module(layer, a, name=node.name)
+    if bias is not None:  # a fused pair whose left side turned out constant: add the bias back
+        return b.call(torch.add, b.call(torch.matmul, a, right, name=f"{node.name}_matmul"), bias, name=node.name)
     return b.call(torch.matmul, a, right, name=node.name)
 
 
