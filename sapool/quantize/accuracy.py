@@ -14,6 +14,7 @@ import numpy as np
 from sapool.errors import BadInputError
 from sapool.quantize.images import ModelInput, load_split, prepare
 from sapool.quantize.layer_error import LayerError
+from sapool.quantize.threads import one_torch_thread
 
 MAX_DROP_POINTS = 1.0
 DEFAULT_EVAL_IMAGES = 1000
@@ -91,7 +92,7 @@ def _float_logits(module, images) -> np.ndarray:
     was_training = module.training
     module.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), one_torch_thread():
             return torch.cat([module(batch) for batch in images.split(FLOAT_BATCH)]).numpy()
     finally:
         module.train(was_training)

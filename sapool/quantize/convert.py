@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sapool.errors import BadInputError, UnsupportedError
 from sapool.quantize.origin import describe
+from sapool.quantize.threads import one_torch_thread
 
 # int8 -> float; in the result it means part of the model stayed float (a requantising QUANTIZE is legal int8).
 FLOAT_BOUNDARY_OPS = frozenset({"DEQUANTIZE"})
@@ -99,11 +100,8 @@ def _export(wrapped, example):
 
 
 def _calibrate(prepared, calibration, shape: tuple[int, ...], progress) -> None:
-    """Run every batch through the observers, NCHW → NHWC as the wrapped model takes them, on one torch thread:
-    one small image at a time gains nothing from threads, and on a busy 2-core machine two threads made the 200
-    images of the shipped model take 130 s instead of 8 s (OpenMP workers spinning against other processes)."""
-    import torch
-
+    """Run every batch through the observers, NCHW → NHWC as the wrapped model takes them, on one torch thread
+    (sapool.quantize.threads)."""
     batches = list(calibration)
     if not batches:
         raise BadInputError("calibration data is empty")
@@ -112,16 +110,12 @@ def _calibrate(prepared, calibration, shape: tuple[int, ...], progress) -> None:
             raise BadInputError(f"calibration batch of shape {tuple(batch.shape)} does not match the model input "
                                 f"{'×'.join(map(str, shape))}")
     task = progress.add_task("calibrating", total=len(batches)) if progress is not None else None
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         for batch in batches:
             for image in batch.split(1):
                 prepared(image.permute(0, 2, 3, 1))
             if task is not None:
                 progress.advance(task)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _convert_quietly(quantized, example, progress) -> bytes:
