@@ -92,6 +92,7 @@ def build_report(
         buffers=tuple(_buffer_rows(layout)),
         regions=tuple(_region_rows(layout)),
         lower_bound_bytes=layout.lower_bound_bytes,
+        tensor_lower_bound_bytes=layout.tensor_lower_bound_bytes,
         split=layout.placement.split,
         ram_fits=layout.fits,
         weights_bytes=unique_weight_bytes(graph),
@@ -132,6 +133,7 @@ def _layer_rows(layout: Layout):
             live_bytes=layout.live_bytes[position],
             output_buffers=tuple(dict.fromkeys(
                 b for b in map(layout.buffer_of_tensor, outputs) if b is not None)),
+            in_place=position in layout.in_place_ops,
         )
 
 

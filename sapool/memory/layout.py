@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from sapool.ir.graph import Graph
+from sapool.memory.check import check_buffers
 from sapool.memory.lifetimes import Buffer, compute_lifetimes, live_bytes_per_op, lower_bound
 from sapool.memory.placement import Placement, RegionUse, place
 from sapool.targets import Region, budget_region
@@ -28,7 +29,7 @@ class Slot:
     region: str
     offset: int
     address: int
-    size: int  # unaligned bytes of the buffer
+    size: int  # unaligned bytes of the buffer (of the tensor, for a tensor's slot)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Layout:
     placement: Placement
     planner: str
     alignment: int
+    in_place: bool = False  # whether ops were allowed to write over a dying input (memory/in_place.py)
 
     @property
     def regions(self) -> tuple[RegionUse, ...]:
@@ -62,7 +64,21 @@ class Layout:
 
     @property
     def lower_bound_bytes(self) -> int:
+        """No plan of these buffers (with the in-place merges made) can need less arena than this."""
         return lower_bound(self.buffers, len(self.graph.ops), self.alignment)
+
+    @cached_property
+    def tensor_lower_bound_bytes(self) -> int:
+        """The lower bound when every tensor keeps bytes of its own (no op in place): what in-place beats."""
+        if not self.in_place_ops:
+            return self.lower_bound_bytes
+        scratch = {b.first: b.size for b in self.buffers if b.kind == "scratch"}
+        return lower_bound(compute_lifetimes(self.graph, scratch=scratch), len(self.graph.ops), self.alignment)
+
+    @cached_property
+    def in_place_ops(self) -> frozenset[int]:
+        """Indices of the ops that write their output over one of their inputs."""
+        return frozenset(op for buffer in self.buffers for op in buffer.in_place_ops)
 
     def buffer_slot(self, buffer_id: int) -> Slot:
         region = self.placement.region_of[buffer_id]
@@ -70,8 +86,12 @@ class Layout:
                     self.buffers[buffer_id].size)
 
     def tensor_slot(self, tensor_index: int) -> Slot:
-        """The slot of an activation tensor (a view op's output shares its input's). KeyError for constants."""
-        return self.buffer_slot(self._buffer_of_tensor[tensor_index])
+        """The slot of an activation tensor (a view op's output shares its input's; an in-place output sits
+        in its input's buffer, at its own offset). KeyError for constants."""
+        buffer = self.buffers[self._buffer_of_tensor[tensor_index]]
+        slot = self.buffer_slot(buffer.id)
+        within = buffer.offset_of(tensor_index)
+        return Slot(slot.region, slot.offset + within, slot.address + within, self.graph.tensor(tensor_index).nbytes)
 
     def scratch_slot(self, op_index: int) -> Slot | None:
         """The scratch buffer declared for `op_index`, or None when the op asked for none."""
@@ -98,14 +118,29 @@ def plan_layout(
     alignment: int = 16,
     scratch: Mapping[int, int] | None = None,
     time_limit_s: float = 5.0,
+    in_place: bool = True,
 ) -> Layout:
     """Plan `graph`'s activations (and kernel scratch: op index → bytes) into `regions`, fastest first.
 
-    Placement checks every region's plan with the independent checker, so a returned Layout has no two buffers
-    live at the same op that overlap in memory. A Layout that does not fit (`fits` False) is still complete: the
-    buffers that fit nowhere sit in the largest region, past its end, so reports can say by how much.
+    `in_place` lets ops write over an input that dies at them, where that lowers memory (memory/in_place.py):
+    sapool's C kernels all honour it; pass False for a runtime whose kernels may not (TFLite-Micro). When the
+    in-place plan does not fit the regions but the plain one does, the plain one is returned.
+    The buffers are checked against the graph (check_buffers: every tensor inside its buffer's lifetime, every
+    shared byte justified by a view or an in-place op) and placement checks every region's plan with the
+    independent checker, so a returned Layout has no two tensors live at the same op that overlap in memory
+    unless an in-place op writes one over the other. A Layout that does not fit (`fits` False) is still
+    complete: the buffers that fit nowhere sit in the largest region, past its end, so reports can say by how much.
     """
-    buffers = tuple(compute_lifetimes(graph, scratch=scratch))
+    buffers = tuple(compute_lifetimes(graph, scratch=scratch, in_place=in_place))
+    check_buffers(graph, buffers)
     placement = place(buffers, len(graph.ops), regions, planner=planner, alignment=alignment,
                       time_limit_s=time_limit_s)
-    return Layout(graph=graph, buffers=buffers, placement=placement, planner=planner, alignment=alignment)
+    layout = Layout(graph=graph, buffers=buffers, placement=placement, planner=planner, alignment=alignment,
+                    in_place=in_place)
+    if placement.fits or not layout.in_place_ops:
+        return layout
+    # An in-place buffer is larger than either tensor alone, so it may fit no region of a split placement
+    # where the separate tensors do: then the plan without in-place execution is the better one.
+    separate = plan_layout(graph, regions, planner=planner, alignment=alignment, scratch=scratch,
+                           time_limit_s=time_limit_s, in_place=False)
+    return separate if separate.fits else layout

@@ -3,8 +3,15 @@
 A *buffer* is one block of arena memory. Usually it holds one activation tensor; the output of a view op
 (graph.VIEW_OPS: RESHAPE, SQUEEZE, EXPAND_DIMS) is the same bytes as its input, so it joins its input's buffer
 instead of getting a copy. Time is measured in op indices (execution order). A buffer is live on the closed
-interval [first, last], and during an op its inputs and outputs are all live, so an op never writes over its own
-input (TFLite-Micro's rule too: no in-place kernels).
+interval [first, last], and during an op its inputs and outputs are all live, so by default an op never writes
+over its own input (TFLite-Micro's rule: no in-place kernels).
+
+With `in_place=True` an op that can write over an input dying at it (the rule and its byte shift are in
+in_place.py) puts its output into that input's buffer, at `shift` bytes below it: one buffer, two tensors at
+their own offsets (`Buffer.offsets`), the op listed in `Buffer.in_place_ops`. It is done only where it lowers
+memory: op by op in execution order, an in-place merge is kept when it lowers the live bytes at the op and
+raises no op's live bytes above the busiest op of the merged lifetime (a stride-2 layer's small output kept
+inside its large input's buffer for the rest of its life would otherwise cost more than it saves).
 
 Lifetime rules, per tensor, before grouping into buffers:
 - produced by op p: first = p; a tensor nobody reads (and that is not a model output) therefore lives only at p;
@@ -28,6 +35,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sapool.ir.graph import VIEW_OPS, Graph
+from sapool.memory.in_place import TensorGroup as _Group
+from sapool.memory.in_place import merge_in_place
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,12 @@ class Buffer:
     first: int  # first op index at which it holds data (0 for model inputs)
     last: int  # last op index that reads it (len(ops) - 1 for model outputs)
     kind: str = "activation"  # "activation" | "input" | "output" | "state" | "scratch"; see the module doc
+    offsets: tuple[int, ...] = ()  # byte offset of each of `tensors` within the buffer; () means all at 0
+    in_place_ops: tuple[int, ...] = ()  # ops that write their output over an input held in this buffer
+
+    def offset_of(self, tensor: int) -> int:
+        """Where `tensor` starts within this buffer (an in-place output sits below the input it overwrites)."""
+        return self.offsets[self.tensors.index(tensor)] if self.offsets else 0
 
     def overlaps_in_time(self, other: Buffer) -> bool:
         return self.first <= other.last and other.first <= self.last
@@ -49,13 +64,14 @@ def aligned(size: int, alignment: int = 16) -> int:
 
 
 def compute_lifetimes(
-    graph: Graph, *, alias_views: bool = True, scratch: Mapping[int, int] | None = None
+    graph: Graph, *, alias_views: bool = True, in_place: bool = False, scratch: Mapping[int, int] | None = None
 ) -> list[Buffer]:
     """One Buffer per block of activation memory, ordered by the lowest tensor index it holds, then one scratch
     buffer per `scratch` entry (op index → bytes, in op order).
 
     Constants are excluded (they live in flash). With `alias_views=False` every view op copies, as TFLite-Micro's
-    own planner assumes; that setting exists to compare against TFLM's figures.
+    own planner assumes; that setting exists to compare against TFLM's figures. `in_place=True` lets ops write
+    over a dying input (module doc); only kernels that honour in_place.py's rule may run such a plan.
     """
     last_op = max(len(graph.ops) - 1, 0)
     first: dict[int, int] = {}
@@ -86,22 +102,34 @@ def compute_lifetimes(
             first[index], last[index] = 0, last_op
 
     owner = _view_owners(graph) if alias_views else {}
-    groups: dict[int, list[int]] = {}
+    views: dict[int, list[int]] = {}
     for index in sorted(first):
-        groups.setdefault(_root(owner, index), []).append(index)
-    members = sorted(groups.values(), key=min)
+        views.setdefault(_root(owner, index), []).append(index)
+    groups = [_Group({tensor: 0 for tensor in tensors}, min(first[i] for i in tensors),
+                     max(last[i] for i in tensors), _kind(graph, tensors)) for tensors in views.values()]
+    if in_place:
+        groups = merge_in_place(graph, groups)
+    groups.sort(key=lambda group: min(group.offsets))
     buffers = [
         Buffer(
             id=position,
-            tensors=tuple(tensors),
-            size=max(graph.tensor(i).nbytes for i in tensors),
-            first=min(first[i] for i in tensors),
-            last=max(last[i] for i in tensors),
-            kind=_kind(graph, tensors),
+            tensors=tuple(sorted(group.offsets)),
+            size=max(offset + graph.tensor(i).nbytes for i, offset in group.offsets.items()),
+            first=group.first,
+            last=group.last,
+            kind=group.kind,
+            offsets=_offsets(group.offsets),
+            in_place_ops=tuple(group.in_place_ops),
         )
-        for position, tensors in enumerate(members)
+        for position, group in enumerate(groups)
     ]
     return buffers + _scratch_buffers(scratch or {}, len(graph.ops), first_id=len(buffers))
+
+
+def _offsets(offsets: dict[int, int]) -> tuple[int, ...]:
+    """Buffer.offsets for a group: () when every tensor starts at the buffer's start."""
+    values = tuple(offsets[i] for i in sorted(offsets))
+    return values if any(values) else ()
 
 
 def _kind(graph: Graph, tensors: list[int]) -> str:

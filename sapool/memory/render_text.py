@@ -73,7 +73,7 @@ def _layer_table(report: MemoryReport, symbols: dict[str, str]) -> Text:
             f"{layer.weight_bytes:,}",
             _short_count(layer.macs),
             f"{layer.live_bytes:,}" + (symbols["peak"] if is_peak else " " * len(symbols["peak"])),
-            " ".join(where[b] for b in layer.output_buffers),
+            " ".join(where[b] for b in layer.output_buffers) + (" in place" if layer.in_place else ""),
         ))
     widths = [max(len(row[column]) for row in rows) for column in range(len(HEADERS))]
     lines = [_line(row, widths, symbols["ellipsis"]) for row in rows]
@@ -104,6 +104,10 @@ def _summary_table(report: MemoryReport) -> Table:
         "lower bound",
         Text(f"{report.lower_bound_bytes:,} B, live at layer {peak.index} ({printable(peak.op)})" if peak else "0 B"),
     )
+    in_place = [layer.index for layer in report.layers if layer.in_place]
+    if in_place:
+        table.add_row("in place", Text(f"{len(in_place)} layers write over their input ({_index_list(in_place)}); "
+                                       f"every tensor apart the bound is {report.tensor_lower_bound_bytes:,} B"))
     table.add_row("planner", Text(f"{', '.join(report.planners_used) or report.planner} ({optimal})"))
     table.add_row("weights (flash)", Text(_flash_line(report)))
     for region in report.regions:
@@ -148,6 +152,11 @@ def _flash_line(report: MemoryReport) -> str:
 
 def _verdict(report: MemoryReport) -> Text:
     return Text(printable(report.verdict()), style="bold green" if report.fits else "bold red")
+
+
+def _index_list(indices: list[int], shown: int = 12) -> str:
+    text = ", ".join(map(str, indices[:shown]))
+    return text + (f" and {len(indices) - shown} more" if len(indices) > shown else "")
 
 
 def _short_count(count: int) -> str:

@@ -27,6 +27,7 @@ class LayerRow:
     macs: int
     live_bytes: int  # aligned bytes of every buffer live during this op
     output_buffers: tuple[int, ...]  # buffer ids holding the outputs (a view op's output shares its input's)
+    in_place: bool = False  # the op writes its output over an input that dies at it (memory/in_place.py)
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,14 @@ class MemoryReport:
     layers: tuple[LayerRow, ...]
     buffers: tuple[BufferRow, ...]
     regions: tuple[RegionRow, ...]
-    lower_bound_bytes: int
+    lower_bound_bytes: int  # with the in-place ops in `layers` writing over their inputs
     split: bool  # activations spread over more than one region
     ram_fits: bool
     weights_bytes: int  # unique constant data (flash)
     flash_size_bytes: int | None  # None when there is no target to compare with
     elapsed_s: float
     notes: tuple[str, ...] = ()  # what the planners want the reader to know (e.g. the exact planner stepped aside)
+    tensor_lower_bound_bytes: int | None = None  # the bound with every tensor in bytes of its own (no in-place)
 
     @property
     def peak_arena_bytes(self) -> int:
@@ -172,6 +174,8 @@ def to_dict(report: MemoryReport) -> dict:
         "peak_live_bytes": peak.live_bytes if peak else 0,
         "peak_layer": peak.index if peak else None,
         "lower_bound_bytes": report.lower_bound_bytes,
+        "tensor_lower_bound_bytes": report.tensor_lower_bound_bytes,
+        "in_place_layers": [layer.index for layer in report.layers if layer.in_place],
         "fits": report.fits,
         "ram_fits": report.ram_fits,
         "ram_over_bytes": report.ram_over_bytes,
@@ -204,6 +208,7 @@ def to_dict(report: MemoryReport) -> dict:
                 "macs": layer.macs,
                 "live_bytes": layer.live_bytes,
                 "output_buffers": list(layer.output_buffers),
+                "in_place": layer.in_place,
             }
             for layer in report.layers
         ],

@@ -22,7 +22,7 @@ def big_graph():
     return read_tflite_bytes(skip_chain_model(1000), "skip1000")
 
 
-def test_a_1000_op_graph_plans_in_seconds_and_little_memory_with_a_note_from_the_exact_planner(big_graph):
+def test_a_1000_op_graph_plans_in_seconds_and_little_memory(big_graph):
     tracemalloc.start()
     started = time.perf_counter()
     report = analyze_graph(big_graph, get_target("stm32h7"), model_name="skip1000")
@@ -31,7 +31,10 @@ def test_a_1000_op_graph_plans_in_seconds_and_little_memory_with_a_note_from_the
     tracemalloc.stop()
     assert seconds < 20 and peak_bytes < 300 * 2 ** 20  # measured under tracemalloc, which slows Python
     assert report.lower_bound_bytes <= report.peak_arena_bytes <= 1.1 * report.lower_bound_bytes
-    assert any(note.startswith("exact planner stepped aside") for note in report.notes)
+    # the exact planner runs only when no heuristic reaches the bound; when it does run, it must step aside
+    stepped_aside = any(note.startswith("exact planner stepped aside") for note in report.notes)
+    assert stepped_aside or report.peak_arena_bytes == report.lower_bound_bytes
+    assert report.lower_bound_bytes < report.tensor_lower_bound_bytes  # its elementwise ops ran in place
 
 
 def test_every_planner_returns_a_checked_plan_within_its_time_limit_including_model_building(big_graph):

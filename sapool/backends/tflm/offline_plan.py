@@ -33,11 +33,14 @@ TFLM_ALIGNMENT = 16  # MicroArenaBufferAlignment(): the head's start and every o
 
 
 def single_arena_layout(layout: Layout) -> Layout:
-    """`layout` if it is one arena TFLM can use as its head; otherwise the same graph re-planned as one arena."""
+    """`layout` if it is one arena TFLM can use as its head; otherwise the same graph re-planned as one arena.
+
+    TFLM's kernels are not written to run in place, so a layout with in-place ops is re-planned without them.
+    """
     used = [use for use in layout.regions if use.buffer_ids]
-    if len(used) <= 1 and layout.alignment % TFLM_ALIGNMENT == 0:
+    if len(used) <= 1 and layout.alignment % TFLM_ALIGNMENT == 0 and not layout.in_place_ops:
         return layout
-    return plan_layout(layout.graph, planner=layout.planner, alignment=TFLM_ALIGNMENT)
+    return plan_layout(layout.graph, planner=layout.planner, alignment=TFLM_ALIGNMENT, in_place=False)
 
 
 def tensor_offsets(graph: Graph, layout: Layout) -> list[int]:

@@ -92,3 +92,10 @@ def test_a_plan_split_over_two_regions_gets_one_arena_each_and_stays_exact(host_
     inputs = _inputs("kws_ref_model", graph.tensor(graph.inputs[0]).nbytes)
     expected = reference_outputs(path, inputs)
     assert (run_host(executable, inputs, expected.shape[1]) == expected).all()
+
+
+def test_resnet_and_kws_run_with_in_place_layers(compiled_model):
+    """The bit-exact test above runs in-place plans: ResNet's convs and ADDs, KWS's depthwise/pointwise stack."""
+    name, _, _, layout, _, _ = compiled_model
+    if name in ("pretrainedResnet_quant", "kws_ref_model"):
+        assert layout.in_place_ops and layout.lower_bound_bytes < layout.tensor_lower_bound_bytes
