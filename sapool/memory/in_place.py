@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sapool.ir.graph import Graph, Op
+from sapool.ir.options import Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions
 
 IN_PLACE_ALIGNMENT = 16
 
@@ -61,6 +62,8 @@ def _row_streaming_shift(graph: Graph, op: Op) -> int | None:
         return None
     in_h, out_h = source.shape[1], output.shape[1]
     options = op.options
+    if not isinstance(options, (Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions)):
+        return None  # geometry unknown (e.g. a graph traced from torch for an estimate): never in place
     if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
         filter_h = graph.tensor(op.inputs[1]).shape[1]
         dilation = options.dilation_h
