@@ -8,7 +8,8 @@ from sapool.units import format_bytes
 
 
 def plan(job: CompileJob) -> str:
-    """Plan with the native backend's scratch needs declared, so the report's peak is the firmware's arena.
+    """Plan with the native backend's scratch needs declared and its fused ops, so the report's peak is the
+    firmware's arena (job.layout.graph is then the fused graph; job.graph stays the model's own).
 
     The backend's op check runs first: an op it lacks is an UnsupportedError naming the op and its index, raised
     before any file is written.
@@ -17,13 +18,15 @@ def plan(job: CompileJob) -> str:
     from sapool.memory.layout import plan_layout
 
     request = job.request
+    graph = job.graph
     if request.firmware:
-        from sapool.backends.c import check_supported, scratch_needs
+        from sapool.backends.c import check_supported, fuse_for_c, scratch_needs
 
-        check_supported(job.graph)
-        job.scratch = dict(scratch_needs(job.graph))
+        graph = fuse_for_c(job.graph)  # the graph the firmware runs (fused ops), planned and generated as is
+        check_supported(graph)
+        job.scratch = dict(scratch_needs(graph))
     regions = regions_for(job.target, request.ram_budget)
-    job.layout = plan_layout(job.graph, regions, planner=request.planner, scratch=job.scratch)
+    job.layout = plan_layout(graph, regions, planner=request.planner, scratch=job.scratch)
     job.report = build_report(job.layout, job.target, model_name=request.model.name,
                               ram_budget=request.ram_budget)
     layout = job.layout

@@ -32,10 +32,10 @@ class GeneratedProject:
 
 def generate_project(model_path: Path, target: Target, *, ram_budget: int | None = None) -> GeneratedProject:
     """Every file of the project for `model_path` on `target`; nothing is written."""
-    from sapool.backends.c import check_supported, scratch_needs
+    from sapool.backends.c import check_supported, fuse_for_c, scratch_needs
 
     model_path = Path(model_path)
-    graph = read_tflite(model_path)
+    graph = fuse_for_c(read_tflite(model_path))
     check_supported(graph)
     regions = regions_for(target, ram_budget)
     layout = plan_layout(graph, regions, scratch=scratch_needs(graph))

@@ -1,6 +1,6 @@
 """Graph + Layout → the files of a native C model: model/model.c, model/model.h and the kernels they use.
 
-Three public steps, in the order a compiler calls them:
+Three public steps, in the order a compiler calls them, on the graph fuse.fuse_for_c returns:
 - `check_supported(graph)`: every op has a lowering that accepts it, before anything is planned or written;
 - `scratch_needs(graph)`: kernel scratch per op, for the memory planner to place like any other buffer;
 - `generate(graph, layout)`: the sources, as {relative path: text}; every arena offset comes from the Layout.

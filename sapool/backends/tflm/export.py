@@ -91,7 +91,7 @@ def _model_and_head(tflite_bytes: bytes, graph: Graph, layout: Layout, embed: bo
         model = offline_plan.strip_offline_plan(bytes(tflite_bytes))
         buffers = compute_lifetimes(graph, alias_views=False)
         return model, make_plan(buffers, "greedy", offline_plan.TFLM_ALIGNMENT).arena_bytes
-    offsets = offline_plan.tensor_offsets(graph, offline_plan.single_arena_layout(layout))
+    offsets = offline_plan.tensor_offsets(graph, offline_plan.single_arena_layout(layout, graph))
     return offline_plan.embed_offline_plan(bytes(tflite_bytes), offsets), offline_plan.head_bytes(graph, offsets)
 
 

@@ -32,15 +32,17 @@ ONLINE = -1  # "TFLM, place this tensor yourself"
 TFLM_ALIGNMENT = 16  # MicroArenaBufferAlignment(): the head's start and every online buffer
 
 
-def single_arena_layout(layout: Layout) -> Layout:
-    """`layout` if it is one arena TFLM can use as its head; otherwise the same graph re-planned as one arena.
+def single_arena_layout(layout: Layout, graph: Graph) -> Layout:
+    """`layout` if it is one arena of `graph` TFLM can use as its head; otherwise `graph` re-planned as one arena.
 
-    TFLM's kernels are not written to run in place, so a layout with in-place ops is re-planned without them.
+    TFLM's kernels are not written to run in place, so a layout with in-place ops is re-planned without them, and
+    a layout of the C backend's fused graph (whose inner tensors have no place) is re-planned for `graph`.
     """
     used = [use for use in layout.regions if use.buffer_ids]
-    if len(used) <= 1 and layout.alignment % TFLM_ALIGNMENT == 0 and not layout.in_place_ops:
+    if (len(used) <= 1 and layout.alignment % TFLM_ALIGNMENT == 0 and not layout.in_place_ops
+            and layout.graph is graph):
         return layout
-    return plan_layout(layout.graph, planner=layout.planner, alignment=TFLM_ALIGNMENT, in_place=False)
+    return plan_layout(graph, planner=layout.planner, alignment=TFLM_ALIGNMENT, in_place=False)
 
 
 def tensor_offsets(graph: Graph, layout: Layout) -> list[int]:

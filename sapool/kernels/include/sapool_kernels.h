@@ -147,6 +147,14 @@ void sapool_batch_matmul_s8(const sapool_batch_matmul_params *p, const int32_t *
                             const int32_t *rhs_batch_offsets, const int8_t *lhs, const int8_t *rhs,
                             int8_t *output);
 
+/* attention.c: BATCH_MATMUL(q, k) -> SOFTMAX -> BATCH_MATMUL(p, v) one row at a time; `row` is `scores->cols`
+ * bytes of scratch; `softmax` has rows = 1. Bit-identical with the three kernels. */
+void sapool_attention_s8(const sapool_batch_matmul_params *scores, const int32_t *q_batch_offsets,
+                         const int32_t *k_batch_offsets, const sapool_softmax_params *softmax,
+                         const int32_t *exp_table, const sapool_batch_matmul_params *mix,
+                         const int32_t *v_batch_offsets, const int8_t *q, const int8_t *k, const int8_t *v,
+                         int8_t *output, int8_t *row);
+
 typedef struct {
     int32_t batches, in_h, in_w, depth, out_h, out_w;
 } sapool_resize_params;

@@ -25,7 +25,7 @@ def metadata_words(model: bytes) -> np.ndarray:
 
 
 def test_offsets_alias_the_reshape_and_leave_constants_to_tflm():
-    offsets = tensor_offsets(GRAPH, plan_layout(GRAPH))
+    offsets = tensor_offsets(GRAPH, plan_layout(GRAPH, in_place=False))
     assert len(offsets) == len(GRAPH.tensors)
     assert [i for i, offset in enumerate(offsets) if offset != ONLINE] == [0, 3, 5, 8]
     assert offsets[5] == offsets[3]  # RESHAPE output at its input's offset: TFLM then skips the copy
@@ -34,7 +34,7 @@ def test_offsets_alias_the_reshape_and_leave_constants_to_tflm():
 
 
 def test_the_metadata_buffer_has_tflm_s_format():
-    offsets = tensor_offsets(GRAPH, plan_layout(GRAPH))
+    offsets = tensor_offsets(GRAPH, plan_layout(GRAPH, in_place=False))
     words = metadata_words(embed_offline_plan(TINY, offsets))
     assert words[:3].tolist() == [1, 1, len(GRAPH.tensors)]  # version, subgraphs, number of offsets
     assert words[3:].tolist() == offsets
@@ -42,7 +42,7 @@ def test_the_metadata_buffer_has_tflm_s_format():
 
 def test_embedding_twice_replaces_and_strip_removes():
     first = embed_offline_plan(TINY, [ONLINE] * len(GRAPH.tensors))
-    offsets = tensor_offsets(GRAPH, plan_layout(GRAPH))
+    offsets = tensor_offsets(GRAPH, plan_layout(GRAPH, in_place=False))
     second = embed_offline_plan(first, offsets)
     assert read_offline_plan(second) == offsets
     assert read_offline_plan(strip_offline_plan(second)) is None
@@ -54,13 +54,13 @@ def test_embedding_twice_replaces_and_strip_removes():
 def test_a_layout_split_over_regions_is_replanned_as_one_arena():
     split = plan_layout(GRAPH, [Region("fast", 0x20000000, 1024, "data"), Region("slow", 0x30000000, 1024, "data")])
     assert sum(1 for use in split.regions if use.buffer_ids) == 2
-    single = single_arena_layout(split)
-    assert sum(1 for use in single.regions if use.buffer_ids) == 1
-    assert single_arena_layout(single) is single
+    single = single_arena_layout(split, GRAPH)
+    assert sum(1 for use in single.regions if use.buffer_ids) == 1 and not single.in_place_ops
+    assert single_arena_layout(single, GRAPH) is single
 
 
 def test_tflm_runs_the_plan_with_the_same_outputs_and_sapool_s_head():
-    offsets = tensor_offsets(GRAPH, plan_layout(GRAPH))
+    offsets = tensor_offsets(GRAPH, plan_layout(GRAPH, in_place=False))
     planned = embed_offline_plan(TINY, offsets)
     inputs = random_inputs((16, 16, 2), 8)
     np.testing.assert_array_equal(run_model(planned, inputs, "tflm").outputs, run_model(TINY, inputs, "tflm").outputs)

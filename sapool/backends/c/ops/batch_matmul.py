@@ -42,6 +42,16 @@ def scratch_bytes(graph: Graph, op: Op) -> int:
 
 
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
+    params, lhs_offsets, rhs_offsets = emit_params(ctx, graph, op)
+    operands = ", ".join(ctx.tensor_pointer(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    return LoweredOp((f"sapool_batch_matmul_s8({params}, {lhs_offsets}, {rhs_offsets}, {operands});",),
+                     ("reference/batch_matmul.c",))
+
+
+def emit_params(ctx: EmitContext, graph: Graph, op: Op, lhs_offsets: bool = True) -> tuple[str, str | None, str]:
+    """The op's parameter struct and its per-batch lhs and rhs offset arrays (names for the C call); fused
+    kernels that run a BATCH_MATMUL row by row use the same, without the lhs array when they make the lhs rows
+    themselves (`lhs_offsets=False`: None in its place)."""
     lhs, rhs, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     rows, depth, _, cols = _matrix_dims(op, lhs.shape, rhs.shape)
     adj_x, adj_y = op.options.adj_x, op.options.adj_y
@@ -55,11 +65,10 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
         "output_multiplier": multiplier, "output_shift": shift,
     })
     batch_shape = result.shape[:-2]
-    lhs_offsets = ctx.array(f"{prefix}_lhs_batches", "int32_t", _batch_offsets(batch_shape, lhs.shape))
-    rhs_offsets = ctx.array(f"{prefix}_rhs_batches", "int32_t", _batch_offsets(batch_shape, rhs.shape))
-    operands = ", ".join(ctx.tensor_pointer(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
-    return LoweredOp((f"sapool_batch_matmul_s8({params}, {lhs_offsets}, {rhs_offsets}, {operands});",),
-                     ("reference/batch_matmul.c",))
+    lhs_array = (ctx.array(f"{prefix}_lhs_batches", "int32_t", _batch_offsets(batch_shape, lhs.shape))
+                 if lhs_offsets else None)
+    rhs_array = ctx.array(f"{prefix}_rhs_batches", "int32_t", _batch_offsets(batch_shape, rhs.shape))
+    return params, lhs_array, rhs_array
 
 
 def _matrix_dims(op: Op, lhs, rhs) -> tuple[int, int, int, int]:

@@ -42,13 +42,19 @@ def scratch_bytes(graph: Graph, op: Op) -> int:
 
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     source = graph.tensor(op.inputs[0])
-    depth = source.shape[-1]
+    params, table = emit_params(ctx, graph, op, rows=source.num_elements // source.shape[-1])
+    pointers = f"{ctx.tensor_pointer(op.inputs[0])}, {ctx.tensor_pointer(op.outputs[0])}"
+    return LoweredOp((f"sapool_softmax_s8({params}, {table}, {pointers});",), ("reference/softmax.c",))
+
+
+def emit_params(ctx: EmitContext, graph: Graph, op: Op, rows: int) -> tuple[str, str]:
+    """The op's parameter struct for `rows` rows and its exp table (names for the C call); a fused kernel that
+    softmaxes one row at a time asks for rows=1."""
     prefix = f"sapool_l{op.index}"
     table = ctx.array(f"{prefix}_exp", "int32_t", exp_table(*_input_scaling(graph, op)))
     params = ctx.struct(f"{prefix}_params", "sapool_softmax_params",
-                        {"rows": source.num_elements // depth, "depth": depth})
-    pointers = f"{ctx.tensor_pointer(op.inputs[0])}, {ctx.tensor_pointer(op.outputs[0])}"
-    return LoweredOp((f"sapool_softmax_s8({params}, {table}, {pointers});",), ("reference/softmax.c",))
+                        {"rows": rows, "depth": graph.tensor(op.inputs[0]).shape[-1]})
+    return params, table
 
 
 def exp_table(multiplier: int, left_shift: int) -> list[int]:
