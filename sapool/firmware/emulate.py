@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sapool.backends.c import fuse_for_c
 from sapool.errors import BadInputError, UnsupportedError
 from sapool.firmware.emulation import EmulationRun, emulate_project
 from sapool.firmware.from_model import generate_project
@@ -110,8 +111,9 @@ def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, 
     if firmware.shape != reference.shape:
         raise BadInputError(f"the firmware's outputs have shape {firmware.shape}, TFLite's {reference.shape}")
     differences = np.abs(firmware.astype(np.int32) - reference.astype(np.int32))
+    ops = fuse_for_c(graph).ops  # the firmware's layers are the C backend's ops (fused chains are one layer)
     layers = tuple(
-        LayerFigures(layer.index, graph.ops[layer.index].opcode if layer.index < len(graph.ops) else layer.name,
+        LayerFigures(layer.index, ops[layer.index].opcode if layer.index < len(ops) else layer.name,
                      layer.name, layer.macs, round(layer.instructions / count))
         for layer in run.run.layers
     )
