@@ -31,13 +31,16 @@ def analyze(
     planner: str = "best",
     alignment: int = 16,
 ) -> MemoryReport:
-    """Plan the activations of the .tflite at `model_path` for `target` (or a bare `ram_budget`)."""
+    """Plan the activations of the .tflite at `model_path` for `target` (or a bare `ram_budget`), as sapool's
+    firmware runs it: with the C backend's fused ops (backends/c/fuse.py) and in-place layers."""
+    from sapool.backends.c.fuse import fuse_for_c
+
     started = time.perf_counter()
     check_planner(planner)
     if target is None and ram_budget is None:
         raise BadInputError("give a --target, a --ram-budget, or both")
     target_info = get_target(target) if target is not None else None
-    graph = read_tflite(model_path)
+    graph = fuse_for_c(read_tflite(model_path))
     return analyze_graph(
         graph,
         target_info,
