@@ -185,10 +185,15 @@ def _root(owner: dict[int, int], index: int) -> int:
 def live_bytes_per_op(buffers: Sequence[Buffer], num_ops: int, alignment: int = 16) -> list[int]:
     """Aligned bytes that must be resident during each op: the memory any plan needs at that op."""
     steps = max([num_ops, *(b.last + 1 for b in buffers)])
-    live = [0] * steps
+    change = [0] * (steps + 1)  # a difference array: linear in buffers + ops, whatever the lifetimes' lengths
     for buffer in buffers:
-        for step in range(buffer.first, buffer.last + 1):
-            live[step] += aligned(buffer.size, alignment)
+        if buffer.last >= buffer.first:
+            change[buffer.first] += aligned(buffer.size, alignment)
+            change[buffer.last + 1] -= aligned(buffer.size, alignment)
+    live, running = [], 0
+    for delta in change[:steps]:
+        running += delta
+        live.append(running)
     return live
 
 
