@@ -11,10 +11,12 @@ the end of what it wrote. Two kinds of op do, in every sapool C kernel (portable
   reads a whole row (max, then the sum of exponentials) before writing any of it, then writes y[j] from x[j].
 - *row-streaming* (shift > 0): CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D and MAX_POOL_2D on one NHWC image
   compute output rows in increasing order and, for output row y, read input rows from `stride·y − pad_top` on.
-  With the output placed `shift` bytes below the input, writing row y is safe when the end of row y,
-  (y+1)·out_row_bytes, is at most shift + first_needed_row(y)·in_row_bytes, so `shift` is the maximum over y
+  The kernels may work inside a row in any order, and a 1×1 CONV_2D may run one output pixel ahead into the
+  next row (the arm pointwise kernel takes pixels in pairs across rows). With the output placed `shift` bytes
+  below the input, writing row y is safe when the end of what it may write, (y+1)·out_row_bytes (+ one output
+  pixel for a 1×1 conv), is at most shift + first_needed_row(y)·in_row_bytes, so `shift` is the maximum over y
   of the difference. For a same-size 3×3 stride-1 layer that is two input rows (pad_top + 1): the buffer grows
-  by two rows instead of holding input and output apart. Kernels may work inside a row in any order.
+  by that instead of holding input and output apart.
 
 View ops (RESHAPE, SQUEEZE, EXPAND_DIMS) already share their input's bytes (lifetimes.py); they are not
 repeated here. Shifts are rounded up to IN_PLACE_ALIGNMENT, so an in-place output stays as aligned as the
@@ -72,8 +74,10 @@ def _row_streaming_shift(graph: Graph, op: Op) -> int | None:
     pad_top = _leading_padding(options.padding, options.stride_h, dilation, in_h, filter_h, out_h)
     out_row = output.nbytes // out_h
     in_row = source.nbytes // in_h
-    shift = max((y + 1) * out_row - min(max(0, y * options.stride_h - pad_top), in_h) * in_row
-                for y in range(out_h))
+    pointwise = op.opcode == "CONV_2D" and tuple(graph.tensor(op.inputs[1]).shape[1:3]) == (1, 1)
+    ahead = output.shape[3] if pointwise else 0  # pixels paired across rows
+    shift = max(min((y + 1) * out_row + ahead, output.nbytes) - min(max(0, y * options.stride_h - pad_top), in_h)
+                * in_row for y in range(out_h))
     return -(-shift // IN_PLACE_ALIGNMENT) * IN_PLACE_ALIGNMENT
 
 

@@ -29,8 +29,9 @@ def graph(tensors, ops, inputs, outputs):
 def _row_order_is_safe(in_shape, out_shape, kernel, stride, padding, shift):
     """Brute force: run a row-streaming kernel's access order on a byte map, input `shift` bytes above the output.
 
-    Output row y is written (all of it, in any order inside the row) while input rows from stride·y − pad_top
-    onwards are still to be read; safe when no write lands on an input byte that is read at or after that row.
+    Output row y is written (all of it, in any order inside the row; a 1×1 kernel also one pixel of the next row:
+    the arm pointwise kernel pairs pixels across rows) while input rows from stride·y − pad_top onwards are still
+    to be read; safe when no write lands on an input byte that is read at or after that row.
     """
     _, in_h, in_w, in_c = in_shape
     _, out_h, out_w, out_c = out_shape
@@ -40,7 +41,8 @@ def _row_order_is_safe(in_shape, out_shape, kernel, stride, padding, shift):
     overwritten = set()
     for y in range(out_h):
         reads = range(max(0, y * stride - pad_top), min(in_h, y * stride - pad_top + kernel))
-        written_by_now = overwritten | set(range(y * out_row, (y + 1) * out_row))
+        ahead = out_c if kernel == 1 else 0
+        written_by_now = overwritten | set(range(y * out_row, min((y + 1) * out_row + ahead, out_h * out_row)))
         for row in range(reads.start, in_h):  # this row's reads and every later row's
             if any(shift + row * in_row + x in written_by_now for x in range(in_row)):
                 return False
