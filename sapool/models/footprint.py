@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import DTYPE_BYTES, Graph, Op, Tensor
+from sapool.ir.options import Conv2DOptions, DepthwiseConv2DOptions, NoOptions, OpOptions, Pool2DOptions
 
 if TYPE_CHECKING:
     from sapool.memory.layout import Layout
@@ -267,11 +268,30 @@ class _GraphWriter:
         return output
 
     def _append_op(self, opcode: str, inputs: list[int], outputs: tuple[int, ...], node) -> None:
+        options = NoOptions()
         if node.op == "call_module":
+            options = self._window_options(node, opcode, inputs[0] if inputs else None)
             inputs.extend(self._weights(node, opcode))
-        self.ops.append(Op(len(self.ops), opcode, tuple(inputs), outputs, name=node.name, origin=_origin(node)))
+        self.ops.append(Op(len(self.ops), opcode, tuple(inputs), outputs, options, name=node.name,
+                           origin=_origin(node)))
         for output in outputs:
             self.producer[output] = opcode
+
+    def _window_options(self, node, opcode: str, source: int | None) -> OpOptions:
+        """Padding, strides and dilation of a conv or pool module as the converter writes them (the in-place rule
+        of the memory planner needs them): VALID when the module does not pad or a PAD op already did."""
+        if opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"):
+            return NoOptions()
+        module = self.modules[node.target]
+        padded = not any(_pair(getattr(module, "padding", 0))) or self.producer.get(source) in ("PAD", "PADV2")
+        padding = "VALID" if padded else "SAME"
+        stride_h, stride_w = _pair(module.stride)
+        if opcode == "CONV_2D":
+            return Conv2DOptions(padding, stride_h, stride_w, *_pair(module.dilation))
+        if opcode == "DEPTHWISE_CONV_2D":
+            return DepthwiseConv2DOptions(padding, stride_h, stride_w, *_pair(module.dilation),
+                                          depth_multiplier=module.out_channels // module.in_channels)
+        return Pool2DOptions(padding, stride_h, stride_w, *_pair(module.kernel_size))
 
     def _weights(self, node, opcode: str) -> list[int]:
         """Filter and bias constants in TFLite's layouts: ir.analysis counts MACs and flash bytes as for a .tflite."""
