@@ -70,7 +70,7 @@ class LiveMemory:
 def live_memory(model: nn.Module, config) -> LiveMemory:
     """The int8 graph of `model` and its live bytes per op, without running a planner."""
     graph = torch_to_graph(model, config)
-    buffers = tuple(compute_lifetimes(graph))
+    buffers = tuple(compute_lifetimes(graph, in_place=True))  # as the footprint plans it (plan_layout)
     return LiveMemory(graph, buffers, tuple(live_bytes_per_op(buffers, len(graph.ops), ALIGNMENT)))
 
 
