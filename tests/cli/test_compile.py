@@ -55,6 +55,8 @@ def test_compile_writes_the_whole_project_and_a_report_that_matches_its_parts(co
     assert document["firmware"]["flash_bytes"] > graph_weight_bytes(graph)
     assert 0.99 <= document["verify"]["bit_exact_fraction"] <= 1.0
     assert f"{document['tflm']['arena_bytes']}" in (out / "tflm/arena_size.h").read_text()
+    page = (out / "report.html").read_text()
+    assert "<h1>sapool compile: kws_ref_model.tflite" in page and "Host verification" in page
 
 
 def graph_weight_bytes(graph) -> int:
