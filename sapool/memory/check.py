@@ -89,13 +89,17 @@ def _tensor_lifetimes(graph: Graph) -> tuple[dict[int, int], dict[int, int]]:
     """Every activation's first op (its producer, or 0) and last op (its last reader, the end for outputs and
     variables), from the ops alone."""
     end = max(len(graph.ops) - 1, 0)
+    producer: dict[int, int] = {}
+    for position, op in enumerate(graph.ops):
+        for tensor in op.outputs:
+            producer.setdefault(tensor, position)
     first: dict[int, int] = {}
     last: dict[int, int] = {}
     for position, op in enumerate(graph.ops):
         for tensor in (*op.inputs, *op.outputs):
             if graph.is_activation(tensor):
                 last[tensor] = position
-                first.setdefault(tensor, 0 if tensor in op.inputs and tensor not in op.outputs else position)
+                first[tensor] = producer.get(tensor, 0)  # read but never written: filled before the run
     for tensor in graph.inputs:
         first[tensor] = 0
         last.setdefault(tensor, 0)
