@@ -122,10 +122,12 @@ def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, 
     planned = {region["name"]: region for region in project.manifest.planned_regions}
     ram = RamFigures(
         planned_bytes=project.manifest.planned_arena_bytes,
+        predicted_bytes=project.manifest.planned_arena_bytes + sizes.static_bytes + run.stack.bytes,
         measured_bytes=sizes.total_arena_bytes + sizes.static_bytes + stack,
         arena_bytes=sizes.total_arena_bytes,
         static_bytes=sizes.static_bytes,
         stack_bytes=stack,
+        stack_bound_bytes=run.stack.bytes,
         stack_high_water_bytes=run.run.stack_high_water_bytes,
         stack_reserved_bytes=run.run.stack_reserved_bytes,
         harness_bytes=sizes.harness_bytes,

@@ -17,6 +17,7 @@ from sapool.firmware.elf import ElfSizes, read_sizes
 from sapool.firmware.emulator import RunResult, qemu_board, run_firmware
 from sapool.firmware.memory_map import emulator_map
 from sapool.firmware.project import render_linker_script
+from sapool.firmware.stack_bound import StackBound, stack_bound
 from sapool.targets import Region, Target
 
 
@@ -25,6 +26,7 @@ class EmulationRun:
     board: Target  # the QEMU board it ran on
     sizes: ElfSizes
     run: RunResult
+    stack: StackBound  # the model's worst-case stack, from the build's call graph (predicted, not measured)
 
 
 def build_for_emulation(project_dir: Path, target: Target, arena_regions: Sequence[Region], work_dir: Path,
@@ -49,4 +51,4 @@ def emulate_project(
     board = qemu_board(target)
     run_dir = Path(work_dir) / "run"
     run_dir.mkdir(exist_ok=True)
-    return EmulationRun(board, read_sizes(elf), run_firmware(elf, board, inputs, run_dir))
+    return EmulationRun(board, read_sizes(elf), run_firmware(elf, board, inputs, run_dir), stack_bound(elf.parent))

@@ -27,11 +27,13 @@ class LayerFigures:
 
 @dataclass(frozen=True)
 class RamFigures:
-    planned_bytes: int
+    planned_bytes: int  # the planner's arena
+    predicted_bytes: int  # planned arena + static data (ELF) + the model's worst-case stack (call graph)
     measured_bytes: int
     arena_bytes: int
     static_bytes: int
     stack_bytes: int  # what sapool_invoke adds to the caller's stack (high-water mark minus the harness's part)
+    stack_bound_bytes: int  # the deepest frame chain under sapool_invoke in the compiler's call graph
     stack_high_water_bytes: int  # the whole firmware's, harness included
     stack_reserved_bytes: int
     harness_bytes: int
@@ -81,9 +83,10 @@ def to_text(report: EmulationReport) -> str:
         f"bit-exact with TFLite reference kernels: {verdict}",
         f"instructions per inference: {report.instructions_total:,} ({report.instructions_per_mac:.2f} per MAC, "
         f"{report.macs:,} MACs)",
-        f"RAM planned: {ram.planned_bytes:,} B; measured: {ram.measured_bytes:,} B = arena {ram.arena_bytes:,} "
-        f"+ static {ram.static_bytes:,} + stack {ram.stack_bytes:,} "
-        f"(firmware's high-water {ram.stack_high_water_bytes:,} of {ram.stack_reserved_bytes:,})",
+        f"RAM planned: {ram.planned_bytes:,} B arena; predicted {ram.predicted_bytes:,} B = arena + static "
+        f"{ram.static_bytes:,} + worst-case stack {ram.stack_bound_bytes:,} (call graph); measured: "
+        f"{ram.measured_bytes:,} B = arena {ram.arena_bytes:,} + static {ram.static_bytes:,} + stack "
+        f"{ram.stack_bytes:,} (firmware's high-water {ram.stack_high_water_bytes:,} of {ram.stack_reserved_bytes:,})",
         *_region_lines(ram),
         f"flash: {report.flash_bytes:,} of {report.flash_size_bytes:,} B",
         "",

@@ -6,8 +6,8 @@ from sapool.firmware.report import EmulationReport, LayerFigures, RamFigures, to
 
 
 def report(regions) -> EmulationReport:
-    ram = RamFigures(planned_bytes=1000, measured_bytes=1200, arena_bytes=1000, static_bytes=8, stack_bytes=192,
-                     stack_high_water_bytes=240,
+    ram = RamFigures(planned_bytes=1000, predicted_bytes=1208, measured_bytes=1200, arena_bytes=1000, static_bytes=8,
+                     stack_bytes=192, stack_bound_bytes=200, stack_high_water_bytes=240,
                      stack_reserved_bytes=8192, harness_bytes=64, regions=tuple(regions))
     return EmulationReport(
         model="m.tflite", target="stm32f4", board="qemu-m4", qemu_machine="mps2-an386", kernels="arm", inputs=2,
