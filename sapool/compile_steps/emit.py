@@ -71,21 +71,26 @@ def can_build(job: CompileJob) -> bool:
 def build(job: CompileJob) -> str:
     """`make` in the project; a plan that does not fit the part fails here at link time, naming the region.
 
-    Flash and static RAM come from the ELF's sections (pyelftools), next to the planner's arena."""
+    Flash and static RAM come from the ELF's sections (pyelftools), next to the planner's arena; the model's
+    worst-case stack from the compiler's call graphs (firmware.stack_bound)."""
     from sapool.firmware.build import build_firmware
     from sapool.firmware.elf import read_sizes
+    from sapool.firmware.stack_bound import stack_bound
 
-    sizes = read_sizes(build_firmware(job.folder, job.folder / "build"))
+    elf = build_firmware(job.folder, job.folder / "build")
+    sizes, stack = read_sizes(elf), stack_bound(elf.parent)
     job.firmware = {
         "flash_bytes": sizes.flash_bytes,
         "static_ram_bytes": sizes.static_bytes,
         "arena_bytes": sizes.total_arena_bytes,
         "planned_arena_bytes": job.layout.peak_arena_bytes,
+        "model_stack_bytes": stack.bytes,
+        "predicted_ram_bytes": job.layout.peak_arena_bytes + sizes.static_bytes + stack.bytes,
         "harness_ram_bytes": sizes.harness_bytes,
         "stack_reserved_bytes": sizes.stack_reserved_bytes,
     }
     return (f"flash {sizes.flash_bytes:,} B, static RAM {sizes.static_bytes:,} B, arena {sizes.total_arena_bytes:,} B "
-            f"(planned {job.layout.peak_arena_bytes:,} B)")
+            f"(planned {job.layout.peak_arena_bytes:,} B), model stack {stack.bytes:,} B")
 
 
 def reports(job: CompileJob) -> str:

@@ -117,9 +117,10 @@ def render_summary(result, *, verbose: bool = False) -> str:
         lines.append(f"  TFLite-Micro arena: {job.tflm.arena_bytes:,} B (tflm/arena_size.h)")
     if job.firmware:
         f = job.firmware
-        lines.append(f"  firmware (from the ELF): flash {f['flash_bytes']:,} B; RAM: arena {f['arena_bytes']:,} B "
-                     f"(planned {f['planned_arena_bytes']:,} B) + static {f['static_ram_bytes']:,} B + harness I/O "
-                     f"{f['harness_ram_bytes']:,} B + stack reserve {f['stack_reserved_bytes']:,} B")
+        lines.append(f"  firmware (from the ELF): flash {f['flash_bytes']:,} B; model RAM {f['predicted_ram_bytes']:,} B = "
+                     f"arena {f['arena_bytes']:,} B (planned {f['planned_arena_bytes']:,} B) + static "
+                     f"{f['static_ram_bytes']:,} B + worst-case stack {f['model_stack_bytes']:,} B; the test harness "
+                     f"adds I/O buffers {f['harness_ram_bytes']:,} B and a {f['stack_reserved_bytes']:,} B stack reserve")
     elif job.request.firmware:
         lines.append(f"  firmware: project written to {job.request.output}/ (not built); build it with `make`")
     lines += [f"  warning: {w}" for w in job.warnings]

@@ -52,6 +52,10 @@ def test_compile_writes_the_whole_project_and_a_report_that_matches_its_parts(co
     assert plain.peak_arena_bytes <= plan["peak_arena_bytes"] <= plain.peak_arena_bytes + scratch
     assert plan["fits"] is True and plan["lower_bound_bytes"] <= plan["peak_arena_bytes"]
     assert document["firmware"]["arena_bytes"] == plan["peak_arena_bytes"]  # from the ELF: the plan, exactly
+    firmware = document["firmware"]
+    assert 0 < firmware["model_stack_bytes"] < firmware["stack_reserved_bytes"]
+    assert firmware["predicted_ram_bytes"] == (plan["peak_arena_bytes"] + firmware["static_ram_bytes"]
+                                               + firmware["model_stack_bytes"])
     assert document["firmware"]["flash_bytes"] > graph_weight_bytes(graph)
     assert 0.99 <= document["verify"]["bit_exact_fraction"] <= 1.0
     assert f"{document['tflm']['arena_bytes']}" in (out / "tflm/arena_size.h").read_text()
