@@ -12,6 +12,7 @@ import click
 
 from sapool.cli.conventions import (chosen_format, count, emit_json, format_option, planner_option, target_option,
                                     verbosity_options)
+from sapool.errors import DoesNotFitError
 from sapool.units import parse_bytes
 
 
@@ -80,11 +81,28 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
         calib=calib, calib_samples=calib_samples, calib_mean=_floats(calib_mean, "--calib-mean"), calib_std=_floats(calib_std, "--calib-std"),
         eval_data=eval_data, eval_samples=eval_samples, offline_plan=not no_offline_plan,
         firmware=not no_firmware, build=not no_build, quiet=quiet or output_format == "json")
-    result = compile_model(request, on_step=None if request.quiet else _print_step)
+    try:
+        result = compile_model(request, on_step=None if request.quiet else _print_step)
+    except DoesNotFitError as error:  # the report first (where the memory goes), then the one error line
+        report = getattr(error, "report", None)
+        if report is not None:
+            _print_report(report, output_format)
+        raise
     if output_format == "json":
         emit_json(result.to_dict())
     else:
         click.echo(render_summary(result, verbose=verbose))
+
+
+def _print_report(report, output_format: str) -> None:
+    if output_format == "json":
+        from sapool.memory.report import to_dict
+
+        emit_json(to_dict(report))
+    else:
+        from sapool.memory.render_text import to_text
+
+        click.echo(to_text(report))
 
 
 def _print_step(timing) -> None:

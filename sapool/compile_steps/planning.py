@@ -44,4 +44,6 @@ def require_fit(job: CompileJob) -> None:
         hint = f"`sapool prune {job.request.model} --fit {job.request.target}` would make it fit"
     else:
         hint = "a smaller input size or fewer channels in the source model (or a larger target) would make it fit"
-    raise DoesNotFitError(f"{job.report.verdict()}; {hint}. Nothing was written.")
+    error = DoesNotFitError(f"{job.report.verdict()}; {hint}. Nothing was written.")
+    error.report = job.report  # the CLI prints the per-layer report before the error line, as `sapool plan` does
+    raise error

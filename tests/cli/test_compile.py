@@ -94,6 +94,7 @@ def test_a_model_that_does_not_fit_writes_nothing_and_says_what_would_help(tmp_p
                                        "--ram-budget", "32K", "-o", str(out), "-q"])
     assert result.exit_code == 1
     assert "does not fit" in result.output and "smaller input size" in result.output
+    assert "peak arena" in result.stdout and "CONV_2D" in result.stdout  # the per-layer report comes first
     assert "Nothing was written" in result.output
     assert list(tmp_path.iterdir()) == []
 
