@@ -11,20 +11,6 @@
 #include "sapool_arm.h"
 #include "sapool_kernels.h"
 
-/* The taps k in [0, kernel) of one window axis that land inside [0, size): first and one-past-last. */
-static void clip_taps(int32_t origin, int32_t dilation, int32_t kernel, int32_t size, int32_t *first, int32_t *end)
-{
-    int32_t k = 0;
-    while (k < kernel && origin + k * dilation < 0) {
-        ++k;
-    }
-    *first = k;
-    while (k < kernel && origin + k * dilation < size) {
-        ++k;
-    }
-    *end = k;
-}
-
 /* The window's taps [ky_first, ky_end) x [kx_first, kx_end) inside the input. */
 typedef struct {
     int32_t ky_first, ky_end, kx_first, kx_end;
@@ -192,12 +178,12 @@ void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input
         for (out_y = 0; out_y < p->out_h; ++out_y) {
             const int32_t y0 = out_y * p->stride_h - p->pad_top;
             tap_range taps;
-            clip_taps(y0, p->dilation_h, p->kernel_h, p->in_h, &taps.ky_first, &taps.ky_end);
+            sapool_clip_taps(y0, p->dilation_h, p->kernel_h, p->in_h, &taps.ky_first, &taps.ky_end);
             for (out_x = 0; out_x < p->out_w; ++out_x, output += p->out_c) {
                 const int32_t x0 = out_x * p->stride_w - p->pad_left;
                 const int8_t *window;
                 int inside;
-                clip_taps(x0, p->dilation_w, p->kernel_w, p->in_w, &taps.kx_first, &taps.kx_end);
+                sapool_clip_taps(x0, p->dilation_w, p->kernel_w, p->in_w, &taps.kx_first, &taps.kx_end);
                 window = image + ((y0 + taps.ky_first * p->dilation_h) * p->in_w + x0
                                   + taps.kx_first * p->dilation_w) * p->in_c;
                 inside = taps.ky_end - taps.ky_first == p->kernel_h && taps.kx_end - taps.kx_first == p->kernel_w;

@@ -31,6 +31,22 @@ void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const in
                       const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                       int8_t *output, int8_t *scratch);
 
+/* The taps k in [0, kernel) of one window axis that land inside [0, size): first and one-past-last. Shared by the
+ * depthwise kernel's reference and arm twins (border windows). */
+static inline void sapool_clip_taps(int32_t origin, int32_t dilation, int32_t kernel, int32_t size, int32_t *first,
+                                    int32_t *end)
+{
+    int32_t k = 0;
+    while (k < kernel && origin + k * dilation < 0) {
+        ++k;
+    }
+    *first = k;
+    while (k < kernel && origin + k * dilation < size) {
+        ++k;
+    }
+    *end = k;
+}
+
 /* depthwise_conv.c: DEPTHWISE_CONV_2D with any depth multiplier and dilation. `bias` is TFLite's, for border
  * pixels; `folded_bias` adds input_offset * sum(filter taps of the channel), for windows wholly inside the input. */
 void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const int8_t *filter,

@@ -9,20 +9,6 @@
 #include "sapool_kernels.h"
 #include "sapool_quant.h"
 
-/* The taps k in [0, kernel) of one window axis that land inside [0, size): first and one-past-last. */
-static void clip_taps(int32_t origin, int32_t dilation, int32_t kernel, int32_t size, int32_t *first, int32_t *end)
-{
-    int32_t k = 0;
-    while (k < kernel && origin + k * dilation < 0) {
-        ++k;
-    }
-    *first = k;
-    while (k < kernel && origin + k * dilation < size) {
-        ++k;
-    }
-    *end = k;
-}
-
 /* Depth multiplier 1: one output pixel, four channels per pass, over the taps [ky_first, ky_end) x
  * [kx_first, kx_end) that lie inside the input. `window` points at the first of them (channel 0). Interior pixels
  * pass the folded bias and offset 0; border pixels the plain bias and the input offset. */
@@ -95,13 +81,13 @@ void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input
             const int32_t y0 = out_y * p->stride_h - p->pad_top;
             int32_t ky_first;
             int32_t ky_end;
-            clip_taps(y0, p->dilation_h, p->kernel_h, p->in_h, &ky_first, &ky_end);
+            sapool_clip_taps(y0, p->dilation_h, p->kernel_h, p->in_h, &ky_first, &ky_end);
             for (out_x = 0; out_x < p->out_w; ++out_x) {
                 const int32_t x0 = out_x * p->stride_w - p->pad_left;
                 int32_t kx_first;
                 int32_t kx_end;
                 const int8_t *window;
-                clip_taps(x0, p->dilation_w, p->kernel_w, p->in_w, &kx_first, &kx_end);
+                sapool_clip_taps(x0, p->dilation_w, p->kernel_w, p->in_w, &kx_first, &kx_end);
                 window = image + ((y0 + ky_first * p->dilation_h) * p->in_w + x0 + kx_first * p->dilation_w) * p->in_c;
                 if (p->depth_multiplier == 1) {
                     const int interior = ky_end - ky_first == p->kernel_h && kx_end - kx_first == p->kernel_w;
