@@ -73,20 +73,14 @@ def verify(job: CompileJob) -> str:
 
 
 def verification_inputs(job: CompileJob) -> np.ndarray:
-    """int8 inputs in the model's own layout: the calibration images when there are some, else seeded random."""
+    """int8 inputs in the model's own layout: the calibration images when there are some (float NCHW, quantised
+    into the int8 export's NHWC input as the accuracy step does), else seeded random."""
     tensor = job.graph.tensor(job.graph.inputs[0])
     count = job.request.verify_samples
     if job.calibration is not None:
+        from sapool.quantize.int8_run import quantize
+
         images = np.concatenate([batch.numpy() for batch in list(job.calibration)[:count]])
-        return quantize_input(images, tensor)
+        return quantize(images.transpose(0, 2, 3, 1), tensor)
     rng = np.random.default_rng(0)
     return rng.integers(-128, 128, size=(count, *tensor.shape[1:]), dtype=np.int8)
-
-
-def quantize_input(images_nchw: np.ndarray, tensor) -> np.ndarray:
-    """Float NCHW images → the model's int8 input (NHWC when the model's input is NHWC), with its scale/zero point."""
-    images = np.asarray(images_nchw, np.float32)
-    if images.ndim == 4 and tuple(tensor.shape[1:]) != images.shape[1:]:
-        images = images.transpose(0, 2, 3, 1)
-    scale, zero_point = tensor.quantization.scale[0], tensor.quantization.zero_point[0]
-    return np.clip(np.round(images / scale) + zero_point, -128, 127).astype(np.int8)
