@@ -29,14 +29,15 @@ def pair_interleaved(rows: np.ndarray) -> np.ndarray:
 
 
 def encoded_shifts(shifts) -> np.ndarray:
-    """Requantisation shifts as the arm kernels read them (sapool_arm.h, sapool_requant_of), decoded at compile
-    time instead of per output: bits 0-7 hold the left shift + 1, bits 8-15 the right shift, bit 16 is set when
-    the right shift is not 0. TFLite's shift s means a left shift of max(s, 0) and a right shift of max(-s, 0)."""
+    """Requantisation shifts as the arm kernels read them (sapool_arm.h, sapool_requantize_offset), decoded at
+    compile time instead of per output: bits 0-7 hold the right shift (a register-specified shift reads only the
+    bottom byte, so the kernel shifts by the code itself), bits 8-15 the left shift + 1. TFLite's shift s means a
+    left shift of max(s, 0) and a right shift of max(-s, 0)."""
     shifts = np.asarray(shifts, dtype=np.int64)
     left, right = np.maximum(shifts, 0), np.maximum(-shifts, 0)
     if (left > 30).any() or (right > 31).any():
         raise ValueError(f"requantisation shifts out of range: {shifts.min()}..{shifts.max()}")
-    return ((left + 1) | (right << 8) | ((right > 0).astype(np.int64) << 16)).astype(np.int32)
+    return (right | ((left + 1) << 8)).astype(np.int32)
 
 
 def channel_grouped(filters: np.ndarray) -> np.ndarray:

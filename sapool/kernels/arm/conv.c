@@ -61,8 +61,7 @@ static void gather_patch(const sapool_conv_params *p, const int8_t *image, int32
 static inline int8_t finish(const int32_t *multiplier, const int32_t *shift, const sapool_output_stage *stage,
                             int32_t acc, int32_t channel)
 {
-    const sapool_requant q = sapool_requant_of(multiplier[channel], shift[channel]);
-    return sapool_arm_output(acc, &q, stage);
+    return sapool_arm_output(acc, multiplier[channel], shift[channel], stage);
 }
 
 /* The odd last output channel of pixel `a` (its filter row in plain order). */
@@ -100,12 +99,11 @@ static __attribute__((noinline)) void pixel_pair(const conv_layer *layer, int32_
             w = sapool_dot_2x2(a + r * row_step, b + r * row_step, w, run, acc);
         }
         {   /* all four before any store: an int8 store may alias the parameters, forcing their reload */
-            const sapool_requant q0 = sapool_requant_of(multiplier[oc], shift[oc]);
-            const sapool_requant q1 = sapool_requant_of(multiplier[oc + 1], shift[oc + 1]);
-            const int8_t a0 = sapool_arm_output(acc[0], &q0, &stage);
-            const int8_t a1 = sapool_arm_output(acc[1], &q1, &stage);
-            const int8_t b0 = sapool_arm_output(acc[2], &q0, &stage);
-            const int8_t b1 = sapool_arm_output(acc[3], &q1, &stage);
+            const int32_t m0 = multiplier[oc], m1 = multiplier[oc + 1], code0 = shift[oc], code1 = shift[oc + 1];
+            const int8_t a0 = sapool_arm_output(acc[0], m0, code0, &stage);
+            const int8_t a1 = sapool_arm_output(acc[1], m1, code1, &stage);
+            const int8_t b0 = sapool_arm_output(acc[2], m0, code0, &stage);
+            const int8_t b1 = sapool_arm_output(acc[3], m1, code1, &stage);
             out_a[oc] = a0;
             out_a[oc + 1] = a1;
             out_b[oc] = b0;
@@ -168,8 +166,8 @@ void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const in
     const int32_t run = p->kernel_w * p->in_c;
     const int32_t patch_size = p->kernel_h * run;
     const conv_layer layer = {p, filter, bias, multiplier, shift,
-                              {p->output_offset, p->act_min, p->act_max,
-                               sapool_requant_fits(bias, shift, p->out_c, patch_size)},
+                              sapool_output_stage_of(p->output_offset, p->act_min, p->act_max,
+                                                     sapool_requant_fits(bias, shift, p->out_c, patch_size)),
                               p->kernel_h, run, patch_size};
     const int32_t row_step = p->dilation_h * p->in_w * p->in_c;
     const int32_t pixel_step = p->stride_w * p->in_c;

@@ -38,8 +38,7 @@ static inline void store4(const int32_t acc[4], const int32_t *multiplier, const
 {
     int32_t k;
     for (k = 0; k < 4; ++k) {
-        const sapool_requant q = sapool_requant_of(multiplier[k], shift[k]);
-        output[k] = sapool_arm_output(acc[k], &q, stage);
+        output[k] = sapool_arm_output(acc[k], multiplier[k], shift[k], stage);
     }
 }
 
@@ -132,7 +131,6 @@ static __attribute__((noinline)) void single_channels(const dw_layer *layer, con
     const sapool_output_stage *stage = inside ? &layer->interior : &layer->border;
     int32_t oc;
     for (oc = layer->vector_end; oc < p->out_c; ++oc) {
-        const sapool_requant q = sapool_requant_of(layer->multiplier[oc], layer->shift[oc]);
         const int8_t *row = window + oc / p->depth_multiplier;
         int32_t acc = bias[oc];
         int32_t ky;
@@ -144,7 +142,7 @@ static __attribute__((noinline)) void single_channels(const dw_layer *layer, con
                                                                        + oc];
             }
         }
-        output[oc] = sapool_arm_output(acc, &q, stage);
+        output[oc] = sapool_arm_output(acc, layer->multiplier[oc], layer->shift[oc], stage);
     }
 }
 
@@ -163,8 +161,9 @@ void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input
     const int32_t vector_end = p->depth_multiplier == 1 ? p->out_c & ~3 : 0;
     const dw_layer layer = {
         p, filter, bias, folded_bias, multiplier, shift,
-        {p->output_offset, p->act_min, p->act_max, layer_fits(folded_bias, shift, p->out_c, window_taps)},
-        {p->output_offset, p->act_min, p->act_max, layer_fits(bias, shift, p->out_c, window_taps)},
+        sapool_output_stage_of(p->output_offset, p->act_min, p->act_max,
+                               layer_fits(folded_bias, shift, p->out_c, window_taps)),
+        sapool_output_stage_of(p->output_offset, p->act_min, p->act_max, layer_fits(bias, shift, p->out_c, window_taps)),
         p->dilation_h * p->in_w * p->in_c, p->dilation_w * p->in_c,
         vector_end, filter + vector_end * window_taps - vector_end, p->out_c - vector_end,
     };

@@ -3,7 +3,7 @@
  * The walk over the broadcast shape is the portable kernel's (one row call per innermost run). What changes is
  * the requantisation, three per ADD/SUB element and one per MUL element: when every value it sees is known to be
  * small enough (checked once per call from the shifts: int8 operands plus offsets are at most 255 in magnitude),
- * the doubling high multiply is one smmulr (sapool_requantize_fast) instead of a 64-bit multiply and two
+ * the doubling high multiply is one smmulr (sapool_requantize_offset) instead of a 64-bit multiply and two
  * roundings with branches.
  */
 #include "sapool_arm.h"
@@ -35,11 +35,11 @@ static void broadcast_rows(const sapool_broadcast_shape *s, const void *params, 
     }
 }
 
-/* A requantisation from TFLite's (multiplier, shift), decoded at run time, and whether its fast form is exact:
- * the values it sees are below 2^magnitude_bits in magnitude, so it is when, shifted left by left + 1, they stay
- * below 2^31. */
+/* A requantisation from TFLite's (multiplier, shift), encoded at run time as the conv kernels get it at compile
+ * time (sapool_arm.h), and whether its fast form is exact: the values it sees are below 2^magnitude_bits in
+ * magnitude, so it is when, shifted left by left + 2, they stay below 2^31. */
 typedef struct {
-    sapool_requant q;
+    int32_t multiplier, code;
     int32_t fast;
 } element_requant;
 
@@ -47,14 +47,19 @@ static element_requant requant_for(int32_t multiplier, int32_t shift, int32_t ma
 {
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t right = shift > 0 ? 0 : -shift;
-    const element_requant r = {{multiplier, left + 1, right, (int32_t)((1u << right) >> 1), right > 0 ? -1 : 0},
-                               magnitude_bits + left + 1 <= 31};
+    const element_requant r = {multiplier, right | ((left + 1) << 8), magnitude_bits + left + 2 <= 31};
     return r;
+}
+
+/* The requantised value (no offset: sapool_requantize_offset with 2 * 0 + 1). */
+static inline int32_t requantize_fast(int32_t x, const element_requant *r)
+{
+    return sapool_requantize_offset(x, r->multiplier, r->code, 1);
 }
 
 static inline int32_t requantize(int32_t x, const element_requant *r)
 {
-    return r->fast ? sapool_requantize_fast(x, &r->q) : sapool_requantize_exact(x, &r->q);
+    return r->fast ? requantize_fast(x, r) : sapool_requantize_exact(x, r->multiplier, r->code);
 }
 
 /* ADD (sign 1) and SUB (sign -1) of one run (parameters in locals: int8 stores may alias them). The rescaled
@@ -69,15 +74,15 @@ static void add_or_sub_row(const sapool_add_params *p, int32_t sign, const int8_
     const element_requant q2 = requant_for(p->input2_multiplier, p->input2_shift, left_shift + 8);
     const element_requant out = requant_for(p->output_multiplier, p->output_shift, left_shift + 9);
     const int32_t output_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+    const int32_t output_offset2p1 = 2 * output_offset + 1;
     int32_t i;
     if (q1.fast && q2.fast && out.fast && a_stride == 1 && b_stride == 1) { /* the common case, unswitched */
         for (i = 0; i < count; ++i) {
-            const int32_t x = sapool_requantize_fast((int32_t)((uint32_t)((int32_t)a[i] + offset1) << left_shift),
-                                                     &q1.q);
-            const int32_t y = sapool_requantize_fast((int32_t)((uint32_t)((int32_t)b[i] + offset2) << left_shift),
-                                                     &q2.q);
-            const int32_t result = sapool_requantize_fast(sign > 0 ? x + y : x - y, &out.q);
-            output[i] = sapool_clamp_s8(result + output_offset, act_min, act_max);
+            const int32_t x = requantize_fast((int32_t)((uint32_t)((int32_t)a[i] + offset1) << left_shift), &q1);
+            const int32_t y = requantize_fast((int32_t)((uint32_t)((int32_t)b[i] + offset2) << left_shift), &q2);
+            const int32_t result = sapool_requantize_offset(sign > 0 ? x + y : x - y, out.multiplier, out.code,
+                                                            output_offset2p1);
+            output[i] = sapool_clamp_s8(result, act_min, act_max);
         }
         return;
     }

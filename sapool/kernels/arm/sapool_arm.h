@@ -44,78 +44,136 @@ static inline int32_t sapool_odd(int32_t word)
 
 /* A channel's requantisation: x * multiplier * 2^(shift - 31) as TFLite's MultiplyByQuantizedMultiplier
  * (doubling high multiply, then rounding division by 2^right, ties away from zero). The arm kernels get the shift
- * pre-decoded at compile time (sapool/backends/c/arm_layout.py, encoded_shifts): bits 0-7 the left shift + 1,
- * bits 8-15 the right shift, bit 16 set when the right shift is not 0. */
-typedef struct {
-    int32_t multiplier;
-    int32_t left1;         /* left shift + 1: the doubling of the high multiply goes into the shift */
-    int32_t right;
-    int32_t half;          /* 2^(right - 1), 0 when right is 0 */
-    int32_t negative_mask; /* -1 when right > 0: negative values round one step further down */
-} sapool_requant;
-
-static inline sapool_requant sapool_requant_of(int32_t multiplier, int32_t code)
+ * pre-decoded at compile time (sapool/backends/c/arm_layout.py, encoded_shifts): bits 0-7 the right shift (a
+ * register shift reads only the bottom byte, so the code itself is the shift operand), bits 8-15 the left shift
+ * + 1 (the doubling of the high multiply goes into the shift). */
+static inline int32_t sapool_code_right(int32_t code)
 {
-    const int32_t right = (code >> 8) & 0xFF;
-    const sapool_requant q = {multiplier, code & 0xFF, right, (int32_t)((1u << right) >> 1), -((code >> 16) & 1)};
-    return q;
+    return code & 0xFF;
 }
 
-/* True when every accumulator of a layer, shifted left by its channel's left shift plus one, fits int32: then
- * the doubling high multiply is one smmulr and the rounding division cannot overflow. |acc| <= |bias| + taps *
- * 128 * 127 (int8 inputs times int8 weights, folded bias); `codes` are the encoded shifts, one per channel. */
+static inline int32_t sapool_code_left1(int32_t code)
+{
+    return (code >> 8) & 0xFF;
+}
+
+/* True when every accumulator of a layer, shifted left by its channel's left shift plus two, fits int32: then
+ * the doubling high multiply is one smmulr and twice its result (sapool_requantize_offset) cannot overflow.
+ * |acc| <= |bias| + taps * 128 * 127 (int8 inputs times int8 weights, folded bias); `codes` are the encoded
+ * shifts, one per channel. */
 static inline int sapool_requant_fits(const int32_t *bias, const int32_t *codes, int32_t channels, int32_t taps)
 {
     const int64_t products = (int64_t)taps * 128 * 127;
     int32_t c;
     for (c = 0; c < channels; ++c) {
         const int64_t magnitude = (bias[c] < 0 ? -(int64_t)bias[c] : (int64_t)bias[c]) + products;
-        if (magnitude >= ((int64_t)1 << (31 - (codes[c] & 0xFF)))) {
+        if (sapool_code_left1(codes[c]) >= 30 || magnitude >= ((int64_t)1 << (30 - sapool_code_left1(codes[c])))) {
             return 0;
         }
     }
     return 1;
 }
 
-/* sapool_requantize(x, ...) for accumulators within sapool_requant_fits: (2x * m + 2^31) >> 32 is smmulr, and
- * rounding half away from zero is floor((high + half - [high < 0 and right > 0]) / 2^right). */
-static inline int32_t sapool_requantize_fast(int32_t x, const sapool_requant *q)
+/* sapool_requantize(x, ...) + offset for accumulators within sapool_requant_fits, in six instructions.
+ * h = smmulr(x << (left + 1), m) is SaturatingRoundingDoublingHighMul; rounding h / 2^r half away from zero is
+ * floor((floor(h' / 2^(r-1)) + 1) / 2) with h' = h - [h < 0] for r >= 1, and floor(h' / 2^(r-1)) equals
+ * floor(t / 2^r) with t = 2h + (h >> 31) (2h - 1 is odd, so no multiple of 2^r lies between it and 2h - 2). The
+ * same t gives (t + 1) >> 1 = h for r = 0, so one formula serves every channel: ((t >> r) + 2 offset + 1) >> 1,
+ * the offset added inside because 2 offset is even. `offset2p1` is 2 * offset + 1. */
+static inline int32_t sapool_requantize_offset(int32_t x, int32_t multiplier, int32_t code, int32_t offset2p1)
 {
     int32_t high;
-    __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"((int32_t)((uint32_t)x << q->left1)), "r"(q->multiplier));
-    return (high + q->half + ((high >> 31) & q->negative_mask)) >> q->right;
+    __asm__("smmulr %0, %1, %2"
+            : "=r"(high)
+            : "r"((int32_t)((uint32_t)x << sapool_code_left1(code))), "r"(multiplier));
+    return ((((int32_t)((uint32_t)high << 1) + (high >> 31)) >> (code & 0xFF)) + offset2p1) >> 1;
 }
 
 /* sapool_requantize(x, ...) for any accumulator (the reference formula, masks in 32 bits: right < 32). */
-static inline int32_t sapool_requantize_exact(int32_t x, const sapool_requant *q)
+static inline int32_t sapool_requantize_exact(int32_t x, int32_t multiplier, int32_t code)
 {
-    const int32_t high = sapool_doubling_high_mul((int32_t)((uint32_t)x << (q->left1 - 1)), q->multiplier);
-    const int32_t mask = (int32_t)((1u << q->right) - 1u);
+    const int32_t right = sapool_code_right(code);
+    const int32_t high = sapool_doubling_high_mul((int32_t)((uint32_t)x << (sapool_code_left1(code) - 1)),
+                                                  multiplier);
+    const int32_t mask = (int32_t)((1u << right) - 1u);
     const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
-    return (high >> q->right) + ((high & mask) > threshold ? 1 : 0);
+    return (high >> right) + ((high & mask) > threshold ? 1 : 0);
 }
 
-/* How a layer turns accumulators into int8: output zero point, activation clamp, and whether the fast
- * requantisation is exact for all its accumulators (sapool_requant_fits). */
+/* How a layer turns accumulators into int8: output zero point, activation clamp, whether the fast
+ * requantisation is exact for all its accumulators (sapool_requant_fits) and whether the clamp is narrower than
+ * int8 (a fused activation that cuts into the range). */
 typedef struct {
     int32_t output_offset, act_min, act_max;
     int fast;
+    int32_t offset2p1; /* 2 * output_offset + 1 */
+    int narrowed;      /* act_min > -128 or act_max < 127 */
 } sapool_output_stage;
 
-/* One int8 output: requantised accumulator plus the output zero point, clamped to the activation range. */
-static inline int8_t sapool_arm_output(int32_t acc, const sapool_requant *q, const sapool_output_stage *out)
+static inline sapool_output_stage sapool_output_stage_of(int32_t output_offset, int32_t act_min, int32_t act_max,
+                                                         int fast)
 {
-    const int32_t scaled = out->fast ? sapool_requantize_fast(acc, q) : sapool_requantize_exact(acc, q);
-    return sapool_clamp_s8(scaled + out->output_offset, out->act_min, out->act_max);
+    const sapool_output_stage stage = {output_offset, act_min, act_max, fast, 2 * output_offset + 1,
+                                       act_min > -128 || act_max < 127};
+    return stage;
 }
+
+/* One int8 output: requantised accumulator plus the output zero point, saturated to int8 (one ssat), then
+ * clamped to the activation range where it is narrower. */
+static inline int8_t sapool_arm_output(int32_t acc, int32_t multiplier, int32_t code,
+                                       const sapool_output_stage *out)
+{
+    int32_t value = out->fast ? sapool_requantize_offset(acc, multiplier, code, out->offset2p1)
+                              : sapool_requantize_exact(acc, multiplier, code) + out->output_offset;
+    value = __ssat(value, 8);
+    if (out->narrowed) {
+        value = value < out->act_min ? out->act_min : value;
+        value = value > out->act_max ? out->act_max : value;
+    }
+    return (int8_t)value;
+}
+
+/* 16 MACs of sapool_dot_2x2: four bytes of a and of b against four of each of two filter rows. WEIGHTS loads
+ * the two weight words (one ldrd where they are word-aligned, two ldr otherwise); the rest is 2 input loads,
+ * 8 sxtb16 and 8 smlad. */
+#define SAPOOL_DOT_2X2_STEP(WEIGHTS)                                                                              \
+    "ldr %[x], [%[a]], #4\n\t" WEIGHTS                                                                            \
+    "sxtb16 %[v_even], %[v]\n\t"                                                                                  \
+    "sxtb16 %[v], %[v], ror #8\n\t"                                                                               \
+    "sxtb16 %[u_even], %[u]\n\t"                                                                                  \
+    "sxtb16 %[u], %[u], ror #8\n\t"                                                                               \
+    "sxtb16 %[x_even], %[x]\n\t"                                                                                  \
+    "sxtb16 %[x], %[x], ror #8\n\t"                                                                               \
+    "smlad %[a0], %[x_even], %[v_even], %[a0]\n\t"                                                                \
+    "smlad %[a1], %[x_even], %[u_even], %[a1]\n\t"                                                                \
+    "smlad %[a0], %[x], %[v], %[a0]\n\t"                                                                          \
+    "smlad %[a1], %[x], %[u], %[a1]\n\t"                                                                          \
+    "ldr %[x], [%[b]], #4\n\t"                                                                                    \
+    "sxtb16 %[x_even], %[x]\n\t"                                                                                  \
+    "sxtb16 %[x], %[x], ror #8\n\t"                                                                               \
+    "smlad %[b0], %[x_even], %[v_even], %[b0]\n\t"                                                                \
+    "smlad %[b1], %[x_even], %[u_even], %[b1]\n\t"                                                                \
+    "smlad %[b0], %[x], %[v], %[b0]\n\t"                                                                          \
+    "smlad %[b1], %[x], %[u], %[b1]\n\t"
+#define SAPOOL_LDRD_WEIGHTS "ldrd %[v], %[u], [%[w]], #8\n\t"
+#define SAPOOL_LDR_WEIGHTS "ldr %[v], [%[w]], #4\n\tldr %[u], [%[w]], #4\n\t"
+#define SAPOOL_DOT_2X2_OPERANDS                                                                                   \
+    : [a] "+r"(a), [b] "+r"(b), [w] "+r"(w), [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1),          \
+      [x] "=&r"(x), [v] "=&r"(v), [u] "=&r"(u), [v_even] "=&r"(v_even), [u_even] "=&r"(u_even),                   \
+      [x_even] "=&r"(x_even)                                                                                      \
+    : [end] "r"(end)                                                                                              \
+    : "cc"
 
 /* Two inputs (a, b) against a pair of filter rows over one run of `length` bytes, the rows interleaved as
  * sapool/backends/c/arm_layout.py writes them (4 bytes of row 0, 4 of row 1, ...; the length % 4 last bytes of
  * row 0, then of row 1): acc[0] += a.row0, acc[1] += a.row1, acc[2] += b.row0, acc[3] += b.row1.
  * Returns the weights after the run. The word loop is written out in assembly: it needs 14 registers (4
- * pointers, 4 accumulators, 6 temporaries), which GCC does not manage without spilling; 16 MACs take 4 loads,
- * 8 sxtb16, 8 smlad and the loop's compare and branch. It only reads memory the kernel never writes (inputs and
- * weights), so it declares no memory clobber, which would make GCC reload every layer constant after it. */
+ * pointers, 4 accumulators, 6 temporaries), which GCC does not manage without spilling. With word-aligned
+ * weights (every run of a 1x1 convolution with in_c % 4 == 0: model.c aligns the arrays) one ldrd takes both
+ * rows' words and the loop does 32 MACs per pass: 6 loads, 16 sxtb16, 16 smlad, compare and branch (1.25
+ * instructions per MAC); otherwise 16 MACs with two weight loads. It only reads memory the kernel never writes
+ * (inputs and weights), so it declares no memory clobber, which would make GCC reload every layer constant
+ * after it. */
 static inline const int8_t *sapool_dot_2x2(const int8_t *a, const int8_t *b, const int8_t *w, int32_t length,
                                            int32_t acc[4])
 {
@@ -125,42 +183,27 @@ static inline const int8_t *sapool_dot_2x2(const int8_t *a, const int8_t *b, con
     int32_t b1 = acc[3];
     const int32_t tail = length & 3;
     int32_t t;
-    if (length >= 4) {
+    int32_t x;
+    int32_t v;
+    int32_t u;
+    int32_t v_even;
+    int32_t u_even;
+    int32_t x_even;
+    if (length >= 4 && ((uintptr_t)w & 3) == 0) {
         const int8_t *end = a + (length - tail);
-        int32_t x;
-        int32_t v;
-        int32_t u;
-        int32_t v_even;
-        int32_t u_even;
-        int32_t x_even;
-        __asm__("1:\n\t"
-                "ldr %[x], [%[a]], #4\n\t"
-                "ldr %[v], [%[w]], #4\n\t"
-                "ldr %[u], [%[w]], #4\n\t"
-                "sxtb16 %[v_even], %[v]\n\t"
-                "sxtb16 %[v], %[v], ror #8\n\t"
-                "sxtb16 %[u_even], %[u]\n\t"
-                "sxtb16 %[u], %[u], ror #8\n\t"
-                "sxtb16 %[x_even], %[x]\n\t"
-                "sxtb16 %[x], %[x], ror #8\n\t"
-                "smlad %[a0], %[x_even], %[v_even], %[a0]\n\t"
-                "smlad %[a1], %[x_even], %[u_even], %[a1]\n\t"
-                "smlad %[a0], %[x], %[v], %[a0]\n\t"
-                "smlad %[a1], %[x], %[u], %[a1]\n\t"
-                "ldr %[x], [%[b]], #4\n\t"
-                "sxtb16 %[x_even], %[x]\n\t"
-                "sxtb16 %[x], %[x], ror #8\n\t"
-                "smlad %[b0], %[x_even], %[v_even], %[b0]\n\t"
-                "smlad %[b1], %[x_even], %[u_even], %[b1]\n\t"
-                "smlad %[b0], %[x], %[v], %[b0]\n\t"
-                "smlad %[b1], %[x], %[u], %[b1]\n\t"
+        if (length & 4) { /* an odd word first, then pairs */
+            __asm__(SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS) SAPOOL_DOT_2X2_OPERANDS);
+        }
+        if (a != end) {
+            __asm__("1:\n\t" SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS) SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS)
+                    "cmp %[a], %[end]\n\t"
+                    "bne 1b" SAPOOL_DOT_2X2_OPERANDS);
+        }
+    } else if (length >= 4) {
+        const int8_t *end = a + (length - tail);
+        __asm__("1:\n\t" SAPOOL_DOT_2X2_STEP(SAPOOL_LDR_WEIGHTS)
                 "cmp %[a], %[end]\n\t"
-                "bne 1b"
-                : [a] "+r"(a), [b] "+r"(b), [w] "+r"(w), [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0),
-                  [b1] "+r"(b1), [x] "=&r"(x), [v] "=&r"(v), [u] "=&r"(u), [v_even] "=&r"(v_even),
-                  [u_even] "=&r"(u_even), [x_even] "=&r"(x_even)
-                : [end] "r"(end)
-                : "cc");
+                "bne 1b" SAPOOL_DOT_2X2_OPERANDS);
     }
     for (t = 0; t < tail; ++t) {
         a0 += a[t] * w[t];

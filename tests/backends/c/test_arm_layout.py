@@ -34,9 +34,9 @@ def test_channel_grouped_puts_each_group_of_four_channels_taps_together():
     assert (tail == filters[:, 8:]).all() and arm.size == filters.size
 
 
-def test_encoded_shifts_hold_left_plus_one_right_and_a_right_flag():
+def test_encoded_shifts_hold_the_right_shift_in_the_bottom_byte_and_left_plus_one_above():
     codes = encoded_shifts([3, 0, -1, -31])
-    assert [(c & 0xFF, (c >> 8) & 0xFF, (c >> 16) & 1) for c in codes.tolist()] == [(4, 0, 0), (1, 0, 0), (1, 1, 1),
-                                                                                   (1, 31, 1)]
+    assert [(c & 0xFF, (c >> 8) & 0xFF, c >> 16) for c in codes.tolist()] == [(0, 4, 0), (0, 1, 0), (1, 1, 0),
+                                                                               (31, 1, 0)]
     with pytest.raises(ValueError, match="out of range"):
         encoded_shifts([31])
