@@ -1,6 +1,7 @@
 """The ACLE SIMD kernels (sapool/kernels/arm/) in QEMU on Cortex-M7, bit for bit against TFLite's reference kernels
 on the random single-op models of tests/backends/c/single_op_models.py: odd channel counts (the vector tails),
-SAME/VALID padding (the border paths), strides, dilation and depth multipliers (the one-channel fallbacks).
+SAME/VALID padding (the border paths), strides, dilation and depth multipliers (the one-channel fallbacks), plus
+pinned shapes for the specialised paths the random draws rarely reach (SHAPED).
 The four shared models run on the same kernels in tests/firmware/test_mlperf.py."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import pytest
 
 from sapool.firmware.emulate import emulate
 from sapool.kernels import arm_twin, kernels_for_core
-from tests.backends.c.single_op_models import seeded_models
+from tests.backends.c.single_op_models import build_model, seeded_models
 from tests.firmware.fixture_models import require_firmware_tools
 
 MODELS_PER_OP = 6
@@ -25,6 +26,32 @@ def emulatable(model) -> bool:
 
 MODELS = [model for opcode in OPTIMISED_OPS
           for model in [m for m in seeded_models(opcode, 12 * MODELS_PER_OP) if emulatable(m)][:MODELS_PER_OP]]
+# Shapes the random draws rarely reach, each pinned to a specialised path of kernels/arm/ (weights and quantisation
+# still drawn from the seed).
+SHAPED = [
+    # depthwise 3x3, channel groups of four: interior runs (lean: fast requantisation, int8 clamp) and the
+    # gathered border pixels of SAME padding
+    ("DEPTHWISE_CONV_2D", dict(input=(7, 9, 8), kernel=(3, 3), stride=(1, 1), padding="SAME", multiplier=1)),
+    # ... with a fused RELU6 (the clamp cuts into int8: the general output stage), stride 2, VALID
+    ("DEPTHWISE_CONV_2D", dict(input=(9, 8, 4), kernel=(3, 3), stride=(2, 2), padding="VALID", multiplier=1,
+                               activation="RELU6")),
+    # ... stride 2 and dilation 2 with SAME padding, three groups
+    ("DEPTHWISE_CONV_2D", dict(input=(8, 9, 12), kernel=(3, 3), stride=(2, 2), padding="SAME", multiplier=1,
+                               dilation=(2, 2))),
+    # ... channels past the last group of four (the one-channel tail)
+    ("DEPTHWISE_CONV_2D", dict(input=(6, 5, 6), kernel=(3, 3), stride=(1, 1), padding="SAME", multiplier=1)),
+    # pointwise: whole words (one ldrd per step, an even word count), an odd word count, unaligned weight pairs with
+    # byte tails, an odd pixel count and an odd last output channel
+    ("CONV_2D", dict(input=(4, 6, 16), kernel=(1, 1), stride=(1, 1), padding="VALID", out_channels=6)),
+    ("CONV_2D", dict(input=(3, 5, 12), kernel=(1, 1), stride=(1, 1), padding="VALID", out_channels=7)),
+    ("CONV_2D", dict(input=(5, 3, 7), kernel=(1, 1), stride=(1, 1), padding="SAME", out_channels=5)),
+    # first layers: few input channels, runs shorter than four words
+    ("CONV_2D", dict(input=(11, 10, 3), kernel=(3, 3), stride=(2, 2), padding="SAME", out_channels=8)),
+    ("CONV_2D", dict(input=(13, 6, 1), kernel=(10, 4), stride=(2, 2), padding="SAME", out_channels=5)),
+    # a wider window read in place (runs of four words and more), stride 1, SAME
+    ("CONV_2D", dict(input=(6, 7, 16), kernel=(3, 3), stride=(1, 1), padding="SAME", out_channels=4)),
+]
+MODELS += [build_model(opcode, seed, **shape) for seed, (opcode, shape) in enumerate(SHAPED)]
 
 
 @pytest.mark.emu

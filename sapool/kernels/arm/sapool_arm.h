@@ -83,10 +83,13 @@ static inline int sapool_requant_fits(const int32_t *bias, const int32_t *codes,
 static inline int32_t sapool_requantize_offset(int32_t x, int32_t multiplier, int32_t code, int32_t offset2p1)
 {
     int32_t high;
+    int32_t shifted;
     __asm__("smmulr %0, %1, %2"
             : "=r"(high)
             : "r"((int32_t)((uint32_t)x << sapool_code_left1(code))), "r"(multiplier));
-    return ((((int32_t)((uint32_t)high << 1) + (high >> 31)) >> (code & 0xFF)) + offset2p1) >> 1;
+    /* asr by the code itself: a register shift takes the bottom byte, the right shift */
+    __asm__("asr %0, %1, %2" : "=r"(shifted) : "r"((int32_t)((uint32_t)high << 1) + (high >> 31)), "r"(code));
+    return (shifted + offset2p1) >> 1;
 }
 
 /* sapool_requantize(x, ...) for any accumulator (the reference formula, masks in 32 bits: right < 32). */

@@ -45,6 +45,11 @@ def _act(name: str) -> int:
     return getattr(fb.ActivationFunctionType, name)
 
 
+def _output_size(size: int, kernel: int, stride: int, dilation: int, padding: str) -> int:
+    effective = (kernel - 1) * dilation + 1
+    return -(-size // stride) if padding == "SAME" else -(-(size - effective + 1) // stride)
+
+
 def _window(draw: Draw, dilations=(1,), kernel_high=4):
     """Padding and, per spatial axis, (input size, kernel, stride, dilation, output size) as TFLite computes it."""
     padding = draw.choice(("SAME", "VALID"))
@@ -53,16 +58,31 @@ def _window(draw: Draw, dilations=(1,), kernel_high=4):
         kernel, stride, dilation = draw.int(1, kernel_high), draw.int(1, 3), draw.choice(dilations)
         effective = (kernel - 1) * dilation + 1
         size = draw.int(effective if padding == "VALID" else 1, effective + 7)
-        out = -(-size // stride) if padding == "SAME" else -(-(size - effective + 1) // stride)
-        axes.append((size, kernel, stride, dilation, out))
+        axes.append((size, kernel, stride, dilation, _output_size(size, kernel, stride, dilation, padding)))
     return padding, *axes
+
+
+def _conv_geometry(draw: Draw, shape: dict | None, channels_key: str, channel_choices):
+    """A convolution's window, channels and activation: drawn, or as `shape` pins them (input=(h, w, c),
+    kernel=(kh, kw), stride=(sh, sw), padding, `channels_key` and optionally dilation and activation), for tests
+    that must reach a particular kernel path."""
+    if shape is None:
+        padding, h_axis, w_axis = _window(draw, dilations=(1, 1, 2, 3))
+        return (padding, h_axis, w_axis, draw.int(1, 9), draw.choice(channel_choices),
+                draw.choice(ACTIVATIONS))
+    (h, w, cin), (kh, kw), (sh, sw) = shape["input"], shape["kernel"], shape["stride"]
+    dh, dw = shape.get("dilation", (1, 1))
+    padding = shape["padding"]
+    return (padding, (h, kh, sh, dh, _output_size(h, kh, sh, dh, padding)),
+            (w, kw, sw, dw, _output_size(w, kw, sw, dw, padding)), cin, shape[channels_key],
+            shape.get("activation", "NONE"))
 
 
 # ---- convolutions and matrix products ----
 
-def _conv_2d(draw: Draw):
-    padding, (h, kh, sh, dh, oh), (w, kw, sw, dw, ow) = _window(draw, dilations=(1, 1, 2, 3))
-    cin, cout, activation = draw.int(1, 9), draw.int(1, 9), draw.choice(ACTIVATIONS)
+def _conv_2d(draw: Draw, shape: dict | None = None):
+    padding, (h, kh, sh, dh, oh), (w, kw, sw, dw, ow), cin, cout, activation = _conv_geometry(
+        draw, shape, "out_channels", range(1, 10))
     in_q, out_q = draw.activation_quant(), draw.output_quant(activation)
     spread = accumulator_spread(kh * kw * cin, in_q[1], 0)
     scales = weight_scales(draw, cout, in_q[0], out_q[0], spread)
@@ -75,9 +95,9 @@ def _conv_2d(draw: Draw):
     return inputs, draw.output([1, oh, ow, cout], out_q), options
 
 
-def _depthwise_conv_2d(draw: Draw):
-    padding, (h, kh, sh, dh, oh), (w, kw, sw, dw, ow) = _window(draw, dilations=(1, 1, 2, 3))
-    cin, multiplier, activation = draw.int(1, 9), draw.choice((1, 1, 2, 3)), draw.choice(ACTIVATIONS)
+def _depthwise_conv_2d(draw: Draw, shape: dict | None = None):
+    padding, (h, kh, sh, dh, oh), (w, kw, sw, dw, ow), cin, multiplier, activation = _conv_geometry(
+        draw, shape, "multiplier", (1, 1, 2, 3))
     cout = cin * multiplier
     in_q, out_q = draw.activation_quant(), draw.output_quant(activation)
     spread = accumulator_spread(kh * kw, in_q[1], 0)
@@ -220,10 +240,12 @@ BUILDERS = {
 OPCODES = tuple(BUILDERS)
 
 
-def build_model(opcode: str, seed: int) -> SingleOpModel:
-    """One random model for `opcode` (one of OPCODES); the same opcode and seed give the same bytes."""
+def build_model(opcode: str, seed: int, **shape) -> SingleOpModel:
+    """One random model for `opcode` (one of OPCODES); the same opcode and seed give the same bytes. CONV_2D and
+    DEPTHWISE_CONV_2D take a `shape` that pins the geometry (see _conv_geometry); weights and quantisation are
+    still drawn from the seed."""
     draw = Draw(seed)
-    inputs, output, options = BUILDERS[opcode](draw)
+    inputs, output, options = BUILDERS[opcode](draw, **({"shape": shape} if shape else {}))
     draw.builder.op(getattr(fb.BuiltinOperator, opcode), inputs, [output], options)
     model = draw.builder.build(draw.inputs, [output])
     tensors = draw.builder.tensors
