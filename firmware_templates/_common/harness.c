@@ -1,7 +1,7 @@
 /* The firmware's main(): run the compiled model on every input in the host file inputs.bin.
  *
- * inputs.bin holds N inputs of SAPOOL_INPUT_BYTES each, back to back; outputs.bin receives the N outputs the same
- * way. On the console it prints, one record per line (parsed by sapool.firmware.emulator):
+ * inputs.bin holds N inputs of SAPOOL_INPUT_BYTES each (every graph input packed in graph order, each in its own
+ * type, see model.h), back to back; outputs.bin receives the N outputs (every graph output packed) the same way. On the console it prints, one record per line (parsed by sapool.firmware.emulator):
  *   sapool-harness 2 <inputs> <layers>
  *   input <n> <ticks>           for each input (ticks of the whole sapool_invoke call)
  *   layer <i> <ticks> <macs> <name>   for each layer, ticks summed over all inputs
@@ -18,8 +18,8 @@
 #include "startup.h"
 
 /* The application's own I/O buffers: in .harness, outside what the ELF check counts as the model's RAM. */
-static int8_t input[SAPOOL_INPUT_BYTES] __attribute__((section(".harness"), aligned(16)));
-static int8_t output[SAPOOL_OUTPUT_BYTES] __attribute__((section(".harness"), aligned(16)));
+static uint8_t input[SAPOOL_INPUT_BYTES] __attribute__((section(".harness"), aligned(16)));
+static uint8_t output[SAPOOL_OUTPUT_BYTES] __attribute__((section(".harness"), aligned(16)));
 
 static int fail(const char *message) {
     console_write("sapool-harness error: ");

@@ -4,6 +4,10 @@ Three public steps, in the order a compiler calls them, on the graph fuse.fuse_f
 - `check_supported(graph)`: every op has a lowering that accepts it, before anything is planned or written;
 - `scratch_needs(graph)`: kernel scratch per op, for the memory planner to place like any other buffer;
 - `generate(graph, layout)`: the sources, as {relative path: text}; every arena offset comes from the Layout.
+
+The generated `sapool_invoke(input, output)` takes every graph input packed back to back in graph order (each in
+its own type, int8 or float32 for a model with a float interface) and gives every output the same way; model.h
+lists each one's offset, type and shape.
 """
 
 from __future__ import annotations
@@ -44,14 +48,27 @@ class _Arena:
     size: int
 
 
+@dataclass(frozen=True)
+class _Port:
+    """One graph input or output as model.h describes it: where its bytes sit in sapool_invoke's buffer."""
+    pointer: str
+    offset: int
+    nbytes: int
+    dtype: str
+    shape: list
+
+
+IO_DTYPES = ("int8", "float32")  # graph inputs and outputs: int8, or float32 around QUANTIZE / DEQUANTIZE
+
+
 def check_supported(graph: Graph) -> None:
     """Raise UnsupportedError naming the first op (index and opcode) the C backend cannot compile bit-exactly."""
-    if len(graph.outputs) != 1:
-        raise UnsupportedError(f"the C backend takes graphs with one output; this one has {len(graph.outputs)}")
-    for index in (*graph.inputs, graph.outputs[0]):
-        tensor = graph.tensor(index)
-        if tensor.dtype != "int8":
-            raise UnsupportedError(f"graph input/output '{tensor.name}' is {tensor.dtype}; the C backend needs int8")
+    for kind, indices in (("input", graph.inputs), ("output", graph.outputs)):
+        for index in indices:
+            tensor = graph.tensor(index)
+            if tensor.dtype not in IO_DTYPES:
+                raise UnsupportedError(f"graph {kind} '{tensor.name}' is {tensor.dtype}; the C backend takes "
+                                       f"{' or '.join(IO_DTYPES)}")
     for op in graph.ops:
         lowering = lowering_for(op.opcode)
         if lowering is None:
@@ -84,15 +101,11 @@ def generate(graph: Graph, layout) -> dict[str, str]:
         layers.append(_Layer(f"{op.index} {op.opcode}", op_macs(graph, op), lowered.statements, lowered.comment))
         sources.update(lowered.sources)
 
-    result = graph.tensor(graph.outputs[0])
     values = {
         "model_name": graph.name,
-        "inputs": [(context.tensor_pointer(i), graph.tensor(i).nbytes, list(graph.tensor(i).shape))
-                   for i in graph.inputs],
-        "output_bytes": result.nbytes, "output_shape": list(result.shape),
+        "inputs": _ports(context, graph.inputs), "outputs": _ports(context, graph.outputs),
         "arena_bytes": sum(arena.size for arena in arenas),
         "arenas": arenas, "layers": layers, "structs": context.structs, "arrays": context.arrays,
-        "output_pointer": context.tensor_pointer(graph.outputs[0]),
     }
     files = {
         "model/model.h": _TEMPLATES.get_template("model.h.j2").render(values),
@@ -101,6 +114,16 @@ def generate(graph: Graph, layout) -> dict[str, str]:
     for path in (*HEADERS, *sorted(sources)):
         files[f"kernels/{path}"] = kernel_file(path)
     return files
+
+
+def _ports(context: EmitContext, indices) -> list[_Port]:
+    """The tensors `indices` packed back to back in graph order, each at its byte offset."""
+    ports, offset = [], 0
+    for index in indices:
+        tensor = context.graph.tensor(index)
+        ports.append(_Port(context.tensor_pointer(index), offset, tensor.nbytes, tensor.dtype, list(tensor.shape)))
+        offset += tensor.nbytes
+    return ports
 
 
 def _arena_symbol(region: str) -> str:

@@ -1,14 +1,14 @@
 /* host_runner.c: runs a generated model on the host for verification.
- * Usage: host_runner INPUTS OUTPUTS. INPUTS holds N inputs of SAPOOL_INPUT_BYTES each, back to back;
- * OUTPUTS receives the N outputs of SAPOOL_OUTPUT_BYTES each. Exit status 0 on success. */
+ * Usage: host_runner INPUTS OUTPUTS. INPUTS holds N inputs of SAPOOL_INPUT_BYTES each (every graph input packed,
+ * see model.h), back to back; OUTPUTS receives the N outputs of SAPOOL_OUTPUT_BYTES each. Exit status 0 on success. */
 #include <stdio.h>
 
 #include "model.h"
 
 int main(int argc, char **argv)
 {
-    static int8_t input[SAPOOL_INPUT_BYTES];
-    static int8_t output[SAPOOL_OUTPUT_BYTES];
+    static uint8_t input[SAPOOL_INPUT_BYTES];
+    static uint8_t output[SAPOOL_OUTPUT_BYTES];
     FILE *inputs;
     FILE *outputs;
     int status = 0;

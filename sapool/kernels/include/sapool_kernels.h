@@ -118,8 +118,14 @@ void sapool_add_s8(const sapool_add_params *p, const int8_t *input1, const int8_
 void sapool_sub_s8(const sapool_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void sapool_mul_s8(const sapool_mul_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 
-/* lookup.c: LOGISTIC, TANH and QUANTIZE (int8 -> int8) as a 256-entry table indexed by (uint8_t)input. */
+/* lookup.c: LOGISTIC, TANH, the RELUs and QUANTIZE (int8 -> int8) as a 256-entry table indexed by
+ * (uint8_t)input; DEQUANTIZE (int8 -> float32) the same way, through a table of 256 floats. */
 void sapool_lookup_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);
+void sapool_lookup_s8_f32(int32_t size, const float *table, const int8_t *input, float *output);
+
+/* quantize.c: QUANTIZE float32 -> int8: round(x / scale) half away from zero (division in float32, as TFLite),
+ * plus the zero point, saturated to int8; NaN gives the zero point. */
+void sapool_quantize_f32_s8(int32_t size, float scale, int32_t zero_point, const float *input, int8_t *output);
 
 typedef struct {
     int32_t kept_dims[3], kept_strides[3];

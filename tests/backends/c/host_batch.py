@@ -24,7 +24,7 @@ RUNNER = """#include <stdint.h>
 #include <stdlib.h>
 
 {declarations}
-static int (*const invokes[])(const int8_t *, int8_t *) = {{{table}}};
+static int (*const invokes[])(const void *, void *) = {{{table}}};
 static const long input_bytes[] = {{{input_bytes}}};
 static const long output_bytes[] = {{{output_bytes}}};
 static int8_t input[{max_input}];
@@ -72,7 +72,7 @@ def build_batch(graphs: list[Graph], directory: Path, compiler: str = "gcc") -> 
     kernels = [_write(directory / relative, text) for relative, text in sources.items()]  # headers included
     sizes = [(_io_bytes(graph, graph.inputs), _io_bytes(graph, graph.outputs)) for graph in graphs]
     runner = _write(directory / "batch_runner.c", RUNNER.format(
-        declarations="".join(f"int sapool_invoke_{k}(const int8_t *input, int8_t *output);\n"
+        declarations="".join(f"int sapool_invoke_{k}(const void *input, void *output);\n"
                              for k in range(len(graphs))),
         table=", ".join(f"sapool_invoke_{k}" for k in range(len(graphs))),
         input_bytes=", ".join(str(i) for i, _ in sizes), output_bytes=", ".join(str(o) for _, o in sizes),
@@ -86,10 +86,11 @@ def build_batch(graphs: list[Graph], directory: Path, compiler: str = "gcc") -> 
 
 
 def run_batch(executable: Path, model: int, inputs: np.ndarray, output_bytes: int) -> np.ndarray:
-    """Run model `model` of the batch on each row of `inputs` (its graph inputs packed back to back)."""
+    """Run model `model` of the batch on each row of `inputs` (its graph inputs packed back to back, as bytes);
+    returns one row of `output_bytes` bytes (as int8) per input."""
     input_file = executable.parent / f"inputs{model}.bin"
     output_file = executable.parent / f"outputs{model}.bin"
-    input_file.write_bytes(np.ascontiguousarray(inputs, np.int8).tobytes())
+    input_file.write_bytes(np.ascontiguousarray(inputs).tobytes())
     completed = subprocess.run([str(executable), str(model), str(input_file), str(output_file)],
                                capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr[-4000:]

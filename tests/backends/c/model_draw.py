@@ -26,6 +26,7 @@ class Draw:
         self.builder = ModelBuilder()
         self.inputs: list[int] = []
         self.params: dict[str, object] = {}
+        self.float_step = 1.0  # what float32 inputs are drawn around (SingleOpModel.float_step)
 
     # ---- random values ----
     def int(self, low: int, high: int) -> int:
@@ -61,8 +62,9 @@ class Draw:
         self.params.update(params)
 
     # ---- tensors ----
-    def input(self, shape, quant: tuple[float, int]) -> int:
-        index = self.builder.tensor(f"input{len(self.inputs)}", shape, quantization=make_quantization(*quant))
+    def input(self, shape, quant: tuple[float, int] | None, tensor_type=fb.TensorType.INT8) -> int:
+        quantization = None if quant is None else make_quantization(*quant)
+        index = self.builder.tensor(f"input{len(self.inputs)}", shape, tensor_type, quantization)
         self.inputs.append(index)
         return index
 

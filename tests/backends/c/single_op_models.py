@@ -36,6 +36,9 @@ class SingleOpModel:
     content: bytes  # the .tflite flatbuffer
     input_shapes: tuple[tuple[int, ...], ...]  # the graph inputs (the op's non-constant operands), in order
     output_shape: tuple[int, ...]
+    input_dtypes: tuple[str, ...] = ()  # numpy names, one per input ("int8", or "float32" for QUANTIZE)
+    output_dtype: str = "int8"
+    float_step: float = 1.0  # float inputs are drawn around multiples of this (the QUANTIZE scale), ties included
 
 
 ACTIVATIONS = ("NONE", "RELU", "RELU6")
@@ -202,7 +205,8 @@ def _binary(draw: Draw, opcode: str):
 
 
 def _unary(draw: Draw, opcode: str):
-    """LOGISTIC, TANH, QUANTIZE (int8 → int8 requantise), DEQUANTIZE (int8 → float32) and the standalone RELUs."""
+    """LOGISTIC, TANH, QUANTIZE (int8 → int8 requantise, or float32 → int8), DEQUANTIZE (int8 → float32) and the
+    standalone RELUs."""
     shape = draw.shape(draw.int(1, 4), high=8)
     in_q = draw.activation_quant()
     out_type, out_q = fb.TensorType.INT8, {"LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}.get(opcode)
@@ -211,6 +215,10 @@ def _unary(draw: Draw, opcode: str):
         in_q = (out_q[0] * float(draw.log_uniform(0.5, 2.0)), in_q[1])
     elif opcode == "QUANTIZE":
         out_q = (in_q[0] * float(draw.log_uniform(0.5, 3.0)), draw.int(-100, 100))
+        if draw.int(0, 1):  # the converter's float interface: float32 input, quantised once
+            draw.note(input=tuple(shape), float_input=True, output_quant=(round(out_q[0], 5), out_q[1]))
+            draw.float_step = out_q[0]
+            return [draw.input(shape, None, fb.TensorType.FLOAT32)], draw.output(shape, out_q), None
     elif opcode == "DEQUANTIZE":
         out_type = fb.TensorType.FLOAT32
     draw.note(input=tuple(shape), input_quant=(round(in_q[0], 5), in_q[1]))
@@ -252,7 +260,12 @@ def build_model(opcode: str, seed: int, **shape) -> SingleOpModel:
     label = " ".join([f"{opcode}[seed={seed}]", *(f"{k}={v}" for k, v in draw.params.items())])
     return SingleOpModel(opcode=opcode, label=label, content=pack(model),
                          input_shapes=tuple(tuple(tensors[i].shape) for i in draw.inputs),
-                         output_shape=tuple(tensors[output].shape))
+                         output_shape=tuple(tensors[output].shape),
+                         input_dtypes=tuple(_NUMPY_TYPES[tensors[i].type] for i in draw.inputs),
+                         output_dtype=_NUMPY_TYPES[tensors[output].type], float_step=draw.float_step)
+
+
+_NUMPY_TYPES = {fb.TensorType.INT8: "int8", fb.TensorType.FLOAT32: "float32"}
 
 
 def seeded_models(opcode: str, count: int, first_seed: int = 0) -> list[SingleOpModel]:
@@ -261,9 +274,18 @@ def seeded_models(opcode: str, count: int, first_seed: int = 0) -> list[SingleOp
 
 
 def random_inputs(model: SingleOpModel, seed: int) -> list[np.ndarray]:
-    """Uniform int8 values over the whole range for each graph input."""
+    """Uniform int8 values over the whole range for each int8 input; for a float32 input, values over the int8
+    range of `float_step` and a little beyond, a third of them exact rounding ties (k + 1/2)·step."""
     rng = np.random.default_rng(seed)
-    return [rng.integers(-128, 128, shape, dtype=np.int8) for shape in model.input_shapes]
+    arrays = []
+    for shape, dtype in zip(model.input_shapes, model.input_dtypes, strict=True):
+        if dtype == "int8":
+            arrays.append(rng.integers(-128, 128, shape, dtype=np.int8))
+            continue
+        fractions = np.where(rng.random(shape) < 1 / 3, 0.5, rng.uniform(-0.5, 0.5, shape))
+        steps = rng.integers(-150, 150, shape) + fractions
+        arrays.append((steps * model.float_step).astype(np.float32))
+    return arrays
 
 
 def run_reference(content: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:

@@ -75,7 +75,8 @@ def test_model_header_states_the_harness_contract(compiled_model):
                  f"#define SAPOOL_OUTPUT_BYTES {graph.tensor(graph.outputs[0]).nbytes}",
                  f"#define SAPOOL_NUM_LAYERS   {len(graph.ops)}",
                  f"#define SAPOOL_ARENA_BYTES  {arena}",
-                 "int sapool_invoke(const int8_t *input, int8_t *output);"):
+                 "#define SAPOOL_NUM_INPUTS   1", "#define SAPOOL_NUM_OUTPUTS  1",
+                 "int sapool_invoke(const void *input, void *output);"):
         assert line in header
 
 

@@ -1,11 +1,12 @@
-"""LOGISTIC, TANH, QUANTIZE (int8 → int8), RELU, RELU6, RELU_N1_TO_1 → reference/lookup.c: a 256-entry table per op.
+"""LOGISTIC, TANH, RELU, RELU6, RELU_N1_TO_1 → reference/lookup.c: a 256-entry table per op.
 
 TFLite's int8 LOGISTIC and TANH (under the reference op resolver too) are LUTPopulate<int8_t> tables: for each
 int8 value v, x = input_scale·(v − input_zero_point) in float32, f(x) in float32 (1/(1+expf(−x)), tanhf(x)),
 rounded half away from zero after multiplying by 1/output_scale (float32), plus the output zero point, clamped.
 This module evaluates the same steps in float32 (exp/tanh in double, rounded to float32 once: it matched TFLite's
-tables on every entry of 300 random input scales). QUANTIZE (TFLite's Requantize) and the standalone RELUs
-(TFLite's ReluX: the same requantisation, then a clamp at the quantised bounds) are integer maps, tabulated exactly.
+tables on every entry of 300 random input scales). The standalone RELUs (TFLite's ReluX: requantisation, then a
+clamp at the quantised bounds) are integer maps, tabulated exactly; ops/quantize.py tabulates int8 → int8
+QUANTIZE (TFLite's Requantize) with this module's `requantize_table` and `lower_table`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sapool.backends.c.tensors import require_int8, scale, zero_point
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import Graph, Op
 
-OPCODES = ("LOGISTIC", "TANH", "QUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1")
+OPCODES = ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1")
 RELU_BOUNDS = {"RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}  # real bounds; None: none
 
 INT8_VALUES = np.arange(-128, 128)
@@ -40,9 +41,14 @@ def scratch_bytes(graph: Graph, op: Op) -> int:
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     source, result = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     values = TABLES[op.opcode](scale(source), zero_point(source), scale(result), zero_point(result))
-    table = ctx.array(f"sapool_l{op.index}_table", "int8_t", _indexed_by_byte(values))
-    call = (f"sapool_lookup_s8({result.num_elements}, {table}, {ctx.tensor_pointer(op.inputs[0])}, "
-            f"{ctx.tensor_pointer(op.outputs[0])});")
+    return lower_table(ctx, graph, op, values)
+
+
+def lower_table(ctx: EmitContext, graph: Graph, op: Op, values: np.ndarray) -> LoweredOp:
+    """The op as one `sapool_lookup_s8` call through `values` (its int8 result for v = −128..127)."""
+    table = ctx.array(f"sapool_l{op.index}_table", "int8_t", indexed_by_byte(values))
+    call = (f"sapool_lookup_s8({graph.tensor(op.outputs[0]).num_elements}, {table}, "
+            f"{ctx.tensor_pointer(op.inputs[0])}, {ctx.tensor_pointer(op.outputs[0])});")
     return LoweredOp((call,), ("reference/lookup.c",))
 
 
@@ -69,7 +75,7 @@ def _tanh(x: np.float32) -> np.float32:
     return np.float32(math.tanh(float(x)))
 
 
-def _requantize_table(input_scale: float, input_zero: int, output_scale: float, output_zero: int,
+def requantize_table(input_scale: float, input_zero: int, output_scale: float, output_zero: int,
                       low: int = -128, high: int = 127) -> np.ndarray:
     """TFLite's Requantize: (v − in_zp)·(in_scale/out_scale) by MultiplyByQuantizedMultiplier, + out_zp, clamped."""
     multiplier, shift = quantize_multiplier(input_scale / output_scale)
@@ -83,15 +89,15 @@ def _relu_table(bounds):
         def quantized(bound: float) -> int:
             return output_zero + round_half_away(float(np.float32(bound) / np.float32(output_scale)))
         low, high = bounds
-        return _requantize_table(input_scale, input_zero, output_scale, output_zero,
+        return requantize_table(input_scale, input_zero, output_scale, output_zero,
                                  max(-128, quantized(low)), 127 if high is None else min(127, quantized(high)))
     return table
 
 
-def _indexed_by_byte(values: np.ndarray) -> np.ndarray:
+def indexed_by_byte(values: np.ndarray) -> np.ndarray:
     """Reorder a table listed for v = −128..127 so that entry (uint8_t)v holds v's value, as the kernel indexes."""
-    return np.asarray(values, np.int8)[(np.arange(256) + 128) % 256]
+    return np.asarray(values)[(np.arange(256) + 128) % 256]
 
 
-TABLES = {"LOGISTIC": _float_table(_sigmoid), "TANH": _float_table(_tanh), "QUANTIZE": _requantize_table,
+TABLES = {"LOGISTIC": _float_table(_sigmoid), "TANH": _float_table(_tanh),
           **{opcode: _relu_table(bounds) for opcode, bounds in RELU_BOUNDS.items()}}
