@@ -32,10 +32,10 @@ def _check_tflm_arena(job: CompileJob) -> None:
     from sapool.errors import VerificationError
     from sapool.verify.interpreters import run_model
 
-    inputs = verification_inputs(job)[:1]
-    exported = run_model(job.tflm.model_path, inputs, "tflm", arena_size=job.tflm.host_arena_bytes).outputs
-    original = run_model(job.tflite, inputs, "tflm").outputs
-    if not np.array_equal(exported, original):
+    inputs = [array[:1] for array in verification_inputs(job)]
+    exported = run_model(job.tflm.model_path, inputs, "tflm", arena_size=job.tflm.host_arena_bytes).all_outputs
+    original = run_model(job.tflite, inputs, "tflm").all_outputs
+    if not all(np.array_equal(a, b) for a, b in zip(exported, original, strict=True)):
         raise VerificationError("the exported model.tflite (with its offline plan) gives other outputs in "
                                 "TFLite-Micro than the model it was made from")
 

@@ -49,14 +49,15 @@ def verify(job: CompileJob) -> str:
     """Run the int8 model in both interpreters on the same inputs and compare them bit for bit."""
     from sapool.verify.compare import compare_outputs
     from sapool.verify.interpreters import run_model
+    from sapool.verify.packing import in_lsb
 
     inputs = verification_inputs(job)
-    reference = run_model(job.tflite, inputs, engine="litert-ref").outputs
-    micro = run_model(job.tflite, inputs, engine="tflm").outputs
+    reference, micro = (in_lsb(job.graph, job.graph.outputs, run_model(job.tflite, inputs, engine=engine).all_outputs)
+                        for engine in ("litert-ref", "tflm"))
     comparison = compare_outputs(reference, micro, graph=job.graph)
     if not comparison.identical:  # find the first op where they part, on the first input that differs
-        differing = next(i for i in range(len(inputs)) if not (reference[i] == micro[i]).all())
-        sample = inputs[differing:differing + 1]
+        differing = next(i for i in range(len(reference)) if not (reference[i] == micro[i]).all())
+        sample = [array[differing:differing + 1] for array in inputs]
         runs = [run_model(job.tflite, sample, engine=engine, intermediates=True).intermediates
                 for engine in ("litert-ref", "tflm")]
         located = compare_outputs(reference, micro, graph=job.graph, intermediates=(runs[0], runs[1]))
@@ -68,19 +69,20 @@ def verify(job: CompileJob) -> str:
     if comparison.first_divergence is not None:
         first = comparison.first_divergence
         where = f"; they first differ at op {first.op_index} ({first.opcode}, {first.max_lsb_diff} LSB)"
-    return (f"TFLite reference vs TFLite-Micro on {len(inputs)} inputs: {comparison.bit_exact:,}/{comparison.total:,} "
+    return (f"TFLite reference vs TFLite-Micro on {len(reference)} inputs: {comparison.bit_exact:,}/{comparison.total:,} "
             f"output values bit-exact, max {comparison.max_lsb_diff} LSB{where}")
 
 
-def verification_inputs(job: CompileJob) -> np.ndarray:
-    """int8 inputs in the model's own layout: the calibration images when there are some (float NCHW, quantised
-    into the int8 export's NHWC input as the accuracy step does), else seeded random."""
-    tensor = job.graph.tensor(job.graph.inputs[0])
+def verification_inputs(job: CompileJob) -> list[np.ndarray]:
+    """One array of samples per graph input, in the model's own layout: the calibration images when there are
+    some (float NCHW, quantised into the int8 export's NHWC input as the accuracy step does), else seeded random
+    (int8, or float32 over what a float interface's QUANTIZE represents)."""
+    from sapool.verify.samples import random_inputs
+
     count = job.request.verify_samples
     if job.calibration is not None:
         from sapool.quantize.int8_run import quantize
 
         images = np.concatenate([batch.numpy() for batch in list(job.calibration)[:count]])
-        return quantize(images.transpose(0, 2, 3, 1), tensor)
-    rng = np.random.default_rng(0)
-    return rng.integers(-128, 128, size=(count, *tensor.shape[1:]), dtype=np.int8)
+        return [quantize(images.transpose(0, 2, 3, 1), job.graph.tensor(job.graph.inputs[0]))]
+    return random_inputs(job.graph, count, seed=0)

@@ -47,8 +47,13 @@ def result_document(job: CompileJob, timings: list[tuple[str, float]]) -> dict[s
 
 
 def all_int8(job: CompileJob) -> bool:
-    """Every activation of the int8 graph is int8 (biases are int32 constants, which TFLite's int8 scheme wants)."""
-    return all(t.dtype == "int8" for t in job.graph.activations())
+    """Every activation of the int8 graph is int8 (biases are int32 constants, which TFLite's int8 scheme wants),
+    apart from float graph inputs and outputs (a float interface, quantised and dequantised at the boundary)."""
+    return all(t.dtype == "int8" or t.index in _interface(job) for t in job.graph.activations())
+
+
+def _interface(job: CompileJob) -> set[int]:
+    return {*job.graph.inputs, *job.graph.outputs}
 
 
 def _accuracy(job: CompileJob) -> dict[str, Any] | None:
@@ -98,7 +103,9 @@ def render_summary(result, *, verbose: bool = False) -> str:
     job = result.job
     layout, lines = job.layout, []
     lines.append(f"{job.request.model.name} ({job.loaded.kind}) → {job.request.output}/ for {job.request.target}")
-    lines.append(f"  int8: {len(job.graph.ops)} ops, all int8: {'yes' if all_int8(job) else 'NO'}")
+    floats = sum(job.graph.tensor(i).dtype == "float32" for i in _interface(job))
+    interface = f" ({floats} float32 graph input/output{'s' if floats != 1 else ''})" if floats else ""
+    lines.append(f"  int8: {len(job.graph.ops)} ops, all int8: {'yes' if all_int8(job) else 'NO'}{interface}")
     if job.accuracy is not None:
         a = job.accuracy
         lines.append(f"  accuracy: float {a.float_top1:.2%} → int8 {a.int8_top1:.2%} top-1 on {a.images:,} images")

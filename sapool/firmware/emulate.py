@@ -4,6 +4,9 @@ The source is either an int8 .tflite (compiled here through the C backend into a
 folder written by `sapool compile` (its sources are built unchanged). Steps, each reported to `progress`:
 tools present → project → build on the QEMU board with the target's RAM sizes → run every input → TFLite's
 reference kernels on the same inputs → compare bit for bit → RAM and flash from the ELF against the plan.
+Models may have several inputs and outputs, int8 or float32 (a float interface): inputs and outputs travel as
+packed rows (sapool.verify.packing) and are compared byte for byte, so a float output made by DEQUANTIZE must be
+the interpreter's very float; differences are reported in LSB of the int8 values.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from sapool.backends.c import fuse_for_c
-from sapool.errors import BadInputError, UnsupportedError
+from sapool.errors import BadInputError
 from sapool.firmware.emulation import EmulationRun, emulate_project
 from sapool.firmware.from_model import generate_project
 from sapool.firmware.project import MODEL_COPY, ProjectManifest, read_manifest, write_project
@@ -25,6 +28,7 @@ from sapool.ir.graph import Graph
 from sapool.ir.read import read_tflite
 from sapool.memory.analyze import regions_for
 from sapool.targets import Region, Target, get_target
+from sapool.verify.packing import in_lsb, pack, unpack
 from sapool.verify.samples import Inputs, inputs_from_file, model_inputs
 
 DEFAULT_INPUTS = 10
@@ -58,9 +62,6 @@ def emulate(
     progress("generating the C model" if Path(source).is_file() else "reading the project")
     project = _project(Path(source), target_name, ram_budget, Path(work_dir))
     graph = read_tflite(project.model_path)
-    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
-        raise UnsupportedError(f"sapool emulate compares models with one input and one output; "
-                               f"{project.manifest.model} has {len(graph.inputs)} inputs and {len(graph.outputs)}")
     inputs = inputs_from_file(input_file, graph) if input_file is not None else model_inputs(
         project.samples_from, graph, input_count)
     progress(f"building for {project.target.name} and running {len(inputs.data)} inputs in QEMU")
@@ -97,20 +98,21 @@ def _project(source: Path, target_name: str | None, ram_budget: int | None, work
 
 
 def _reference_outputs(model_path: Path, graph: Graph, inputs: Inputs) -> np.ndarray:
+    """Every graph output of TFLite's reference kernels, packed as the firmware writes them, one row per input."""
     from sapool.verify.interpreters import run_model
 
-    shape = graph.tensor(graph.inputs[0]).shape[1:]
-    outputs = run_model(model_path, inputs.data.reshape(len(inputs.data), *shape), "litert-ref").outputs
-    return outputs.reshape(len(inputs.data), -1).astype(np.int8)
+    return pack(run_model(model_path, unpack(graph, graph.inputs, inputs.data), "litert-ref").all_outputs)
 
 
 def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, reference: np.ndarray,
             kernels: str):
     count = len(inputs.data)
-    firmware = np.stack([np.frombuffer(output, dtype=np.int8) for output in run.run.outputs])
-    if firmware.shape != reference.shape:
-        raise BadInputError(f"the firmware's outputs have shape {firmware.shape}, TFLite's {reference.shape}")
-    differences = np.abs(firmware.astype(np.int32) - reference.astype(np.int32))
+    rows = np.stack([np.frombuffer(output, dtype=np.int8) for output in run.run.outputs])
+    if rows.shape != reference.shape:
+        raise BadInputError(f"the firmware's outputs have shape {rows.shape}, TFLite's {reference.shape}")
+    firmware, expected = (in_lsb(graph, graph.outputs, unpack(graph, graph.outputs, r)) for r in (rows, reference))
+    differences = np.abs(firmware - expected)
+    differing_rows = (rows != reference).any(axis=1)  # bytes: a float output must be the very same float
     ops = fuse_for_c(graph).ops  # the firmware's layers are the C backend's ops (fused chains are one layer)
     layers = tuple(
         LayerFigures(layer.index, ops[layer.index].opcode if layer.index < len(ops) else layer.name,
@@ -146,8 +148,8 @@ def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, 
         kernels=kernels,
         inputs=count,
         inputs_description=inputs.description,
-        bit_exact=bool((differences == 0).all()),
-        mismatches=int((differences != 0).any(axis=1).sum()),
+        bit_exact=not differing_rows.any(),
+        mismatches=int(differing_rows.sum()),
         max_lsb_diff=int(differences.max(initial=0)),
         instructions_total=round(sum(run.run.instructions_per_input) / count),
         macs=sum(layer.macs for layer in run.run.layers),

@@ -11,7 +11,8 @@ crash, a hang or an interpreter error comes back as one sapool error line:
 
 Engines: "litert-ref" is ai-edge-litert with `OpResolverType.BUILTIN_REF` (TFLite's reference kernels, the
 oracle); "tflm" is TFLite-Micro's Python interpreter (its reference kernels, what a TFLM firmware runs).
-Models have one input and one output whose first dimension is the batch of 1.
+Every graph input and output has a first dimension of 1 (the batch); a model may have several of each, of any
+type the interpreters take (int8, or float32 at a float interface).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,22 +42,28 @@ STDERR_TAIL_LINES = 3
 
 @dataclass(frozen=True)
 class RunResult:
-    """`outputs`: (N, *output shape without its batch dim); `intermediates`: tensor index → (N, *tensor shape)."""
+    """`outputs`: graph output 0, (N, *output shape without its batch dim); `all_outputs`: every graph output so;
+    `intermediates`: tensor index → (N, *tensor shape)."""
 
-    outputs: np.ndarray
+    all_outputs: tuple[np.ndarray, ...]
     intermediates: dict[int, np.ndarray] | None
+
+    @property
+    def outputs(self) -> np.ndarray:
+        return self.all_outputs[0]
 
 
 def run_model(
     model: bytes | Path,
-    inputs: np.ndarray,
+    inputs: np.ndarray | Sequence[np.ndarray],
     engine: str = "litert-ref",
     *,
     intermediates: bool = False,
     arena_size: int | None = None,
     timeout_s: float = 300,
 ) -> RunResult:
-    """Run `model` on every sample of `inputs` (N, *input shape without its batch dim) with `engine`.
+    """Run `model` on every sample of `inputs` (N, *input shape without its batch dim) with `engine`; a model
+    with several inputs takes a sequence of such arrays, one per graph input in order.
 
     `intermediates=True` also returns every activation tensor (all non-constant tensors, e.g. for per-layer
     error reports). `arena_size` is TFLite-Micro's arena in bytes (default 64 MiB; ignored by litert-ref).
@@ -73,13 +81,14 @@ def run_model(
         "engine": engine,
         "arena_size": DEFAULT_TFLM_ARENA_BYTES if arena_size is None else int(arena_size),
         "intermediates": [t.index for t in graph.activations()] if intermediates else [],
+        "outputs": len(graph.outputs),
     }
     with tempfile.TemporaryDirectory(prefix="sapool-verify-") as folder:
         result = _call_worker(Path(folder), data, batch, request, ENGINE_NAMES[engine], graph.name, timeout_s)
         with np.load(result / "result.npz") as arrays:
-            outputs = arrays["outputs"]
+            outputs = tuple(arrays[f"o{k}"] for k in range(len(graph.outputs)))
             saved = {int(key[1:]): arrays[key] for key in arrays.files if key.startswith("t")}
-    return RunResult(outputs=outputs, intermediates=saved if intermediates else None)
+    return RunResult(all_outputs=outputs, intermediates=saved if intermediates else None)
 
 
 def smallest_tflm_arena(model: bytes | Path, sample: np.ndarray | None = None, *, timeout_s: float = 300) -> int:
@@ -88,9 +97,9 @@ def smallest_tflm_arena(model: bytes | Path, sample: np.ndarray | None = None, *
     Found by bisection in one subprocess (about 20 interpreter set-ups); `sample` defaults to zeros.
     """
     data, graph = _load(model)
-    source = graph.tensor(graph.inputs[0])
-    sample = np.zeros(source.shape[1:], source.dtype) if sample is None else np.asarray(sample)
-    batch = _check_inputs(graph, sample[np.newaxis])
+    if sample is None:
+        sample = [np.zeros(graph.tensor(i).shape[1:], graph.tensor(i).dtype) for i in graph.inputs]
+    batch = _check_inputs(graph, [np.asarray(array)[np.newaxis] for array in _per_input(graph, sample)])
     with tempfile.TemporaryDirectory(prefix="sapool-verify-") as folder:
         result = _call_worker(Path(folder), data, batch, {"task": "smallest_arena"}, "TFLite-Micro", graph.name,
                               timeout_s)
@@ -110,28 +119,41 @@ def _load(model: bytes | Path) -> tuple[bytes, Graph]:
     return data, read_tflite_bytes(data, path.name)
 
 
-def _check_inputs(graph: Graph, inputs: np.ndarray) -> np.ndarray:
-    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
-        raise UnsupportedError(f"{graph.name}: verification handles models with one input and one output "
-                               f"(this one has {len(graph.inputs)} and {len(graph.outputs)})")
-    source = graph.tensor(graph.inputs[0])
-    if not source.shape or source.shape[0] != 1:
-        raise UnsupportedError(f"{graph.name}: input shape {list(source.shape)} has no batch dimension of 1")
-    inputs = np.asarray(inputs)
-    expected = (inputs.shape[0] if inputs.ndim else 0, *source.shape[1:])
-    if inputs.ndim == 0 or inputs.shape != expected or inputs.shape[0] == 0:
-        raise BadInputError(f"{graph.name}: inputs have shape {list(inputs.shape)}, expected "
-                            f"[N, {', '.join(map(str, source.shape[1:]))}] with N >= 1")
-    if inputs.dtype != np.dtype(source.dtype):
-        raise BadInputError(f"{graph.name}: inputs are {inputs.dtype}, the model's input is {source.dtype}")
-    return np.ascontiguousarray(inputs)
+def _per_input(graph: Graph, inputs) -> list:
+    """`inputs` as one entry per graph input: a lone array stands for the only input."""
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if len(inputs) != len(graph.inputs):
+        raise BadInputError(f"{graph.name}: {len(inputs)} input arrays for a model with {len(graph.inputs)} inputs")
+    return inputs
 
 
-def _call_worker(folder: Path, data: bytes, inputs: np.ndarray, request: dict, engine: str, model_name: str,
-                 timeout_s: float) -> Path:
+def _check_inputs(graph: Graph, inputs) -> list[np.ndarray]:
+    for index in (*graph.inputs, *graph.outputs):
+        shape = graph.tensor(index).shape
+        if not shape or shape[0] != 1:
+            raise UnsupportedError(f"{graph.name}: tensor '{graph.tensor(index).name}' of shape {list(shape)} has "
+                                   "no batch dimension of 1")
+    arrays, counts = [], set()
+    for index, batch in zip(graph.inputs, _per_input(graph, inputs), strict=True):
+        source, batch = graph.tensor(index), np.asarray(batch)
+        expected = (batch.shape[0] if batch.ndim else 0, *source.shape[1:])
+        if batch.ndim == 0 or batch.shape != expected or batch.shape[0] == 0:
+            raise BadInputError(f"{graph.name}: inputs have shape {list(batch.shape)}, expected "
+                                f"[N, {', '.join(map(str, source.shape[1:]))}] with N >= 1")
+        if batch.dtype != np.dtype(source.dtype):
+            raise BadInputError(f"{graph.name}: inputs are {batch.dtype}, the model's input is {source.dtype}")
+        arrays.append(np.ascontiguousarray(batch))
+        counts.add(batch.shape[0])
+    if len(counts) > 1:
+        raise BadInputError(f"{graph.name}: the input arrays hold different numbers of samples ({sorted(counts)})")
+    return arrays
+
+
+def _call_worker(folder: Path, data: bytes, inputs: list[np.ndarray], request: dict, engine: str,
+                 model_name: str, timeout_s: float) -> Path:
     """Run the worker on one request in `folder`; return the folder holding its result, or raise."""
     (folder / "model.tflite").write_bytes(data)
-    np.save(folder / "inputs.npy", inputs)
+    np.savez(folder / "inputs.npz", **{f"i{k}": batch for k, batch in enumerate(inputs)})
     (folder / "request.json").write_text(json.dumps(request))
     command = [sys.executable, worker.__file__, str(folder)]
     try:

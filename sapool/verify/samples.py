@@ -3,7 +3,9 @@
 The MLPerf Tiny models in ../shared/models/mlperf_tiny come with a few real inputs under `samples/` (see that
 folder's README): kws has one int8 input; ad01 has one float spectrogram of 200 frames x 128 bins, from which
 every 5-frame window (196 of them) is one model input, quantised with the model's input parameters. Any other
-model gets seeded random int8 inputs, so runs are reproducible.
+model gets seeded random inputs, so runs are reproducible: int8 values over the whole range, and for a float32
+input (a float interface) values over the range its QUANTIZE can represent and a tenth beyond.
+Inputs are rows of bytes, every graph input packed back to back in graph order (sapool.verify.packing).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 
 from sapool.errors import BadInputError
 from sapool.ir.graph import Graph
+from sapool.verify.packing import pack, row_bytes
 
 KWS_SAMPLE = Path("samples/kws01/kws_sample0_int8.bin")
 AD01_SPECTROGRAM = Path("samples/ad01/normal_id_01_00000000_hist_librosa.bin")
@@ -23,7 +26,7 @@ AD01_FRAMES, AD01_BINS, AD01_WINDOW = 200, 128, 5
 
 @dataclass(frozen=True)
 class Inputs:
-    data: np.ndarray  # (N, input bytes) int8
+    data: np.ndarray  # (N, input bytes) int8: the graph inputs' bytes packed in graph order
     shipped: int  # how many of them are real samples (the first ones)
     description: str
 
@@ -32,9 +35,9 @@ def model_inputs(model_path: Path, graph: Graph, count: int, *, seed: int = 0) -
     """`count` inputs for the model at `model_path`: its shipped samples first, then seeded random ones."""
     if count < 1:
         raise BadInputError(f"--inputs must be at least 1, got {count}")
-    input_bytes = graph.tensor(graph.inputs[0]).nbytes
+    input_bytes = row_bytes(graph, graph.inputs)
     shipped = _shipped_samples(Path(model_path), graph, input_bytes)[:count]
-    random = np.random.default_rng(seed).integers(-128, 128, size=(count - len(shipped), input_bytes), dtype=np.int8)
+    random = _random_rows(graph, count - len(shipped), seed)
     parts = []
     if len(shipped):
         parts.append(f"{len(shipped)} shipped sample{'s' if len(shipped) != 1 else ''}")
@@ -44,17 +47,48 @@ def model_inputs(model_path: Path, graph: Graph, count: int, *, seed: int = 0) -
 
 
 def inputs_from_file(path: Path, graph: Graph) -> Inputs:
-    """Raw int8 inputs back to back (a whole number of the model's input size)."""
-    input_bytes = graph.tensor(graph.inputs[0]).nbytes
+    """Raw inputs back to back (a whole number of the model's packed input size)."""
+    input_bytes = row_bytes(graph, graph.inputs)
     try:
         data = np.fromfile(path, dtype=np.int8)
     except OSError as err:
         raise BadInputError(f"cannot read --input {path}: {err.strerror or err}") from None
     if data.size == 0 or data.size % input_bytes:
         raise BadInputError(
-            f"--input {path} has {data.size} bytes, not a whole number of inputs of {input_bytes} bytes (raw int8)"
+            f"--input {path} has {data.size} bytes, not a whole number of inputs of {input_bytes} bytes (raw, every "
+            "graph input packed)"
         )
     return Inputs(data.reshape(-1, input_bytes), 0, f"{data.size // input_bytes} from {path}")
+
+
+def random_inputs(graph: Graph, count: int, seed: int = 0) -> list[np.ndarray]:
+    """`count` seeded random samples of every graph input, one (count, *shape without batch) array per input."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for index in graph.inputs:
+        tensor = graph.tensor(index)
+        if tensor.dtype == "int8":
+            arrays.append(rng.integers(-128, 128, size=(count, *tensor.shape[1:]), dtype=np.int8))
+        else:
+            low, high = _float_range(graph, index)
+            arrays.append(rng.uniform(low, high, size=(count, *tensor.shape[1:])).astype(tensor.dtype))
+    return arrays
+
+
+def _random_rows(graph: Graph, count: int, seed: int) -> np.ndarray:
+    return pack(random_inputs(graph, count, seed)) if count else np.zeros((0, row_bytes(graph, graph.inputs)), np.int8)
+
+
+def _float_range(graph: Graph, index: int) -> tuple[float, float]:
+    """What the first QUANTIZE reading float input `index` can represent, widened by a tenth; else [-1, 1]."""
+    for op in graph.ops:
+        if op.opcode == "QUANTIZE" and op.inputs[0] == index:
+            quantization = graph.tensor(op.outputs[0]).quantization
+            scale, zero_point = quantization.scale[0], quantization.zero_point[0]
+            low, high = (-128 - zero_point) * scale, (127 - zero_point) * scale
+            margin = (high - low) / 10
+            return low - margin, high + margin
+    return -1.0, 1.0
 
 
 def _shipped_samples(model_path: Path, graph: Graph, input_bytes: int) -> np.ndarray:

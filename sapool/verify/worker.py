@@ -1,9 +1,9 @@
 """The subprocess side of `sapool.verify.interpreters`: run one model on one batch in one interpreter.
 
-Run as `python -m sapool.verify.worker REQUEST_DIR`. The folder holds `model.tflite`, `inputs.npy` (the batch,
-first axis = sample) and `request.json` {engine, arena_size, intermediates: [tensor indices], task}. The
-worker writes `result.npz` ("outputs", and "t<index>" per intermediate tensor, each with the sample axis first)
-and exits 0. An error the interpreter reports as an exception is written to `error.json` {kind, message} and
+Run as `python -m sapool.verify.worker REQUEST_DIR`. The folder holds `model.tflite`, `inputs.npz` ("i<k>" for
+graph input k, the batch, first axis = sample) and `request.json` {engine, arena_size, intermediates: [tensor
+indices], task}. The worker writes `result.npz` ("o<k>" for graph output k, and "t<index>" per intermediate
+tensor, each with the sample axis first) and exits 0. An error the interpreter reports as an exception is written to `error.json` {kind, message} and
 the worker exits 1; kind is "load" (the interpreter refused the model), "arena" (TFLite-Micro could not fit
 the model in the given arena), "run", or "missing" (the interpreter package is not installed). A crash (segfault, abort) simply kills this process: the parent sees
 the signal. Task "smallest_arena" bisects TFLite-Micro's smallest working arena instead and writes
@@ -33,7 +33,7 @@ class WorkerError(Exception):
         self.kind = kind
 
 
-def run_litert_ref(model: bytes, inputs: np.ndarray, intermediates: list[int]):
+def run_litert_ref(model: bytes, inputs: list[np.ndarray], intermediates: list[int]):
     """TFLite's reference kernels (BUILTIN_REF); all tensors preserved when intermediates are asked for."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
@@ -46,38 +46,40 @@ def run_litert_ref(model: bytes, inputs: np.ndarray, intermediates: list[int]):
         interpreter.allocate_tensors()
     except (RuntimeError, ValueError) as exc:
         raise WorkerError(LOAD, f"LiteRT refused the model: {_first_line(exc)}") from None
-    input_index = interpreter.get_input_details()[0]["index"]
-    output_index = interpreter.get_output_details()[0]["index"]
+    input_indices = [detail["index"] for detail in interpreter.get_input_details()]
+    output_indices = [detail["index"] for detail in interpreter.get_output_details()]
     outputs, saved = [], {index: [] for index in intermediates}
-    for sample in inputs:
+    for n in range(len(inputs[0])):
         try:
-            interpreter.set_tensor(input_index, sample[np.newaxis])
+            for index, batch in zip(input_indices, inputs, strict=True):
+                interpreter.set_tensor(index, batch[n][np.newaxis])
             interpreter.invoke()
         except (RuntimeError, ValueError) as exc:
             raise WorkerError(RUN, f"LiteRT failed to run the model: {_first_line(exc)}") from None
-        outputs.append(interpreter.get_tensor(output_index)[0])
+        outputs.append([interpreter.get_tensor(index)[0] for index in output_indices])
         for index in intermediates:
             saved[index].append(interpreter.get_tensor(index))
     return outputs, saved
 
 
-def run_tflm(model: bytes, inputs: np.ndarray, intermediates: list[int], arena_size: int):
+def run_tflm(model: bytes, inputs: list[np.ndarray], intermediates: list[int], arena_size: int, output_count: int):
     """TFLite-Micro's Python interpreter (reference kernels); all tensors preserved for intermediates."""
     interpreter = _tflm_interpreter(model, arena_size, preserve=bool(intermediates))
     outputs, saved = [], {index: [] for index in intermediates}
-    for sample in inputs:
+    for n in range(len(inputs[0])):
         try:
-            interpreter.set_input(sample[np.newaxis], 0)
+            for k, batch in enumerate(inputs):
+                interpreter.set_input(batch[n][np.newaxis], k)
             interpreter.invoke()
         except (RuntimeError, ValueError) as exc:
             raise WorkerError(RUN, f"TFLite-Micro failed to run the model: {_first_line(exc)}") from None
-        outputs.append(interpreter.get_output(0)[0])
+        outputs.append([interpreter.get_output(k)[0] for k in range(output_count)])
         for index in intermediates:
             saved[index].append(interpreter.GetTensor(index, 0)["tensor_data"])
     return outputs, saved
 
 
-def smallest_tflm_arena(model: bytes, sample: np.ndarray) -> int:
+def smallest_tflm_arena(model: bytes, sample: list[np.ndarray]) -> int:
     """The smallest arena_size (bytes) with which TFLite-Micro loads the model and runs `sample`, by bisection.
 
     Works because a larger arena never fails where a smaller one succeeded. TFLM can crash (not just fail) when
@@ -101,7 +103,8 @@ def _probe(model: bytes, sample: np.ndarray, arena_size: int) -> bool:
     if child == 0:
         try:
             interpreter = _tflm_interpreter(model, arena_size, preserve=False, diagnose=False)
-            interpreter.set_input(sample[np.newaxis], 0)
+            for k, array in enumerate(sample):
+                interpreter.set_input(array[np.newaxis], k)
             interpreter.invoke()
             code = 0
         except BaseException:
@@ -141,15 +144,16 @@ def _first_line(exc: Exception) -> str:
 def main(folder: Path) -> int:
     request = json.loads((folder / "request.json").read_text())
     model = (folder / "model.tflite").read_bytes()
-    inputs = np.load(folder / "inputs.npy")
+    with np.load(folder / "inputs.npz") as arrays:
+        inputs = [arrays[f"i{k}"] for k in range(len(arrays.files))]
     try:
         if request["task"] == "smallest_arena":
-            arena = smallest_tflm_arena(model, inputs[0])
+            arena = smallest_tflm_arena(model, [batch[0] for batch in inputs])
             (folder / "result.json").write_text(json.dumps({"arena_bytes": arena}))
             return 0
         intermediates = request["intermediates"]
         if request["engine"] == "tflm":
-            outputs, saved = run_tflm(model, inputs, intermediates, request["arena_size"])
+            outputs, saved = run_tflm(model, inputs, intermediates, request["arena_size"], request["outputs"])
         else:
             outputs, saved = run_litert_ref(model, inputs, intermediates)
     except ModuleNotFoundError as exc:
@@ -160,7 +164,7 @@ def main(folder: Path) -> int:
     except WorkerError as exc:
         (folder / "error.json").write_text(json.dumps({"kind": exc.kind, "message": str(exc)}))
         return 1
-    arrays = {"outputs": np.stack(outputs)}
+    arrays = {f"o{k}": np.stack([sample[k] for sample in outputs]) for k in range(len(outputs[0]))}
     arrays.update({f"t{index}": np.stack(values) for index, values in saved.items()})
     np.savez(folder / "result.npz", **arrays)
     return 0
