@@ -3,7 +3,8 @@ reference kernels as their oracle.
 
 `build_model(opcode, seed)` draws one model from a seeded generator, so a failing case is reproduced from the
 opcode and seed in its label. The draws cover what the kernels must get right: random shapes with odd channel
-counts, SAME/VALID padding, strides, dilation, depth multipliers, fused RELU/RELU6, broadcasting, constant operands.
+counts, SAME/VALID padding, strides, dilation, depth multipliers, grouped CONV_2D (filter depth = input depth /
+groups, half of the draws; TFLite's reference kernel runs it), fused RELU/RELU6, broadcasting, constant operands.
 Quantisation is what TFLite's converter writes and what its int8 kernels check in Prepare:
 - weights int8 in [-127, 127] with zero point 0, one scale per output channel (CONV_2D and FULLY_CONNECTED axis 0,
   DEPTHWISE_CONV_2D axis 3); biases int32 with scale input_scale·weight_scale and zero point 0;
@@ -86,13 +87,17 @@ def _conv_geometry(draw: Draw, shape: dict | None, channels_key: str, channel_ch
 def _conv_2d(draw: Draw, shape: dict | None = None):
     padding, (h, kh, sh, dh, oh), (w, kw, sw, dw, ow), cin, cout, activation = _conv_geometry(
         draw, shape, "out_channels", range(1, 10))
+    # grouped convolution (filter depth = input depth / groups) in drawn models: cin and cout are per group
+    groups = draw.choice((1, 1, 2, 3)) if shape is None else 1
     in_q, out_q = draw.activation_quant(), draw.output_quant(activation)
     spread = accumulator_spread(kh * kw * cin, in_q[1], 0)
-    scales = weight_scales(draw, cout, in_q[0], out_q[0], spread)
-    inputs = [draw.input([1, h, w, cin], in_q), draw.weights("filter", [cout, kh, kw, cin], scales, axis=0),
+    scales = weight_scales(draw, cout * groups, in_q[0], out_q[0], spread)
+    inputs = [draw.input([1, h, w, cin * groups], in_q),
+              draw.weights("filter", [cout * groups, kh, kw, cin], scales, axis=0),
               draw.bias(in_q[0], scales, spread)]
-    draw.note(input=(h, w, cin), kernel=(kh, kw), stride=(sh, sw), dilation=(dh, dw), padding=padding,
-              activation=activation, out_channels=cout)
+    cout *= groups
+    draw.note(input=(h, w, cin * groups), kernel=(kh, kw), stride=(sh, sw), dilation=(dh, dw), padding=padding,
+              activation=activation, out_channels=cout, groups=groups)
     options = options_table(fb.Conv2DOptionsT, padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw,
                        dilationHFactor=dh, dilationWFactor=dw, fusedActivationFunction=_act(activation))
     return inputs, draw.output([1, oh, ow, cout], out_q), options

@@ -1,4 +1,5 @@
-"""CONV_2D and DEPTHWISE_CONV_2D → reference/conv.c and reference/depthwise_conv.c.
+"""CONV_2D and DEPTHWISE_CONV_2D → reference/conv.c and reference/depthwise_conv.c; grouped CONV_2D (filter depth
+a divisor of the input depth, as TFLite's reference kernel allows) → reference/grouped_conv.c.
 
 Prepare-time work done here, as TFLite's PopulateConvolutionQuantizationParams does it: per output channel the
 effective scale input_scale · filter_scale[c] / output_scale in double, decomposed by QuantizeMultiplier; the
@@ -36,8 +37,9 @@ def check(graph: Graph, op: Op) -> None:
     _, in_h, in_w, in_c = nhwc(graph.tensor(op.inputs[0]))
     _, out_h, out_w, out_c = nhwc(graph.tensor(op.outputs[0]))
     _, kernel_h, kernel_w, filter_c = nhwc(weights)
-    if op.opcode == "CONV_2D" and filter_c != in_c:
-        raise UnsupportedError(f"grouped convolution (filter depth {filter_c}, input depth {in_c})")
+    if op.opcode == "CONV_2D" and (in_c % filter_c or out_c % (in_c // filter_c)):
+        raise UnsupportedError(f"filter depth {filter_c} does not split input depth {in_c} and output depth "
+                               f"{out_c} into equal groups")
     if op.opcode == "DEPTHWISE_CONV_2D" and (filter_c != out_c or out_c % in_c):
         raise UnsupportedError(f"depthwise filter depth {filter_c} for input depth {in_c}, output depth {out_c}")
     options = op.options
@@ -47,8 +49,9 @@ def check(graph: Graph, op: Op) -> None:
 
 
 def scratch_bytes(graph: Graph, op: Op) -> int:
-    """CONV_2D gathers one im2col patch per output pixel unless the kernel is 1x1 (which never pads)."""
-    if op.opcode != "CONV_2D":
+    """CONV_2D gathers one im2col patch per output pixel unless the kernel is 1x1 (which never pads); the grouped
+    kernel reads the input directly."""
+    if op.opcode != "CONV_2D" or _groups(graph, op) > 1:
         return 0
     _, kernel_h, kernel_w, in_c = graph.tensor(op.inputs[1]).shape
     return 0 if kernel_h == kernel_w == 1 else kernel_h * kernel_w * in_c
@@ -69,11 +72,6 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     multipliers, shifts = zip(*(quantize_multiplier(scale(source) * s / scale(result))
                                 for s in _per_channel(weights.quantization.scale, out_c)))
     bias = _bias_values(graph, op, out_c)
-    filters = np.frombuffer(weights.data, np.int8).astype(np.int64)
-    # Σ filter per output channel: CONV_2D filters are [out_c, kh, kw, in_c], depthwise ones [1, kh, kw, out_c]
-    filter_sums = (filters.reshape(out_c, -1).sum(axis=1) if op.opcode == "CONV_2D"
-                   else filters.reshape(-1, out_c).sum(axis=0))
-    folded_bias = ctx.array(f"{prefix}_folded_bias", "int32_t", _int32(bias + input_offset * filter_sums))
     params = ctx.struct(f"{prefix}_params", "sapool_conv_params", {
         "batches": batches, "in_h": in_h, "in_w": in_w, "in_c": in_c,
         "out_h": out_h, "out_w": out_w, "out_c": out_c, "kernel_h": kernel_h, "kernel_w": kernel_w,
@@ -85,9 +83,19 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     })
     multiplier = ctx.array(f"{prefix}_multiplier", "int32_t", multipliers)
     shift = ctx.array(f"{prefix}_shift", "int32_t", shifts)
-    ctx.arm_layout(shift, encoded_shifts(shifts))
     source_pointer, filter_array = ctx.tensor_pointer(op.inputs[0]), ctx.tensor_array(op.inputs[1])
     output_pointer = ctx.tensor_pointer(op.outputs[0])
+    if op.opcode == "CONV_2D" and _groups(graph, op) > 1:  # portable only: no arm twin, constants in plain order
+        plain_bias = ctx.array(f"{prefix}_bias", "int32_t", _int32(bias))
+        call = (f"sapool_grouped_conv2d_s8({params}, {_groups(graph, op)}, {source_pointer}, {filter_array}, "
+                f"{plain_bias}, {multiplier}, {shift}, {output_pointer});")
+        return LoweredOp((call,), ("reference/grouped_conv.c",))
+    ctx.arm_layout(shift, encoded_shifts(shifts))
+    filters = np.frombuffer(weights.data, np.int8).astype(np.int64)
+    # Σ filter per output channel: CONV_2D filters are [out_c, kh, kw, in_c], depthwise ones [1, kh, kw, out_c]
+    filter_sums = (filters.reshape(out_c, -1).sum(axis=1) if op.opcode == "CONV_2D"
+                   else filters.reshape(-1, out_c).sum(axis=0))
+    folded_bias = ctx.array(f"{prefix}_folded_bias", "int32_t", _int32(bias + input_offset * filter_sums))
     if op.opcode == "CONV_2D":
         rows = np.frombuffer(weights.data, np.int8).reshape(out_c, kernel_h, kernel_w * in_c)
         ctx.arm_layout(filter_array, pair_interleaved(rows))
@@ -101,6 +109,11 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     call = (f"sapool_depthwise_conv2d_s8({params}, {source_pointer}, {filter_array}, {plain_bias}, {folded_bias}, "
             f"{multiplier}, {shift}, {output_pointer});")
     return LoweredOp((call,), ("reference/depthwise_conv.c",))
+
+
+def _groups(graph: Graph, op: Op) -> int:
+    """CONV_2D's groups: input depth / filter depth (1 for an ordinary convolution)."""
+    return graph.tensor(op.inputs[0]).shape[-1] // graph.tensor(op.inputs[1]).shape[-1]
 
 
 def _bias_index(op: Op) -> int | None:
