@@ -18,10 +18,11 @@ OPTIMISED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB"
 
 
 def emulatable(model) -> bool:
-    """sapool emulate runs models with one graph input and a batch of 1 in and out (the elementwise ops' other
-    operand constant); the rest are covered by the host tests."""
-    (shape,) = model.input_shapes if len(model.input_shapes) == 1 else ((),)
-    return len(shape) >= 2 and shape[0] == 1 and model.output_shape[:1] == (1,)
+    """sapool emulate runs models whose inputs and output have a batch of 1 (any number of inputs); a grouped
+    CONV_2D has no arm twin (reference/grouped_conv.c, covered on the host), so it is left to those tests."""
+    shapes = (*model.input_shapes, model.output_shape)
+    return all(len(shape) >= 2 and shape[0] == 1 for shape in shapes) and "groups=" not in model.label.replace(
+        "groups=1", "")
 
 
 MODELS = [model for opcode in OPTIMISED_OPS
