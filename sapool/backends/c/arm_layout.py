@@ -28,6 +28,13 @@ def pair_interleaved(rows: np.ndarray) -> np.ndarray:
     return np.concatenate(pieces) if pieces else rows.reshape(-1)
 
 
+def conv_gathers_pairs(kernel_h: int, kernel_w: int, in_c: int) -> bool:
+    """The CONV_2D layers whose scratch holds two im2col patches, for kernels/arm/conv.c to gather windows two at
+    a time (sapool_conv_gathers_pairs in sapool_kernels.h, the same rule): not 1x1, and a kernel row of fewer than
+    16 bytes (few input channels, as in a first layer, where a gathered pair beats reading short runs in place)."""
+    return not (kernel_h == 1 and kernel_w == 1) and kernel_w * in_c < 16
+
+
 def encoded_shifts(shifts) -> np.ndarray:
     """Requantisation shifts as the arm kernels read them (sapool_arm.h, sapool_requantize_offset), decoded at
     compile time instead of per output: bits 0-7 hold the right shift (a register-specified shift reads only the

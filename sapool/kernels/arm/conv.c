@@ -23,34 +23,59 @@ typedef struct {
     int32_t runs, run, patch_size; /* kernel_h runs of kernel_w * in_c bytes */
 } conv_layer;
 
+/* n bytes from src to dst, a word at a time (the runs are short: newlib-nano's memcpy goes byte by byte). */
+static inline void copy_run(int8_t *dst, const int8_t *src, int32_t n)
+{
+    int32_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        const int32_t word = sapool_load4(src + k);
+        memcpy(dst + k, &word, sizeof word);
+    }
+    for (; k < n; ++k) {
+        dst[k] = src[k];
+    }
+}
+
+/* n bytes of the input zero point (`fill`: it in all four bytes) at dst. */
+static inline void fill_run(int8_t *dst, int32_t fill, int32_t n)
+{
+    int32_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        memcpy(dst + k, &fill, sizeof fill);
+    }
+    for (; k < n; ++k) {
+        dst[k] = (int8_t)fill;
+    }
+}
+
 /* The window at (y0, x0) into `patch` (kernel_h * kernel_w * in_c bytes), taps outside the input holding the
  * input zero point. With dilation_w 1 a kernel row is one copy between two fills. */
 static void gather_patch(const sapool_conv_params *p, const int8_t *image, int32_t y0, int32_t x0, int8_t *patch)
 {
-    const int8_t zero_point = (int8_t)(-p->input_offset);
+    const int32_t fill = (int32_t)((uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u);
     const int32_t run = p->kernel_w * p->in_c;
     int32_t ky;
     int32_t kx;
     for (ky = 0; ky < p->kernel_h; ++ky, patch += run) {
         const int32_t in_y = y0 + ky * p->dilation_h;
         if (in_y < 0 || in_y >= p->in_h) {
-            memset(patch, zero_point, (size_t)run);
+            fill_run(patch, fill, run);
         } else if (p->dilation_w == 1) {
             /* [first, end): the taps inside the input (the window may not reach it at all) */
             const int32_t first = x0 >= 0 ? 0 : (-x0 < p->kernel_w ? -x0 : p->kernel_w);
             const int32_t inside_end = p->in_w - x0 < p->kernel_w ? p->in_w - x0 : p->kernel_w;
             const int32_t end = inside_end > first ? inside_end : first;
-            memset(patch, zero_point, (size_t)(first * p->in_c));
-            memcpy(patch + first * p->in_c, image + (in_y * p->in_w + x0 + first) * p->in_c,
-                   (size_t)((end - first) * p->in_c));
-            memset(patch + end * p->in_c, zero_point, (size_t)((p->kernel_w - end) * p->in_c));
+            fill_run(patch, fill, first * p->in_c);
+            copy_run(patch + first * p->in_c, image + (in_y * p->in_w + x0 + first) * p->in_c,
+                     (end - first) * p->in_c);
+            fill_run(patch + end * p->in_c, fill, (p->kernel_w - end) * p->in_c);
         } else {
             for (kx = 0; kx < p->kernel_w; ++kx) {
                 const int32_t in_x = x0 + kx * p->dilation_w;
                 if (in_x < 0 || in_x >= p->in_w) {
-                    memset(patch + kx * p->in_c, zero_point, (size_t)p->in_c);
+                    fill_run(patch + kx * p->in_c, fill, p->in_c);
                 } else {
-                    memcpy(patch + kx * p->in_c, image + (in_y * p->in_w + in_x) * p->in_c, (size_t)p->in_c);
+                    copy_run(patch + kx * p->in_c, image + (in_y * p->in_w + in_x) * p->in_c, p->in_c);
                 }
             }
         }
@@ -138,6 +163,45 @@ static __attribute__((noinline)) void pixel_single(const conv_layer *layer, int3
     }
 }
 
+/* Kernel rows of one to three whole words (a first layer with few input channels): every window, inside the
+ * input or not, is gathered, two at a time into the two patches of `scratch`, and read as one run of patch_size
+ * bytes (with whole-word runs the weights' per-row order is also the one-run order). Pixels pair in raster order
+ * across rows: both windows are gathered before either output is written, so the in-place contract holds as for
+ * pixels in order. */
+static void gathered_pairs(const conv_layer *layer, const int8_t *input, int8_t *output, int8_t *scratch)
+{
+    const sapool_conv_params *p = layer->p;
+    const int32_t pixels = p->out_h * p->out_w;
+    const int32_t image_size = p->in_h * p->in_w * p->in_c;
+    int8_t *const second = scratch + layer->patch_size;
+    int32_t batch;
+    int32_t n;
+    for (batch = 0; batch < p->batches; ++batch, input += image_size) {
+        for (n = 0; n + 2 <= pixels; n += 2, output += 2 * p->out_c) {
+            const int32_t x1 = (n + 1) % p->out_w;
+            const int32_t y1 = (n + 1) / p->out_w;
+            const int32_t x0 = n % p->out_w;
+            const int32_t y0 = n / p->out_w;
+            gather_patch(p, input, y0 * p->stride_h - p->pad_top, x0 * p->stride_w - p->pad_left, scratch);
+            gather_patch(p, input, y1 * p->stride_h - p->pad_top, x1 * p->stride_w - p->pad_left, second);
+            pixel_pair(layer, 0, scratch, second, output, output + p->out_c);
+            if (p->out_c & 1) {
+                last_channel(layer, 0, scratch, output);
+                last_channel(layer, 0, second, output + p->out_c);
+            }
+        }
+        if (n < pixels) {
+            gather_patch(p, input, (n / p->out_w) * p->stride_h - p->pad_top,
+                         (n % p->out_w) * p->stride_w - p->pad_left, scratch);
+            pixel_single(layer, 1, layer->patch_size, 0, scratch, output);
+            if (p->out_c & 1) {
+                last_channel(layer, 0, scratch, output);
+            }
+            output += p->out_c;
+        }
+    }
+}
+
 /* A 1x1 kernel with stride 1 (no padding): every pixel of every image in a row, in pairs across image rows. */
 static void pointwise(const conv_layer *layer, const int8_t *input, int8_t *output)
 {
@@ -159,6 +223,28 @@ static void pointwise(const conv_layer *layer, const int8_t *input, int8_t *outp
     }
 }
 
+/* One or two windows gathered (the second, when `second` is not 0, into the scratch's second patch) and read
+ * as the per-kernel-row runs of the weight order, back to back: one run when the runs are whole words. */
+static void gathered(const conv_layer *layer, int8_t *first, int8_t *second, int8_t *out_first, int8_t *out_second)
+{
+    const int32_t run = layer->run;
+    const int whole_words = run % 4 == 0;
+    const conv_layer patches = {layer->p, layer->filter, layer->bias, layer->multiplier, layer->shift,
+                                layer->stage, whole_words ? 1 : layer->runs,
+                                whole_words ? layer->patch_size : run, layer->patch_size};
+    if (second != 0) {
+        pixel_pair(&patches, patches.run, first, second, out_first, out_second);
+    } else {
+        pixel_single(&patches, patches.runs, patches.run, patches.run, first, out_first);
+    }
+    if (layer->p->out_c & 1) {
+        last_channel(&patches, patches.run, first, out_first);
+        if (second != 0) {
+            last_channel(&patches, patches.run, second, out_second);
+        }
+    }
+}
+
 void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const int8_t *filter,
                       const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                       int8_t *output, int8_t *scratch)
@@ -173,14 +259,21 @@ void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const in
     const int32_t pixel_step = p->stride_w * p->in_c;
     const int32_t window_w = (p->kernel_w - 1) * p->dilation_w + 1;
     const int32_t window_h = (p->kernel_h - 1) * p->dilation_h + 1;
-    /* windows read in place need dilation_w 1; runs of one to three words (few input channels, as in a first
-     * layer) cost more per run than gathering the patch and reading it as one run */
-    const int in_place = p->dilation_w == 1 && !(run % 4 == 0 && run < 16 && p->kernel_h > 1);
+    /* the scratch holds two patches: border pixels are gathered in pairs */
+    const int two_patches = sapool_conv_gathers_pairs(p->kernel_h, p->kernel_w, p->in_c);
+    /* windows read in place need dilation_w 1 */
+    const int in_place = p->dilation_w == 1;
     int32_t batch;
     int32_t out_y;
     int32_t out_x;
     if (p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1) {
         pointwise(&layer, input, output);
+        return;
+    }
+    if (two_patches && run % 4 == 0 && p->kernel_h > 1) {
+        /* kernel rows of one to three words cost more per run than the MACs they carry: all windows gathered */
+        const conv_layer whole = {p, filter, bias, multiplier, shift, layer.stage, 1, patch_size, patch_size};
+        gathered_pairs(&whole, input, output, scratch);
         return;
     }
     for (batch = 0; batch < p->batches; ++batch) {
@@ -207,17 +300,16 @@ void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const in
                     if (p->out_c & 1) {
                         last_channel(&layer, row_step, image + (y0 * p->in_w + x0) * p->in_c, output);
                     }
+                } else if (two_patches && out_x + 1 < p->out_w) {
+                    gather_patch(p, image, y0, x0, scratch);
+                    gather_patch(p, image, y0, x0 + p->stride_w, scratch + patch_size);
+                    gathered(&layer, scratch, scratch + patch_size, output, output + p->out_c);
+                    out_x += 2;
+                    output += 2 * p->out_c;
+                    continue;
                 } else {
                     gather_patch(p, image, y0, x0, scratch);
-                    /* the patch's runs are back to back: whole words per run make it one run (same weight order) */
-                    if (run % 4 == 0) {
-                        pixel_single(&layer, 1, patch_size, patch_size, scratch, output);
-                    } else {
-                        pixel_single(&layer, layer.runs, run, run, scratch, output);
-                    }
-                    if (p->out_c & 1) {
-                        last_channel(&layer, run, scratch, output);
-                    }
+                    gathered(&layer, scratch, 0, output, 0);
                 }
                 out_x += 1;
                 output += p->out_c;

@@ -26,7 +26,16 @@ typedef struct {
 } sapool_conv_params;
 
 /* conv.c: CONV_2D. `bias` is folded: bias + input_offset * sum(filter row), so padded taps hold the input zero
- * point; `scratch` holds one im2col patch (kernel_h * kernel_w * in_c bytes) and may be 0 for 1x1 kernels. */
+ * point; `scratch` holds one im2col patch (kernel_h * kernel_w * in_c bytes), two where
+ * sapool_conv_gathers_pairs (the arm kernel gathers two windows at a time there), and may be 0 for 1x1 kernels. */
+/* True for the convolutions whose scratch holds two patches, for the arm kernel to gather windows two at a time:
+ * not 1x1, and a kernel row of fewer than 16 bytes (few input channels, as in a first layer). The C backend sizes
+ * the scratch from the same rule (sapool/backends/c/arm_layout.py, conv_gathers_pairs). */
+static inline int sapool_conv_gathers_pairs(int32_t kernel_h, int32_t kernel_w, int32_t in_c)
+{
+    return !(kernel_h == 1 && kernel_w == 1) && kernel_w * in_c < 16;
+}
+
 void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const int8_t *filter,
                       const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                       int8_t *output, int8_t *scratch);

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sapool.backends.c.arm_layout import channel_grouped, encoded_shifts, pair_interleaved
+from sapool.backends.c.arm_layout import channel_grouped, conv_gathers_pairs, encoded_shifts, pair_interleaved
 from sapool.backends.c.emit import EmitContext, LoweredOp
 from sapool.backends.c.geometry import check_output_size, leading_padding
 from sapool.backends.c.quant import quantize_multiplier
@@ -49,12 +49,16 @@ def check(graph: Graph, op: Op) -> None:
 
 
 def scratch_bytes(graph: Graph, op: Op) -> int:
-    """CONV_2D gathers one im2col patch per output pixel unless the kernel is 1x1 (which never pads); the grouped
-    kernel reads the input directly."""
+    """CONV_2D gathers one im2col patch per output pixel unless the kernel is 1x1 (which never pads); two where
+    the arm kernel gathers windows in pairs (few input channels, arm_layout.conv_gathers_pairs): one plan serves
+    both kernel sets. The grouped kernel reads the input directly."""
     if op.opcode != "CONV_2D" or _groups(graph, op) > 1:
         return 0
     _, kernel_h, kernel_w, in_c = graph.tensor(op.inputs[1]).shape
-    return 0 if kernel_h == kernel_w == 1 else kernel_h * kernel_w * in_c
+    patch = kernel_h * kernel_w * in_c
+    if kernel_h == kernel_w == 1:
+        return 0
+    return 2 * patch if conv_gathers_pairs(kernel_h, kernel_w, in_c) else patch
 
 
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
