@@ -103,10 +103,12 @@ static __attribute__((noinline)) void last_channel(const conv_layer *layer, int3
     output[oc] = finish(layer->multiplier, layer->shift, &layer->stage, acc, oc);
 }
 
-/* Pixels `a` and `b` (runs `row_step` apart) into out_a and out_b. The layer's fields are copied into locals
- * first: the int8 output stores may alias anything, and GCC would otherwise reload every field after each. */
-static __attribute__((noinline)) void pixel_pair(const conv_layer *layer, int32_t row_step, const int8_t *a,
-                                                 const int8_t *b, int8_t *out_a, int8_t *out_b)
+/* Pixels `a` and `b` (runs `row_step` apart) into out_a and out_b; `lean` (a constant where it is inlined) as
+ * the layer's stage says. The layer's fields are copied into locals first: the int8 output stores may alias
+ * anything, and GCC would otherwise reload every field after each. */
+static inline __attribute__((always_inline)) void pixel_pair_run(const conv_layer *layer, int32_t row_step,
+                                                                 const int8_t *a, const int8_t *b, int8_t *out_a,
+                                                                 int8_t *out_b, int lean)
 {
     const int32_t pairs_end = layer->p->out_c & ~1;
     const int32_t runs = layer->runs;
@@ -120,20 +122,55 @@ static __attribute__((noinline)) void pixel_pair(const conv_layer *layer, int32_
     int32_t r;
     for (oc = 0; oc < pairs_end; oc += 2) {
         int32_t acc[4] = {bias[oc], bias[oc + 1], bias[oc], bias[oc + 1]};
-        for (r = 0; r < runs; ++r) {
-            w = sapool_dot_2x2(a + r * row_step, b + r * row_step, w, run, acc);
+        if (runs == 1) {
+            w = sapool_dot_2x2(a, b, w, run, acc);
+        } else {
+            for (r = 0; r < runs; ++r) {
+                w = sapool_dot_2x2(a + r * row_step, b + r * row_step, w, run, acc);
+            }
         }
         {   /* all four before any store: an int8 store may alias the parameters, forcing their reload */
             const int32_t m0 = multiplier[oc], m1 = multiplier[oc + 1], code0 = shift[oc], code1 = shift[oc + 1];
-            const int8_t a0 = sapool_arm_output(acc[0], m0, code0, &stage);
-            const int8_t a1 = sapool_arm_output(acc[1], m1, code1, &stage);
-            const int8_t b0 = sapool_arm_output(acc[2], m0, code0, &stage);
-            const int8_t b1 = sapool_arm_output(acc[3], m1, code1, &stage);
+            int8_t a0, a1, b0, b1;
+            if (lean) {
+                a0 = sapool_arm_output_lean(acc[0], m0, code0, stage.offset2p1);
+                a1 = sapool_arm_output_lean(acc[1], m1, code1, stage.offset2p1);
+                b0 = sapool_arm_output_lean(acc[2], m0, code0, stage.offset2p1);
+                b1 = sapool_arm_output_lean(acc[3], m1, code1, stage.offset2p1);
+            } else {
+                a0 = sapool_arm_output(acc[0], m0, code0, &stage);
+                a1 = sapool_arm_output(acc[1], m1, code1, &stage);
+                b0 = sapool_arm_output(acc[2], m0, code0, &stage);
+                b1 = sapool_arm_output(acc[3], m1, code1, &stage);
+            }
             out_a[oc] = a0;
             out_a[oc + 1] = a1;
             out_b[oc] = b0;
             out_b[oc + 1] = b1;
         }
+    }
+}
+
+static __attribute__((noinline)) void pixel_pair_lean(const conv_layer *layer, int32_t row_step, const int8_t *a,
+                                                      const int8_t *b, int8_t *out_a, int8_t *out_b)
+{
+    pixel_pair_run(layer, row_step, a, b, out_a, out_b, 1);
+}
+
+static __attribute__((noinline)) void pixel_pair_general(const conv_layer *layer, int32_t row_step,
+                                                         const int8_t *a, const int8_t *b, int8_t *out_a,
+                                                         int8_t *out_b)
+{
+    pixel_pair_run(layer, row_step, a, b, out_a, out_b, 0);
+}
+
+static inline void pixel_pair(const conv_layer *layer, int32_t row_step, const int8_t *a, const int8_t *b,
+                              int8_t *out_a, int8_t *out_b)
+{
+    if (layer->stage.lean) {
+        pixel_pair_lean(layer, row_step, a, b, out_a, out_b);
+    } else {
+        pixel_pair_general(layer, row_step, a, b, out_a, out_b);
     }
 }
 

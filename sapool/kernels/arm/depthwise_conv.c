@@ -41,8 +41,7 @@ static inline __attribute__((always_inline)) void store4(const int32_t acc[4], c
 {
     int32_t k;
     for (k = 0; k < 4; ++k) {
-        output[k] = lean ? (int8_t)__ssat(sapool_requantize_offset(acc[k], multiplier[k], shift[k],
-                                                                   stage->offset2p1), 8)
+        output[k] = lean ? sapool_arm_output_lean(acc[k], multiplier[k], shift[k], stage->offset2p1)
                          : sapool_arm_output(acc[k], multiplier[k], shift[k], stage);
     }
 }
@@ -265,7 +264,7 @@ void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input
         vector_end, filter + vector_end * window_taps - vector_end, p->out_c - vector_end,
     };
     const int full_3x3 = p->kernel_h == 3 && p->kernel_w == 3;
-    const int lean = layer.interior.fast && !layer.interior.narrowed;
+    const int lean = layer.interior.lean;
     const int32_t window_w = 2 * p->dilation_w + 1;
     int32_t batch;
     int32_t out_y;

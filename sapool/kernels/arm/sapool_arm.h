@@ -111,14 +111,22 @@ typedef struct {
     int fast;
     int32_t offset2p1; /* 2 * output_offset + 1 */
     int narrowed;      /* act_min > -128 or act_max < 127 */
+    int lean;          /* fast and not narrowed: sapool_arm_output_lean applies */
 } sapool_output_stage;
 
 static inline sapool_output_stage sapool_output_stage_of(int32_t output_offset, int32_t act_min, int32_t act_max,
                                                          int fast)
 {
-    const sapool_output_stage stage = {output_offset, act_min, act_max, fast, 2 * output_offset + 1,
-                                       act_min > -128 || act_max < 127};
+    const int narrowed = act_min > -128 || act_max < 127;
+    const sapool_output_stage stage = {output_offset, act_min, act_max, fast, 2 * output_offset + 1, narrowed,
+                                       fast && !narrowed};
     return stage;
+}
+
+/* sapool_arm_output for a lean stage: the fast requantisation and one ssat, no test. */
+static inline int8_t sapool_arm_output_lean(int32_t acc, int32_t multiplier, int32_t code, int32_t offset2p1)
+{
+    return (int8_t)__ssat(sapool_requantize_offset(acc, multiplier, code, offset2p1), 8);
 }
 
 /* One int8 output: requantised accumulator plus the output zero point, saturated to int8 (one ssat), then
