@@ -8,7 +8,7 @@ use; which of the two sets is compiled is a build-time choice (the firmware Make
 
 from importlib import resources
 
-HEADERS = ("include/sapool_kernels.h", "include/sapool_quant.h")
+HEADERS = ("include/sapool_kernels.h", "include/sapool_quant.h", "include/sapool_broadcast.h")
 ARM_HEADERS = ("arm/sapool_arm.h",)
 KERNEL_SETS = ("arm", "reference")
 # Cores whose Thumb-2 has the DSP extension (__ARM_FEATURE_DSP: SMLAD, SXTB16, SSAT...), which arm/ needs.

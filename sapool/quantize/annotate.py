@@ -16,11 +16,16 @@ filter (`set_module_type(nn.Linear, …)`) does nothing. The rules here, one per
   nearest upsampling, mean, dropout/clone): output shares its input's observer, so the int8 op needs no
   rescaling and TFLite-Micro's kernels that require equal input/output quantisation (pooling, reshape,
   transpose) accept it;
-- concatenation: every input and the output share the first input's observer (one scale, as TFLite-Micro needs);
+- concatenation, elementwise maximum and minimum: every input and the output share the first input's observer (one
+  scale: TFLite-Micro concatenates int8 at one scale, and int8 MAXIMUM/MINIMUM compare raw values);
 - fixed-range ops: sigmoid and softmax output at scale 1/256, zero point −128, tanh at 1/128, 0, as TFLite-Micro
   requires;
-- arithmetic (add, sub, mul, bmm, matmul) and hardswish: own output observer; constant operands (SAP's
-  polynomial coefficients, position embeddings) are quantised as int8 tensors.
+- arithmetic (add, sub, mul, bmm, matmul): own output observer; constant operands (SAP's polynomial coefficients,
+  position embeddings) are quantised as int8 tensors;
+- activations with their own int8 op (hardswish, leaky_relu, gelu): the input read as it is, own output observer;
+  their other arguments (the slope, the approximation) are options, not tensors;
+- silu is rewritten as x · sigmoid(x) before annotation (litert-torch lowers it to LOGISTIC and MUL anyway, which
+  would otherwise stay float).
 Any other aten op raises UnsupportedError naming the op, its node and the module it came from: better than a model
 with a float island.
 """
@@ -69,10 +74,11 @@ SAME_SCALE = frozenset({
     aten.constant_pad_nd.default, aten.slice.Tensor,
 })
 CONCATENATION = frozenset({aten.cat.default, aten.concat.default})
+SHARED_OPERANDS = frozenset({aten.maximum.default, aten.minimum.default})
 UNIT_INTERVAL = frozenset({aten.sigmoid.default, aten.softmax.int, aten._softmax.default})
 SIGNED_UNIT_INTERVAL = frozenset({aten.tanh.default})
-OWN_RANGE = frozenset({aten.add.Tensor, aten.sub.Tensor, aten.mul.Tensor, aten.bmm.default, aten.matmul.default,
-                       aten.hardswish.default})
+OWN_RANGE = frozenset({aten.add.Tensor, aten.sub.Tensor, aten.mul.Tensor, aten.bmm.default, aten.matmul.default})
+UNARY_OWN_RANGE = frozenset({aten.hardswish.default, aten.leaky_relu.default, aten.gelu.default})
 IGNORED = frozenset({aten._assert_tensor_metadata.default})
 
 
@@ -80,8 +86,12 @@ class Int8Annotator(Quantizer):
     """Full-integer int8 annotation of a `torch.export` graph (see the module docstring for the rules)."""
 
     def transform_for_annotation(self, model: GraphModule) -> GraphModule:
-        """Python numbers in arithmetic (x * 0.5, y * 4) become float32 constant tensors, quantised like weights
-        (litert-torch's own pass keeps Python ints as int64 tensors, which no observer accepts)."""
+        """silu(x) becomes x · sigmoid(x); Python numbers in arithmetic (x * 0.5, y * 4) become float32 constant
+        tensors, quantised like weights (litert-torch's own pass keeps Python ints as int64 tensors, which no
+        observer accepts)."""
+        for node in list(model.graph.nodes):
+            if node.op == "call_function" and node.target == aten.silu.default:
+                _expand_silu(model, node)
         for node in list(model.graph.nodes):
             if node.op == "call_function" and node.target in OWN_RANGE:
                 node.args = tuple(_as_constant(model, node, arg) for arg in node.args)
@@ -109,6 +119,18 @@ def _as_constant(model: GraphModule, node: Node, arg):
     return constant
 
 
+def _expand_silu(model: GraphModule, node: Node) -> None:
+    """Replace silu(x) by mul(x, sigmoid(x)): int8 LOGISTIC (output 1/256) and an int8 MUL with its own range."""
+    (source,) = node.args
+    with model.graph.inserting_before(node):
+        gate = model.graph.call_function(aten.sigmoid.default, (source,))
+        product = model.graph.call_function(aten.mul.Tensor, (source, gate))
+    for new in (gate, product):
+        new.meta = dict(node.meta)
+    node.replace_all_uses_with(product)
+    model.graph.erase_node(node)
+
+
 def _annotate_node(node: Node) -> None:
     target = node.target
     if target in WEIGHTED:
@@ -121,14 +143,16 @@ def _annotate_node(node: Node) -> None:
     elif target in SAME_SCALE:
         source = node.args[0]
         _set(node, {source: _activation_input(source)}, SharedQuantizationSpec((source, node)))
-    elif target in CONCATENATION:
-        first, *others = node.args[0]
-        shared = SharedQuantizationSpec((first, node))  # TFLite-Micro concatenates int8 at one scale
+    elif target in CONCATENATION or target in SHARED_OPERANDS:
+        first, *others = node.args[0] if target in CONCATENATION else node.args[:2]
+        shared = SharedQuantizationSpec((first, node))  # one scale for every operand and the result
         _set(node, {first: _activation_input(first), **{other: shared for other in others}}, shared)
     elif target in UNIT_INTERVAL:
         _set(node, {node.args[0]: _activation_input(node.args[0])}, UNIT_INTERVAL_SPEC)
     elif target in SIGNED_UNIT_INTERVAL:
         _set(node, {node.args[0]: _activation_input(node.args[0])}, SIGNED_UNIT_INTERVAL_SPEC)
+    elif target in UNARY_OWN_RANGE:
+        _set(node, {node.args[0]: _activation_input(node.args[0])}, ACTIVATION_SPEC)
     elif target in OWN_RANGE:
         inputs = {arg: _activation_input(arg) for arg in node.args if isinstance(arg, Node)}
         _set(node, inputs, None if _fused_activation(node) is not None else ACTIVATION_SPEC)

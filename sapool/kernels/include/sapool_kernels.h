@@ -132,6 +132,12 @@ void sapool_add_s8(const sapool_add_params *p, const int8_t *input1, const int8_
 void sapool_sub_s8(const sapool_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void sapool_mul_s8(const sapool_mul_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 
+/* maximum.c: MAXIMUM and MINIMUM with broadcasting (raw int8 values compared; one shared quantisation). */
+void sapool_maximum_s8(const sapool_broadcast_shape *shape, const int8_t *input1, const int8_t *input2,
+                       int8_t *output);
+void sapool_minimum_s8(const sapool_broadcast_shape *shape, const int8_t *input1, const int8_t *input2,
+                       int8_t *output);
+
 /* lookup.c: LOGISTIC, TANH, the RELUs and QUANTIZE (int8 -> int8) as a 256-entry table indexed by
  * (uint8_t)input; DEQUANTIZE (int8 -> float32) the same way, through a table of 256 floats. */
 void sapool_lookup_s8(int32_t size, const int8_t *table, const int8_t *input, int8_t *output);

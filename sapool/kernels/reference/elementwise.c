@@ -7,34 +7,9 @@
  * Shapes arrive collapsed to 6 dimensions at compile time; an operand's stride is 0 along a dimension it
  * broadcasts, so one walk over the output serves every broadcasting pattern, one row call per innermost run.
  */
+#include "sapool_broadcast.h"
 #include "sapool_kernels.h"
 #include "sapool_quant.h"
-
-typedef void (*row_function)(const void *params, const int8_t *a, int32_t a_stride, const int8_t *b,
-                             int32_t b_stride, int8_t *output, int32_t count);
-
-static void broadcast_rows(const sapool_broadcast_shape *s, const void *params, const int8_t *a, const int8_t *b,
-                           int8_t *output, row_function row)
-{
-    int32_t i0, i1, i2, i3, i4;
-    for (i0 = 0; i0 < s->dims[0]; ++i0) {
-        for (i1 = 0; i1 < s->dims[1]; ++i1) {
-            for (i2 = 0; i2 < s->dims[2]; ++i2) {
-                for (i3 = 0; i3 < s->dims[3]; ++i3) {
-                    for (i4 = 0; i4 < s->dims[4]; ++i4) {
-                        const int32_t a_offset = i0 * s->a_strides[0] + i1 * s->a_strides[1] +
-                                                 i2 * s->a_strides[2] + i3 * s->a_strides[3] + i4 * s->a_strides[4];
-                        const int32_t b_offset = i0 * s->b_strides[0] + i1 * s->b_strides[1] +
-                                                 i2 * s->b_strides[2] + i3 * s->b_strides[3] + i4 * s->b_strides[4];
-                        row(params, a + a_offset, s->a_strides[5], b + b_offset, s->b_strides[5], output,
-                            s->dims[5]);
-                        output += s->dims[5];
-                    }
-                }
-            }
-        }
-    }
-}
 
 static int32_t rescaled_operand(int8_t value, int32_t offset, int32_t left_shift, int32_t multiplier, int32_t shift)
 {
@@ -89,15 +64,15 @@ static void mul_row(const void *params, const int8_t *a, int32_t a_stride, const
 
 void sapool_add_s8(const sapool_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
-    broadcast_rows(&p->shape, p, input1, input2, output, add_row);
+    sapool_broadcast_rows(&p->shape, p, input1, input2, output, add_row);
 }
 
 void sapool_sub_s8(const sapool_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
-    broadcast_rows(&p->shape, p, input1, input2, output, sub_row);
+    sapool_broadcast_rows(&p->shape, p, input1, input2, output, sub_row);
 }
 
 void sapool_mul_s8(const sapool_mul_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
-    broadcast_rows(&p->shape, p, input1, input2, output, mul_row);
+    sapool_broadcast_rows(&p->shape, p, input1, input2, output, mul_row);
 }

@@ -27,6 +27,7 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 from tests.backends.c.model_draw import Draw, accumulator_spread, options_table, weight_scales
 from tests.backends.c.movement_models import MOVEMENT_BUILDERS
+from tests.backends.c.unary_models import UNARY_BUILDERS
 from tests.ir.tflite_models import pack
 
 
@@ -43,6 +44,7 @@ class SingleOpModel:
 
 
 ACTIVATIONS = ("NONE", "RELU", "RELU6")
+EXTREMA = ("MAXIMUM", "MINIMUM")
 
 
 def _act(name: str) -> int:
@@ -193,7 +195,10 @@ def _binary(draw: Draw, opcode: str):
     if draw.int(0, 2) == 0:
         rhs = rhs[draw.int(1, rank):]  # fewer dimensions, down to a scalar
     out_q = draw.output_quant(activation)
-    if opcode == "MUL":
+    if opcode in EXTREMA:  # no rescaling in TFLite: operands and result share one quantisation, no activation
+        activation, out_q = "NONE", draw.activation_quant()
+        lhs_q = rhs_q = out_q
+    elif opcode == "MUL":
         lhs_q = (float(draw.log_uniform(0.005, 0.2)), draw.int(-100, 100))
         rhs_zero = draw.int(-100, 100)
         spread = accumulator_spread(1, lhs_q[1], rhs_zero)
@@ -204,30 +209,11 @@ def _binary(draw: Draw, opcode: str):
     constant = draw.int(0, 3) == 0
     inputs = [draw.input(lhs, lhs_q), draw.operand(rhs, rhs_q, constant)]
     draw.note(lhs=tuple(lhs), rhs=tuple(rhs), constant_rhs=constant, activation=activation)
-    options_class = {"ADD": fb.AddOptionsT, "SUB": fb.SubOptionsT, "MUL": fb.MulOptionsT}[opcode]
     out_shape = list(np.broadcast_shapes(tuple(lhs), tuple(rhs)))
+    if opcode in EXTREMA:
+        return inputs, draw.output(out_shape, out_q), None
+    options_class = {"ADD": fb.AddOptionsT, "SUB": fb.SubOptionsT, "MUL": fb.MulOptionsT}[opcode]
     return inputs, draw.output(out_shape, out_q), options_table(options_class, fusedActivationFunction=_act(activation))
-
-
-def _unary(draw: Draw, opcode: str):
-    """LOGISTIC, TANH, QUANTIZE (int8 → int8 requantise, or float32 → int8), DEQUANTIZE (int8 → float32) and the
-    standalone RELUs."""
-    shape = draw.shape(draw.int(1, 4), high=8)
-    in_q = draw.activation_quant()
-    out_type, out_q = fb.TensorType.INT8, {"LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}.get(opcode)
-    if opcode.startswith("RELU"):  # the converter gives a standalone RELU its own output range
-        out_q = draw.output_quant("RELU6" if opcode == "RELU6" else "RELU")
-        in_q = (out_q[0] * float(draw.log_uniform(0.5, 2.0)), in_q[1])
-    elif opcode == "QUANTIZE":
-        out_q = (in_q[0] * float(draw.log_uniform(0.5, 3.0)), draw.int(-100, 100))
-        if draw.int(0, 1):  # the converter's float interface: float32 input, quantised once
-            draw.note(input=tuple(shape), float_input=True, output_quant=(round(out_q[0], 5), out_q[1]))
-            draw.float_step = out_q[0]
-            return [draw.input(shape, None, fb.TensorType.FLOAT32)], draw.output(shape, out_q), None
-    elif opcode == "DEQUANTIZE":
-        out_type = fb.TensorType.FLOAT32
-    draw.note(input=tuple(shape), input_quant=(round(in_q[0], 5), in_q[1]))
-    return [draw.input(shape, in_q)], draw.output(shape, out_q, out_type), None
 
 
 def _softmax(draw: Draw):
@@ -244,11 +230,9 @@ def _softmax(draw: Draw):
 BUILDERS = {
     "CONV_2D": _conv_2d, "DEPTHWISE_CONV_2D": _depthwise_conv_2d, "FULLY_CONNECTED": _fully_connected,
     "AVERAGE_POOL_2D": _pool_2d, "MAX_POOL_2D": _pool_2d,
-    **{opcode: partial(_binary, opcode=opcode) for opcode in ("ADD", "SUB", "MUL")},
+    **{opcode: partial(_binary, opcode=opcode) for opcode in ("ADD", "SUB", "MUL", *EXTREMA)},
     "SOFTMAX": _softmax, "MEAN": _mean, "BATCH_MATMUL": _batch_matmul,
-    **MOVEMENT_BUILDERS,
-    **{opcode: partial(_unary, opcode=opcode)
-       for opcode in ("LOGISTIC", "TANH", "QUANTIZE", "DEQUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1")},
+    **MOVEMENT_BUILDERS, **UNARY_BUILDERS,
 }
 OPCODES = tuple(BUILDERS)
 

@@ -22,15 +22,8 @@ LEFT_SHIFT = 20  # TFLite's int8 choice: headroom for the rescaled operands in i
 
 
 def check(graph: Graph, op: Op) -> None:
-    require_int8(graph, op.inputs[0], op.inputs[1], op.outputs[0])
+    check_broadcast(graph, op)
     first, second, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
-    try:
-        broadcast = np.broadcast_shapes(first.shape, second.shape)
-    except ValueError:
-        raise UnsupportedError(f"shapes {list(first.shape)} and {list(second.shape)} do not broadcast") from None
-    if tuple(broadcast) != result.shape:
-        raise UnsupportedError(f"output shape {list(result.shape)} is not the broadcast shape {list(broadcast)}")
-    _broadcast_shape(graph, op)
     clamp_range(_activation(op), result)
     if op.opcode != "MUL" and _add_multipliers(first, second, result)[2] > 1.0:
         raise UnsupportedError("output scale so small that TFLite's int8 kernel has no exact behaviour for it")
@@ -43,7 +36,7 @@ def scratch_bytes(graph: Graph, op: Op) -> int:
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     first, second, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     act_min, act_max = clamp_range(_activation(op), result)
-    common = {"shape": _broadcast_shape(graph, op)}
+    common = {"shape": broadcast_shape(graph, op)}
     if op.opcode == "MUL":
         real = np.float32(np.float32(scale(first)) * np.float32(scale(second))) / np.float32(scale(result))
         multiplier, shift = quantize_multiplier(float(real))
@@ -64,6 +57,19 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     return LoweredOp((f"{function}({params}, {pointers});",), ("reference/elementwise.c",))
 
 
+def check_broadcast(graph: Graph, op: Op) -> None:
+    """Two int8 operands whose shapes broadcast to the int8 output's, within the kernels' 6 merged dimensions."""
+    require_int8(graph, op.inputs[0], op.inputs[1], op.outputs[0])
+    first, second, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    try:
+        broadcast = np.broadcast_shapes(first.shape, second.shape)
+    except ValueError:
+        raise UnsupportedError(f"shapes {list(first.shape)} and {list(second.shape)} do not broadcast") from None
+    if tuple(broadcast) != result.shape:
+        raise UnsupportedError(f"output shape {list(result.shape)} is not the broadcast shape {list(broadcast)}")
+    broadcast_shape(graph, op)
+
+
 def _activation(op: Op) -> str:
     return getattr(op.options, "activation", "NONE")
 
@@ -75,7 +81,7 @@ def _add_multipliers(first, second, result) -> tuple[float, float, float]:
             twice_max_scale / ((1 << LEFT_SHIFT) * scale(result)))
 
 
-def _broadcast_shape(graph: Graph, op: Op) -> dict:
+def broadcast_shape(graph: Graph, op: Op) -> dict:
     """The sapool_broadcast_shape initialiser: merged output dims and both operands' strides, at rank 6."""
     out_shape = graph.tensor(op.outputs[0]).shape
     dims, (a_strides, b_strides) = merge_dims(

@@ -52,7 +52,7 @@ def lower_table(ctx: EmitContext, graph: Graph, op: Op, values: np.ndarray) -> L
     return LoweredOp((call,), ("reference/lookup.c",))
 
 
-def _float_table(function):
+def float_table(function):
     """LUTPopulate<int8_t> for a float function, step by step in float32."""
     def table(input_scale: float, input_zero: int, output_scale: float, output_zero: int) -> np.ndarray:
         inverse_scale = np.float32(1.0) / np.float32(output_scale)
@@ -99,5 +99,5 @@ def indexed_by_byte(values: np.ndarray) -> np.ndarray:
     return np.asarray(values)[(np.arange(256) + 128) % 256]
 
 
-TABLES = {"LOGISTIC": _float_table(_sigmoid), "TANH": _float_table(_tanh),
+TABLES = {"LOGISTIC": float_table(_sigmoid), "TANH": float_table(_tanh),
           **{opcode: _relu_table(bounds) for opcode, bounds in RELU_BOUNDS.items()}}
