@@ -36,6 +36,9 @@ SHAPED = [
     # ... with a fused RELU6 (the clamp cuts into int8: the general output stage), stride 2, VALID
     ("DEPTHWISE_CONV_2D", dict(input=(9, 8, 4), kernel=(3, 3), stride=(2, 2), padding="VALID", multiplier=1,
                                activation="RELU6")),
+    # ... RELU6 with SAME padding: border pixels through the general output stage
+    ("DEPTHWISE_CONV_2D", dict(input=(5, 6, 8), kernel=(3, 3), stride=(1, 1), padding="SAME", multiplier=1,
+                               activation="RELU6")),
     # ... stride 2 and dilation 2 with SAME padding, three groups
     ("DEPTHWISE_CONV_2D", dict(input=(8, 9, 12), kernel=(3, 3), stride=(2, 2), padding="SAME", multiplier=1,
                                dilation=(2, 2))),

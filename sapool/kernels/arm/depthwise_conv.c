@@ -155,30 +155,53 @@ static __attribute__((noinline)) void interior_3x3(const dw_layer *layer, const 
  * bias (bias + input_offset * sum of the taps) a zero-point tap adds (zero point + input_offset) * w = 0, so the
  * sum equals TFLite's over the taps inside. (y0, x0) is the window's first tap in `image`; taps
  * [ky_first, ky_end) x [kx_first, kx_end) lie inside. */
-static __attribute__((noinline)) void border_3x3(const dw_layer *layer, const int8_t *image, int32_t y0, int32_t x0,
-                                                 const tap_range *taps, int8_t *output)
+static inline __attribute__((always_inline)) void border_3x3_run(const dw_layer *layer, const int8_t *image,
+                                                                 int32_t y0, int32_t x0, const tap_range *taps,
+                                                                 int8_t *output, int lean)
 {
     const sapool_conv_params *p = layer->p;
     const int32_t zero_word = (int32_t)((uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u);
-    int32_t offsets[9]; /* each tap's byte offset in image, or -1 outside */
-    int32_t t;
+    const int32_t vector_end = layer->vector_end;
+    int32_t patch[9];   /* taps outside: the zero point, written once; taps inside: reloaded per group */
+    int32_t where[9];   /* the inside taps' patch words */
+    int32_t offsets[9]; /* ... and their byte offsets in image */
+    int32_t inside = 0;
+    int32_t ky;
+    int32_t kx;
+    int32_t i;
     int32_t c;
-    for (t = 0; t < 9; ++t) {
-        const int32_t ky = t / 3;
-        const int32_t kx = t % 3;
-        const int inside = ky >= taps->ky_first && ky < taps->ky_end && kx >= taps->kx_first && kx < taps->kx_end;
-        offsets[t] = inside ? ((y0 + ky * p->dilation_h) * p->in_w + x0 + kx * p->dilation_w) * p->in_c : -1;
+    for (ky = 0; ky < 3; ++ky) {
+        for (kx = 0; kx < 3; ++kx) {
+            if (ky >= taps->ky_first && ky < taps->ky_end && kx >= taps->kx_first && kx < taps->kx_end) {
+                where[inside] = ky * 3 + kx;
+                offsets[inside] = ((y0 + ky * p->dilation_h) * p->in_w + x0 + kx * p->dilation_w) * p->in_c;
+                ++inside;
+            } else {
+                patch[ky * 3 + kx] = zero_word;
+            }
+        }
     }
-    for (c = 0; c < layer->vector_end; c += 4) {
-        int32_t patch[9];
+    for (c = 0; c < vector_end; c += 4) {
         int32_t acc[4] = {layer->folded_bias[c], layer->folded_bias[c + 1], layer->folded_bias[c + 2],
                           layer->folded_bias[c + 3]};
-        for (t = 0; t < 9; ++t) {
-            patch[t] = offsets[t] < 0 ? zero_word : sapool_load4(image + offsets[t] + c);
+        for (i = 0; i < inside; ++i) {
+            patch[where[i]] = sapool_load4(image + offsets[i] + c);
         }
         patch_taps_3x3(patch, layer->filter + c * 9, acc);
-        store4(acc, layer->multiplier + c, layer->shift + c, &layer->interior, 0, output + c);
+        store4(acc, layer->multiplier + c, layer->shift + c, &layer->interior, lean, output + c);
     }
+}
+
+static __attribute__((noinline)) void border_3x3_lean(const dw_layer *layer, const int8_t *image, int32_t y0,
+                                                      int32_t x0, const tap_range *taps, int8_t *output)
+{
+    border_3x3_run(layer, image, y0, x0, taps, output, 1);
+}
+
+static __attribute__((noinline)) void border_3x3(const dw_layer *layer, const int8_t *image, int32_t y0, int32_t x0,
+                                                 const tap_range *taps, int8_t *output)
+{
+    border_3x3_run(layer, image, y0, x0, taps, output, 0);
 }
 
 /* Every channel group of a pixel over the taps `taps` inside the input, `window` pointing at the first of them:
@@ -300,7 +323,11 @@ void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input
                     continue;
                 }
                 if (full_3x3 && vector_end == p->out_c) {
-                    border_3x3(&layer, image, y0, x0, &taps, output);
+                    if (lean) {
+                        border_3x3_lean(&layer, image, y0, x0, &taps, output);
+                    } else {
+                        border_3x3(&layer, image, y0, x0, &taps, output);
+                    }
                     continue;
                 }
                 if (vector_end > 0) {
