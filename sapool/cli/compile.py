@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from sapool.cli.conventions import (chosen_format, count, emit_json, format_option, planner_option, target_option,
-                                    verbosity_options)
+from sapool.cli.conventions import (chosen_format, count, emit_json, format_option, patches_option, planner_option,
+                                    target_option, verbosity_options)
 from sapool.errors import DoesNotFitError
 from sapool.units import parse_bytes
 
@@ -41,6 +41,7 @@ def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
 @click.option("--force", is_flag=True, help="Replace an existing output folder (only once everything succeeded).")
 @click.option("--ram-budget", metavar="BYTES", help="Plan into one region of this size instead of the target's SRAM.")
 @planner_option
+@patches_option
 @click.option("--calib", metavar="DATA",
               help="Calibration images: an image folder, an .npz, 'fashion-mnist', or 'random' (accuracy then "
                    "unmeasured) [default: the data set recorded in the checkpoint].")
@@ -57,7 +58,7 @@ def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
 @format_option()
 @verbosity_options
 def compile_command(model: Path, target: str, output: Path, force: bool, ram_budget: str | None, planner: str,
-                    calib: str | None, calib_samples: int, calib_mean: str | None, calib_std: str | None,
+                    patches: str, calib: str | None, calib_samples: int, calib_mean: str | None, calib_std: str | None,
                     eval_data: str | None, eval_samples: int, no_offline_plan: bool, no_firmware: bool,
                     no_build: bool, output_format: str, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Compile MODEL (.pt checkpoint, .pt2, .onnx or int8 .tflite) for a target board.
@@ -77,7 +78,7 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
     output_format = chosen_format(output_format, as_json)
     request = CompileRequest(
         model=model, target=target, output=output, force=force,
-        ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, planner=planner,
+        ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, planner=planner, patches=patches,
         calib=calib, calib_samples=calib_samples, calib_mean=_floats(calib_mean, "--calib-mean"), calib_std=_floats(calib_std, "--calib-std"),
         eval_data=eval_data, eval_samples=eval_samples, offline_plan=not no_offline_plan,
         firmware=not no_firmware, build=not no_build, quiet=quiet or output_format == "json")

@@ -98,6 +98,14 @@ def planner_option(command):
                         help="best runs greedy, multi_order and exact and keeps the smallest checked plan.")(command)
 
 
+def patches_option(command):
+    """`--patches auto|off`: whether the C backend may run the memory-dominant early stage patch by patch
+    (memory/patches.py; auto: when it lowers the activation peak)."""
+    return click.option("--patches", type=click.Choice(("auto", "off")), default="auto", show_default=True,
+                        help="Run the early stage tile by tile on overlapping patches when that lowers the "
+                             "activation peak (auto), or never (off).")(command)
+
+
 class FiniteFloat(click.ParamType):
     """A float between low and high (each bound open or closed): NaN and ±inf are refused up front, not discovered
     later as a NaN loss."""

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from sapool.cli.conventions import (chosen_format, emit, format_option, output_option, target_option,
-                                    verbosity_options)
+from sapool.cli.conventions import (chosen_format, emit, format_option, output_option, patches_option,
+                                    target_option, verbosity_options)
 from sapool.errors import BadInputError, VerificationError
 from sapool.outputs import check_output_path
 from sapool.units import parse_bytes
@@ -37,12 +37,13 @@ FORMATS = ("text", "json")
 @click.option("--kernels", type=click.Choice(("arm", "reference")),
               help="Kernel set to build: arm (ACLE SIMD twins, the default on cores with DSP) or reference "
                    "(portable C).")
+@patches_option
 @format_option(FORMATS)
 @output_option()
 @verbosity_options
 def emulate(source: Path, target: str | None, ram_budget: str | None, input_count: int | None,
-            input_file: Path | None, kernels: str | None, output_format: str, as_json: bool, output: Path | None,
-            quiet: bool, verbose: bool) -> None:
+            input_file: Path | None, kernels: str | None, patches: str, output_format: str, as_json: bool,
+            output: Path | None, quiet: bool, verbose: bool) -> None:
     """Build MODEL (an int8 .tflite) or DIR (from `sapool compile`) for the target's core, run it in QEMU and
     report outputs vs TFLite, instructions per layer, RAM measured against the plan and flash."""
     from sapool.firmware.emulate import DEFAULT_INPUTS
@@ -60,7 +61,7 @@ def emulate(source: Path, target: str | None, ram_budget: str | None, input_coun
     with tempfile.TemporaryDirectory(prefix="sapool-emulate-") as work_dir, _progress(quiet) as progress:
         report = run_emulation(source, target, Path(work_dir), ram_budget=budget,
                                input_count=input_count or DEFAULT_INPUTS, input_file=input_file, kernels=kernels,
-                               progress=progress)
+                               patches=patches, progress=progress)
     emit(to_json(report) if output_format == "json" else to_text(report), output, f"{output_format} report")
     if not report.bit_exact:
         raise VerificationError(f"{report.mismatches} of {report.inputs} outputs differ from TFLite's reference "

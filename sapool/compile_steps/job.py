@@ -17,6 +17,7 @@ class CompileRequest:
     force: bool = False
     ram_budget: int | None = None
     planner: str = "best"
+    patches: str = "auto"  # "auto": a patch-based early stage where it lowers the peak (C backend); "off"
     calib: str | None = None
     calib_samples: int = 200
     calib_mean: tuple[float, ...] | None = None

@@ -8,8 +8,9 @@ from sapool.units import format_bytes
 
 
 def plan(job: CompileJob) -> str:
-    """Plan with the native backend's scratch needs declared and its fused ops, so the report's peak is the
-    firmware's arena (job.layout.graph is then the fused graph; job.graph stays the model's own).
+    """Plan with the native backend's scratch needs declared and its graph (fused ops, a patch stage with
+    `--patches auto`), so the report's peak is the firmware's arena (job.layout.graph is then that graph;
+    job.graph stays the model's own).
 
     The backend's op check runs first: an op it lacks is an UnsupportedError naming the op and its index, raised
     before any file is written.
@@ -20,9 +21,10 @@ def plan(job: CompileJob) -> str:
     request = job.request
     graph = job.graph
     if request.firmware:
-        from sapool.backends.c import check_supported, fuse_for_c, scratch_needs
+        from sapool.backends.c import check_supported, prepare_for_c, scratch_needs
 
-        graph = fuse_for_c(job.graph)  # the graph the firmware runs (fused ops), planned and generated as is
+        # the graph the firmware runs (fused ops, patch stage), planned and generated as is
+        graph = prepare_for_c(job.graph, request.patches)
         check_supported(graph)
         job.scratch = dict(scratch_needs(graph))
     regions = regions_for(job.target, request.ram_budget)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from sapool.backends.c import fuse_for_c
 from sapool.errors import BadInputError
 from sapool.firmware.emulation import EmulationRun, emulate_project
 from sapool.firmware.from_model import generate_project
@@ -53,6 +52,7 @@ def emulate(
     input_count: int = DEFAULT_INPUTS,
     input_file: Path | None = None,
     kernels: str | None = None,
+    patches: str = "auto",
     progress: Callable[[str], None] = lambda step: None,
 ) -> EmulationReport:
     """Emulate `source` (a .tflite or a project folder) for `target_name`; scratch files go into `work_dir`.
@@ -60,7 +60,7 @@ def emulate(
     require_build_tools()
     require_emulator()
     progress("generating the C model" if Path(source).is_file() else "reading the project")
-    project = _project(Path(source), target_name, ram_budget, Path(work_dir))
+    project = _project(Path(source), target_name, ram_budget, Path(work_dir), patches)
     graph = read_tflite(project.model_path)
     inputs = inputs_from_file(input_file, graph) if input_file is not None else model_inputs(
         project.samples_from, graph, input_count)
@@ -72,7 +72,8 @@ def emulate(
     return _report(project, graph, inputs, run, reference, kernels or project.manifest.kernels)
 
 
-def _project(source: Path, target_name: str | None, ram_budget: int | None, work_dir: Path) -> _Project:
+def _project(source: Path, target_name: str | None, ram_budget: int | None, work_dir: Path,
+             patches: str) -> _Project:
     if source.is_dir():
         manifest = read_manifest(source)
         if target_name is not None and target_name != manifest.target:
@@ -91,7 +92,7 @@ def _project(source: Path, target_name: str | None, ram_budget: int | None, work
     if target_name is None:
         raise BadInputError("give --target (the board to emulate) for a .tflite model")
     target = get_target(target_name)
-    generated = generate_project(source, target, ram_budget=ram_budget)
+    generated = generate_project(source, target, ram_budget=ram_budget, patches=patches)
     folder = work_dir / "project"
     write_project(folder, generated.files)
     return _Project(folder, source, source, target, generated.regions, generated.manifest)
@@ -113,10 +114,11 @@ def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, 
     firmware, expected = (in_lsb(graph, graph.outputs, unpack(graph, graph.outputs, r)) for r in (rows, reference))
     differences = np.abs(firmware - expected)
     differing_rows = (rows != reference).any(axis=1)  # bytes: a float output must be the very same float
-    ops = fuse_for_c(graph).ops  # the firmware's layers are the C backend's ops (fused chains are one layer)
+    # the firmware's layers are the C backend's ops (fused chains and patch stages are one layer each), named
+    # "<index> <opcode>" in model.c
     layers = tuple(
-        LayerFigures(layer.index, ops[layer.index].opcode if layer.index < len(ops) else layer.name,
-                     layer.name, layer.macs, round(layer.instructions / count))
+        LayerFigures(layer.index, layer.name.partition(" ")[2] or layer.name, layer.name, layer.macs,
+                     round(layer.instructions / count))
         for layer in run.run.layers
     )
     sizes = run.sizes

@@ -30,12 +30,14 @@ class GeneratedProject:
     manifest: ProjectManifest
 
 
-def generate_project(model_path: Path, target: Target, *, ram_budget: int | None = None) -> GeneratedProject:
-    """Every file of the project for `model_path` on `target`; nothing is written."""
-    from sapool.backends.c import check_supported, fuse_for_c, scratch_needs
+def generate_project(model_path: Path, target: Target, *, ram_budget: int | None = None,
+                     patches: str = "auto") -> GeneratedProject:
+    """Every file of the project for `model_path` on `target` (`patches`: backends/c/prepare.py); nothing is
+    written."""
+    from sapool.backends.c import check_supported, prepare_for_c, scratch_needs
 
     model_path = Path(model_path)
-    graph = fuse_for_c(read_tflite(model_path))
+    graph = prepare_for_c(read_tflite(model_path), patches)
     check_supported(graph)
     regions = regions_for(target, ram_budget)
     layout = plan_layout(graph, regions, scratch=scratch_needs(graph))

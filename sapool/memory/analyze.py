@@ -9,6 +9,7 @@ that size; flash is still compared with the target's flash.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from sapool.errors import BadInputError
@@ -17,7 +18,8 @@ from sapool.ir.graph import Graph
 from sapool.ir.read import read_tflite
 from sapool.memory.layout import Layout, plan_layout
 from sapool.memory.planners import PLANNERS
-from sapool.memory.report import BufferRow, LayerRow, MemoryReport, RegionRow
+from sapool.memory.patches import PATCH_STAGE, patched_macs, unpatched_macs
+from sapool.memory.report import BufferRow, LayerRow, MemoryReport, PatchStageRow, RegionRow
 from sapool.targets import Region, Target, budget_region, get_target
 
 PLANNER_CHOICES = ("best", *PLANNERS)
@@ -30,17 +32,20 @@ def analyze(
     ram_budget: int | None = None,
     planner: str = "best",
     alignment: int = 16,
+    patches: str = "auto",
 ) -> MemoryReport:
     """Plan the activations of the .tflite at `model_path` for `target` (or a bare `ram_budget`), as sapool's
-    firmware runs it: with the C backend's fused ops (backends/c/fuse.py) and in-place layers."""
-    from sapool.backends.c.fuse import fuse_for_c
+    firmware runs it: the C backend's graph (backends/c/prepare.py: fused ops and, with `patches` "auto", a
+    patch-based early stage where it lowers the peak, its patch buffers placed as its scratch) and in-place
+    layers. Other kernel scratch is left out (it is the compile report's)."""
+    from sapool.backends.c.prepare import patch_scratch, prepare_for_c
 
     started = time.perf_counter()
     check_planner(planner)
     if target is None and ram_budget is None:
         raise BadInputError("give a --target, a --ram-budget, or both")
     target_info = get_target(target) if target is not None else None
-    graph = fuse_for_c(read_tflite(model_path))
+    graph = prepare_for_c(read_tflite(model_path), patches)
     return analyze_graph(
         graph,
         target_info,
@@ -48,6 +53,7 @@ def analyze(
         ram_budget=ram_budget,
         planner=planner,
         alignment=alignment,
+        scratch=patch_scratch(graph),
         started=started,
     )
 
@@ -65,11 +71,14 @@ def analyze_graph(
     ram_budget: int | None = None,
     planner: str = "best",
     alignment: int = 16,
+    scratch: Mapping[int, int] | None = None,
     started: float | None = None,
 ) -> MemoryReport:
-    """The report for an already-read graph; `started` (a perf_counter value) lets `elapsed_s` include reading."""
+    """The report for an already-read graph (with `scratch`, op index → bytes, declared); `started` (a
+    perf_counter value) lets `elapsed_s` include reading."""
     started = time.perf_counter() if started is None else started
-    layout = plan_layout(graph, regions_for(target, ram_budget), planner=planner, alignment=alignment)
+    layout = plan_layout(graph, regions_for(target, ram_budget), planner=planner, alignment=alignment,
+                         scratch=scratch)
     return build_report(layout, target, model_name=model_name, ram_budget=ram_budget, started=started)
 
 
@@ -96,6 +105,8 @@ def build_report(
         regions=tuple(_region_rows(layout)),
         lower_bound_bytes=layout.lower_bound_bytes,
         tensor_lower_bound_bytes=layout.tensor_lower_bound_bytes,
+        unpatched_lower_bound_bytes=layout.unpatched_lower_bound_bytes,
+        patch_stages=tuple(_patch_rows(layout)),
         split=layout.placement.split,
         ram_fits=layout.fits,
         weights_bytes=unique_weight_bytes(graph),
@@ -137,6 +148,29 @@ def _layer_rows(layout: Layout):
             output_buffers=tuple(dict.fromkeys(
                 b for b in map(layout.buffer_of_tensor, outputs) if b is not None)),
             in_place=position in layout.in_place_ops,
+            patches=_patch_label(op),
+        )
+
+
+def _patch_label(op) -> str:
+    if op.opcode != PATCH_STAGE:
+        return ""
+    ops, grid = op.options.ops, op.options.grid
+    return f"ops {ops[0].index}-{ops[-1].index} in {grid[0]}x{grid[1]} patches"
+
+
+def _patch_rows(layout: Layout):
+    graph = layout.graph
+    for op in layout.patch_stages:
+        options = op.options
+        yield PatchStageRow(
+            layer=op.index,
+            ops=tuple(inner.index for inner in options.ops),
+            opcodes=tuple(inner.opcode for inner in options.ops),
+            grid=options.grid,
+            patch_buffer_bytes=options.buffer_bytes,
+            macs=unpatched_macs(graph, op),
+            patched_macs=patched_macs(graph, op),
         )
 
 

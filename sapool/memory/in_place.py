@@ -71,7 +71,7 @@ def _row_streaming_shift(graph: Graph, op: Op) -> int | None:
         dilation = options.dilation_h
     else:
         filter_h, dilation = options.filter_h, 1
-    pad_top = _leading_padding(options.padding, options.stride_h, dilation, in_h, filter_h, out_h)
+    pad_top = leading_padding(options.padding, options.stride_h, dilation, in_h, filter_h, out_h)
     out_row = output.nbytes // out_h
     in_row = source.nbytes // in_h
     pointwise = op.opcode == "CONV_2D" and tuple(graph.tensor(op.inputs[1]).shape[1:3]) == (1, 1)
@@ -81,7 +81,7 @@ def _row_streaming_shift(graph: Graph, op: Op) -> int | None:
     return -(-shift // IN_PLACE_ALIGNMENT) * IN_PLACE_ALIGNMENT
 
 
-def _leading_padding(padding: str, stride: int, dilation: int, in_size: int, filter_size: int,
+def leading_padding(padding: str, stride: int, dilation: int, in_size: int, filter_size: int,
                      out_size: int) -> int:
     """Rows of padding above the image, as TFLite's Prepare computes them (the odd row goes below)."""
     if padding != "SAME":

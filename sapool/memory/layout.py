@@ -14,7 +14,9 @@ from functools import cached_property
 
 from sapool.ir.graph import Graph
 from sapool.memory.check import check_buffers
+from sapool.memory.check_patches import check_patch_stages
 from sapool.memory.lifetimes import Buffer, compute_lifetimes, live_bytes_per_op, lower_bound
+from sapool.memory.patches import expand, stages
 from sapool.memory.placement import Placement, RegionUse, place
 from sapool.targets import Region, budget_region
 
@@ -69,11 +71,29 @@ class Layout:
 
     @cached_property
     def tensor_lower_bound_bytes(self) -> int:
-        """The lower bound when every tensor keeps bytes of its own (no op in place): what in-place beats."""
-        if not self.in_place_ops:
+        """The lower bound when every tensor keeps bytes of its own (no op in place, no patches): what in-place
+        and patch-based execution beat."""
+        if not self.in_place_ops and not self.patch_stages:
             return self.lower_bound_bytes
-        scratch = {b.first: b.size for b in self.buffers if b.kind == "scratch"}
-        return lower_bound(compute_lifetimes(self.graph, scratch=scratch), len(self.graph.ops), self.alignment)
+        return self._unpatched_bound(in_place=False)
+
+    @cached_property
+    def unpatched_lower_bound_bytes(self) -> int:
+        """The lower bound of the same ops with in-place layers but no patch stage: what the patches beat."""
+        return self._unpatched_bound(in_place=True) if self.patch_stages else self.lower_bound_bytes
+
+    @property
+    def patch_stages(self) -> tuple:
+        """The ops that run a stage of the model patch by patch (memory/patches.py), in execution order."""
+        return tuple(stages(self.graph))
+
+    def _unpatched_bound(self, in_place: bool) -> int:
+        """The bound of the graph with its stages expanded back into their ops, with the scratch of every op
+        outside the stages (a stage's own patch buffers and inner kernel scratch are not carried over)."""
+        graph, moved = expand(self.graph)
+        scratch = {moved[b.first]: b.size for b in self.buffers if b.kind == "scratch" and b.first in moved}
+        return lower_bound(compute_lifetimes(graph, scratch=scratch, in_place=in_place), len(graph.ops),
+                           self.alignment)
 
     @cached_property
     def in_place_ops(self) -> frozenset[int]:
@@ -133,6 +153,7 @@ def plan_layout(
     """
     buffers = tuple(compute_lifetimes(graph, scratch=scratch, in_place=in_place))
     check_buffers(graph, buffers)
+    check_patch_stages(graph, scratch)
     placement = place(buffers, len(graph.ops), regions, planner=planner, alignment=alignment,
                       time_limit_s=time_limit_s)
     layout = Layout(graph=graph, buffers=buffers, placement=placement, planner=planner, alignment=alignment,

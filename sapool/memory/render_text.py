@@ -73,7 +73,8 @@ def _layer_table(report: MemoryReport, symbols: dict[str, str]) -> Text:
             f"{layer.weight_bytes:,}",
             _short_count(layer.macs),
             f"{layer.live_bytes:,}" + (symbols["peak"] if is_peak else " " * len(symbols["peak"])),
-            " ".join(where[b] for b in layer.output_buffers) + (" in place" if layer.in_place else ""),
+            " ".join(where[b] for b in layer.output_buffers) + (" in place" if layer.in_place else "")
+            + (f" {layer.patches}" if layer.patches else ""),
         ))
     widths = [max(len(row[column]) for row in rows) for column in range(len(HEADERS))]
     lines = [_line(row, widths, symbols["ellipsis"]) for row in rows]
@@ -107,7 +108,15 @@ def _summary_table(report: MemoryReport) -> Table:
     in_place = [layer.index for layer in report.layers if layer.in_place]
     if in_place:
         table.add_row("in place", Text(f"{len(in_place)} layers write over their input ({_index_list(in_place)}); "
-                                       f"every tensor apart the bound is {report.tensor_lower_bound_bytes:,} B"))
+                                       f"every tensor apart{' and no patches' if report.patch_stages else ''} the "
+                                       f"bound is {report.tensor_lower_bound_bytes:,} B"))
+    for stage in report.patch_stages:
+        table.add_row("patches", Text(
+            f"layer {stage.layer} runs ops {_index_list(list(stage.ops))} in {stage.grid[0]}x{stage.grid[1]} "
+            f"patches (buffers {stage.patch_buffer_bytes[0]:,} + {stage.patch_buffer_bytes[1]:,} B); recompute "
+            f"+{stage.extra_macs:,} MACs (+{stage.extra_percent:.1f} % of those ops, "
+            f"+{report.extra_macs_percent:.1f} % of the model); without patches the bound "
+            f"is {report.unpatched_lower_bound_bytes:,} B"))
     table.add_row("planner", Text(f"{', '.join(report.planners_used) or report.planner} ({optimal})"))
     table.add_row("weights (flash)", Text(_flash_line(report)))
     for region in report.regions:

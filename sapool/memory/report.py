@@ -28,6 +28,28 @@ class LayerRow:
     live_bytes: int  # aligned bytes of every buffer live during this op
     output_buffers: tuple[int, ...]  # buffer ids holding the outputs (a view op's output shares its input's)
     in_place: bool = False  # the op writes its output over an input that dies at it (memory/in_place.py)
+    patches: str = ""  # for a patch stage (memory/patches.py): "ops 0-3 in 8x8 patches"
+
+
+@dataclass(frozen=True)
+class PatchStageRow:
+    """A stage of the model run patch by patch: what it replaced, its tiling, its buffers and its recompute."""
+
+    layer: int  # index of the stage's row in `layers`
+    ops: tuple[int, ...]  # the original op indices it runs
+    opcodes: tuple[str, ...]
+    grid: tuple[int, int]  # tiles along rows, columns
+    patch_buffer_bytes: tuple[int, int]  # the two ping-pong patch buffers (the stage's scratch holds them)
+    macs: int  # of its ops run whole
+    patched_macs: int  # executed patch by patch (overlapping patches recompute)
+
+    @property
+    def extra_macs(self) -> int:
+        return self.patched_macs - self.macs
+
+    @property
+    def extra_percent(self) -> float:
+        return 100.0 * self.extra_macs / self.macs if self.macs else 0.0
 
 
 @dataclass(frozen=True)
@@ -85,12 +107,22 @@ class MemoryReport:
     flash_size_bytes: int | None  # None when there is no target to compare with
     elapsed_s: float
     notes: tuple[str, ...] = ()  # what the planners want the reader to know (e.g. the exact planner stepped aside)
-    tensor_lower_bound_bytes: int | None = None  # the bound with every tensor in bytes of its own (no in-place)
+    tensor_lower_bound_bytes: int | None = None  # the bound with every tensor in bytes of its own (no in-place,
+    # no patches)
+    unpatched_lower_bound_bytes: int | None = None  # the bound with in-place layers but no patch stage
+    patch_stages: tuple[PatchStageRow, ...] = ()
 
     @property
     def peak_arena_bytes(self) -> int:
         """Activation RAM the plan needs: the sum of every region's arena."""
         return sum(region.used_bytes for region in self.regions)
+
+    @property
+    def extra_macs_percent(self) -> float:
+        """The patch stages' recompute as a share of the model's MACs run without patches."""
+        extra = sum(stage.extra_macs for stage in self.patch_stages)
+        whole = sum(layer.macs for layer in self.layers) - extra
+        return 100.0 * extra / whole if whole else 0.0
 
     @property
     def peak_layer(self) -> LayerRow | None:
@@ -175,7 +207,16 @@ def to_dict(report: MemoryReport) -> dict:
         "peak_layer": peak.index if peak else None,
         "lower_bound_bytes": report.lower_bound_bytes,
         "tensor_lower_bound_bytes": report.tensor_lower_bound_bytes,
+        "unpatched_lower_bound_bytes": report.unpatched_lower_bound_bytes,
+        "extra_macs_percent": round(report.extra_macs_percent, 2),
         "in_place_layers": [layer.index for layer in report.layers if layer.in_place],
+        "patch_stages": [
+            {"layer": stage.layer, "ops": list(stage.ops), "opcodes": list(stage.opcodes), "grid": list(stage.grid),
+             "patch_buffer_bytes": list(stage.patch_buffer_bytes), "macs": stage.macs,
+             "patched_macs": stage.patched_macs, "extra_macs": stage.extra_macs,
+             "extra_percent": round(stage.extra_percent, 2)}
+            for stage in report.patch_stages
+        ],
         "fits": report.fits,
         "ram_fits": report.ram_fits,
         "ram_over_bytes": report.ram_over_bytes,
@@ -209,6 +250,7 @@ def to_dict(report: MemoryReport) -> dict:
                 "live_bytes": layer.live_bytes,
                 "output_buffers": list(layer.output_buffers),
                 "in_place": layer.in_place,
+                "patches": layer.patches,
             }
             for layer in report.layers
         ],

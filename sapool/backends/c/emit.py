@@ -67,6 +67,25 @@ class LoweredOp:
     comment: str = ""
 
 
+@dataclass(frozen=True)
+class WindowCall:
+    """A windowed kernel's call (CONV_2D, DEPTHWISE_CONV_2D, pools) with its constants already emitted, so the
+    same op can be called on the whole image or, by a patch stage, on patches with its own copy of `params`.
+    The C is `kernel(params, *leading, input, *constants, output[, scratch])`."""
+
+    kernel: str
+    params_type: str
+    params: str  # name of the const parameter struct
+    constants: tuple[str, ...]
+    source: str  # the reference/*.c file defining `kernel`
+    takes_scratch: bool = False
+    leading: tuple[str, ...] = ()  # arguments before the input (the grouped conv's group count)
+
+    def statement(self, params: str, source: str, output: str, scratch: str = "0") -> str:
+        arguments = [params, *self.leading, source, *self.constants, output, *([scratch] if self.takes_scratch else [])]
+        return f"{self.kernel}({', '.join(arguments)});"
+
+
 @dataclass
 class EmitContext:
     """What a lowering may ask while generating: where tensors live, and a place to put constants.

@@ -7,16 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sapool.backends.c import fuse_for_c, generate, scratch_needs
+from sapool.backends.c import generate, prepare_for_c, scratch_needs
 from sapool.backends.c.host import build_host
 from sapool.ir.graph import Graph
 from sapool.memory.layout import UNBOUNDED, plan_layout
 
 
-def compile_for_host(graph: Graph, directory: Path, regions=None):
-    """(layout, files, executable) for `graph` as `sapool compile` builds it (fused ops, in-place layers),
-    planned into `regions` (default: one unbounded region); `layout.graph` is the graph the code runs."""
-    graph = fuse_for_c(graph)
+def compile_for_host(graph: Graph, directory: Path, regions=None, patches: str = "auto"):
+    """(layout, files, executable) for `graph` as `sapool compile` builds it (fused ops, patch stage, in-place
+    layers), planned into `regions` (default: one unbounded region); `layout.graph` is the graph the code runs."""
+    graph = prepare_for_c(graph, patches)
     layout = plan_layout(graph, regions or (UNBOUNDED,), scratch=scratch_needs(graph))
     files = generate(graph, layout)
     return layout, files, build_host(files, directory)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sapool.backends.c.arm_layout import channel_grouped, conv_gathers_pairs, encoded_shifts, pair_interleaved
-from sapool.backends.c.emit import EmitContext, LoweredOp
+from sapool.backends.c.emit import EmitContext, LoweredOp, WindowCall
 from sapool.backends.c.geometry import check_output_size, leading_padding
 from sapool.backends.c.quant import quantize_multiplier
 from sapool.backends.c.tensors import clamp_range, nhwc, require_int8, scale, zero_point
@@ -62,6 +62,14 @@ def scratch_bytes(graph: Graph, op: Op) -> int:
 
 
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
+    call = window_call(ctx, graph, op, f"sapool_l{op.index}")
+    statement = call.statement(f"&{call.params}", ctx.tensor_pointer(op.inputs[0]), ctx.tensor_pointer(op.outputs[0]),
+                               ctx.scratch_pointer(op.index))
+    return LoweredOp((statement,), (call.source,))
+
+
+def window_call(ctx: EmitContext, graph: Graph, op: Op, prefix: str) -> WindowCall:
+    """Emit `op`'s constants (named `prefix`_…) and return its kernel call, for the whole image."""
     source, weights, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     options = op.options
     batches, in_h, in_w, in_c = source.shape
@@ -71,7 +79,6 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     dilation_h, dilation_w = options.dilation_h, options.dilation_w
     act_min, act_max = clamp_range(options.activation, result)
     input_offset = -zero_point(source)
-    prefix = f"sapool_l{op.index}"
 
     multipliers, shifts = zip(*(quantize_multiplier(scale(source) * s / scale(result))
                                 for s in _per_channel(weights.quantization.scale, out_c)))
@@ -84,16 +91,15 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
         "pad_left": leading_padding(stride_w, dilation_w, in_w, kernel_w, out_w),
         "depth_multiplier": out_c // in_c if op.opcode == "DEPTHWISE_CONV_2D" else 1,
         "input_offset": input_offset, "output_offset": zero_point(result), "act_min": act_min, "act_max": act_max,
-    })
+    })[1:]
     multiplier = ctx.array(f"{prefix}_multiplier", "int32_t", multipliers)
     shift = ctx.array(f"{prefix}_shift", "int32_t", shifts)
-    source_pointer, filter_array = ctx.tensor_pointer(op.inputs[0]), ctx.tensor_array(op.inputs[1])
-    output_pointer = ctx.tensor_pointer(op.outputs[0])
+    filter_array = ctx.tensor_array(op.inputs[1])
     if op.opcode == "CONV_2D" and _groups(graph, op) > 1:  # portable only: no arm twin, constants in plain order
         plain_bias = ctx.array(f"{prefix}_bias", "int32_t", _int32(bias))
-        call = (f"sapool_grouped_conv2d_s8({params}, {_groups(graph, op)}, {source_pointer}, {filter_array}, "
-                f"{plain_bias}, {multiplier}, {shift}, {output_pointer});")
-        return LoweredOp((call,), ("reference/grouped_conv.c",))
+        return WindowCall("sapool_grouped_conv2d_s8", "sapool_conv_params", params,
+                          (filter_array, plain_bias, multiplier, shift), "reference/grouped_conv.c",
+                          leading=(str(_groups(graph, op)),))
     ctx.arm_layout(shift, encoded_shifts(shifts))
     filters = np.frombuffer(weights.data, np.int8).astype(np.int64)
     # Σ filter per output channel: CONV_2D filters are [out_c, kh, kw, in_c], depthwise ones [1, kh, kw, out_c]
@@ -103,16 +109,14 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     if op.opcode == "CONV_2D":
         rows = np.frombuffer(weights.data, np.int8).reshape(out_c, kernel_h, kernel_w * in_c)
         ctx.arm_layout(filter_array, pair_interleaved(rows))
-        call = (f"sapool_conv2d_s8({params}, {source_pointer}, {filter_array}, {folded_bias}, {multiplier}, "
-                f"{shift}, {output_pointer}, {ctx.scratch_pointer(op.index)});")
-        return LoweredOp((call,), ("reference/conv.c",))
+        return WindowCall("sapool_conv2d_s8", "sapool_conv_params", params,
+                          (filter_array, folded_bias, multiplier, shift), "reference/conv.c", takes_scratch=True)
     if out_c == in_c:  # depth multiplier 1: kernels/arm/depthwise_conv.c reads channel groups
         taps = np.frombuffer(weights.data, np.int8).reshape(kernel_h * kernel_w, out_c)
         ctx.arm_layout(filter_array, channel_grouped(taps))
     plain_bias = ctx.array(f"{prefix}_bias", "int32_t", _int32(bias))
-    call = (f"sapool_depthwise_conv2d_s8({params}, {source_pointer}, {filter_array}, {plain_bias}, {folded_bias}, "
-            f"{multiplier}, {shift}, {output_pointer});")
-    return LoweredOp((call,), ("reference/depthwise_conv.c",))
+    return WindowCall("sapool_depthwise_conv2d_s8", "sapool_conv_params", params,
+                      (filter_array, plain_bias, folded_bias, multiplier, shift), "reference/depthwise_conv.c")
 
 
 def _groups(graph: Graph, op: Op) -> int:

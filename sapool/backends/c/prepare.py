@@ -1,0 +1,50 @@
+"""The graph the native C backend runs, from the model's: the one pre-planning rewrite `sapool plan` and
+`sapool compile` share, so the plan a report shows is the plan the generated code uses.
+
+Two rewrites, in order: fuse.fuse_for_c (op chains run as one kernel, e.g. attention) and, with patches "auto",
+memory.patch_choice (the memory-dominant early stage run patch by patch, when that lowers the peak). The patch
+choice is scored with the backend's own scratch needs (patch buffers and kernel scratch), whichever command
+asks, so both commands make the same choice.
+"""
+
+from __future__ import annotations
+
+from sapool.backends.c.fuse import fuse_for_c
+from sapool.backends.c.registry import lowering_for
+from sapool.errors import BadInputError, UnsupportedError
+from sapool.ir.graph import Graph
+from sapool.memory.patches import stages
+
+PATCH_MODES = ("auto", "off")
+
+
+def prepare_for_c(graph: Graph, patches: str = "auto") -> Graph:
+    """`graph` as the C backend runs it: fused, and with a patch stage where `patches` is "auto" and one lowers
+    the activation peak ("off": never)."""
+    if patches not in PATCH_MODES:
+        raise BadInputError(f"unknown patches mode '{patches}'; choose one of: {', '.join(PATCH_MODES)}")
+    graph = fuse_for_c(graph)
+    if patches == "off":
+        return graph
+    from sapool.memory.patch_choice import choose_patches
+
+    patched = choose_patches(graph, _known_scratch).graph
+    try:
+        for stage in stages(patched):
+            lowering_for(stage.opcode).check(patched, stage)
+    except UnsupportedError:
+        return graph  # a stage op the kernels cannot run bit-exactly: keep the ops whole
+    return patched
+
+
+def _known_scratch(graph: Graph) -> dict[int, int]:
+    """Kernel scratch of every op the backend has a kernel for (`sapool plan` reports on any graph)."""
+    needs = {op.index: lowering.scratch_bytes(graph, op) for op in graph.ops
+             if (lowering := lowering_for(op.opcode)) is not None}
+    return {index: size for index, size in needs.items() if size > 0}
+
+
+def patch_scratch(graph: Graph) -> dict[int, int]:
+    """{op index: scratch bytes} of the patch stages alone (their patch buffers and inner kernel scratch): what
+    `sapool plan`, which leaves other kernel scratch out, still has to place, since patch buffers hold data."""
+    return {op.index: lowering_for(op.opcode).scratch_bytes(graph, op) for op in stages(graph)}

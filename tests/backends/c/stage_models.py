@@ -1,0 +1,81 @@
+"""Random int8 chains of 2-4 spatial ops (CONV_2D, DEPTHWISE_CONV_2D, AVERAGE/MAX_POOL_2D): one model per seed,
+for running them as one patch stage (memory/patches.py) against TFLite's reference kernels.
+
+Each op draws its own window (kernel 1-4, stride 1-2, dilation 1-2 for the convolutions, SAME or VALID) on the
+previous op's output, so border patches meet every kind of padding, odd sizes and uneven tiles. Quantisation as
+in single_op_models: per-channel int8 weights, int32 biases, output scales sized from the accumulator spread;
+pools keep their input's quantisation.
+"""
+
+from __future__ import annotations
+
+from ai_edge_litert import schema_py_generated as fb
+
+from tests.backends.c.model_draw import Draw, accumulator_spread, options_table, weight_scales
+from tests.backends.c.single_op_models import ACTIVATIONS, SingleOpModel, _act
+from tests.ir.tflite_models import make_quantization, pack
+
+KINDS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
+
+
+def _axis(draw: Draw, size: int, padding: str, dilated: bool):
+    """(kernel, stride, dilation, output size) for one axis of `size` input pixels."""
+    kernel, stride, dilation = draw.int(1, 4), draw.int(1, 2), draw.choice((1, 1, 2)) if dilated else 1
+    span = (kernel - 1) * dilation + 1
+    if padding == "VALID" and span > size:
+        kernel, dilation, span = 1, 1, 1
+    out = -(-size // stride) if padding == "SAME" else -(-(size - span + 1) // stride)
+    return kernel, stride, dilation, out
+
+
+def _op(draw: Draw, kind: str, source: int, shape, quant, position: int):
+    """Add one op reading `source` (shape [1, h, w, c], quantisation `quant`); returns (output, shape, quant)."""
+    _, h, w, channels = shape
+    padding = draw.choice(("SAME", "VALID"))
+    conv = kind in ("CONV_2D", "DEPTHWISE_CONV_2D")
+    kh, sh, dh, oh = _axis(draw, h, padding, conv)
+    kw, sw, dw, ow = _axis(draw, w, padding, conv)
+    activation = draw.choice(ACTIVATIONS)
+    builder = draw.builder
+    draw.params[f"op{position}"] = (kind, padding, (kh, kw), (sh, sw), (dh, dw))
+    if not conv:
+        output = builder.tensor(f"t{position}", [1, oh, ow, channels], quantization=make_quantization(*quant))
+        options = options_table(fb.Pool2DOptionsT, padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw,
+                                filterHeight=kh, filterWidth=kw, fusedActivationFunction=_act("NONE"))
+        builder.op(getattr(fb.BuiltinOperator, kind), [source], [output], options)
+        return output, [1, oh, ow, channels], quant
+    out_c = draw.int(1, 9) if kind == "CONV_2D" else channels * draw.choice((1, 1, 2))
+    out_q = draw.output_quant(activation)
+    depth = kh * kw * (channels if kind == "CONV_2D" else 1)
+    spread = accumulator_spread(depth, quant[1], 0)
+    scales = weight_scales(draw, out_c, quant[0], out_q[0], spread)
+    filter_shape, axis = ([out_c, kh, kw, channels], 0) if kind == "CONV_2D" else ([1, kh, kw, out_c], 3)
+    inputs = [source, draw.weights(f"filter{position}", filter_shape, scales, axis=axis),
+              draw.bias(quant[0], scales, spread)]
+    output = builder.tensor(f"t{position}", [1, oh, ow, out_c], quantization=make_quantization(*out_q))
+    fields = dict(padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw, dilationHFactor=dh,
+                  dilationWFactor=dw, fusedActivationFunction=_act(activation))
+    if kind == "CONV_2D":
+        options = options_table(fb.Conv2DOptionsT, **fields)
+    else:
+        options = options_table(fb.DepthwiseConv2DOptionsT, depthMultiplier=out_c // channels, **fields)
+    builder.op(getattr(fb.BuiltinOperator, kind), inputs, [output], options)
+    return output, [1, oh, ow, out_c], out_q
+
+
+def build_stage_model(seed: int) -> SingleOpModel:
+    """One random chain; the first op is a convolution (a stage has at least two ops, each with work)."""
+    draw = Draw(seed)
+    shape = [1, draw.int(6, 24), draw.int(6, 24), draw.int(1, 5)]
+    quant = draw.activation_quant()
+    tensor = draw.input(shape, quant)
+    count = draw.int(2, 4)
+    for position in range(count):
+        kind = draw.choice(KINDS[:2]) if position == 0 else draw.choice(KINDS)
+        tensor, shape, quant = _op(draw, kind, tensor, shape, quant, position)
+    model = draw.builder.build(draw.inputs, [tensor])
+    label = " ".join([f"stage[seed={seed}]", *(f"{k}={v}" for k, v in draw.params.items())])
+    tensors = draw.builder.tensors
+    return SingleOpModel(opcode="STAGE", label=label, content=pack(model),
+                         input_shapes=tuple(tuple(tensors[i].shape) for i in draw.inputs),
+                         output_shape=tuple(tensors[tensor].shape))
