@@ -1,7 +1,7 @@
 """Random int8 chains of 2-4 spatial ops (CONV_2D, DEPTHWISE_CONV_2D, AVERAGE/MAX_POOL_2D): one model per seed,
 for running them as one patch stage (memory/patches.py) against TFLite's reference kernels.
 
-Each op draws its own window (kernel 1-4, stride 1-2, dilation 1-2 for the convolutions, SAME or VALID) on the
+Each op draws its own window (a third of the CONV_2Ds with an even input depth are grouped) (kernel 1-4, stride 1-2, dilation 1-2 for the convolutions, SAME or VALID) on the
 previous op's output, so border patches meet every kind of padding, odd sizes and uneven tiles. Quantisation as
 in single_op_models: per-channel int8 weights, int32 biases, output scales sized from the accumulator spread;
 pools keep their input's quantisation.
@@ -44,12 +44,14 @@ def _op(draw: Draw, kind: str, source: int, shape, quant, position: int):
                                 filterHeight=kh, filterWidth=kw, fusedActivationFunction=_act("NONE"))
         builder.op(getattr(fb.BuiltinOperator, kind), [source], [output], options)
         return output, [1, oh, ow, channels], quant
-    out_c = draw.int(1, 9) if kind == "CONV_2D" else channels * draw.choice((1, 1, 2))
+    groups = 2 if kind == "CONV_2D" and channels % 2 == 0 and draw.int(0, 2) == 0 else 1  # grouped CONV_2D
+    out_c = groups * draw.int(1, 5) if kind == "CONV_2D" else channels * draw.choice((1, 1, 2))
     out_q = draw.output_quant(activation)
-    depth = kh * kw * (channels if kind == "CONV_2D" else 1)
+    depth = kh * kw * (channels // groups if kind == "CONV_2D" else 1)
     spread = accumulator_spread(depth, quant[1], 0)
     scales = weight_scales(draw, out_c, quant[0], out_q[0], spread)
-    filter_shape, axis = ([out_c, kh, kw, channels], 0) if kind == "CONV_2D" else ([1, kh, kw, out_c], 3)
+    filter_shape, axis = ([out_c, kh, kw, channels // groups], 0) if kind == "CONV_2D" else ([1, kh, kw, out_c], 3)
+    draw.params[f"op{position}"] += (f"groups={groups}",)
     inputs = [source, draw.weights(f"filter{position}", filter_shape, scales, axis=axis),
               draw.bias(quant[0], scales, spread)]
     output = builder.tensor(f"t{position}", [1, oh, ow, out_c], quantization=make_quantization(*out_q))
@@ -78,4 +80,4 @@ def build_stage_model(seed: int) -> SingleOpModel:
     tensors = draw.builder.tensors
     return SingleOpModel(opcode="STAGE", label=label, content=pack(model),
                          input_shapes=tuple(tuple(tensors[i].shape) for i in draw.inputs),
-                         output_shape=tuple(tensors[tensor].shape))
+                         output_shape=tuple(tensors[tensor].shape), input_dtypes=("int8",))
