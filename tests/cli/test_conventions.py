@@ -88,7 +88,7 @@ def test_markup_and_control_characters_in_names_are_printed_literally(tmp_path, 
 def test_a_non_utf8_stdout_gets_ascii_symbols_instead_of_a_crash():
     result = _sapool("plan", shared_model("vww_96_int8"), "-t", "stm32h7", env={"PYTHONIOENCODING": "ascii"})
     assert result.returncode == 0, result.stderr
-    assert "1x24x24x16" in result.stdout and "38,768 <" in result.stdout
+    assert "1x24x24x16" in result.stdout and "38,800 <" in result.stdout
 
 
 def test_no_color_keeps_styles_off_a_forced_terminal():

@@ -27,7 +27,7 @@ def test_text_report_fits_stm32h7():
     result = _plan(shared_model("vww_96_int8"), "--target", "stm32h7")
     assert result.exit_code == 0, result.output
     assert "DEPTHWISE_CONV_2D" in result.stdout and "DTCM:0x" in result.stdout
-    assert "fits: 38,768 B of activations in DTCM" in result.stdout
+    assert "fits: 38,800 B of activations in DTCM" in result.stdout
     assert result.stderr == ""
 
 
@@ -67,7 +67,7 @@ def test_vww_on_stm32f4_fits_in_sram1_alone():
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     used = {region["name"]: region["used_bytes"] for region in report["regions"]}
-    assert used == {"SRAM1": 38_768, "SRAM2": 0} and report["split"] is False
+    assert used == {"SRAM1": 38_800, "SRAM2": 0} and report["split"] is False
     assert {buffer["region"] for buffer in report["buffers"]} == {"SRAM1"}
     assert all(0x2000_0000 <= b["address"] < 0x2000_0000 + 112 * 1024 for b in report["buffers"])
 
@@ -163,4 +163,4 @@ def test_plan_imports_neither_torch_nor_tensorflow():
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert "HEAVY [] CODE 0" in result.stderr, result.stderr
-    assert json.loads(result.stdout)["peak_arena_bytes"] == 38_768
+    assert json.loads(result.stdout)["peak_arena_bytes"] == 38_800

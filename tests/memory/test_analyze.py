@@ -17,9 +17,10 @@ LOWER_BOUND = {"vww_96_int8": 55_296, "pretrainedResnet_quant": 49_152, "kws_ref
 IN_PLACE_LOWER_BOUND = {"vww_96_int8": 55_296, "pretrainedResnet_quant": 33_792, "kws_ref_model": 12_592,
                         "ad01_int8": 768}
 # With the patch stage too (memory/patches.py): vww's ops 0-3 in 8x8 patches keep only the 96x96x3 input, the
-# 24x24x16 output and 1,899 B of patch buffers and im2col row live (27,648 + 9,216 + 1,904 aligned); the other
+# 24x24x16 output and 1,926 B of scratch live: the two patch buffers (1,088 + 784 B aligned) and the stem's two
+# im2col windows (54 B) (27,648 + 9,216 + 1,936 aligned); the other
 # three gain nothing from patches, so they keep their ops whole.
-PLANNED_LOWER_BOUND = {**IN_PLACE_LOWER_BOUND, "vww_96_int8": 38_768}
+PLANNED_LOWER_BOUND = {**IN_PLACE_LOWER_BOUND, "vww_96_int8": 38_800}
 CONSTANT_BYTES = {"vww_96_int8": 219_072, "pretrainedResnet_quant": 78_752, "kws_ref_model": 24_376, "ad01_int8": 270_880}
 
 
@@ -74,10 +75,10 @@ def test_buffers_in_one_region_never_overlap_while_both_live():
 
 
 def test_vww_on_stm32f4_goes_whole_into_sram1():
-    """38,768 B fits the 112 KiB SRAM1, the first (preferred) region, so nothing is split off into SRAM2."""
+    """38,800 B fits the 112 KiB SRAM1, the first (preferred) region, so nothing is split off into SRAM2."""
     report = analyze(shared_model("vww_96_int8"), "stm32f4")
     sram1, sram2 = report.regions
-    assert (sram1.name, sram1.size_bytes, sram1.used_bytes) == ("SRAM1", 112 * 1024, 38_768)
+    assert (sram1.name, sram1.size_bytes, sram1.used_bytes) == ("SRAM1", 112 * 1024, 38_800)
     assert (sram2.name, sram2.size_bytes, sram2.used_bytes) == ("SRAM2", 16 * 1024, 0)
     assert report.fits and not report.split and report.flash_fits
     assert {buffer.region for buffer in report.buffers} == {"SRAM1"}
