@@ -24,8 +24,8 @@ filter (`set_module_type(nn.Linear, …)`) does nothing. The rules here, one per
   position embeddings) are quantised as int8 tensors;
 - activations with their own int8 op (hardswish, leaky_relu, gelu): the input read as it is, own output observer;
   their other arguments (the slope, the approximation) are options, not tensors;
-- silu is rewritten as x · sigmoid(x) before annotation (litert-torch lowers it to LOGISTIC and MUL anyway, which
-  would otherwise stay float).
+- silu, prelu and a batch_norm PT2E cannot fold are written out as the int8 ops above first (decompose.py):
+  litert-torch would decompose them only after annotation, into float ops.
 Any other aten op raises UnsupportedError naming the op, its node and the module it came from: better than a model
 with a float island.
 """
@@ -44,6 +44,7 @@ from torchao.quantization.pt2e.quantizer import (
 )
 
 from sapool.errors import UnsupportedError
+from sapool.quantize.decompose import constant_node, decompose_for_int8
 
 aten = torch.ops.aten
 
@@ -86,12 +87,10 @@ class Int8Annotator(Quantizer):
     """Full-integer int8 annotation of a `torch.export` graph (see the module docstring for the rules)."""
 
     def transform_for_annotation(self, model: GraphModule) -> GraphModule:
-        """silu(x) becomes x · sigmoid(x); Python numbers in arithmetic (x * 0.5, y * 4) become float32 constant
-        tensors, quantised like weights (litert-torch's own pass keeps Python ints as int64 tensors, which no
-        observer accepts)."""
-        for node in list(model.graph.nodes):
-            if node.op == "call_function" and node.target == aten.silu.default:
-                _expand_silu(model, node)
+        """silu, prelu and unfolded batch_norm are written out as int8-friendly ops (decompose.py); Python numbers
+        in arithmetic (x * 0.5, y * 4) become float32 constant tensors, quantised like weights (litert-torch's own
+        pass keeps Python ints as int64 tensors, which no observer accepts)."""
+        decompose_for_int8(model)
         for node in list(model.graph.nodes):
             if node.op == "call_function" and node.target in OWN_RANGE:
                 node.args = tuple(_as_constant(model, node, arg) for arg in node.args)
@@ -111,24 +110,7 @@ class Int8Annotator(Quantizer):
 def _as_constant(model: GraphModule, node: Node, arg):
     if isinstance(arg, Node) or not isinstance(arg, (int, float)):
         return arg
-    name = f"_sapool_constant_{len([n for n in model.graph.nodes if n.op == 'get_attr'])}"
-    model.register_buffer(name, torch.tensor(float(arg), dtype=torch.float32))
-    with model.graph.inserting_before(node):
-        constant = model.graph.get_attr(name)
-    constant.meta["val"] = getattr(model, name)
-    return constant
-
-
-def _expand_silu(model: GraphModule, node: Node) -> None:
-    """Replace silu(x) by mul(x, sigmoid(x)): int8 LOGISTIC (output 1/256) and an int8 MUL with its own range."""
-    (source,) = node.args
-    with model.graph.inserting_before(node):
-        gate = model.graph.call_function(aten.sigmoid.default, (source,))
-        product = model.graph.call_function(aten.mul.Tensor, (source, gate))
-    for new in (gate, product):
-        new.meta = dict(node.meta)
-    node.replace_all_uses_with(product)
-    model.graph.erase_node(node)
+    return constant_node(model, node, torch.tensor(float(arg), dtype=torch.float32))
 
 
 def _annotate_node(node: Node) -> None:
