@@ -44,14 +44,17 @@ SHAPED = [
                                dilation=(2, 2))),
     # ... channels past the last group of four (the one-channel tail)
     ("DEPTHWISE_CONV_2D", dict(input=(6, 5, 6), kernel=(3, 3), stride=(1, 1), padding="SAME", multiplier=1)),
-    # pointwise: whole words (one ldrd per step, an even word count), an odd word count, unaligned weight pairs with
+    # pointwise: whole words (one ldrd per step, four words per pass), seven words (one, two, four), unaligned pairs with
     # byte tails, an odd pixel count and an odd last output channel
     ("CONV_2D", dict(input=(4, 6, 16), kernel=(1, 1), stride=(1, 1), padding="VALID", out_channels=6)),
-    ("CONV_2D", dict(input=(3, 5, 12), kernel=(1, 1), stride=(1, 1), padding="VALID", out_channels=7)),
+    ("CONV_2D", dict(input=(3, 5, 28), kernel=(1, 1), stride=(1, 1), padding="VALID", out_channels=7)),
     ("CONV_2D", dict(input=(5, 3, 7), kernel=(1, 1), stride=(1, 1), padding="SAME", out_channels=5)),
     # first layers: few input channels, runs shorter than four words
     ("CONV_2D", dict(input=(11, 10, 3), kernel=(3, 3), stride=(2, 2), padding="SAME", out_channels=8)),
     ("CONV_2D", dict(input=(13, 6, 1), kernel=(10, 4), stride=(2, 2), padding="SAME", out_channels=5)),
+    # ADD and SUB of two same-shape operands: the unswitched fast run, with the int8 clamp and with RELU's
+    ("ADD", dict(lhs=(1, 4, 5, 6), rhs=(1, 4, 5, 6))),
+    ("SUB", dict(lhs=(1, 3, 7, 2), rhs=(1, 3, 7, 2), activation="RELU")),
     # a wider window read in place (runs of four words and more), stride 1, SAME
     ("CONV_2D", dict(input=(6, 7, 16), kernel=(3, 3), stride=(1, 1), padding="SAME", out_channels=4)),
 ]

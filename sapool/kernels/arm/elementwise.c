@@ -37,6 +37,38 @@ static inline int32_t requantize(int32_t x, const element_requant *r)
     return r->fast ? requantize_fast(x, r) : sapool_requantize_exact(x, r->multiplier, r->code);
 }
 
+/* The common ADD/SUB run, unswitched: contiguous operands, every requantisation fast; `narrowed` (a constant
+ * where inlined) when the activation clamp cuts into int8. Each operand's shift by left_shift and its own left
+ * shift + 1 are one shift. */
+static inline __attribute__((always_inline)) void add_or_sub_fast(const sapool_add_params *p, int32_t sign,
+                                                                  const element_requant *q1,
+                                                                  const element_requant *q2,
+                                                                  const element_requant *out, const int8_t *a,
+                                                                  const int8_t *b, int8_t *output, int32_t count,
+                                                                  int narrowed)
+{
+    const int32_t shift1 = p->left_shift + sapool_code_left1(q1->code);
+    const int32_t shift2 = p->left_shift + sapool_code_left1(q2->code);
+    const int32_t offset1 = p->input1_offset, offset2 = p->input2_offset;
+    const int32_t m1 = q1->multiplier, code1 = q1->code, m2 = q2->multiplier, code2 = q2->code;
+    const int32_t m_out = out->multiplier, code_out = out->code;
+    const int32_t output_offset2p1 = 2 * p->output_offset + 1, act_min = p->act_min, act_max = p->act_max;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        const int32_t x = sapool_requantize_shifted((int32_t)((uint32_t)((int32_t)a[i] + offset1) << shift1), m1,
+                                                    code1, 1);
+        const int32_t y = sapool_requantize_shifted((int32_t)((uint32_t)((int32_t)b[i] + offset2) << shift2), m2,
+                                                    code2, 1);
+        int32_t result = __ssat(sapool_requantize_offset(sign > 0 ? x + y : x - y, m_out, code_out,
+                                                         output_offset2p1), 8);
+        if (narrowed) {
+            result = result < act_min ? act_min : result;
+            result = result > act_max ? act_max : result;
+        }
+        output[i] = (int8_t)result;
+    }
+}
+
 /* ADD (sign 1) and SUB (sign -1) of one run (parameters in locals: int8 stores may alias them). The rescaled
  * operands are below 2^(left_shift + 8) (|value + offset| <= 255), their sum below 2^(left_shift + 9). */
 static void add_or_sub_row(const sapool_add_params *p, int32_t sign, const int8_t *a, int32_t a_stride,
@@ -49,15 +81,12 @@ static void add_or_sub_row(const sapool_add_params *p, int32_t sign, const int8_
     const element_requant q2 = requant_for(p->input2_multiplier, p->input2_shift, left_shift + 8);
     const element_requant out = requant_for(p->output_multiplier, p->output_shift, left_shift + 9);
     const int32_t output_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
-    const int32_t output_offset2p1 = 2 * output_offset + 1;
     int32_t i;
-    if (q1.fast && q2.fast && out.fast && a_stride == 1 && b_stride == 1) { /* the common case, unswitched */
-        for (i = 0; i < count; ++i) {
-            const int32_t x = requantize_fast((int32_t)((uint32_t)((int32_t)a[i] + offset1) << left_shift), &q1);
-            const int32_t y = requantize_fast((int32_t)((uint32_t)((int32_t)b[i] + offset2) << left_shift), &q2);
-            const int32_t result = sapool_requantize_offset(sign > 0 ? x + y : x - y, out.multiplier, out.code,
-                                                            output_offset2p1);
-            output[i] = sapool_clamp_s8(result, act_min, act_max);
+    if (q1.fast && q2.fast && out.fast && a_stride == 1 && b_stride == 1) {
+        if (act_min > -128 || act_max < 127) {
+            add_or_sub_fast(p, sign, &q1, &q2, &out, a, b, output, count, 1);
+        } else {
+            add_or_sub_fast(p, sign, &q1, &q2, &out, a, b, output, count, 0);
         }
         return;
     }

@@ -79,17 +79,23 @@ static inline int sapool_requant_fits(const int32_t *bias, const int32_t *codes,
  * floor((floor(h' / 2^(r-1)) + 1) / 2) with h' = h - [h < 0] for r >= 1, and floor(h' / 2^(r-1)) equals
  * floor(t / 2^r) with t = 2h + (h >> 31) (2h - 1 is odd, so no multiple of 2^r lies between it and 2h - 2). The
  * same t gives (t + 1) >> 1 = h for r = 0, so one formula serves every channel: ((t >> r) + 2 offset + 1) >> 1,
- * the offset added inside because 2 offset is even. `offset2p1` is 2 * offset + 1. */
-static inline int32_t sapool_requantize_offset(int32_t x, int32_t multiplier, int32_t code, int32_t offset2p1)
+ * the offset added inside because 2 offset is even. `offset2p1` is 2 * offset + 1. The _shifted form takes x
+ * already shifted left by left + 1 (a caller that shifts anyway folds the two shifts). */
+static inline int32_t sapool_requantize_shifted(int32_t x_shifted, int32_t multiplier, int32_t code,
+                                                 int32_t offset2p1)
 {
     int32_t high;
     int32_t shifted;
-    __asm__("smmulr %0, %1, %2"
-            : "=r"(high)
-            : "r"((int32_t)((uint32_t)x << sapool_code_left1(code))), "r"(multiplier));
+    __asm__("smmulr %0, %1, %2" : "=r"(high) : "r"(x_shifted), "r"(multiplier));
     /* asr by the code itself: a register shift takes the bottom byte, the right shift */
     __asm__("asr %0, %1, %2" : "=r"(shifted) : "r"((int32_t)((uint32_t)high << 1) + (high >> 31)), "r"(code));
     return (shifted + offset2p1) >> 1;
+}
+
+static inline int32_t sapool_requantize_offset(int32_t x, int32_t multiplier, int32_t code, int32_t offset2p1)
+{
+    return sapool_requantize_shifted((int32_t)((uint32_t)x << sapool_code_left1(code)), multiplier, code,
+                                     offset2p1);
 }
 
 /* sapool_requantize(x, ...) for any accumulator (the reference formula, masks in 32 bits: right < 32). */
@@ -181,7 +187,7 @@ static inline int8_t sapool_arm_output(int32_t acc, int32_t multiplier, int32_t 
  * Returns the weights after the run. The word loop is written out in assembly: it needs 14 registers (4
  * pointers, 4 accumulators, 6 temporaries), which GCC does not manage without spilling. With word-aligned
  * weights (every run of a 1x1 convolution with in_c % 4 == 0: model.c aligns the arrays) one ldrd takes both
- * rows' words and the loop does 32 MACs per pass: 6 loads, 16 sxtb16, 16 smlad, compare and branch (1.25
+ * rows' words and the loop does 64 MACs per pass: 12 loads, 32 sxtb16, 32 smlad, compare and branch (1.22
  * instructions per MAC); otherwise 16 MACs with two weight loads. It only reads memory the kernel never writes
  * (inputs and weights), so it declares no memory clobber, which would make GCC reload every layer constant
  * after it. */
@@ -202,11 +208,16 @@ static inline const int8_t *sapool_dot_2x2(const int8_t *a, const int8_t *b, con
     int32_t x_even;
     if (length >= 4 && ((uintptr_t)w & 3) == 0) {
         const int8_t *end = a + (length - tail);
-        if (length & 4) { /* an odd word first, then pairs */
+        if (length & 4) { /* an odd word first, then an odd pair, then quadruples */
             __asm__(SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS) SAPOOL_DOT_2X2_OPERANDS);
+        }
+        if (length & 8) {
+            __asm__(SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS) SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS)
+                    SAPOOL_DOT_2X2_OPERANDS);
         }
         if (a != end) {
             __asm__("1:\n\t" SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS) SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS)
+                    SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS) SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS)
                     "cmp %[a], %[end]\n\t"
                     "bne 1b" SAPOOL_DOT_2X2_OPERANDS);
         }

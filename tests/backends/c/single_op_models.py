@@ -185,15 +185,19 @@ def _mean(draw: Draw):
 
 # ---- elementwise ----
 
-def _binary(draw: Draw, opcode: str):
-    rank, activation = draw.int(1, 5), draw.choice(ACTIVATIONS)  # 5-D: SAP's window tensors (DESIGN §3)
-    lhs, rhs = [], []
-    for dim in draw.shape(rank, high=5):
-        kind = draw.int(0, 3)  # 0, 3: same size; 1: lhs broadcasts; 2: rhs broadcasts
-        lhs.append(1 if kind == 1 else dim)
-        rhs.append(1 if kind == 2 else dim)
-    if draw.int(0, 2) == 0:
-        rhs = rhs[draw.int(1, rank):]  # fewer dimensions, down to a scalar
+def _binary(draw: Draw, opcode: str, shape: dict | None = None):
+    """`shape` pins lhs, rhs and optionally activation (NONE) and constant (False) for tests of a kernel path."""
+    if shape is None:
+        rank, activation = draw.int(1, 5), draw.choice(ACTIVATIONS)  # 5-D: SAP's window tensors (DESIGN §3)
+        lhs, rhs = [], []
+        for dim in draw.shape(rank, high=5):
+            kind = draw.int(0, 3)  # 0, 3: same size; 1: lhs broadcasts; 2: rhs broadcasts
+            lhs.append(1 if kind == 1 else dim)
+            rhs.append(1 if kind == 2 else dim)
+        if draw.int(0, 2) == 0:
+            rhs = rhs[draw.int(1, rank):]  # fewer dimensions, down to a scalar
+    else:
+        lhs, rhs, activation = list(shape["lhs"]), list(shape["rhs"]), shape.get("activation", "NONE")
     out_q = draw.output_quant(activation)
     if opcode in EXTREMA:  # no rescaling in TFLite: operands and result share one quantisation, no activation
         activation, out_q = "NONE", draw.activation_quant()
@@ -206,7 +210,7 @@ def _binary(draw: Draw, opcode: str):
     else:
         lhs_q = (float(out_q[0] * draw.log_uniform(0.3, 1.5)), draw.int(-100, 100))
         rhs_q = (float(out_q[0] * draw.log_uniform(0.3, 1.5)), draw.int(-100, 100))
-    constant = draw.int(0, 3) == 0
+    constant = draw.int(0, 3) == 0 if shape is None else shape.get("constant", False)
     inputs = [draw.input(lhs, lhs_q), draw.operand(rhs, rhs_q, constant)]
     draw.note(lhs=tuple(lhs), rhs=tuple(rhs), constant_rhs=constant, activation=activation)
     out_shape = list(np.broadcast_shapes(tuple(lhs), tuple(rhs)))
@@ -239,8 +243,8 @@ OPCODES = tuple(BUILDERS)
 
 def build_model(opcode: str, seed: int, **shape) -> SingleOpModel:
     """One random model for `opcode` (one of OPCODES); the same opcode and seed give the same bytes. CONV_2D and
-    DEPTHWISE_CONV_2D take a `shape` that pins the geometry (see _conv_geometry); weights and quantisation are
-    still drawn from the seed."""
+    DEPTHWISE_CONV_2D take a `shape` that pins the geometry (see _conv_geometry), ADD/SUB/MUL one that pins the
+    operand shapes (_binary); weights and quantisation are still drawn from the seed."""
     draw = Draw(seed)
     inputs, output, options = BUILDERS[opcode](draw, **({"shape": shape} if shape else {}))
     draw.builder.op(getattr(fb.BuiltinOperator, opcode), inputs, [output], options)
