@@ -49,6 +49,8 @@ SHAPED = [
     ("CONV_2D", dict(input=(4, 6, 16), kernel=(1, 1), stride=(1, 1), padding="VALID", out_channels=6)),
     ("CONV_2D", dict(input=(3, 5, 28), kernel=(1, 1), stride=(1, 1), padding="VALID", out_channels=7)),
     ("CONV_2D", dict(input=(5, 3, 7), kernel=(1, 1), stride=(1, 1), padding="SAME", out_channels=5)),
+    # ... eight input channels held in registers across the output channels (lean stage only)
+    ("CONV_2D", dict(input=(3, 5, 8), kernel=(1, 1), stride=(1, 1), padding="VALID", out_channels=7)),
     # first layers: few input channels, runs shorter than four words
     ("CONV_2D", dict(input=(11, 10, 3), kernel=(3, 3), stride=(2, 2), padding="SAME", out_channels=8)),
     ("CONV_2D", dict(input=(13, 6, 1), kernel=(10, 4), stride=(2, 2), padding="SAME", out_channels=5)),

@@ -239,14 +239,57 @@ static void gathered_pairs(const conv_layer *layer, const int8_t *input, int8_t 
     }
 }
 
+/* Pixels `a` and `b` of a pointwise layer with eight input channels and a lean stage (an early layer: its MACs
+ * per output are few, so the per-output work dominates): both pixels' 16 input lanes are split once and stay in
+ * registers for every output channel pair, whose interleaved rows are four aligned words (arm_layout: 4 bytes of
+ * row 0, 4 of row 1, then the next 4 of each). */
+static __attribute__((noinline)) void pointwise8_pair(const conv_layer *layer, const int8_t *a, const int8_t *b,
+                                                      int8_t *out_a, int8_t *out_b)
+{
+    const int32_t pairs_end = layer->p->out_c & ~1;
+    const int32_t *const bias = layer->bias;
+    const int32_t *const multiplier = layer->multiplier;
+    const int32_t *const shift = layer->shift;
+    const int32_t offset2p1 = layer->stage.offset2p1;
+    const int8_t *w = layer->filter;
+    const int32_t a_lo = sapool_load4(a), a_hi = sapool_load4(a + 4), b_lo = sapool_load4(b), b_hi = sapool_load4(b + 4);
+    const int32_t a0 = sapool_even(a_lo), a1 = sapool_odd(a_lo), a2 = sapool_even(a_hi), a3 = sapool_odd(a_hi);
+    const int32_t b0 = sapool_even(b_lo), b1 = sapool_odd(b_lo), b2 = sapool_even(b_hi), b3 = sapool_odd(b_hi);
+    int32_t oc;
+    for (oc = 0; oc < pairs_end; oc += 2, w += 16) {
+        const int32_t v_lo = sapool_load4(w), u_lo = sapool_load4(w + 4);
+        const int32_t v_hi = sapool_load4(w + 8), u_hi = sapool_load4(w + 12);
+        const int32_t v0 = sapool_even(v_lo), v1 = sapool_odd(v_lo), v2 = sapool_even(v_hi), v3 = sapool_odd(v_hi);
+        const int32_t u0 = sapool_even(u_lo), u1 = sapool_odd(u_lo), u2 = sapool_even(u_hi), u3 = sapool_odd(u_hi);
+        const int32_t acc_a0 = __smlad(a3, v3, __smlad(a2, v2, __smlad(a1, v1, __smlad(a0, v0, bias[oc]))));
+        const int32_t acc_a1 = __smlad(a3, u3, __smlad(a2, u2, __smlad(a1, u1, __smlad(a0, u0, bias[oc + 1]))));
+        const int32_t acc_b0 = __smlad(b3, v3, __smlad(b2, v2, __smlad(b1, v1, __smlad(b0, v0, bias[oc]))));
+        const int32_t acc_b1 = __smlad(b3, u3, __smlad(b2, u2, __smlad(b1, u1, __smlad(b0, u0, bias[oc + 1]))));
+        const int32_t m0 = multiplier[oc], m1 = multiplier[oc + 1], code0 = shift[oc], code1 = shift[oc + 1];
+        const int8_t y_a0 = sapool_arm_output_lean(acc_a0, m0, code0, offset2p1);
+        const int8_t y_a1 = sapool_arm_output_lean(acc_a1, m1, code1, offset2p1);
+        const int8_t y_b0 = sapool_arm_output_lean(acc_b0, m0, code0, offset2p1);
+        const int8_t y_b1 = sapool_arm_output_lean(acc_b1, m1, code1, offset2p1);
+        out_a[oc] = y_a0;
+        out_a[oc + 1] = y_a1;
+        out_b[oc] = y_b0;
+        out_b[oc + 1] = y_b1;
+    }
+}
+
 /* A 1x1 kernel with stride 1 (no padding): every pixel of every image in a row, in pairs across image rows. */
 static void pointwise(const conv_layer *layer, const int8_t *input, int8_t *output)
 {
     const sapool_conv_params *p = layer->p;
     const int32_t pixels = p->batches * p->out_h * p->out_w;
+    const int eight = p->in_c == 8 && layer->stage.lean;
     int32_t n;
     for (n = 0; n + 2 <= pixels; n += 2, input += 2 * p->in_c, output += 2 * p->out_c) {
-        pixel_pair(layer, 0, input, input + p->in_c, output, output + p->out_c);
+        if (eight) {
+            pointwise8_pair(layer, input, input + p->in_c, output, output + p->out_c);
+        } else {
+            pixel_pair(layer, 0, input, input + p->in_c, output, output + p->out_c);
+        }
         if (p->out_c & 1) {
             last_channel(layer, 0, input, output);
             last_channel(layer, 0, input + p->in_c, output + p->out_c);
