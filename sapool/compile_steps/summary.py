@@ -120,6 +120,11 @@ def render_summary(result, *, verbose: bool = False) -> str:
                      f"max {verify['max_lsb_diff']} LSB{where}")
     lines.append(f"  plan: {format_bytes(layout.peak_arena_bytes)} activations (lower bound "
                  f"{format_bytes(layout.lower_bound_bytes)}); {job.report.verdict()}")
+    for stage in job.report.patch_stages:
+        lines.append(f"  patches: layer {stage.layer} runs ops {stage.ops[0]}-{stage.ops[-1]} in "
+                     f"{stage.grid[0]}x{stage.grid[1]} patches, recompute +{stage.extra_macs:,} MACs "
+                     f"(+{job.report.extra_macs_percent:.1f} % of the model); without patches the bound is "
+                     f"{format_bytes(job.report.unpatched_lower_bound_bytes)}")
     if job.tflm is not None:
         lines.append(f"  TFLite-Micro arena: {job.tflm.arena_bytes:,} B (tflm/arena_size.h)")
     if job.firmware:

@@ -205,11 +205,9 @@ typedef struct {
 void sapool_resize_nearest_s8(const sapool_resize_params *p, const int32_t *rows, const int32_t *cols,
                               const int8_t *input, int8_t *output);
 
-/* patch.c: a patch-based stage's copies. copy_window: rows x cols pixels at (y0, x0) of an image image_w pixels
- * wide into a contiguous patch; paste_tile: a contiguous rows x cols tile to (y0, x0) of such an image. */
-void sapool_copy_window_s8(const int8_t *image, int32_t image_w, int32_t depth, int32_t y0, int32_t x0,
-                           int32_t rows, int32_t cols, int8_t *patch);
-void sapool_paste_tile_s8(const int8_t *tile, int32_t rows, int32_t cols, int32_t depth, int32_t y0, int32_t x0,
-                          int32_t image_w, int8_t *image);
+/* patch.c: a patch-based stage's copies in and out of its patch buffers: `rows` runs of `run` bytes, the k-th from
+ * from + k * from_stride to to + k * to_stride. */
+void sapool_copy_rows_s8(const int8_t *from, int32_t from_stride, int8_t *to, int32_t to_stride, int32_t rows,
+                         int32_t run);
 
 #endif /* SAPOOL_KERNELS_H */

@@ -59,15 +59,16 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
              "    int32_t patch;",
              f"    for (patch = 0; patch < {len(options.patches)}; ++patch) {{",
              f"        const int16_t *g = {table} + patch * {row};",
-             f"        sapool_copy_window_s8({ctx.tensor_pointer(op.inputs[0])}, {in_w}, {in_c}, g[0], g[1], g[4], g[5], "
-             f"{buffers[0]});"]
+             f"        sapool_copy_rows_s8({ctx.tensor_pointer(op.inputs[0])} + (g[0] * {in_w} + g[1]) * {in_c}, "
+             f"{in_w * in_c}, {buffers[0]}, g[5] * {in_c}, g[4], g[5] * {in_c});"]
     for k, call in enumerate(calls):
         base = 4 + len(_PATCH_FIELDS) * k
         fields = " ".join(f"p.{name} = g[{base + n}];" for n, name in enumerate(_PATCH_FIELDS))
         statement = call.statement("&p", buffers[k % 2], buffers[(k + 1) % 2], kernel_scratch)
         lines.append(f"        {{ {call.params_type} p = {call.params}; {fields} {statement} }}")
-    lines += [f"        sapool_paste_tile_s8({buffers[len(calls) % 2]}, g[{last + 2}], g[{last + 3}], {out_c}, g[2], "
-              f"g[3], {out_w}, {ctx.tensor_pointer(op.outputs[0])});",
+    lines += [f"        sapool_copy_rows_s8({buffers[len(calls) % 2]}, g[{last + 3}] * {out_c}, "
+              f"{ctx.tensor_pointer(op.outputs[0])} + (g[2] * {out_w} + g[3]) * {out_c}, {out_w * out_c}, "
+              f"g[{last + 2}], g[{last + 3}] * {out_c});",
               "    }",
               "}"]
     sources = ("reference/patch.c", *dict.fromkeys(call.source for call in calls))
