@@ -2,7 +2,7 @@
  *
  * Two output units per pass, their weight rows pair-interleaved (sapool/backends/c/arm_layout.py), so one pointer
  * walks both; two batch rows share each weight load when there are two (sapool_dot_2x2), a lone row takes
- * sapool_dot_1x2. The bias is folded as in the portable kernel; requantisation is TFLite's single rounding.
+ * four units at a time where their rows are word-aligned (sapool_dot_1x4), else sapool_dot_1x2. The bias is folded as in the portable kernel; requantisation is TFLite's single rounding.
  */
 #include "sapool_arm.h"
 #include "sapool_kernels.h"
@@ -31,6 +31,15 @@ static void rows(const sapool_fc_params *p, const int8_t *a, const int8_t *b, co
             out_b[o + 1] = finish(p, acc[3], multiplier, shift, o + 1);
             out_a[o] = finish(p, acc[0], multiplier, shift, o);
             out_a[o + 1] = finish(p, acc[1], multiplier, shift, o + 1);
+        } else if (o + 4 <= units && ((uintptr_t)w & 3) == 0 && (n & 1) == 0) {
+            /* two pairs of units (both word-aligned: a pair is 2n bytes) share each input word */
+            int32_t acc[4] = {bias[o], bias[o + 1], bias[o + 2], bias[o + 3]};
+            sapool_dot_1x4(a, w, w + 2 * n, n, acc);
+            out_a[o] = finish(p, acc[0], multiplier, shift, o);
+            out_a[o + 1] = finish(p, acc[1], multiplier, shift, o + 1);
+            out_a[o + 2] = finish(p, acc[2], multiplier, shift, o + 2);
+            out_a[o + 3] = finish(p, acc[3], multiplier, shift, o + 3);
+            o += 2;
         } else {
             int32_t acc[2] = {bias[o], bias[o + 1]};
             sapool_dot_1x2(a, w, n, acc);

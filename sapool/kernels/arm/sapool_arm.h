@@ -240,6 +240,67 @@ static inline const int8_t *sapool_dot_2x2(const int8_t *a, const int8_t *b, con
     return w + 2 * tail;
 }
 
+/* One input against two pairs of interleaved filter rows (as sapool_dot_2x2 lays them out, pair 1 at w0, pair 2
+ * at w1, both word-aligned): acc[0..1] += a.pair1 rows, acc[2..3] += a.pair2 rows over `length` bytes. Each input
+ * word is split once for four rows: 1 input load, 2 ldrd, 10 sxtb16, 8 smlad and the loop's compare and branch per
+ * 16 MACs (a lone input row, as in FULLY_CONNECTED with one batch row). */
+static inline void sapool_dot_1x4(const int8_t *a, const int8_t *w0, const int8_t *w1, int32_t length, int32_t acc[4])
+{
+    int32_t acc0 = acc[0];
+    int32_t acc1 = acc[1];
+    int32_t acc2 = acc[2];
+    int32_t acc3 = acc[3];
+    const int32_t tail = length & 3;
+    int32_t t;
+    if (length >= 4) {
+        const int8_t *end = a + (length - tail);
+        int32_t x;
+        int32_t x_even;
+        int32_t v;
+        int32_t u;
+        int32_t lanes;
+        __asm__("1:\n\t"
+                "ldr %[x], [%[a]], #4\n\t"
+                "ldrd %[v], %[u], [%[w0]], #8\n\t"
+                "sxtb16 %[x_even], %[x]\n\t"
+                "sxtb16 %[x], %[x], ror #8\n\t"
+                "sxtb16 %[lanes], %[v]\n\t"
+                "smlad %[acc0], %[x_even], %[lanes], %[acc0]\n\t"
+                "sxtb16 %[v], %[v], ror #8\n\t"
+                "smlad %[acc0], %[x], %[v], %[acc0]\n\t"
+                "sxtb16 %[lanes], %[u]\n\t"
+                "smlad %[acc1], %[x_even], %[lanes], %[acc1]\n\t"
+                "sxtb16 %[u], %[u], ror #8\n\t"
+                "smlad %[acc1], %[x], %[u], %[acc1]\n\t"
+                "ldrd %[v], %[u], [%[w1]], #8\n\t"
+                "sxtb16 %[lanes], %[v]\n\t"
+                "smlad %[acc2], %[x_even], %[lanes], %[acc2]\n\t"
+                "sxtb16 %[v], %[v], ror #8\n\t"
+                "smlad %[acc2], %[x], %[v], %[acc2]\n\t"
+                "sxtb16 %[lanes], %[u]\n\t"
+                "smlad %[acc3], %[x_even], %[lanes], %[acc3]\n\t"
+                "sxtb16 %[u], %[u], ror #8\n\t"
+                "smlad %[acc3], %[x], %[u], %[acc3]\n\t"
+                "cmp %[a], %[end]\n\t"
+                "bne 1b"
+                : [a] "+r"(a), [w0] "+r"(w0), [w1] "+r"(w1), [acc0] "+r"(acc0), [acc1] "+r"(acc1),
+                  [acc2] "+r"(acc2), [acc3] "+r"(acc3), [x] "=&r"(x), [x_even] "=&r"(x_even), [v] "=&r"(v),
+                  [u] "=&r"(u), [lanes] "=&r"(lanes)
+                : [end] "r"(end)
+                : "cc");
+    }
+    for (t = 0; t < tail; ++t) {
+        acc0 += a[t] * w0[t];
+        acc1 += a[t] * w0[tail + t];
+        acc2 += a[t] * w1[t];
+        acc3 += a[t] * w1[tail + t];
+    }
+    acc[0] = acc0;
+    acc[1] = acc1;
+    acc[2] = acc2;
+    acc[3] = acc3;
+}
+
 /* One input against a pair of interleaved filter rows (as sapool_dot_2x2): acc[0] += a.row0, acc[1] += a.row1. */
 static inline const int8_t *sapool_dot_1x2(const int8_t *a, const int8_t *w, int32_t length, int32_t acc[2])
 {
