@@ -56,10 +56,11 @@ static inline void sapool_clip_taps(int32_t origin, int32_t dilation, int32_t ke
     *end = k;
 }
 
-/* grouped_conv.c: CONV_2D with `groups` > 1 (filter depth in_c / groups); `bias` is TFLite's (not folded). */
+/* grouped_conv.c: CONV_2D with `groups` > 1 (filter depth in_c / groups). `bias` is folded as for conv.c;
+ * `scratch` holds one group's patch (kernel_h * kernel_w * in_c / groups bytes). */
 void sapool_grouped_conv2d_s8(const sapool_conv_params *p, int32_t groups, const int8_t *input,
                               const int8_t *filter, const int32_t *bias, const int32_t *multiplier,
-                              const int32_t *shift, int8_t *output);
+                              const int32_t *shift, int8_t *output, int8_t *scratch);
 
 /* depthwise_conv.c: DEPTHWISE_CONV_2D with any depth multiplier and dilation. `bias` is TFLite's, for border
  * pixels; `folded_bias` adds input_offset * sum(filter taps of the channel), for windows wholly inside the input. */

@@ -51,11 +51,13 @@ def check(graph: Graph, op: Op) -> None:
 def scratch_bytes(graph: Graph, op: Op) -> int:
     """CONV_2D gathers one im2col patch per output pixel unless the kernel is 1x1 (which never pads); two where
     the arm kernel gathers windows in pairs (few input channels, arm_layout.conv_gathers_pairs): one plan serves
-    both kernel sets. The grouped kernel reads the input directly."""
-    if op.opcode != "CONV_2D" or _groups(graph, op) > 1:
+    both kernel sets. The grouped kernel (no arm twin) gathers one group's patch at a time, 1x1 included."""
+    if op.opcode != "CONV_2D":
         return 0
-    _, kernel_h, kernel_w, in_c = graph.tensor(op.inputs[1]).shape
+    _, kernel_h, kernel_w, in_c = graph.tensor(op.inputs[1]).shape  # in_c: the filter depth, a group's
     patch = kernel_h * kernel_w * in_c
+    if _groups(graph, op) > 1:
+        return patch
     if kernel_h == kernel_w == 1:
         return 0
     return 2 * patch if conv_gathers_pairs(kernel_h, kernel_w, in_c) else patch
@@ -95,17 +97,16 @@ def window_call(ctx: EmitContext, graph: Graph, op: Op, prefix: str) -> WindowCa
     multiplier = ctx.array(f"{prefix}_multiplier", "int32_t", multipliers)
     shift = ctx.array(f"{prefix}_shift", "int32_t", shifts)
     filter_array = ctx.tensor_array(op.inputs[1])
-    if op.opcode == "CONV_2D" and _groups(graph, op) > 1:  # portable only: no arm twin, constants in plain order
-        plain_bias = ctx.array(f"{prefix}_bias", "int32_t", _int32(bias))
-        return WindowCall("sapool_grouped_conv2d_s8", "sapool_conv_params", params,
-                          (filter_array, plain_bias, multiplier, shift), "reference/grouped_conv.c",
-                          leading=(str(_groups(graph, op)),))
-    ctx.arm_layout(shift, encoded_shifts(shifts))
     filters = np.frombuffer(weights.data, np.int8).astype(np.int64)
-    # Σ filter per output channel: CONV_2D filters are [out_c, kh, kw, in_c], depthwise ones [1, kh, kw, out_c]
+    # Σ filter per output channel: CONV_2D filters are [out_c, kh, kw, depth], depthwise ones [1, kh, kw, out_c]
     filter_sums = (filters.reshape(out_c, -1).sum(axis=1) if op.opcode == "CONV_2D"
                    else filters.reshape(-1, out_c).sum(axis=0))
     folded_bias = ctx.array(f"{prefix}_folded_bias", "int32_t", _int32(bias + input_offset * filter_sums))
+    if op.opcode == "CONV_2D" and _groups(graph, op) > 1:  # portable only: no arm twin, constants in plain order
+        return WindowCall("sapool_grouped_conv2d_s8", "sapool_conv_params", params,
+                          (filter_array, folded_bias, multiplier, shift), "reference/grouped_conv.c",
+                          takes_scratch=True, leading=(str(_groups(graph, op)),))
+    ctx.arm_layout(shift, encoded_shifts(shifts))
     if op.opcode == "CONV_2D":
         rows = np.frombuffer(weights.data, np.int8).reshape(out_c, kernel_h, kernel_w * in_c)
         ctx.arm_layout(filter_array, pair_interleaved(rows))
