@@ -23,8 +23,9 @@ typedef struct {
     int32_t runs, run, patch_size; /* kernel_h runs of kernel_w * in_c bytes */
 } conv_layer;
 
-/* n bytes from src to dst, a word at a time (the runs are short: newlib-nano's memcpy goes byte by byte). */
-static inline void copy_run(int8_t *dst, const int8_t *src, int32_t n)
+/* n bytes from src to dst, a word at a time (the runs are short: newlib-nano's memcpy goes byte by byte). Not
+ * inlined: gather_patch has five call sites, and unrolled copies of both loops in each cost 2 KB of code. */
+static __attribute__((noinline)) void copy_run(int8_t *dst, const int8_t *src, int32_t n)
 {
     int32_t k = 0;
     for (; k + 4 <= n; k += 4) {
@@ -36,8 +37,8 @@ static inline void copy_run(int8_t *dst, const int8_t *src, int32_t n)
     }
 }
 
-/* n bytes of the input zero point (`fill`: it in all four bytes) at dst. */
-static inline void fill_run(int8_t *dst, int32_t fill, int32_t n)
+/* n bytes of the input zero point (`fill`: it in all four bytes) at dst (not inlined either). */
+static __attribute__((noinline)) void fill_run(int8_t *dst, int32_t fill, int32_t n)
 {
     int32_t k = 0;
     for (; k + 4 <= n; k += 4) {
@@ -151,13 +152,13 @@ static inline __attribute__((always_inline)) void pixel_pair_run(const conv_laye
     }
 }
 
-static __attribute__((noinline)) void pixel_pair_lean(const conv_layer *layer, int32_t row_step, const int8_t *a,
+static __attribute__((noinline, noclone)) void pixel_pair_lean(const conv_layer *layer, int32_t row_step, const int8_t *a,
                                                       const int8_t *b, int8_t *out_a, int8_t *out_b)
 {
     pixel_pair_run(layer, row_step, a, b, out_a, out_b, 1);
 }
 
-static __attribute__((noinline)) void pixel_pair_general(const conv_layer *layer, int32_t row_step,
+static __attribute__((noinline, noclone)) void pixel_pair_general(const conv_layer *layer, int32_t row_step,
                                                          const int8_t *a, const int8_t *b, int8_t *out_a,
                                                          int8_t *out_b)
 {

@@ -75,7 +75,7 @@ typedef struct {
     SAPOOL_DW_TAP("[%[p]]") SAPOOL_DW_TAP("[%[p], %[tap]]") SAPOOL_DW_TAP("[%[p], %[tap], lsl #1]")                  \
     "add %[p], %[p], %[row]\n\t"
 
-/* The operands of the 3x3 taps; the arguments add inputs (the gathered patch as memory, for border_3x3). */
+/* The operands of the 3x3 taps; the arguments add inputs (the gathered patch as memory, for border_3x3_lean). */
 #define SAPOOL_DW_3X3(...)                                                                                       \
     __asm__(SAPOOL_DW_ROW SAPOOL_DW_ROW SAPOOL_DW_ROW                                                             \
             : [p] "+r"(p), [w] "+r"(w), [a0] "+r"(acc[0]), [a1] "+r"(acc[1]), [a2] "+r"(acc[2]),                 \
@@ -150,14 +150,13 @@ static __attribute__((noinline)) void interior_3x3(const dw_layer *layer, const 
     interior_3x3_run(layer, window, count, output, 0);
 }
 
-/* A pixel whose 3x3 window crosses the border, through the interior path: each group's nine input words are
- * gathered into a patch, taps outside the input holding the input zero point in all four bytes. With the folded
- * bias (bias + input_offset * sum of the taps) a zero-point tap adds (zero point + input_offset) * w = 0, so the
- * sum equals TFLite's over the taps inside. (y0, x0) is the window's first tap in `image`; taps
- * [ky_first, ky_end) x [kx_first, kx_end) lie inside. */
-static inline __attribute__((always_inline)) void border_3x3_run(const dw_layer *layer, const int8_t *image,
-                                                                 int32_t y0, int32_t x0, const tap_range *taps,
-                                                                 int8_t *output, int lean)
+/* A pixel whose 3x3 window crosses the border, through the interior path (layers with a lean stage; the others
+ * take `clipped`): each group's nine input words are gathered into a patch, taps outside the input holding the
+ * input zero point in all four bytes. With the folded bias (bias + input_offset * sum of the taps) a zero-point tap
+ * adds (zero point + input_offset) * w = 0, so the sum equals TFLite's over the taps inside. (y0, x0) is the
+ * window's first tap in `image`; taps [ky_first, ky_end) x [kx_first, kx_end) lie inside. */
+static __attribute__((noinline)) void border_3x3_lean(const dw_layer *layer, const int8_t *image, int32_t y0,
+                                                      int32_t x0, const tap_range *taps, int8_t *output)
 {
     const sapool_conv_params *p = layer->p;
     const int32_t zero_word = (int32_t)((uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u);
@@ -188,20 +187,8 @@ static inline __attribute__((always_inline)) void border_3x3_run(const dw_layer 
             patch[where[i]] = sapool_load4(image + offsets[i] + c);
         }
         patch_taps_3x3(patch, layer->filter + c * 9, acc);
-        store4(acc, layer->multiplier + c, layer->shift + c, &layer->interior, lean, output + c);
+        store4(acc, layer->multiplier + c, layer->shift + c, &layer->interior, 1, output + c);
     }
-}
-
-static __attribute__((noinline)) void border_3x3_lean(const dw_layer *layer, const int8_t *image, int32_t y0,
-                                                      int32_t x0, const tap_range *taps, int8_t *output)
-{
-    border_3x3_run(layer, image, y0, x0, taps, output, 1);
-}
-
-static __attribute__((noinline)) void border_3x3(const dw_layer *layer, const int8_t *image, int32_t y0, int32_t x0,
-                                                 const tap_range *taps, int8_t *output)
-{
-    border_3x3_run(layer, image, y0, x0, taps, output, 0);
 }
 
 /* Every channel group of a pixel over the taps `taps` inside the input, `window` pointing at the first of them:
@@ -322,12 +309,8 @@ void sapool_depthwise_conv2d_s8(const sapool_conv_params *p, const int8_t *input
                     output += (count - 1) * p->out_c;
                     continue;
                 }
-                if (full_3x3 && vector_end == p->out_c) {
-                    if (lean) {
-                        border_3x3_lean(&layer, image, y0, x0, &taps, output);
-                    } else {
-                        border_3x3(&layer, image, y0, x0, &taps, output);
-                    }
+                if (full_3x3 && vector_end == p->out_c && lean) {
+                    border_3x3_lean(&layer, image, y0, x0, &taps, output);
                     continue;
                 }
                 if (vector_end > 0) {
