@@ -45,6 +45,26 @@ def accuracy(job: CompileJob) -> str:
     return f"top-1 float {result.float_top1:.2%} → int8 {result.int8_top1:.2%} on {result.images:,} images"
 
 
+def tflm_has_kernels(job: CompileJob) -> bool:
+    """TFLite-Micro has a kernel for every op of the int8 model (GELU, for one, it has not)."""
+    from sapool.backends.tflm.op_resolver import RESOLVER_METHODS
+
+    return all(op.opcode in RESOLVER_METHODS for op in job.graph.ops)
+
+
+def tflm_can_verify(job: CompileJob) -> bool:
+    """The TFLite-Micro comparison and export apply; when they do not, say why once (the native firmware still
+    runs the model, and `sapool emulate` checks it against TFLite's reference kernels)."""
+    if tflm_has_kernels(job):
+        return True
+    from sapool.backends.tflm.op_resolver import RESOLVER_METHODS
+
+    missing = sorted({op.opcode for op in job.graph.ops} - set(RESOLVER_METHODS))
+    job.warnings.append(f"TFLite-Micro has no {', '.join(missing)} kernel: no TFLite-Micro comparison and no tflm/ "
+                        "export; the native firmware runs the model (check it with sapool emulate)")
+    return False
+
+
 def verify(job: CompileJob) -> str:
     """Run the int8 model in both interpreters on the same inputs and compare them bit for bit."""
     from sapool.verify.compare import compare_outputs

@@ -16,6 +16,11 @@ from sapool.errors import BadInputError
 from sapool.ir.graph import Graph
 
 
+def sample_shape(tensor) -> tuple[int, ...]:
+    """One sample's shape: the tensor's without its batch dimension of 1 (the whole shape when it has none)."""
+    return tensor.shape[1:] if tensor.shape[:1] == (1,) else tensor.shape
+
+
 def row_bytes(graph: Graph, indices: Sequence[int]) -> int:
     """Bytes of one packed row of the tensors `indices` (e.g. graph.inputs)."""
     return sum(graph.tensor(i).nbytes for i in indices)
@@ -28,7 +33,7 @@ def pack(arrays: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def unpack(graph: Graph, indices: Sequence[int], rows: np.ndarray) -> list[np.ndarray]:
-    """Inverse of `pack` for the tensors `indices`: one (N, *shape without the batch dim) array per tensor."""
+    """Inverse of `pack` for the tensors `indices`: one (N, *sample_shape) array per tensor."""
     rows = np.ascontiguousarray(rows).view(np.int8).reshape(len(rows), -1)
     if rows.shape[1] != row_bytes(graph, indices):
         raise BadInputError(f"rows of {rows.shape[1]} bytes for tensors of {row_bytes(graph, indices)} bytes")
@@ -36,7 +41,7 @@ def unpack(graph: Graph, indices: Sequence[int], rows: np.ndarray) -> list[np.nd
     for index in indices:
         tensor = graph.tensor(index)
         part = np.ascontiguousarray(rows[:, offset:offset + tensor.nbytes])
-        arrays.append(part.view(np.dtype(tensor.dtype).newbyteorder("<")).reshape(len(rows), *tensor.shape[1:]))
+        arrays.append(part.view(np.dtype(tensor.dtype).newbyteorder("<")).reshape(len(rows), *sample_shape(tensor)))
         offset += tensor.nbytes
     return arrays
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from sapool.errors import BadInputError
 from sapool.ir.graph import Graph
-from sapool.verify.packing import pack, row_bytes
+from sapool.verify.packing import pack, row_bytes, sample_shape
 
 KWS_SAMPLE = Path("samples/kws01/kws_sample0_int8.bin")
 AD01_SPECTROGRAM = Path("samples/ad01/normal_id_01_00000000_hist_librosa.bin")
@@ -62,16 +62,17 @@ def inputs_from_file(path: Path, graph: Graph) -> Inputs:
 
 
 def random_inputs(graph: Graph, count: int, seed: int = 0) -> list[np.ndarray]:
-    """`count` seeded random samples of every graph input, one (count, *shape without batch) array per input."""
+    """`count` seeded random samples of every graph input, one (count, *packing.sample_shape) array per input."""
     rng = np.random.default_rng(seed)
     arrays = []
     for index in graph.inputs:
         tensor = graph.tensor(index)
+        size = (count, *sample_shape(tensor))
         if tensor.dtype == "int8":
-            arrays.append(rng.integers(-128, 128, size=(count, *tensor.shape[1:]), dtype=np.int8))
+            arrays.append(rng.integers(-128, 128, size=size, dtype=np.int8))
         else:
             low, high = _float_range(graph, index)
-            arrays.append(rng.uniform(low, high, size=(count, *tensor.shape[1:])).astype(tensor.dtype))
+            arrays.append(rng.uniform(low, high, size=size).astype(tensor.dtype))
     return arrays
 
 

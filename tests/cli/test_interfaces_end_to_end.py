@@ -15,6 +15,7 @@ from sapool.firmware.emulate import emulate
 from sapool.ir.read import read_tflite
 from sapool.verify.packing import pack, unpack
 from tests.backends.c.interface_models import float_interface_cnn, two_in_three_out
+from tests.backends.c.single_op_models import build_model
 from tests.firmware.fixture_models import require_firmware_tools
 
 pytestmark = pytest.mark.emu
@@ -60,3 +61,21 @@ def test_two_inputs_and_three_outputs_run_bit_exact_in_qemu_on_a_file_of_inputs(
     report = emulate(models["multi"], "qemu-m7", tmp_path, input_file=inputs, kernels="reference")
     assert report.bit_exact and report.inputs == 3 and report.max_lsb_diff == 0
     assert [layer.op for layer in report.layers] == ["QUANTIZE", "ADD", "LOGISTIC", "DEQUANTIZE", "AVERAGE_POOL_2D"]
+
+
+def test_an_op_tflite_micro_lacks_skips_its_comparison_and_export_but_not_the_firmware(tmp_path):
+    """GELU has no TFLite-Micro kernel: compile says so once, writes no tflm/, and the firmware is bit-exact."""
+    require_firmware_tools()
+    model = tmp_path / "gelu.tflite"
+    model.write_bytes(build_model("GELU", 3).content)  # input [1, 2, 2, 2]: a batch of one, as emulate needs
+    out = tmp_path / "gelu"
+    result = CliRunner().invoke(main, ["compile", str(model), "--target", "stm32h7", "-o", str(out), "--format",
+                                       "json", "-q"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [step["name"] for step in document["steps"]] == ["load", "read", "plan", "generate-c", "build"]
+    assert document["verify"] is None and document["tflm"] is None and not (out / "tflm").exists()
+    assert [w for w in document["warnings"] if "TFLite-Micro has no GELU kernel" in w]
+    emulated = CliRunner().invoke(main, ["emulate", str(out), "--inputs", "3", "--format", "json", "-q"])
+    assert emulated.exit_code == 0, emulated.output
+    assert json.loads(emulated.stdout)["bit_exact"] is True

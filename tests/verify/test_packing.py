@@ -1,9 +1,13 @@
 """Packed rows (the generated C's I/O buffers) and outputs in LSB, on a model with a float interface."""
 
 import numpy as np
+import pytest
 
+from sapool.errors import UnsupportedError
 from sapool.ir.read import read_tflite_bytes
+from sapool.verify.interpreters import run_model
 from sapool.verify.packing import in_lsb, pack, unpack
+from sapool.verify.samples import model_inputs
 from tests.backends.c.interface_models import two_in_three_out
 from tests.backends.c.single_op_models import build_model, run_reference
 
@@ -26,3 +30,16 @@ def test_a_dequantized_output_in_lsb_is_its_int8_value_minus_the_zero_point():
     zero_point = graph.tensor(graph.inputs[0]).quantization.zero_point[0]
     lsb = in_lsb(graph, graph.outputs, [floats[np.newaxis]])
     assert np.array_equal(lsb, values.astype(np.int64).reshape(1, -1) - zero_point)
+
+
+def test_a_model_without_a_batch_dimension_is_one_error_line_not_a_crash(tmp_path):
+    """GELU[seed=1] takes a [5, 7] tensor: rows unpack to whole tensors and the interpreter refuses it by name."""
+    model = build_model("GELU", 1)
+    path = tmp_path / "gelu.tflite"
+    path.write_bytes(model.content)
+    graph = read_tflite_bytes(model.content, "gelu")
+    inputs = model_inputs(path, graph, 3)
+    [batch] = unpack(graph, graph.inputs, inputs.data)
+    assert batch.shape == (3, 5, 7)
+    with pytest.raises(UnsupportedError, match=r"shape \[5, 7\] has no batch dimension of 1"):
+        run_model(path, [batch])
