@@ -109,7 +109,7 @@ static __attribute__((noinline)) void last_channel(const conv_layer *layer, int3
  * anything, and GCC would otherwise reload every field after each. */
 static inline __attribute__((always_inline)) void pixel_pair_run(const conv_layer *layer, int32_t row_step,
                                                                  const int8_t *a, const int8_t *b, int8_t *out_a,
-                                                                 int8_t *out_b, int lean)
+                                                                 int8_t *out_b, int lean, int whole_runs)
 {
     const int32_t pairs_end = layer->p->out_c & ~1;
     const int32_t runs = layer->runs;
@@ -123,7 +123,9 @@ static inline __attribute__((always_inline)) void pixel_pair_run(const conv_laye
     int32_t r;
     for (oc = 0; oc < pairs_end; oc += 2) {
         int32_t acc[4] = {bias[oc], bias[oc + 1], bias[oc], bias[oc + 1]};
-        if (runs == 1) {
+        if (whole_runs) {
+            w = sapool_dot_2x2_runs(a, b, w, run, runs, row_step, acc);
+        } else if (runs == 1) {
             w = sapool_dot_2x2(a, b, w, run, acc);
         } else {
             for (r = 0; r < runs; ++r) {
@@ -155,20 +157,31 @@ static inline __attribute__((always_inline)) void pixel_pair_run(const conv_laye
 static __attribute__((noinline, noclone)) void pixel_pair_lean(const conv_layer *layer, int32_t row_step, const int8_t *a,
                                                       const int8_t *b, int8_t *out_a, int8_t *out_b)
 {
-    pixel_pair_run(layer, row_step, a, b, out_a, out_b, 1);
+    pixel_pair_run(layer, row_step, a, b, out_a, out_b, 1, 0);
+}
+
+/* A lean layer's window read in place whose kernel rows are whole multiples of 16 bytes (weights word-aligned):
+ * the loop over the rows runs inside the assembly (sapool_dot_2x2_runs). */
+static __attribute__((noinline, noclone)) void pixel_pair_window_lean(const conv_layer *layer, int32_t row_step,
+                                                                      const int8_t *a, const int8_t *b,
+                                                                      int8_t *out_a, int8_t *out_b)
+{
+    pixel_pair_run(layer, row_step, a, b, out_a, out_b, 1, 1);
 }
 
 static __attribute__((noinline, noclone)) void pixel_pair_general(const conv_layer *layer, int32_t row_step,
                                                          const int8_t *a, const int8_t *b, int8_t *out_a,
                                                          int8_t *out_b)
 {
-    pixel_pair_run(layer, row_step, a, b, out_a, out_b, 0);
+    pixel_pair_run(layer, row_step, a, b, out_a, out_b, 0, 0);
 }
 
 static inline void pixel_pair(const conv_layer *layer, int32_t row_step, const int8_t *a, const int8_t *b,
                               int8_t *out_a, int8_t *out_b)
 {
-    if (layer->stage.lean) {
+    if (layer->stage.lean && layer->runs > 1 && layer->run % 16 == 0) {
+        pixel_pair_window_lean(layer, row_step, a, b, out_a, out_b);
+    } else if (layer->stage.lean) {
         pixel_pair_lean(layer, row_step, a, b, out_a, out_b);
     } else {
         pixel_pair_general(layer, row_step, a, b, out_a, out_b);

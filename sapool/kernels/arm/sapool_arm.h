@@ -240,6 +240,53 @@ static inline const int8_t *sapool_dot_2x2(const int8_t *a, const int8_t *b, con
     return w + 2 * tail;
 }
 
+/* sapool_dot_2x2 over `runs` runs of `run` bytes each (run % 16 == 0, weights word-aligned), the runs of a and b
+ * `row_step` apart: a window's kernel rows read in place. The loop over runs is inside the assembly (its
+ * counters in memory operands, the 14 registers being taken), about 10 instructions per run instead of the
+ * ~30 of entering sapool_dot_2x2 once per run. */
+static inline const int8_t *sapool_dot_2x2_runs(const int8_t *a, const int8_t *b, const int8_t *w, int32_t run,
+                                                int32_t runs, int32_t row_step, int32_t acc[4])
+{
+    int32_t a0 = acc[0];
+    int32_t a1 = acc[1];
+    int32_t b0 = acc[2];
+    int32_t b1 = acc[3];
+    int32_t runs_left = runs;
+    const int32_t advance = row_step - run;
+    const int8_t *end = a + run;
+    int32_t x;
+    int32_t v;
+    int32_t u;
+    int32_t v_even;
+    int32_t u_even;
+    int32_t x_even;
+    __asm__("1:\n\t" SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS) SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS)
+            SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS) SAPOOL_DOT_2X2_STEP(SAPOOL_LDRD_WEIGHTS)
+            "cmp %[a], %[end]\n\t"
+            "bne 1b\n\t"
+            "ldr %[x], %[runs_left]\n\t"
+            "subs %[x], %[x], #1\n\t"
+            "beq 2f\n\t"
+            "str %[x], %[runs_left]\n\t"
+            "ldr %[x], %[advance]\n\t"
+            "add %[a], %[a], %[x]\n\t"
+            "add %[b], %[b], %[x]\n\t"
+            "ldr %[x], %[run]\n\t"
+            "add %[end], %[a], %[x]\n\t"
+            "b 1b\n\t"
+            "2:"
+            : [a] "+r"(a), [b] "+r"(b), [w] "+r"(w), [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1),
+              [x] "=&r"(x), [v] "=&r"(v), [u] "=&r"(u), [v_even] "=&r"(v_even), [u_even] "=&r"(u_even),
+              [x_even] "=&r"(x_even), [end] "+r"(end), [runs_left] "+m"(runs_left)
+            : [advance] "m"(advance), [run] "m"(run)
+            : "cc");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = b0;
+    acc[3] = b1;
+    return w;
+}
+
 /* One input against two pairs of interleaved filter rows (as sapool_dot_2x2 lays them out, pair 1 at w0, pair 2
  * at w1, both word-aligned): acc[0..1] += a.pair1 rows, acc[2..3] += a.pair2 rows over `length` bytes. Each input
  * word is split once for four rows: 1 input load, 2 ldrd, 10 sxtb16, 8 smlad and the loop's compare and branch per
