@@ -69,13 +69,14 @@ class LoweredOp:
 
 @dataclass(frozen=True)
 class WindowCall:
-    """A windowed kernel's call (CONV_2D, DEPTHWISE_CONV_2D, pools) with its constants already emitted, so the
-    same op can be called on the whole image or, by a patch stage, on patches with its own copy of `params`.
+    """A windowed kernel's call (CONV_2D, DEPTHWISE_CONV_2D, pools) with its constants already emitted and its
+    parameter struct's fields (for the whole image) not yet, so the same op can be called on the whole image or,
+    by a patch stage, on patches, each geometry its own struct.
     The C is `kernel(params, *leading, input, *constants, output[, scratch])`."""
 
     kernel: str
     params_type: str
-    params: str  # name of the const parameter struct
+    fields: dict  # the parameter struct's fields, for the whole image
     constants: tuple[str, ...]
     source: str  # the reference/*.c file defining `kernel`
     takes_scratch: bool = False

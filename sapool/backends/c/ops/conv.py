@@ -65,13 +65,14 @@ def scratch_bytes(graph: Graph, op: Op) -> int:
 
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     call = window_call(ctx, graph, op, f"sapool_l{op.index}")
-    statement = call.statement(f"&{call.params}", ctx.tensor_pointer(op.inputs[0]), ctx.tensor_pointer(op.outputs[0]),
+    params = ctx.struct(f"sapool_l{op.index}_params", call.params_type, call.fields)
+    statement = call.statement(params, ctx.tensor_pointer(op.inputs[0]), ctx.tensor_pointer(op.outputs[0]),
                                ctx.scratch_pointer(op.index))
     return LoweredOp((statement,), (call.source,))
 
 
 def window_call(ctx: EmitContext, graph: Graph, op: Op, prefix: str) -> WindowCall:
-    """Emit `op`'s constants (named `prefix`_…) and return its kernel call, for the whole image."""
+    """Emit `op`'s constants (named `prefix`_…) and return its kernel call with its parameters for the whole image."""
     source, weights, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     options = op.options
     batches, in_h, in_w, in_c = source.shape
@@ -85,7 +86,7 @@ def window_call(ctx: EmitContext, graph: Graph, op: Op, prefix: str) -> WindowCa
     multipliers, shifts = zip(*(quantize_multiplier(scale(source) * s / scale(result))
                                 for s in _per_channel(weights.quantization.scale, out_c)))
     bias = _bias_values(graph, op, out_c)
-    params = ctx.struct(f"{prefix}_params", "sapool_conv_params", {
+    params = {
         "batches": batches, "in_h": in_h, "in_w": in_w, "in_c": in_c,
         "out_h": out_h, "out_w": out_w, "out_c": out_c, "kernel_h": kernel_h, "kernel_w": kernel_w,
         "stride_h": stride_h, "stride_w": stride_w, "dilation_h": dilation_h, "dilation_w": dilation_w,
@@ -93,7 +94,7 @@ def window_call(ctx: EmitContext, graph: Graph, op: Op, prefix: str) -> WindowCa
         "pad_left": leading_padding(stride_w, dilation_w, in_w, kernel_w, out_w),
         "depth_multiplier": out_c // in_c if op.opcode == "DEPTHWISE_CONV_2D" else 1,
         "input_offset": input_offset, "output_offset": zero_point(result), "act_min": act_min, "act_max": act_max,
-    })[1:]
+    }
     multiplier = ctx.array(f"{prefix}_multiplier", "int32_t", multipliers)
     shift = ctx.array(f"{prefix}_shift", "int32_t", shifts)
     filter_array = ctx.tensor_array(op.inputs[1])

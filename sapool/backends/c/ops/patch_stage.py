@@ -1,10 +1,11 @@
 """CUSTOM:SAPOOL_PATCH_STAGE (memory/patches.py) → a loop over patches calling the stage's own kernels.
 
-Each inner op is lowered as on the whole image (its constants and parameter struct emitted once, named
-sapool_l<stage>_p<k>_…); per patch, the generated loop copies the struct and sets the patch's geometry (in_h,
-in_w, out_h, out_w, pad_top, pad_left, fields both sapool_conv_params and sapool_pool_params have) from a const
-int16 table. The input patch is copied from the stage input into patch buffer 0 (reference/patch.c), op k reads
-buffer k % 2 and writes buffer (k + 1) % 2, and the last tile is pasted into the stage output. Border padding
+Each inner op's constants are emitted once (named sapool_l<stage>_p<k>_…), and one const parameter struct per
+distinct patch geometry of that op (in_h, in_w, out_h, out_w, pad_top, pad_left: the border patches and the
+interior ones, 9 per op for vww's 8x8 grid), so the loop copies no struct: a const int16 table gives, per patch,
+where its input patch and output tile sit and each op's geometry index. The input patch is copied from the stage
+input into patch buffer 0 (reference/patch.c), op k reads buffer k % 2 and writes buffer (k + 1) % 2, and the
+last tile is copied into the stage output. Border padding
 is the kernels' own: pad_top/pad_left before the patch, the patch's end after it (memory/check_patches.py proves
 every tap reads the same input element or padding as on the whole image), so the result is bit-identical.
 
@@ -46,29 +47,34 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     prefix = f"sapool_l{op.index}"
     calls = [_FAMILIES[inner.opcode].window_call(ctx, graph, inner, f"{prefix}_p{k}")
              for k, inner in enumerate(options.ops)]
-    table = ctx.array(f"{prefix}_patches", "int16_t", _patch_table(options))
-    row = 4 + len(_PATCH_FIELDS) * len(options.ops)
+    kinds, table = _geometries(options)
+    table = ctx.array(f"{prefix}_patches", "int16_t", table)
+    row = _MOVES + len(options.ops)
     scratch = ctx.scratch_pointer(op.index)
     ping_bytes = -(-options.buffer_bytes[0] // BUFFER_ALIGNMENT) * BUFFER_ALIGNMENT
     buffers = (f"{scratch}", f"({scratch} + {ping_bytes})")
     kernel_scratch = f"({scratch} + {options.buffers_total})"
     _, _, in_w, in_c = graph.tensor(op.inputs[0]).shape
     _, _, out_w, out_c = graph.tensor(op.outputs[0]).shape
-    last = 4 + len(_PATCH_FIELDS) * (len(options.ops) - 1)
-    lines = ["{",
-             "    int32_t patch;",
-             f"    for (patch = 0; patch < {len(options.patches)}; ++patch) {{",
-             f"        const int16_t *g = {table} + patch * {row};",
-             f"        sapool_copy_rows_s8({ctx.tensor_pointer(op.inputs[0])} + (g[0] * {in_w} + g[1]) * {in_c}, "
-             f"{in_w * in_c}, {buffers[0]}, g[5] * {in_c}, g[4], g[5] * {in_c});"]
+    lines = ["{"]
+    for k, (call, geometries) in enumerate(zip(calls, kinds)):
+        structs = [ctx.struct(f"{prefix}_p{k}_g{j}", call.params_type,
+                              {**call.fields, **dict(zip(_PATCH_FIELDS, geometry))})
+                   for j, geometry in enumerate(geometries)]
+        lines.append(f"    static const {call.params_type} *const geometry{k}[{len(structs)}] = "
+                     f"{{{', '.join(structs)}}};")
+    lines += ["    int32_t patch;",
+              f"    for (patch = 0; patch < {len(options.patches)}; ++patch) {{",
+              f"        const int16_t *g = {table} + patch * {row};",
+              f"        sapool_copy_rows_s8({ctx.tensor_pointer(op.inputs[0])} + (g[0] * {in_w} + g[1]) * {in_c}, "
+              f"{in_w * in_c}, {buffers[0]}, g[3] * {in_c}, g[2], g[3] * {in_c});"]
     for k, call in enumerate(calls):
-        base = 4 + len(_PATCH_FIELDS) * k
-        fields = " ".join(f"p.{name} = g[{base + n}];" for n, name in enumerate(_PATCH_FIELDS))
-        statement = call.statement("&p", buffers[k % 2], buffers[(k + 1) % 2], kernel_scratch)
-        lines.append(f"        {{ {call.params_type} p = {call.params}; {fields} {statement} }}")
-    lines += [f"        sapool_copy_rows_s8({buffers[len(calls) % 2]}, g[{last + 3}] * {out_c}, "
-              f"{ctx.tensor_pointer(op.outputs[0])} + (g[2] * {out_w} + g[3]) * {out_c}, {out_w * out_c}, "
-              f"g[{last + 2}], g[{last + 3}] * {out_c});",
+        statement = call.statement(f"geometry{k}[g[{_MOVES + k}]]", buffers[k % 2], buffers[(k + 1) % 2],
+                                   kernel_scratch)
+        lines.append(f"        {statement}")
+    lines += [f"        sapool_copy_rows_s8({buffers[len(calls) % 2]}, g[7] * {out_c}, "
+              f"{ctx.tensor_pointer(op.outputs[0])} + (g[4] * {out_w} + g[5]) * {out_c}, {out_w * out_c}, "
+              f"g[6], g[7] * {out_c});",
               "    }",
               "}"]
     sources = ("reference/patch.c", *dict.fromkeys(call.source for call in calls))
@@ -77,15 +83,22 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
                      f"ops {options.ops[0].index}-{options.ops[-1].index} in {grid} patches")
 
 
-def _patch_table(options: PatchStageOptions) -> np.ndarray:
-    """Per patch: the input patch's first row and column, the output tile's first row and column, then per op
-    in_h, in_w, out_h, out_w, pad_top, pad_left."""
+_MOVES = 8  # table columns before the geometry indices: input patch y, x, rows, cols; output tile y, x, rows, cols
+
+
+def _geometries(options: PatchStageOptions) -> tuple[list[list[tuple[int, ...]]], np.ndarray]:
+    """Per op its distinct patch geometries (in_h, in_w, out_h, out_w, pad_top, pad_left: a border, an interior
+    patch...), and per patch a table row: where its input patch and output tile sit, then each op's geometry."""
+    kinds: list[dict[tuple[int, ...], int]] = [{} for _ in options.ops]
     rows = []
     for windows in options.patches:
         first, last = windows[0], windows[-1]
-        row = [first.in_rows[0], first.in_cols[0], last.out_rows[0], last.out_cols[0]]
-        for w in windows:
-            row += [w.in_rows[1] - w.in_rows[0], w.in_cols[1] - w.in_cols[0], w.out_rows[1] - w.out_rows[0],
-                    w.out_cols[1] - w.out_cols[0], w.pad_top, w.pad_left]
+        row = [first.in_rows[0], first.in_cols[0], first.in_rows[1] - first.in_rows[0],
+               first.in_cols[1] - first.in_cols[0], last.out_rows[0], last.out_cols[0],
+               last.out_rows[1] - last.out_rows[0], last.out_cols[1] - last.out_cols[0]]
+        for seen, w in zip(kinds, windows):
+            geometry = (w.in_rows[1] - w.in_rows[0], w.in_cols[1] - w.in_cols[0], w.out_rows[1] - w.out_rows[0],
+                        w.out_cols[1] - w.out_cols[0], w.pad_top, w.pad_left)
+            row.append(seen.setdefault(geometry, len(seen)))
         rows.append(row)
-    return np.array(rows, np.int16)
+    return [list(seen) for seen in kinds], np.array(rows, np.int16)

@@ -38,12 +38,13 @@ def scratch_bytes(graph: Graph, op: Op) -> int:
 
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     call = window_call(ctx, graph, op, f"sapool_l{op.index}")
-    statement = call.statement(f"&{call.params}", ctx.tensor_pointer(op.inputs[0]), ctx.tensor_pointer(op.outputs[0]))
+    params = ctx.struct(f"sapool_l{op.index}_params", call.params_type, call.fields)
+    statement = call.statement(params, ctx.tensor_pointer(op.inputs[0]), ctx.tensor_pointer(op.outputs[0]))
     return LoweredOp((statement,), (call.source,))
 
 
 def window_call(ctx: EmitContext, graph: Graph, op: Op, prefix: str) -> WindowCall:
-    """Emit `op`'s parameters (named `prefix`_params) and return its kernel call, for the whole image."""
+    """`op`'s kernel call with its parameters for the whole image (pools have no other constants; `prefix` unused)."""
     source, result = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     options = op.options
     batches, in_h, in_w, channels = source.shape
@@ -51,11 +52,11 @@ def window_call(ctx: EmitContext, graph: Graph, op: Op, prefix: str) -> WindowCa
     filter_h, filter_w = options.filter_h, options.filter_w
     stride_h, stride_w = options.stride_h, options.stride_w
     act_min, act_max = clamp_range(options.activation, result)
-    params = ctx.struct(f"{prefix}_params", "sapool_pool_params", {
+    params = {
         "batches": batches, "in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w,
         "filter_h": filter_h, "filter_w": filter_w, "stride_h": stride_h, "stride_w": stride_w,
         "pad_top": leading_padding(stride_h, 1, in_h, filter_h, out_h),
         "pad_left": leading_padding(stride_w, 1, in_w, filter_w, out_w),
         "act_min": act_min, "act_max": act_max,
-    })[1:]
+    }
     return WindowCall(KERNELS[op.opcode], "sapool_pool_params", params, (), "reference/pool.c")
