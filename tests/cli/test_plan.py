@@ -164,3 +164,19 @@ def test_plan_imports_neither_torch_nor_tensorflow():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert "HEAVY [] CODE 0" in result.stderr, result.stderr
     assert json.loads(result.stdout)["peak_arena_bytes"] == 38_800
+
+
+def test_patches_option_reports_the_stage_its_recompute_and_every_bound():
+    auto = json.loads(_plan(shared_model("vww_96_int8"), "-t", "stm32h7", "--format", "json").stdout)
+    (stage,) = auto["patch_stages"]
+    assert (stage["layer"], stage["ops"], stage["grid"]) == (0, [0, 1, 2, 3], [8, 8])
+    assert stage["patched_macs"] - stage["macs"] == stage["extra_macs"] == 674_912
+    assert auto["layers"][0]["patches"] == "ops 0-3 in 8x8 patches" and auto["extra_macs_percent"] == 9.01
+    assert (auto["lower_bound_bytes"], auto["unpatched_lower_bound_bytes"], auto["tensor_lower_bound_bytes"]) == (
+        38_800, 55_296, 55_296)
+    off = json.loads(_plan(shared_model("vww_96_int8"), "-t", "stm32h7", "--patches", "off", "--format",
+                           "json").stdout)
+    assert off["patch_stages"] == [] and off["peak_arena_bytes"] == off["lower_bound_bytes"] == 55_296
+    text = " ".join(_plan(shared_model("vww_96_int8"), "-t", "stm32h7").stdout.split())
+    assert "layer 0 runs ops 0, 1, 2, 3 in 8x8 patches" in text and "without patches the bound is 55,296 B" in text
+    assert _plan(shared_model("vww_96_int8"), "-t", "stm32h7", "--patches", "on").exit_code == 2
