@@ -7,7 +7,8 @@ the end of what it wrote. Two kinds of op do, in every sapool C kernel (portable
 
 - *elementwise* (shift 0, exact sharing): output element i depends on input element i at the same position and
   is written after that element is read: ADD, SUB, MUL against an input of the output's own shape (the other
-  input may broadcast), LOGISTIC, TANH, RELU, RELU6, RELU_N1_TO_1, int8 QUANTIZE; SOFTMAX too, whose kernel
+  input may broadcast), LOGISTIC, TANH, RELU, RELU6, RELU_N1_TO_1, int8 QUANTIZE, the C backend's fused
+  lookup regions (one table lookup per element); SOFTMAX too, whose kernel
   reads a whole row (max, then the sum of exponentials) before writing any of it, then writes y[j] from x[j].
 - *row-streaming* (shift > 0): CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D and MAX_POOL_2D on one NHWC image
   compute output rows in increasing order and, for output row y, read input rows from `stride·y − pad_top` on.
@@ -37,7 +38,8 @@ from sapool.ir.options import Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptio
 IN_PLACE_ALIGNMENT = 16
 
 ELEMENTWISE_OPS = frozenset({"ADD", "SUB", "MUL", "LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1",
-                             "QUANTIZE", "SOFTMAX"})
+                             "QUANTIZE", "SOFTMAX",
+                             "CUSTOM:SAPOOL_LOOKUP"})  # the C backend's fused lookup region (lookup.c)
 ROW_STREAMING_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"})
 
 

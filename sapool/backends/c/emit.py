@@ -142,3 +142,17 @@ class EmitContext:
     def struct(self, name: str, ctype: str, fields: dict) -> str:
         self.structs.append(ConstStruct(name, ctype, fields))
         return f"&{name}"
+
+
+class RenamedContext:
+    """An EmitContext that adds `suffix` to the names of the constants it is asked to create: the parts of one
+    fused op share its index, and constant names must be unique."""
+
+    def __init__(self, ctx: EmitContext, suffix: str):
+        self._ctx, self._suffix = ctx, suffix
+
+    def struct(self, name: str, ctype: str, fields: dict) -> str:
+        return self._ctx.struct(name + self._suffix, ctype, fields)
+
+    def array(self, name: str, ctype: str, values) -> str:
+        return self._ctx.array(name + self._suffix, ctype, values)

@@ -13,9 +13,9 @@ and keeps the indices of the two inner tensors, whose quantisation its lowering 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from sapool.errors import UnsupportedError
+from sapool.backends.c.graph_rewrite import only_reader, readers_of, splice
 from sapool.ir.analysis import MAC_COUNTERS, op_macs
 from sapool.ir.graph import Graph, Op
 from sapool.ir.options import BatchMatMulOptions, SoftmaxOptions
@@ -35,60 +35,53 @@ class AttentionOptions:
 
 
 def fuse_for_c(graph: Graph) -> Graph:
-    """`graph` with every fusable BATCH_MATMUL → SOFTMAX → BATCH_MATMUL chain as one FUSED_ATTENTION op (ops
-    renumbered in execution order); `graph` itself when there is none."""
-    readers: dict[int, list[int]] = {}
-    for position, op in enumerate(graph.ops):
-        for tensor in dict.fromkeys(op.inputs):
-            readers.setdefault(tensor, []).append(position)
+    """The graph the C backend runs: lookup regions (fuse_lookup.py), window softmax pools (fuse_window.py) and
+    attention chains each as one op, ops renumbered in execution order; `graph` itself when nothing fuses.
+
+    Every rewrite is structural (opcodes, shapes, readers, constant operands), never quantisation: the torch-side
+    estimate graph (models/footprint.py), which has no quantisation, is fused exactly as its export is. Whether a
+    fused op's kernel takes the quantisation is its lowering's `check`, which checks each of the ops it stands for
+    as their own lowerings would (an op the unfused kernels refuse is refused fused too).
+    """
+    from sapool.backends.c.fuse_lookup import fuse_lookup_regions
+    from sapool.backends.c.fuse_window import fuse_window_pools
+
+    return _fuse_attention(fuse_window_pools(fuse_lookup_regions(graph)))
+
+
+def _fuse_attention(graph: Graph) -> Graph:
+    readers = readers_of(graph)
     fused: dict[int, Op] = {}  # position of the second BATCH_MATMUL -> fused op
     dropped: set[int] = set()
-    for position, op in enumerate(graph.ops):
+    for position in range(len(graph.ops)):
         chain = _attention_chain(graph, readers, position)
         if chain is not None:
             scores_at, softmax_at, mix_at = chain
             fused[mix_at] = _fused_op(graph, *(graph.ops[n] for n in chain))
             dropped.update((scores_at, softmax_at))
-    if not fused:
-        return graph
-    ops = [fused.get(position, op) for position, op in enumerate(graph.ops) if position not in dropped]
-    return replace(graph, ops=[replace(op, index=n) for n, op in enumerate(ops)])
+    return splice(graph, fused, dropped)
 
 
 def _attention_chain(graph: Graph, readers: dict[int, list[int]], position: int) -> tuple[int, int, int] | None:
-    from sapool.backends.c.ops import batch_matmul, softmax
-
     scores_op = graph.ops[position]
     if scores_op.opcode != "BATCH_MATMUL" or len(scores_op.outputs) != 1:
         return None
     scores = scores_op.outputs[0]
-    softmax_at = _only_reader(graph, readers, scores)
+    softmax_at = only_reader(graph, readers, scores)
     if softmax_at is None or graph.ops[softmax_at].opcode != "SOFTMAX":
         return None
     probabilities = graph.ops[softmax_at].outputs[0]
-    mix_at = _only_reader(graph, readers, probabilities)
+    mix_at = only_reader(graph, readers, probabilities)
     if mix_at is None:
         return None
     mix_op = graph.ops[mix_at]
     if mix_op.opcode != "BATCH_MATMUL" or mix_op.inputs[0] != probabilities or mix_op.inputs[1] == probabilities:
         return None
-    if mix_op.options.adj_x or len(graph.tensor(scores).shape) < 2:
+    if getattr(mix_op.options, "adj_x", False) or len(graph.tensor(scores).shape) < 2:
         return None
     if graph.tensor(probabilities).shape[:-2] != graph.tensor(mix_op.outputs[0]).shape[:-2]:
         return None  # the kernel makes each probabilities row once per output batch: no broadcast of p
-    try:
-        batch_matmul.check(graph, scores_op)
-        softmax.check(graph, graph.ops[softmax_at])
-        batch_matmul.check(graph, mix_op)
-    except UnsupportedError:
-        return None
     return position, softmax_at, mix_at
-
-
-def _only_reader(graph: Graph, readers: dict[int, list[int]], tensor: int) -> int | None:
-    """The one op reading `tensor`, when exactly one does and the tensor is not a graph output."""
-    found = readers.get(tensor, [])
-    return found[0] if len(found) == 1 and tensor not in graph.outputs else None
 
 
 def _fused_op(graph: Graph, scores_op: Op, softmax_op: Op, mix_op: Op) -> Op:

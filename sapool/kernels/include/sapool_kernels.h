@@ -158,6 +158,24 @@ typedef struct {
 
 /* mean.c: MEAN over any axes (kept_dims/reduced_dims: the input's dimensions, merged, with their strides). */
 void sapool_mean_s8(const sapool_mean_params *p, const int8_t *input, int8_t *output);
+/* The int8 mean of `count` int8 values whose int32 sum is `sum` (requantised as sapool_mean_s8 does). */
+int8_t sapool_mean_of_sum(const sapool_mean_params *p, int32_t sum);
+
+typedef struct {
+    int32_t rows[4];                 /* windows, as four nested loops */
+    int32_t weights_row_strides[4];  /* element strides of m along them */
+    int32_t values_row_strides[4];   /* and of x */
+    int32_t window[2];               /* each window's elements, as two nested loops */
+    int32_t weights_window_strides[2];
+    int32_t values_window_strides[2];
+} sapool_window_pool_params;
+
+/* window_pool.c: MEAN(SOFTMAX(window of m) * window of x) per window, one window at a time; `row` is
+ * window[0] * window[1] bytes of scratch; `softmax` has rows = 1; `mul` is the MUL's (offset 1 for the
+ * probabilities). Bit-identical with SOFTMAX, MUL and MEAN run on the materialised window views. */
+void sapool_window_pool_s8(const sapool_window_pool_params *p, const sapool_softmax_params *softmax,
+                           const int32_t *exp_table, const sapool_mul_params *mul, const sapool_mean_params *mean,
+                           const int8_t *m, const int8_t *x, int8_t *output, int8_t *row);
 
 typedef struct {
     int32_t in_dims[6], out_dims[6], before[6];

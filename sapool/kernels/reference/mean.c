@@ -22,6 +22,13 @@ static int32_t window_sum(const sapool_mean_params *p, const int8_t *input)
     return sum;
 }
 
+int8_t sapool_mean_of_sum(const sapool_mean_params *p, int32_t sum)
+{
+    const int32_t centred = sum - p->input_zero_point * p->count;
+    const int32_t scaled = sapool_requantize(centred, p->multiplier, p->shift);
+    return sapool_clamp_s8(scaled + p->output_zero_point, -128, 127);
+}
+
 void sapool_mean_s8(const sapool_mean_params *p, const int8_t *input, int8_t *output)
 {
     int32_t k0, k1, k2;
@@ -29,9 +36,7 @@ void sapool_mean_s8(const sapool_mean_params *p, const int8_t *input, int8_t *ou
         for (k1 = 0; k1 < p->kept_dims[1]; ++k1) {
             for (k2 = 0; k2 < p->kept_dims[2]; ++k2) {
                 const int32_t offset = k0 * p->kept_strides[0] + k1 * p->kept_strides[1] + k2 * p->kept_strides[2];
-                const int32_t centred = window_sum(p, input + offset) - p->input_zero_point * p->count;
-                const int32_t scaled = sapool_requantize(centred, p->multiplier, p->shift);
-                *output++ = sapool_clamp_s8(scaled + p->output_zero_point, -128, 127);
+                *output++ = sapool_mean_of_sum(p, window_sum(p, input + offset));
             }
         }
     }

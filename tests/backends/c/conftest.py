@@ -13,10 +13,12 @@ from sapool.ir.graph import Graph
 from sapool.memory.layout import UNBOUNDED, plan_layout
 
 
-def compile_for_host(graph: Graph, directory: Path, regions=None, patches: str = "auto"):
+def compile_for_host(graph: Graph, directory: Path, regions=None, patches: str = "auto", *, prepared: bool = True):
     """(layout, files, executable) for `graph` as `sapool compile` builds it (fused ops, patch stage, in-place
-    layers), planned into `regions` (default: one unbounded region); `layout.graph` is the graph the code runs."""
-    graph = prepare_for_c(graph, patches)
+    layers), planned into `regions` (default: one unbounded region); `layout.graph` is the graph the code runs.
+    `prepared=False` runs every op of `graph` with its own kernel (for tests of those kernels)."""
+    if prepared:
+        graph = prepare_for_c(graph, patches)
     layout = plan_layout(graph, regions or (UNBOUNDED,), scratch=scratch_needs(graph))
     files = generate(graph, layout)
     return layout, files, build_host(files, directory)

@@ -6,7 +6,7 @@ kernel's arithmetic is theirs; only the order changes (row by row), and the scor
 
 from __future__ import annotations
 
-from sapool.backends.c.emit import EmitContext, LoweredOp
+from sapool.backends.c.emit import EmitContext, LoweredOp, RenamedContext
 from sapool.backends.c.fuse import FUSED_ATTENTION, unfused_ops
 from sapool.backends.c.ops import batch_matmul, softmax
 from sapool.ir.graph import Graph, Op
@@ -27,8 +27,8 @@ def scratch_bytes(graph: Graph, op: Op) -> int:
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     scores_op, softmax_op, mix_op = unfused_ops(op)
     scores_params, q_offsets, k_offsets = batch_matmul.emit_params(ctx, graph, scores_op)
-    softmax_params, table = softmax.emit_params(_Renamed(ctx, "_softmax"), graph, softmax_op, rows=1)
-    mix_params, _, v_offsets = batch_matmul.emit_params(_Renamed(ctx, "_mix"), graph, mix_op, lhs_offsets=False)
+    softmax_params, table = softmax.emit_params(RenamedContext(ctx, "_softmax"), graph, softmax_op, rows=1)
+    mix_params, _, v_offsets = batch_matmul.emit_params(RenamedContext(ctx, "_mix"), graph, mix_op, lhs_offsets=False)
     q, k, v = (ctx.tensor_pointer(i) for i in op.inputs)
     call = (f"sapool_attention_s8({scores_params}, {q_offsets}, {k_offsets}, {softmax_params}, {table}, "
             f"{mix_params}, {v_offsets}, {q}, {k}, {v}, {ctx.tensor_pointer(op.outputs[0])}, "
@@ -36,16 +36,3 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     return LoweredOp((call,), ("reference/attention.c", "reference/softmax.c"),
                      comment="BATCH_MATMUL + SOFTMAX + BATCH_MATMUL fused: one scores row at a time")
 
-
-class _Renamed:
-    """The context with `suffix` on the names of the constants it is asked to create (the three parts of one
-    fused op share its index, and constant names must be unique)."""
-
-    def __init__(self, ctx: EmitContext, suffix: str):
-        self._ctx, self._suffix = ctx, suffix
-
-    def struct(self, name: str, ctype: str, fields: dict) -> str:
-        return self._ctx.struct(name + self._suffix, ctype, fields)
-
-    def array(self, name: str, ctype: str, values) -> str:
-        return self._ctx.array(name + self._suffix, ctype, values)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sapool.backends.c.emit import EmitContext, LoweredOp
-from sapool.backends.c.quant import quantize_multiplier
+from sapool.backends.c.quant import multiply_by_quantized_multiplier, quantize_multiplier
 from sapool.backends.c.strides import broadcast_strides, merge_dims, to_rank
 from sapool.backends.c.tensors import clamp_range, require_int8, scale, zero_point
 from sapool.errors import UnsupportedError
@@ -34,27 +34,47 @@ def scratch_bytes(graph: Graph, op: Op) -> int:
 
 
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
+    struct_type, fields = kernel_fields(graph, op)
+    params = ctx.struct(f"sapool_l{op.index}_params", struct_type, {"shape": broadcast_shape(graph, op), **fields})
+    pointers = ", ".join(ctx.tensor_pointer(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    return LoweredOp((f"sapool_{op.opcode.lower()}_s8({params}, {pointers});",), ("reference/elementwise.c",))
+
+
+def kernel_fields(graph: Graph, op: Op) -> tuple[str, dict]:
+    """(C struct type, its arithmetic fields) for the op; the broadcast `shape` field is added by `lower`."""
     first, second, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     act_min, act_max = clamp_range(_activation(op), result)
-    common = {"shape": broadcast_shape(graph, op)}
     if op.opcode == "MUL":
         real = np.float32(np.float32(scale(first)) * np.float32(scale(second))) / np.float32(scale(result))
         multiplier, shift = quantize_multiplier(float(real))
-        fields = {**common, "input1_offset": -zero_point(first), "input2_offset": -zero_point(second),
-                  "output_offset": zero_point(result), "output_multiplier": multiplier, "output_shift": shift,
-                  "act_min": act_min, "act_max": act_max}
-        struct_type, function = "sapool_mul_params", "sapool_mul_s8"
+        return "sapool_mul_params", {
+            "input1_offset": -zero_point(first), "input2_offset": -zero_point(second),
+            "output_offset": zero_point(result), "output_multiplier": multiplier, "output_shift": shift,
+            "act_min": act_min, "act_max": act_max}
+    (m1, s1), (m2, s2), (mo, so) = (quantize_multiplier(r) for r in _add_multipliers(first, second, result))
+    return "sapool_add_params", {
+        "left_shift": LEFT_SHIFT,
+        "input1_offset": -zero_point(first), "input1_multiplier": m1, "input1_shift": s1,
+        "input2_offset": -zero_point(second), "input2_multiplier": m2, "input2_shift": s2,
+        "output_offset": zero_point(result), "output_multiplier": mo, "output_shift": so,
+        "act_min": act_min, "act_max": act_max}
+
+
+def evaluate(opcode: str, fields: dict, a: int, b: int) -> int:
+    """Python twin of elementwise.c's per-element arithmetic (add_or_sub_row, mul_row) for one pair of int8
+    values, with the fields of `kernel_fields`; fuse_lookup's tables are made with it (tests/backends/c/
+    test_lookup_region.py proves it equal to the C kernel on every input of random regions)."""
+    f = fields
+    if opcode == "MUL":
+        product = (a + f["input1_offset"]) * (b + f["input2_offset"])
+        result = multiply_by_quantized_multiplier(product, f["output_multiplier"], f["output_shift"])
     else:
-        (m1, s1), (m2, s2), (mo, so) = (quantize_multiplier(r) for r in _add_multipliers(first, second, result))
-        fields = {**common, "left_shift": LEFT_SHIFT,
-                  "input1_offset": -zero_point(first), "input1_multiplier": m1, "input1_shift": s1,
-                  "input2_offset": -zero_point(second), "input2_multiplier": m2, "input2_shift": s2,
-                  "output_offset": zero_point(result), "output_multiplier": mo, "output_shift": so,
-                  "act_min": act_min, "act_max": act_max}
-        struct_type, function = "sapool_add_params", f"sapool_{op.opcode.lower()}_s8"
-    params = ctx.struct(f"sapool_l{op.index}_params", struct_type, fields)
-    pointers = ", ".join(ctx.tensor_pointer(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
-    return LoweredOp((f"{function}({params}, {pointers});",), ("reference/elementwise.c",))
+        x, y = (multiply_by_quantized_multiplier((value + f[f"input{n}_offset"]) * (1 << f["left_shift"]),
+                                                 f[f"input{n}_multiplier"], f[f"input{n}_shift"])
+                for n, value in ((1, a), (2, b)))
+        result = multiply_by_quantized_multiplier(x + y if opcode == "ADD" else x - y, f["output_multiplier"],
+                                                  f["output_shift"])
+    return min(f["act_max"], max(f["act_min"], result + f["output_offset"]))
 
 
 def check_broadcast(graph: Graph, op: Op) -> None:

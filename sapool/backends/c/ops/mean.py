@@ -36,19 +36,25 @@ def scratch_bytes(graph: Graph, op: Op) -> int:
 
 
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
+    params = emit_params(ctx, graph, op)
+    call = f"sapool_mean_s8({params}, {ctx.tensor_pointer(op.inputs[0])}, {ctx.tensor_pointer(op.outputs[0])});"
+    return LoweredOp((call,), ("reference/mean.c",))
+
+
+def emit_params(ctx: EmitContext, graph: Graph, op: Op) -> str:
+    """The op's sapool_mean_params struct (its name for the C call); a fused kernel that sums a window itself
+    reads only its requantisation fields, through sapool_mean_of_sum."""
     source, result = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     (kept_dims, kept_strides), (reduced_dims, reduced_strides) = _groups(graph, op)
     count = math.prod(reduced_dims)
     multiplier, shift = _mean_multiplier(scale(source) / scale(result), count)
-    params = ctx.struct(f"sapool_l{op.index}_params", "sapool_mean_params", {
+    return ctx.struct(f"sapool_l{op.index}_params", "sapool_mean_params", {
         "kept_dims": to_rank(kept_dims, MAX_GROUPS), "kept_strides": to_rank(kept_strides, MAX_GROUPS, fill=0),
         "reduced_dims": to_rank(reduced_dims, MAX_GROUPS),
         "reduced_strides": to_rank(reduced_strides, MAX_GROUPS, fill=0),
         "count": count, "input_zero_point": zero_point(source), "output_zero_point": zero_point(result),
         "multiplier": multiplier, "shift": shift,
     })
-    call = f"sapool_mean_s8({params}, {ctx.tensor_pointer(op.inputs[0])}, {ctx.tensor_pointer(op.outputs[0])});"
-    return LoweredOp((call,), ("reference/mean.c",))
 
 
 def _mean_multiplier(real_multiplier: float, count: int) -> tuple[int, int]:
