@@ -129,9 +129,20 @@ def torch_to_graph(model, config_or_input_shape) -> Graph:
     return _GraphWriter(module).write(type(model).__name__)
 
 
+def firmware_graph(model, config_or_input_shape) -> tuple[Graph, dict[int, int]]:
+    """(graph, kernel scratch per op) of `model` as `sapool compile` plans its export: the estimated graph with the
+    native C backend's fusions (backends.c.fuse_for_c, structural, so they apply to this unquantised graph as to
+    the export) and the fused and unfused kernels' scratch (backends.c.scratch_needs)."""
+    from sapool.backends.c import fuse_for_c, scratch_needs
+
+    graph = fuse_for_c(torch_to_graph(model, config_or_input_shape))
+    return graph, scratch_needs(graph)
+
+
 def int8_peak_activation(model, config_or_input_shape, target=None, ram_budget: int | None = None,
                          time_limit_s: float = 5.0) -> Footprint:
-    """Plan the int8 activations of `model` once, with the planner and placement `sapool plan` uses.
+    """Plan the int8 activations of `model` once, as `sapool compile` plans its export for the firmware (fused
+    ops, kernel scratch, in-place layers; see `firmware_graph`), with the planner and placement `sapool plan` uses.
 
     `target` is a target name or Target; `ram_budget` (bytes) replaces the target's regions by one region of
     that size, as `sapool plan --ram-budget` does. With neither, the plan is made without a size limit.
@@ -140,11 +151,11 @@ def int8_peak_activation(model, config_or_input_shape, target=None, ram_budget: 
     from sapool.memory.layout import UNBOUNDED, plan_layout
     from sapool.targets import get_target
 
-    graph = torch_to_graph(model, config_or_input_shape)
+    graph, scratch = firmware_graph(model, config_or_input_shape)
     if target is None and ram_budget is None:
-        return Footprint(plan_layout(graph, (UNBOUNDED,), time_limit_s=time_limit_s), fits=None)
+        return Footprint(plan_layout(graph, (UNBOUNDED,), scratch=scratch, time_limit_s=time_limit_s), fits=None)
     target_info = get_target(target) if isinstance(target, str) else target
-    layout = plan_layout(graph, regions_for(target_info, ram_budget), time_limit_s=time_limit_s)
+    layout = plan_layout(graph, regions_for(target_info, ram_budget), scratch=scratch, time_limit_s=time_limit_s)
     return Footprint(layout, fits=layout.fits)
 
 

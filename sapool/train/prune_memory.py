@@ -20,7 +20,7 @@ from torch import nn
 
 from sapool.ir.graph import Graph
 from sapool.memory.lifetimes import Buffer, compute_lifetimes, live_bytes_per_op
-from sapool.models.footprint import torch_to_graph
+from sapool.models.footprint import firmware_graph, torch_to_graph
 from sapool.train.prune import prune_channels
 from sapool.train.prune_groups import ChannelGroup
 
@@ -60,6 +60,9 @@ class LiveMemory:
         if not fixed:
             return "none"
         largest = max(fixed, key=lambda buffer: buffer.size)
+        if not largest.tensors:  # a kernel's work buffer (the plan declares the C backend's scratch)
+            op = self.graph.ops[largest.first]
+            return f"scratch of op {op.index} {op.opcode} = {largest.size} B"
         tensor = self.graph.tensor(largest.tensors[0])
         return f"{tensor.name} {'×'.join(map(str, tensor.shape))} = {largest.size} B"
 
@@ -69,8 +72,8 @@ class LiveMemory:
 
 def live_memory(model: nn.Module, config) -> LiveMemory:
     """The int8 graph of `model` and its live bytes per op, without running a planner."""
-    graph = torch_to_graph(model, config)
-    buffers = tuple(compute_lifetimes(graph, in_place=True))  # as the footprint plans it (plan_layout)
+    graph, scratch = firmware_graph(model, config)
+    buffers = tuple(compute_lifetimes(graph, in_place=True, scratch=scratch))  # as the footprint plans it
     return LiveMemory(graph, buffers, tuple(live_bytes_per_op(buffers, len(graph.ops), ALIGNMENT)))
 
 

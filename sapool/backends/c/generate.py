@@ -80,8 +80,12 @@ def check_supported(graph: Graph) -> None:
 
 
 def scratch_needs(graph: Graph) -> dict[int, int]:
-    """{op index: scratch bytes} for the ops whose kernel needs a work buffer (e.g. CONV_2D's im2col patch)."""
-    needs = {op.index: lowering_for(op.opcode).scratch_bytes(graph, op) for op in graph.ops}
+    """{op index: scratch bytes} for the ops whose kernel needs a work buffer (e.g. CONV_2D's im2col patch).
+
+    Sizes come from shapes only, so an unquantised estimate graph (models/footprint.py) gets the same figures as
+    its export; an op without a kernel declares none (check_supported refuses it before anything is generated)."""
+    needs = {op.index: lowering_for(op.opcode).scratch_bytes(graph, op) for op in graph.ops
+             if lowering_for(op.opcode) is not None}
     return {index: size for index, size in needs.items() if size > 0}
 
 

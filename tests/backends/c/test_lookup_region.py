@@ -106,7 +106,7 @@ def test_table_equals_the_unfused_kernels_and_tflite_on_every_input(regions):
         assert np.array_equal(table, unfused_c), f"seed {k}: table differs from the kernels"
         assert np.array_equal(fused_c, unfused_c), f"seed {k}: lookup kernel differs"
         distinct.append(len(set(table.tolist())))
-    assert sum(count >= 16 for count in distinct) >= len(distinct) // 2, f"regions saturate: {distinct} distinct outputs"
+    assert sum(count >= 16 for count in distinct) >= len(distinct) // 2, f"regions saturate: {distinct} outputs"
 
 
 def test_a_constant_of_several_values_is_not_a_lookup():
