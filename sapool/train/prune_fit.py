@@ -10,7 +10,8 @@ Two strategies:
 - `global`: one ratio for every group, the smallest on a 0.05 grid that fits (bisection: the footprint shrinks as
   the ratio grows).
 Both keep at least 5 % of each group's channels (MAX_RATIO) and raise DoesNotFitError naming the op at the peak
-when that is not enough, e.g. a SAP layer's attention scores (heads × L × L), which no channel count changes.
+when that is not enough, e.g. a SAP layer's attention tokens (q, k, v: L × E each; the fused attention kernel never
+stores the heads × L × L scores), which no channel count changes.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ def advice(model: nn.Module, graph, position: int) -> str:
     sap = _enclosing_sap(model, graph.ops[position].origin)
     if sap is None:
         return "use a smaller input size, width or a larger target"
-    return (f"the op is inside SAP layer {sap}, whose attention scores (heads × L × L, L = number of patches) do not "
-            f"shrink with channels: reduce L (a smaller input or a larger patch size) instead")
+    return (f"the op is inside SAP layer {sap}, whose attention tokens (q, k, v: L × embed dim, L = number of patches) "
+            f"do not shrink with channels: reduce L (a smaller input or a larger patch size) instead")
 
 
 def _fit_peak(model, config, target, ram_budget, criterion, time_limit_s, where):
