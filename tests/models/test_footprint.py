@@ -46,10 +46,11 @@ def test_chain_graph_folds_batch_norm_and_fuses_relu():
 
 def test_chain_peak_is_the_two_conv_outputs():
     # second conv reads 8·8·4 = 256 B and writes 8·8·8 = 512 B: 768 B, the busiest op, plus its C kernel's
-    # im2col patch (3·3·4 = 36 B, 48 aligned), which the firmware's plan holds too
+    # im2col patches (two of 3·3·4 = 36 B, 80 aligned: few input channels, gathered in pairs), which the
+    # firmware's plan holds too
     footprint = int8_peak_activation(chain(), (1, 1, 8, 8))
-    assert footprint.lower_bound_bytes == 768 + 48
-    assert footprint.peak_arena_bytes == 768 + 48
+    assert footprint.lower_bound_bytes == 768 + 80
+    assert footprint.peak_arena_bytes == 768 + 80
     assert footprint.fits is None
     assert footprint.macs == 64 * 4 * 9 + 64 * 8 * 36 + 2 * 8
 
@@ -94,8 +95,8 @@ def test_padding_that_tflite_same_cannot_express_becomes_a_pad_op(size, stride, 
 
 
 def test_fits_follows_the_ram_budget_and_the_target():
-    assert int8_peak_activation(chain(), (1, 1, 8, 8), ram_budget=816).fits is True
-    assert int8_peak_activation(chain(), (1, 1, 8, 8), ram_budget=815).fits is False
+    assert int8_peak_activation(chain(), (1, 1, 8, 8), ram_budget=848).fits is True
+    assert int8_peak_activation(chain(), (1, 1, 8, 8), ram_budget=847).fits is False
     assert int8_peak_activation(chain(), (1, 1, 8, 8), target="stm32f4").fits is True
 
 

@@ -1,9 +1,9 @@
 """FUSED_LOOKUP (backends/c/fuse_lookup.py) → reference/lookup.c: a region of int8 elementwise ops as one table.
 
 The table is the region evaluated on all 256 int8 inputs, op by op, with exactly the arithmetic of the kernels the
-ops would otherwise run: LOGISTIC/TANH/QUANTIZE/RELU* through the same tables lookup.py ships (their kernel is
-that table), ADD/SUB/MUL through `elementwise.evaluate`, the Python twin of elementwise.c's per-element integer
-arithmetic, on the constants `elementwise.kernel_fields` gives the C struct. Integer arithmetic has one answer,
+ops would otherwise run: LOGISTIC/TANH/RELU* and int8 QUANTIZE through the tables their own lowerings ship (their
+kernel is that table), ADD/SUB/MUL through `elementwise.evaluate`, the Python twin of elementwise.c's per-element
+integer arithmetic, on the constants `elementwise.kernel_fields` gives the C struct. Integer arithmetic has one answer,
 so the table is bit-exact by construction; tests/backends/c/test_lookup_region.py checks it against the unfused
 kernels (host build) on every input of random regions, and whole SAP models against TFLite's reference kernels.
 An exact Python model was chosen over running the C kernels on the host at generation time: `sapool plan` and
@@ -24,11 +24,14 @@ from sapool.errors import UnsupportedError
 from sapool.ir.graph import Graph, Op
 
 OPCODES = (FUSED_LOOKUP,)
+UNARY_TABLES = {**lookup.TABLES, "QUANTIZE": lookup.requantize_table}  # the tables those ops' kernels look up
 
 
 def check(graph: Graph, op: Op) -> None:
+    from sapool.backends.c.registry import lowering_for  # the registry imports this module
+
     for part in op.options.region:
-        (lookup if part.opcode in UNARY_OPCODES else elementwise).check(graph, part)
+        lowering_for(part.opcode).check(graph, part)
         for tensor in part.inputs:
             if tensor is not None and graph.tensor(tensor).is_constant:
                 require_int8(graph, tensor)
@@ -56,7 +59,7 @@ def _evaluate(graph: Graph, part: Op, values: dict[int, np.ndarray]) -> np.ndarr
     operands = [values[t] if t in values else np.full(256, _constant_value(graph, t)) for t in part.inputs]
     if part.opcode in UNARY_OPCODES:
         source, result = graph.tensor(part.inputs[0]), graph.tensor(part.outputs[0])
-        table = lookup.TABLES[part.opcode](scale(source), zero_point(source), scale(result), zero_point(result))
+        table = UNARY_TABLES[part.opcode](scale(source), zero_point(source), scale(result), zero_point(result))
         return np.asarray(table)[operands[0] + 128]
     _, fields = elementwise.kernel_fields(graph, part)
     return np.array([elementwise.evaluate(part.opcode, fields, int(a), int(b)) for a, b in zip(*operands)])
