@@ -130,12 +130,14 @@ def torch_to_graph(model, config_or_input_shape) -> Graph:
 
 
 def firmware_graph(model, config_or_input_shape) -> tuple[Graph, dict[int, int]]:
-    """(graph, kernel scratch per op) of `model` as `sapool compile` plans its export: the estimated graph with the
-    native C backend's fusions (backends.c.fuse_for_c, structural, so they apply to this unquantised graph as to
-    the export) and the fused and unfused kernels' scratch (backends.c.scratch_needs)."""
-    from sapool.backends.c import fuse_for_c, scratch_needs
+    """(graph, kernel scratch per op) of `model` as `sapool compile --patches off` plans its export: the estimated
+    graph as the native C backend runs it (backends.c.prepare_for_c: its fusions, structural, so they apply to
+    this unquantised graph as to the export) and the kernels' scratch (backends.c.scratch_needs).
 
-    graph = fuse_for_c(torch_to_graph(model, config_or_input_shape))
+    Patch stages are not estimated yet: compile's default (`--patches auto`) may plan a lower peak than this."""
+    from sapool.backends.c import prepare_for_c, scratch_needs
+
+    graph = prepare_for_c(torch_to_graph(model, config_or_input_shape), patches="off")
     return graph, scratch_needs(graph)
 
 

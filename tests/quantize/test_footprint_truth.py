@@ -1,12 +1,12 @@
 """`train --dry-run` / `prune --fit` estimate (sapool.models.footprint) vs the real int8 export as `sapool compile`
-plans it for the firmware (the C backend's fused ops and kernel scratch), for every pooling kind × downsampling
+plans it for the firmware with `--patches off` (the C backend's fused ops and kernel scratch), for every pooling kind × downsampling
 mode (docs/quantization.md, "Footprint truth")."""
 
 from collections import Counter
 
 import pytest
 
-from sapool.backends.c import fuse_for_c, scratch_needs
+from sapool.backends.c import prepare_for_c, scratch_needs
 from sapool.ir.read import read_tflite_bytes
 from sapool.memory.layout import plan_layout
 from sapool.models.footprint import int8_peak_activation
@@ -18,7 +18,7 @@ pytestmark = [needs_fashion_mnist, pytest.mark.slow]
 @pytest.mark.parametrize("pool, mode", [(pool, mode) for mode in MODES for pool in POOLS])
 def test_estimated_int8_peak_equals_the_compile_plan_of_the_export(small_export, pool, mode):
     export = small_export(pool, mode)
-    exported = fuse_for_c(read_tflite_bytes(export.quantized.tflite, pool))
+    exported = prepare_for_c(read_tflite_bytes(export.quantized.tflite, pool), patches="off")
     estimate = int8_peak_activation(export.model, export.config)
     real = plan_layout(exported, scratch=scratch_needs(exported))
     assert estimate.peak_arena_bytes == real.peak_arena_bytes

@@ -1,5 +1,6 @@
 """Graph rewrites the C backend makes before planning: op chains run as one kernel, so that the tensors between
-them are never stored.
+them are never stored. `fuse_for_c` applies them in order: lookup regions (fuse_lookup.py), window softmax pools
+(fuse_window.py), then attention, defined here; docs/sap_kernels.md has the whole picture.
 
 Attention: scores = BATCH_MATMUL(q, k), p = SOFTMAX(scores), out = BATCH_MATMUL(p, v), with scores and p read by
 nothing else (SAP's self-attention, DESIGN §3, lowers to exactly this). All three ops are row-separable: row i of

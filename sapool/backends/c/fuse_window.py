@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sapool.backends.c.graph_rewrite import only_reader, readers_of, splice
+from sapool.backends.c.strides import merge_dims
 from sapool.ir.graph import Graph, Op
 
 FUSED_WINDOW_POOL = "CUSTOM:SAPOOL_WINDOW_POOL"
@@ -157,8 +158,6 @@ def gather(graph: Graph, chain: tuple[Op, ...], source: int, view_shape: tuple[i
 
 def window_strides(graph: Graph, options: WindowPoolOptions) -> WindowStrides | None:
     """The strided walk both gathers make, or None when one is not affine in (rows…, window a, window b)."""
-    from sapool.backends.c.strides import merge_dims
-
     view_shape = graph.tensor(options.softmax.outputs[0]).shape
     gathers = [gather(graph, options.weights_chain, _source(options, 0), view_shape),
                gather(graph, options.values_chain, _source(options, 1), view_shape)]
