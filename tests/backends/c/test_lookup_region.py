@@ -20,10 +20,8 @@ SHAPE = [1, 4, 8, 8]  # 256 elements: every int8 value once
 SEEDS = range(32)
 BINARY = {"ADD": (fb.BuiltinOperator.ADD, fb.AddOptionsT), "SUB": (fb.BuiltinOperator.SUB, fb.SubOptionsT),
           "MUL": (fb.BuiltinOperator.MUL, fb.MulOptionsT)}
-# Standalone RELU is left out: its table (ops/lookup.py) is 1 LSB off TFLite's reference kernel where x/scale
-# is a float32 tie (input 75 of seed 11 here: 127.4999992 in double, 127.5 in float32), with or without fusion.
 UNARY = {"LOGISTIC": (fb.BuiltinOperator.LOGISTIC, (1 / 256, -128)), "TANH": (fb.BuiltinOperator.TANH, (1 / 128, 0)),
-         "QUANTIZE": (fb.BuiltinOperator.QUANTIZE, None)}
+         "RELU": (fb.BuiltinOperator.RELU, None), "QUANTIZE": (fb.BuiltinOperator.QUANTIZE, None)}
 ACTIVATIONS = (fb.ActivationFunctionType.NONE, fb.ActivationFunctionType.RELU, fb.ActivationFunctionType.RELU6)
 
 
@@ -41,7 +39,8 @@ def _region_model(seed: int, constant_values=None, expose_first=False) -> bytes:
     for n, opcode in enumerate(rng.choice([*BINARY, *UNARY, "MUL", "ADD"], size=int(rng.integers(2, 8)))):
         if opcode in UNARY:
             builtin, fixed = UNARY[opcode]
-            real = {"LOGISTIC": lambda r: 1 / (1 + np.exp(-r)), "TANH": np.tanh, "QUANTIZE": lambda r: r}[opcode](real)
+            real = {"LOGISTIC": lambda r: 1 / (1 + np.exp(-r)), "TANH": np.tanh, "RELU": lambda r: np.maximum(r, 0),
+                    "QUANTIZE": lambda r: r}[opcode](real)
             out = builder.tensor(f"t{n}", SHAPE, quantization=make_quantization(*(fixed or _calibrated(real))))
             builder.op(builtin, [current], [out])
         else:

@@ -76,21 +76,29 @@ def _tanh(x: np.float32) -> np.float32:
 
 
 def requantize_table(input_scale: float, input_zero: int, output_scale: float, output_zero: int,
-                      low: int = -128, high: int = 127) -> np.ndarray:
-    """TFLite's Requantize: (v − in_zp)·(in_scale/out_scale) by MultiplyByQuantizedMultiplier, + out_zp, clamped."""
-    multiplier, shift = quantize_multiplier(input_scale / output_scale)
+                      low: int = -128, high: int = 127, *, float32_ratio: bool = False) -> np.ndarray:
+    """TFLite's Requantize: (v − in_zp)·(in_scale/out_scale) by MultiplyByQuantizedMultiplier, + out_zp, clamped.
+
+    The ratio is divided in double (Requantize casts both scales first), or in float32 with `float32_ratio`
+    (ReluPrepare divides the two float scales, then widens): the multipliers differ in their last bits, which
+    moves a value sitting on a rounding tie by 1 LSB (scales 0.0137713 / 0.0056165, input 52 above the zero point:
+    127.4999992 in double, 127.5 in float32)."""
+    ratio = float(np.float32(input_scale) / np.float32(output_scale)) if float32_ratio else input_scale / output_scale
+    multiplier, shift = quantize_multiplier(ratio)
     return np.array([min(high, max(low, multiply_by_quantized_multiplier(int(v) - input_zero, multiplier, shift)
                                    + output_zero)) for v in INT8_VALUES])
 
 
 def _relu_table(bounds):
-    """TFLite's QuantizedReluX: requantise, then clamp at zero_point + roundf(bound / output_scale) (float32)."""
+    """TFLite's QuantizedReluX: requantise by the float32 scale ratio, then clamp at zero_point +
+    roundf(bound / output_scale) (float32)."""
     def table(input_scale: float, input_zero: int, output_scale: float, output_zero: int) -> np.ndarray:
         def quantized(bound: float) -> int:
             return output_zero + round_half_away(float(np.float32(bound) / np.float32(output_scale)))
         low, high = bounds
         return requantize_table(input_scale, input_zero, output_scale, output_zero,
-                                 max(-128, quantized(low)), 127 if high is None else min(127, quantized(high)))
+                                max(-128, quantized(low)), 127 if high is None else min(127, quantized(high)),
+                                float32_ratio=True)
     return table
 
 
