@@ -45,16 +45,20 @@ def wants_firmware(job: CompileJob) -> bool:
 
 
 def native_c(job: CompileJob) -> str:
-    """The generated model C, kernels and the board's firmware files: a project that builds with `make`."""
+    """The generated model C, kernels and the board's firmware files: a project that builds with `make`; with
+    held-out images (a checkpoint and its data), the first of them as samples/inputs.bin for `sapool emulate`."""
     from sapool.firmware.from_model import project_for_layout
     from sapool.firmware.project import write_files
+    from sapool.firmware.project_samples import pack_images
 
     tflite_given = job.request.model.suffix == ".tflite"  # its shipped samples are then found by `emulate DIR`
+    samples = pack_images(job.graph, *job.held_out) if job.held_out is not None else None
     project = project_for_layout(job.layout, job.target, model_name=job.request.model.name,
                                  model_bytes=job.tflite, ram_budget=job.request.ram_budget,
-                                 source=job.request.model if tflite_given else None)
+                                 source=job.request.model if tflite_given else None, samples=samples)
     write_files(job.folder, project.files)
-    return f"{len(project.files)} files: model/, kernels/, firmware/, Makefile"
+    stored = f", {len(samples.rows)} held-out samples" if samples is not None else ""
+    return f"{len(project.files)} files: model/, kernels/, firmware/, Makefile{stored}"
 
 
 def can_build(job: CompileJob) -> bool:

@@ -31,12 +31,15 @@ def _evaluation_source(job: CompileJob) -> str | None:
 
 
 def accuracy(job: CompileJob) -> str:
-    """Float (torch) vs int8 (TFLite reference kernels) top-1 on the same held-out images, and per-layer error."""
+    """Float (torch) vs int8 (TFLite reference kernels) top-1 on the same held-out images, and per-layer error.
+    The first few images are kept, to be stored in the firmware project for `sapool emulate DIR`."""
     from sapool.compile_steps.front import progress_display
+    from sapool.firmware.project_samples import STORED_COUNT
     from sapool.quantize.accuracy import accuracy_report, evaluation_images
 
     images, labels = evaluation_images(job.model_input, data=_evaluation_source(job),
                                        count=job.request.eval_samples)
+    job.held_out = (images[:STORED_COUNT], labels[:STORED_COUNT])
     with progress_display(job) as progress:
         job.accuracy = accuracy_report(job.loaded.module, job.tflite, images, labels, progress=progress)
     result = job.accuracy

@@ -44,6 +44,7 @@ class CompileJob:
     tflite: bytes | None = None  # the int8 model every later step reads
     graph: Any = None  # sapool.ir.graph.Graph of `tflite`
     accuracy: Any = None  # sapool.quantize.accuracy.AccuracyReport
+    held_out: Any = None  # (float NCHW images, labels): the first of the accuracy step's, stored in the project
     verification: dict[str, Any] = field(default_factory=dict)  # engine → sapool.verify.compare.Comparison
     scratch: dict[int, int] = field(default_factory=dict)  # kernel scratch per op, declared by the C backend
     layout: Any = None  # sapool.memory.layout.Layout

@@ -6,7 +6,9 @@ tools present → project → build on the QEMU board with the target's RAM size
 reference kernels on the same inputs → compare bit for bit → RAM and flash from the ELF against the plan.
 Models may have several inputs and outputs, int8 or float32 (a float interface): inputs and outputs travel as
 packed rows (sapool.verify.packing) and are compared byte for byte, so a float output made by DEQUANTIZE must be
-the interpreter's very float; differences are reported in LSB of the int8 values.
+the interpreter's very float; differences are reported in LSB of the int8 values. A project compiled from a
+checkpoint carries labelled held-out inputs (firmware.project_samples): they run first, and when the model's output
+is one class vector the report also counts how many of them the firmware classified right.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from sapool.errors import BadInputError
 from sapool.firmware.emulation import EmulationRun, emulate_project
 from sapool.firmware.from_model import generate_project
 from sapool.firmware.project import MODEL_COPY, ProjectManifest, read_manifest, write_project
+from sapool.firmware.project_samples import StoredSamples, read_stored_samples
 from sapool.firmware.report import EmulationReport, LayerFigures, RamFigures
 from sapool.firmware.toolchain import require_build_tools, require_emulator
 from sapool.ir.graph import Graph
 from sapool.ir.read import read_tflite
 from sapool.memory.analyze import regions_for
 from sapool.targets import Region, Target, get_target
-from sapool.verify.packing import in_lsb, pack, unpack
+from sapool.verify.packing import in_lsb, pack, sample_shape, unpack
 from sapool.verify.samples import Inputs, inputs_from_file, model_inputs
 
 DEFAULT_INPUTS = 10
@@ -62,14 +65,15 @@ def emulate(
     progress("generating the C model" if Path(source).is_file() else "reading the project")
     project = _project(Path(source), target_name, ram_budget, Path(work_dir), patches)
     graph = read_tflite(project.model_path)
+    stored = read_stored_samples(project.folder, project.manifest.samples, graph) if input_file is None else None
     inputs = inputs_from_file(input_file, graph) if input_file is not None else model_inputs(
-        project.samples_from, graph, input_count)
+        project.samples_from, graph, input_count, stored=stored.rows if stored is not None else None)
     progress(f"building for {project.target.name} and running {len(inputs.data)} inputs in QEMU")
     run = emulate_project(project.folder, project.target, project.regions, [row.tobytes() for row in inputs.data],
                           Path(work_dir) / "emulation", kernels=kernels)
     progress("running TFLite's reference kernels")
     reference = _reference_outputs(project.model_path, graph, inputs)
-    return _report(project, graph, inputs, run, reference, kernels or project.manifest.kernels)
+    return _report(project, graph, inputs, run, reference, kernels or project.manifest.kernels, stored)
 
 
 def _project(source: Path, target_name: str | None, ram_budget: int | None, work_dir: Path,
@@ -105,14 +109,29 @@ def _reference_outputs(model_path: Path, graph: Graph, inputs: Inputs) -> np.nda
     return pack(run_model(model_path, unpack(graph, graph.inputs, inputs.data), "litert-ref").all_outputs)
 
 
+def _classified_right(graph: Graph, firmware: np.ndarray, stored: StoredSamples | None) -> tuple[int, int | None]:
+    """(labelled inputs run, how many of them the firmware's output argmax equals the label); (0, None) without
+    labels or when the model's output is not one class vector."""
+    outputs = graph.outputs
+    if stored is None or len(outputs) != 1:
+        return 0, None
+    shape = sample_shape(graph.tensor(outputs[0]))
+    if len(shape) < 1 or shape[-1] < 2 or int(np.prod(shape)) != shape[-1]:
+        return 0, None
+    labelled = min(len(stored.labels), len(firmware))
+    predicted = firmware[:labelled].argmax(axis=1)
+    return labelled, int((predicted == np.asarray(stored.labels[:labelled])).sum())
+
+
 def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, reference: np.ndarray,
-            kernels: str):
+            kernels: str, stored: StoredSamples | None):
     count = len(inputs.data)
     rows = np.stack([np.frombuffer(output, dtype=np.int8) for output in run.run.outputs])
     if rows.shape != reference.shape:
         raise BadInputError(f"the firmware's outputs have shape {rows.shape}, TFLite's {reference.shape}")
     firmware, expected = (in_lsb(graph, graph.outputs, unpack(graph, graph.outputs, r)) for r in (rows, reference))
     differences = np.abs(firmware - expected)
+    labelled, classified_right = _classified_right(graph, firmware, stored)
     differing_rows = (rows != reference).any(axis=1)  # bytes: a float output must be the very same float
     # the firmware's layers are the C backend's ops (fused chains and patch stages are one layer each), named
     # "<index> <opcode>" in model.c
@@ -159,4 +178,6 @@ def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, 
         ram=ram,
         flash_bytes=sizes.flash_bytes,
         flash_size_bytes=project.target.flash_size,
+        labelled_inputs=labelled,
+        classified_right=classified_right,
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 from sapool.firmware.boards import load_board
 from sapool.firmware.memory_map import hardware_map
 from sapool.firmware.project import ProjectManifest, default_kernels, project_files
+from sapool.firmware.project_samples import StoredSamples
 from sapool.ir.graph import Graph
 from sapool.ir.read import read_tflite
 from sapool.memory.analyze import build_report, regions_for
@@ -46,11 +47,12 @@ def generate_project(model_path: Path, target: Target, *, ram_budget: int | None
 
 
 def project_for_layout(layout: Layout, target: Target, *, model_name: str, model_bytes: bytes,
-                       ram_budget: int | None = None, source: Path | None = None) -> GeneratedProject:
+                       ram_budget: int | None = None, source: Path | None = None,
+                       samples: StoredSamples | None = None) -> GeneratedProject:
     """The project's files for a graph already planned (with the C backend's scratch declared) into `target`'s
     regions or the budget: what `sapool compile` calls after its plan step, so the plan is made once.
     `source` is the .tflite file the graph was read from, when there is one (its shipped samples are then
-    found by `sapool emulate DIR`)."""
+    found by `sapool emulate DIR`); `samples`, real held-out inputs to store in the project for it."""
     from sapool.backends.c import generate
     from sapool.memory.render_text import to_text
 
@@ -67,9 +69,11 @@ def project_for_layout(layout: Layout, target: Target, *, model_name: str, model
         planned_regions=tuple(
             {"name": use.name, "size_bytes": use.size_bytes, "used_bytes": use.used_bytes} for use in layout.regions
         ),
+        samples=samples.manifest_entry() if samples is not None else None,
     )
     files = project_files(
         generate(graph, layout), target, load_board(target.name), hardware_map(target, regions),
         manifest=manifest, model_bytes=model_bytes, report_text=to_text(report),
+        samples=samples.rows.tobytes() if samples is not None else None,
     )
     return GeneratedProject(files, graph, layout, regions, manifest)

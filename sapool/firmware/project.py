@@ -4,6 +4,7 @@ README, the memory report and a manifest, written all at once or not at all.
 Layout of a project (paths relative to its folder):
     model/…, kernels/…         the generated sources, as `sapool.backends.c.generate` named them
     model/model.tflite         the model they came from (the reference for `sapool emulate DIR`)
+    samples/inputs.bin         held-out inputs, packed as the firmware reads them (compiled from a checkpoint)
     firmware/…                 startup, console, harness, profiler and board files; firmware/linker.ld
     Makefile  README.md  memory_report.txt  sapool_project.json
 """
@@ -40,6 +41,7 @@ class ProjectManifest:
     planned_regions: tuple[dict, ...]  # {name, size_bytes, used_bytes} per planned region
     source: str | None = None  # absolute path of the .tflite it was compiled from, when known
     kernels: str = "reference"  # the kernel set its Makefile compiles by default: "arm" or "reference"
+    samples: dict | None = None  # {path, count, labels} of the held-out inputs stored (firmware.project_samples)
 
     def to_json(self) -> str:
         document = {"schema_version": MANIFEST_SCHEMA_VERSION, **asdict(self)}
@@ -72,6 +74,7 @@ def project_files(
     manifest: ProjectManifest,
     model_bytes: bytes,
     report_text: str,
+    samples: bytes | None = None,
 ) -> dict[str, str | bytes]:
     """Every file of the project, by relative path; nothing is written yet."""
     files: dict[str, str | bytes] = dict(generated)
@@ -91,6 +94,8 @@ def project_files(
     files["memory_report.txt"] = report_text
     files[MANIFEST] = manifest.to_json()
     files[MODEL_COPY] = model_bytes
+    if samples is not None:
+        files[manifest.samples["path"]] = samples
     return files
 
 

@@ -58,6 +58,8 @@ class EmulationReport:
     ram: RamFigures
     flash_bytes: int
     flash_size_bytes: int
+    labelled_inputs: int = 0  # the project's stored held-out inputs among those run (a class-vector output only)
+    classified_right: int | None = None  # of those, how many the firmware's output argmax gave the label of
 
     @property
     def instructions_per_mac(self) -> float:
@@ -81,6 +83,7 @@ def to_text(report: EmulationReport) -> str:
         f"kernels: {report.kernels}",
         f"inputs: {report.inputs} ({report.inputs_description})",
         f"bit-exact with TFLite reference kernels: {verdict}",
+        *_classification_lines(report),
         f"instructions per inference: {report.instructions_total:,} ({report.instructions_per_mac:.2f} per MAC, "
         f"{report.macs:,} MACs)",
         f"RAM planned: {ram.planned_bytes:,} B arena; predicted {ram.predicted_bytes:,} B = arena + static "
@@ -96,6 +99,13 @@ def to_text(report: EmulationReport) -> str:
         per_mac = f"{layer.instructions / layer.macs:.2f}" if layer.macs else "-"
         lines.append(f"{layer.index:>3}  {layer.op:<24} {layer.macs:>11,} {layer.instructions:>13,} {per_mac:>9}")
     return "\n".join(lines) + "\n"
+
+
+def _classification_lines(report: EmulationReport) -> list[str]:
+    if report.classified_right is None:
+        return []
+    return [f"classified right: {report.classified_right} of {report.labelled_inputs} labelled inputs "
+            f"({report.classified_right / report.labelled_inputs:.0%}, the firmware's output argmax vs the label)"]
 
 
 def _region_lines(ram: RamFigures) -> list[str]:

@@ -5,6 +5,8 @@ folder's README): kws has one int8 input; ad01 has one float spectrogram of 200 
 every 5-frame window (196 of them) is one model input, quantised with the model's input parameters. Any other
 model gets seeded random inputs, so runs are reproducible: int8 values over the whole range, and for a float32
 input (a float interface) values over the range its QUANTIZE can represent and a tenth beyond.
+A project compiled from a checkpoint carries its own real inputs instead (sapool.firmware.project_samples), which
+`sapool emulate DIR` passes in as `stored`.
 Inputs are rows of bytes, every graph input packed back to back in graph order (sapool.verify.packing).
 """
 
@@ -31,16 +33,19 @@ class Inputs:
     description: str
 
 
-def model_inputs(model_path: Path, graph: Graph, count: int, *, seed: int = 0) -> Inputs:
-    """`count` inputs for the model at `model_path`: its shipped samples first, then seeded random ones."""
+def model_inputs(model_path: Path, graph: Graph, count: int, *, seed: int = 0,
+                 stored: np.ndarray | None = None) -> Inputs:
+    """`count` inputs for the model at `model_path`: its shipped samples first (`stored`, packed rows, when given:
+    the held-out inputs a compiled project carries), then seeded random ones."""
     if count < 1:
         raise BadInputError(f"--inputs must be at least 1, got {count}")
     input_bytes = row_bytes(graph, graph.inputs)
-    shipped = _shipped_samples(Path(model_path), graph, input_bytes)[:count]
+    shipped = (stored if stored is not None else _shipped_samples(Path(model_path), graph, input_bytes))[:count]
     random = _random_rows(graph, count - len(shipped), seed)
     parts = []
     if len(shipped):
-        parts.append(f"{len(shipped)} shipped sample{'s' if len(shipped) != 1 else ''}")
+        origin = " (held-out images stored by sapool compile)" if stored is not None else ""
+        parts.append(f"{len(shipped)} shipped sample{'s' if len(shipped) != 1 else ''}{origin}")
     if len(random):
         parts.append(f"{len(random)} seeded random (seed {seed})")
     return Inputs(np.concatenate([shipped, random]), len(shipped), " + ".join(parts))

@@ -44,6 +44,8 @@ def test_compile_writes_the_whole_project_and_a_report_that_matches_its_parts(co
         "load", "read", "verify", "plan", "export-tflm", "generate-c", "build"]  # "report" writes this document
     assert document["model_kind"] == "tflite-int8" and document["int8"]["all_int8"] is True
     assert document["accuracy"] is None  # no float model to compare with
+    assert json.loads((out / "sapool_project.json").read_text())["samples"] is None  # no data: no stored inputs
+    assert not (out / "samples").exists()
 
     graph = read_tflite(shared_model("kws_ref_model"))
     plain = analyze(shared_model("kws_ref_model"), "stm32h7")

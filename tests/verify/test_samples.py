@@ -30,6 +30,17 @@ def test_ad01_windows_are_five_frames_quantised_with_the_input_parameters():
     assert np.array_equal(inputs.data[1], second_window.astype(np.int8))
 
 
+def test_stored_rows_replace_the_shipped_samples_and_come_first():
+    model = shared_model("kws_ref_model")
+    stored = np.arange(2 * 490).reshape(2, 490).astype(np.int8)
+    inputs = model_inputs(model, read_tflite(model), 3, stored=stored)
+    assert inputs.shipped == 2 and np.array_equal(inputs.data[:2], stored)
+    assert np.array_equal(inputs.data[2], model_inputs(model, read_tflite(model), 2).data[1])  # seed 0's first
+    assert inputs.description == ("2 shipped samples (held-out images stored by sapool compile) + 1 seeded random "
+                                  "(seed 0)")
+    assert np.array_equal(model_inputs(model, read_tflite(model), 1, stored=stored).data, stored[:1])
+
+
 def test_other_models_get_seeded_random_inputs_only():
     model = shared_model("vww_96_int8")
     inputs = model_inputs(model, read_tflite(model), 2, seed=5)

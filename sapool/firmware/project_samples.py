@@ -1,0 +1,67 @@
+"""Real held-out inputs stored in a project by `sapool compile`, read back by `sapool emulate DIR`.
+
+A model compiled from a checkpoint comes with its data set; the accuracy step already loads held-out (test-split)
+images for it. The first STORED_COUNT of them are quantised with the int8 model's input parameters and packed
+exactly as `sapool_invoke` takes its input (sapool.verify.packing), back to back in `samples/inputs.bin`; their
+labels go into the manifest (`"samples"`), so emulation checks the firmware on real inputs and can say how many
+it classified right. A .tflite or .onnx compiled without data stores none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sapool.errors import BadInputError
+from sapool.ir.graph import Graph
+from sapool.verify.packing import pack, row_bytes
+
+SAMPLES_FILE = "samples/inputs.bin"
+STORED_COUNT = 10  # as many as `sapool emulate` runs by default, so its default run is all real inputs
+
+
+@dataclass(frozen=True)
+class StoredSamples:
+    rows: np.ndarray  # (N, input bytes) int8: every graph input packed, as the firmware reads it
+    labels: tuple[int, ...]  # one class index per row
+
+    def manifest_entry(self) -> dict:
+        return {"path": SAMPLES_FILE, "count": len(self.rows), "labels": list(self.labels)}
+
+
+def pack_images(graph: Graph, images, labels) -> StoredSamples:
+    """Float N×C×H×W images prepared for the float model (as the accuracy step has them) → the int8 model's
+    packed input rows: NHWC, quantised as its input tensor says (kept float32 at a float interface)."""
+    from sapool.quantize.int8_run import quantize
+
+    if len(graph.inputs) != 1:
+        raise BadInputError(f"cannot store image samples for a model with {len(graph.inputs)} inputs")
+    tensor = graph.tensor(graph.inputs[0])
+    nhwc = np.asarray(images, dtype=np.float32).transpose(0, 2, 3, 1)
+    values = quantize(nhwc, tensor) if tensor.dtype == "int8" else nhwc.astype(tensor.dtype)
+    return StoredSamples(pack([values]), tuple(int(label) for label in labels))
+
+
+def read_stored_samples(folder: Path, entry: dict | None, graph: Graph) -> StoredSamples | None:
+    """The samples the manifest's `entry` names (None when it names none); a file that is missing, truncated or
+    does not hold `count` whole inputs of the model, or labels that do not match, is a BadInputError."""
+    if entry is None:
+        return None
+    where = Path(folder) / "sapool_project.json"
+    if not (isinstance(entry, dict) and isinstance(entry.get("path"), str) and isinstance(entry.get("count"), int)
+            and isinstance(entry.get("labels"), list) and all(isinstance(x, int) for x in entry["labels"])):
+        raise BadInputError(f"{where}: \"samples\" must be {{path, count, labels}}, got {entry!r}")
+    path, count, labels = Path(folder) / entry["path"], entry["count"], tuple(entry["labels"])
+    try:
+        data = np.fromfile(path, dtype=np.int8)
+    except OSError as err:
+        raise BadInputError(f"cannot read the project's stored samples {path}: {err.strerror or err}") from None
+    input_bytes = row_bytes(graph, graph.inputs)
+    if count < 1 or data.size != count * input_bytes:
+        raise BadInputError(f"{path} has {data.size:,} bytes; the manifest names {count} inputs of {input_bytes:,} "
+                            "bytes (corrupted or truncated: compile the model again)")
+    if len(labels) != count:
+        raise BadInputError(f"{where}: {len(labels)} labels for {count} stored samples")
+    return StoredSamples(data.reshape(count, input_bytes), labels)
