@@ -44,7 +44,7 @@ def model_inputs(model_path: Path, graph: Graph, count: int, *, seed: int = 0,
     random = _random_rows(graph, count - len(shipped), seed)
     parts = []
     if len(shipped):
-        origin = " (held-out images stored by sapool compile)" if stored is not None else ""
+        origin = " stored by sapool compile" if stored is not None else ""
         parts.append(f"{len(shipped)} shipped sample{'s' if len(shipped) != 1 else ''}{origin}")
     if len(random):
         parts.append(f"{len(random)} seeded random (seed {seed})")

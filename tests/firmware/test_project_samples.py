@@ -77,7 +77,7 @@ def test_emulate_runs_the_stored_images_bit_exact_and_counts_those_classified_ri
     stored = (project / SAMPLES_FILE).read_bytes()
     assert (tmp_path / "emulation" / "run" / "inputs.bin").read_bytes() == stored  # what the firmware read
     assert report.inputs == STORED_COUNT and report.bit_exact
-    assert report.inputs_description == f"{STORED_COUNT} shipped samples (held-out images stored by sapool compile)"
+    assert report.inputs_description == f"{STORED_COUNT} shipped samples stored by sapool compile"
     graph = read_tflite(project / "model" / "model.tflite")
     rows = np.frombuffer(stored, dtype=np.int8).reshape(STORED_COUNT, *graph.tensor(graph.inputs[0]).shape[1:])
     reference = run_model(project / "model" / "model.tflite", rows, "litert-ref").outputs.reshape(STORED_COUNT, -1)
@@ -87,7 +87,7 @@ def test_emulate_runs_the_stored_images_bit_exact_and_counts_those_classified_ri
 
     text = _sapool("emulate", project, "--inputs", 12, "-q")
     assert text.exit_code == 0, text.output
-    assert (f"inputs: 12 ({STORED_COUNT} shipped samples (held-out images stored by sapool compile) + 2 seeded random "
+    assert (f"inputs: 12 ({STORED_COUNT} shipped samples stored by sapool compile + 2 seeded random "
             "(seed 0))") in text.stdout
     assert (f"classified right: {report.classified_right} of {STORED_COUNT} labelled inputs") in text.stdout
 

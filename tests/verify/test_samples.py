@@ -36,7 +36,7 @@ def test_stored_rows_replace_the_shipped_samples_and_come_first():
     inputs = model_inputs(model, read_tflite(model), 3, stored=stored)
     assert inputs.shipped == 2 and np.array_equal(inputs.data[:2], stored)
     assert np.array_equal(inputs.data[2], model_inputs(model, read_tflite(model), 2).data[1])  # seed 0's first
-    assert inputs.description == ("2 shipped samples (held-out images stored by sapool compile) + 1 seeded random "
+    assert inputs.description == ("2 shipped samples stored by sapool compile + 1 seeded random "
                                   "(seed 0)")
     assert np.array_equal(model_inputs(model, read_tflite(model), 1, stored=stored).data, stored[:1])
 
