@@ -90,6 +90,10 @@ def test_emulate_runs_the_stored_images_bit_exact_and_counts_those_classified_ri
     assert (f"inputs: 12 ({STORED_COUNT} shipped samples stored by sapool compile + 2 seeded random "
             "(seed 0))") in text.stdout
     assert (f"classified right: {report.classified_right} of {STORED_COUNT} labelled inputs") in text.stdout
+    document = json.loads(_sapool("emulate", project, "--inputs", 3, "--format", "json", "-q").stdout)
+    assert document["inputs_description"] == "3 shipped samples stored by sapool compile"
+    expected_right = int((reference.argmax(axis=1)[:3] == np.asarray(labels[:3])).sum())
+    assert (document["labelled_inputs"], document["classified_right"]) == (3, expected_right)
 
 
 @pytest.mark.parametrize(("damage", "message"), [
