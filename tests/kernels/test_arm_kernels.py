@@ -14,7 +14,8 @@ from tests.backends.c.single_op_models import build_model, seeded_models
 from tests.firmware.fixture_models import require_firmware_tools
 
 MODELS_PER_OP = 6
-OPTIMISED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL")
+OPTIMISED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "AVERAGE_POOL_2D",
+                 "MAX_POOL_2D")
 
 
 def emulatable(model) -> bool:
@@ -57,6 +58,11 @@ SHAPED = [
     # ADD and SUB of two same-shape operands: the unswitched fast run, with the int8 clamp and with RELU's
     ("ADD", dict(lhs=(1, 4, 5, 6), rhs=(1, 4, 5, 6))),
     ("SUB", dict(lhs=(1, 3, 7, 2), rhs=(1, 3, 7, 2), activation="RELU")),
+    # pools, four channels per word: windows clipped at SAME borders, and a global pool of more than 256 taps
+    # (16-bit sums could overflow: the one-channel loop)
+    ("AVERAGE_POOL_2D", dict(input=(7, 6, 9), filter=(3, 3), stride=(2, 2), padding="SAME", activation="RELU")),
+    ("AVERAGE_POOL_2D", dict(input=(17, 16, 4), filter=(17, 16), stride=(1, 1), padding="VALID")),
+    ("MAX_POOL_2D", dict(input=(7, 6, 9), filter=(3, 3), stride=(2, 2), padding="SAME", activation="RELU6")),
     # a wider window read in place (runs of four words and more), stride 1, SAME
     ("CONV_2D", dict(input=(6, 7, 16), kernel=(3, 3), stride=(1, 1), padding="SAME", out_channels=4)),
 ]
@@ -79,6 +85,7 @@ def test_arm_twins_exist_for_the_optimised_families_only():
     assert arm_twin("reference/depthwise_conv.c") == "arm/depthwise_conv.c"
     assert arm_twin("reference/fully_connected.c") == "arm/fully_connected.c"
     assert arm_twin("reference/elementwise.c") == "arm/elementwise.c"
+    assert arm_twin("reference/pool.c") == "arm/pool.c"
     assert arm_twin("reference/softmax.c") is None
     assert arm_twin("include/sapool_quant.h") is None
 

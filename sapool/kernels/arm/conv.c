@@ -123,8 +123,10 @@ static inline __attribute__((always_inline)) void pixel_pair_run(const conv_laye
     int32_t r;
     for (oc = 0; oc < pairs_end; oc += 2) {
         int32_t acc[4] = {bias[oc], bias[oc + 1], bias[oc], bias[oc + 1]};
-        if (whole_runs) {
+        if (whole_runs == 1) {
             w = sapool_dot_2x2_runs(a, b, w, run, runs, row_step, acc);
+        } else if (whole_runs == 9) {
+            w = sapool_dot_2x2_runs9(a, b, w, runs, row_step, acc);
         } else if (runs == 1) {
             w = sapool_dot_2x2(a, b, w, run, acc);
         } else {
@@ -161,12 +163,20 @@ static __attribute__((noinline, noclone)) void pixel_pair_lean(const conv_layer 
 }
 
 /* A lean layer's window read in place whose kernel rows are whole multiples of 16 bytes (weights word-aligned):
- * the loop over the rows runs inside the assembly (sapool_dot_2x2_runs). */
+ * the loop over the rows runs inside the assembly (sapool_dot_2x2_runs); `whole_runs` 1 selects it, 9 the
+ * 9-byte rows of a 3x3 window over three channels (sapool_dot_2x2_runs9), 0 neither. */
 static __attribute__((noinline, noclone)) void pixel_pair_window_lean(const conv_layer *layer, int32_t row_step,
                                                                       const int8_t *a, const int8_t *b,
                                                                       int8_t *out_a, int8_t *out_b)
 {
     pixel_pair_run(layer, row_step, a, b, out_a, out_b, 1, 1);
+}
+
+static __attribute__((noinline, noclone)) void pixel_pair_window9_lean(const conv_layer *layer, int32_t row_step,
+                                                                       const int8_t *a, const int8_t *b,
+                                                                       int8_t *out_a, int8_t *out_b)
+{
+    pixel_pair_run(layer, row_step, a, b, out_a, out_b, 1, 9);
 }
 
 static __attribute__((noinline, noclone)) void pixel_pair_general(const conv_layer *layer, int32_t row_step,
@@ -181,6 +191,8 @@ static inline void pixel_pair(const conv_layer *layer, int32_t row_step, const i
 {
     if (layer->stage.lean && layer->runs > 1 && layer->run % 16 == 0) {
         pixel_pair_window_lean(layer, row_step, a, b, out_a, out_b);
+    } else if (layer->stage.lean && layer->runs > 1 && layer->run == 9) {
+        pixel_pair_window9_lean(layer, row_step, a, b, out_a, out_b);
     } else if (layer->stage.lean) {
         pixel_pair_lean(layer, row_step, a, b, out_a, out_b);
     } else {

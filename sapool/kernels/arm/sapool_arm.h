@@ -287,6 +287,55 @@ static inline const int8_t *sapool_dot_2x2_runs(const int8_t *a, const int8_t *b
     return w;
 }
 
+/* sapool_dot_2x2 over `runs` runs of 9 bytes (a 3x3 window over three input channels: a first layer), the runs
+ * of a and b `row_step` apart, weights in any alignment: per run two 16-MAC steps with word loads and the ninth
+ * byte's four MACs (smlabb on the sign-extended bytes), the loop over runs inside the assembly as in
+ * sapool_dot_2x2_runs. */
+static inline const int8_t *sapool_dot_2x2_runs9(const int8_t *a, const int8_t *b, const int8_t *w, int32_t runs,
+                                                 int32_t row_step, int32_t acc[4])
+{
+    int32_t a0 = acc[0];
+    int32_t a1 = acc[1];
+    int32_t b0 = acc[2];
+    int32_t b1 = acc[3];
+    int32_t runs_left = runs;
+    const int32_t advance = row_step - 9;
+    int32_t x;
+    int32_t v;
+    int32_t u;
+    int32_t v_even;
+    int32_t u_even;
+    int32_t x_even;
+    __asm__("1:\n\t" SAPOOL_DOT_2X2_STEP(SAPOOL_LDR_WEIGHTS) SAPOOL_DOT_2X2_STEP(SAPOOL_LDR_WEIGHTS)
+            "ldrsb %[x], [%[a]], #1\n\t"
+            "ldrsb %[v], [%[w]], #1\n\t"
+            "ldrsb %[u], [%[w]], #1\n\t"
+            "smlabb %[a0], %[x], %[v], %[a0]\n\t"
+            "smlabb %[a1], %[x], %[u], %[a1]\n\t"
+            "ldrsb %[x], [%[b]], #1\n\t"
+            "smlabb %[b0], %[x], %[v], %[b0]\n\t"
+            "smlabb %[b1], %[x], %[u], %[b1]\n\t"
+            "ldr %[x], %[runs_left]\n\t"
+            "subs %[x], %[x], #1\n\t"
+            "beq 2f\n\t"
+            "str %[x], %[runs_left]\n\t"
+            "ldr %[x], %[advance]\n\t"
+            "add %[a], %[a], %[x]\n\t"
+            "add %[b], %[b], %[x]\n\t"
+            "b 1b\n\t"
+            "2:"
+            : [a] "+r"(a), [b] "+r"(b), [w] "+r"(w), [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1),
+              [x] "=&r"(x), [v] "=&r"(v), [u] "=&r"(u), [v_even] "=&r"(v_even), [u_even] "=&r"(u_even),
+              [x_even] "=&r"(x_even), [runs_left] "+m"(runs_left)
+            : [advance] "m"(advance)
+            : "cc");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = b0;
+    acc[3] = b1;
+    return w;
+}
+
 /* One input against two pairs of interleaved filter rows (as sapool_dot_2x2 lays them out, pair 1 at w0, pair 2
  * at w1, both word-aligned): acc[0..1] += a.pair1 rows, acc[2..3] += a.pair2 rows over `length` bytes. Each input
  * word is split once for four rows: 1 input load, 2 ldrd, 10 sxtb16, 8 smlad and the loop's compare and branch per

@@ -156,11 +156,18 @@ def _batch_matmul(draw: Draw):
 
 # ---- pooling and reductions ----
 
-def _pool_2d(draw: Draw):
-    padding, (h, kh, sh, _, oh), (w, kw, sw, _, ow) = _window(draw)
-    if draw.int(0, 3) == 0:  # a global pool, as at the end of a classifier
-        padding, kh, kw, sh, sw, oh, ow = "VALID", h, w, 1, 1, 1, 1
-    channels, activation, quant = draw.int(1, 9), draw.choice(ACTIVATIONS), draw.activation_quant()
+def _pool_2d(draw: Draw, shape: dict | None = None):
+    """`shape` pins input=(h, w, c), filter, stride, padding and optionally activation (NONE)."""
+    if shape is None:
+        padding, (h, kh, sh, _, oh), (w, kw, sw, _, ow) = _window(draw)
+        if draw.int(0, 3) == 0:  # a global pool, as at the end of a classifier
+            padding, kh, kw, sh, sw, oh, ow = "VALID", h, w, 1, 1, 1, 1
+        channels, activation = draw.int(1, 9), draw.choice(ACTIVATIONS)
+    else:
+        (h, w, channels), (kh, kw), (sh, sw) = shape["input"], shape["filter"], shape["stride"]
+        padding, activation = shape["padding"], shape.get("activation", "NONE")
+        oh, ow = _output_size(h, kh, sh, 1, padding), _output_size(w, kw, sw, 1, padding)
+    quant = draw.activation_quant()
     draw.note(input=(h, w, channels), filter=(kh, kw), stride=(sh, sw), padding=padding, activation=activation)
     options = options_table(fb.Pool2DOptionsT, padding=getattr(fb.Padding, padding), strideH=sh, strideW=sw,
                        filterHeight=kh, filterWidth=kw, fusedActivationFunction=_act(activation))
@@ -244,7 +251,8 @@ OPCODES = tuple(BUILDERS)
 def build_model(opcode: str, seed: int, **shape) -> SingleOpModel:
     """One random model for `opcode` (one of OPCODES); the same opcode and seed give the same bytes. CONV_2D and
     DEPTHWISE_CONV_2D take a `shape` that pins the geometry (see _conv_geometry), ADD/SUB/MUL one that pins the
-    operand shapes (_binary); weights and quantisation are still drawn from the seed."""
+    operand shapes (_binary), the pools one that pins the window (_pool_2d); weights and quantisation are still
+    drawn from the seed."""
     draw = Draw(seed)
     inputs, output, options = BUILDERS[opcode](draw, **({"shape": shape} if shape else {}))
     draw.builder.op(getattr(fb.BuiltinOperator, opcode), inputs, [output], options)
