@@ -9,7 +9,7 @@ use; which of the two sets is compiled is a build-time choice (the firmware Make
 from importlib import resources
 
 HEADERS = ("include/sapool_kernels.h", "include/sapool_quant.h", "include/sapool_broadcast.h")
-ARM_HEADERS = ("arm/sapool_arm.h",)
+ARM_HEADERS = ("arm/sapool_arm.h", "arm/sapool_arm_dot.h", "arm/sapool_arm_gather.h")
 KERNEL_SETS = ("arm", "reference")
 # Cores whose Thumb-2 has the DSP extension (__ARM_FEATURE_DSP: SMLAD, SXTB16, SSAT...), which arm/ needs.
 DSP_CORES = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m35p", "cortex-m55", "cortex-m85"})

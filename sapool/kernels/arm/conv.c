@@ -11,7 +11,8 @@
  */
 #include <string.h>
 
-#include "sapool_arm.h"
+#include "sapool_arm_dot.h"
+#include "sapool_arm_gather.h"
 #include "sapool_kernels.h"
 
 /* One layer's constants as the pixel routines need them. */
@@ -22,66 +23,6 @@ typedef struct {
     sapool_output_stage stage;
     int32_t runs, run, patch_size; /* kernel_h runs of kernel_w * in_c bytes */
 } conv_layer;
-
-/* n bytes from src to dst, a word at a time (the runs are short: newlib-nano's memcpy goes byte by byte). Not
- * inlined: gather_patch has five call sites, and unrolled copies of both loops in each cost 2 KB of code. */
-static __attribute__((noinline)) void copy_run(int8_t *dst, const int8_t *src, int32_t n)
-{
-    int32_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-        const int32_t word = sapool_load4(src + k);
-        memcpy(dst + k, &word, sizeof word);
-    }
-    for (; k < n; ++k) {
-        dst[k] = src[k];
-    }
-}
-
-/* n bytes of the input zero point (`fill`: it in all four bytes) at dst (not inlined either). */
-static __attribute__((noinline)) void fill_run(int8_t *dst, int32_t fill, int32_t n)
-{
-    int32_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-        memcpy(dst + k, &fill, sizeof fill);
-    }
-    for (; k < n; ++k) {
-        dst[k] = (int8_t)fill;
-    }
-}
-
-/* The window at (y0, x0) into `patch` (kernel_h * kernel_w * in_c bytes), taps outside the input holding the
- * input zero point. With dilation_w 1 a kernel row is one copy between two fills. */
-static void gather_patch(const sapool_conv_params *p, const int8_t *image, int32_t y0, int32_t x0, int8_t *patch)
-{
-    const int32_t fill = (int32_t)((uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u);
-    const int32_t run = p->kernel_w * p->in_c;
-    int32_t ky;
-    int32_t kx;
-    for (ky = 0; ky < p->kernel_h; ++ky, patch += run) {
-        const int32_t in_y = y0 + ky * p->dilation_h;
-        if (in_y < 0 || in_y >= p->in_h) {
-            fill_run(patch, fill, run);
-        } else if (p->dilation_w == 1) {
-            /* [first, end): the taps inside the input (the window may not reach it at all) */
-            const int32_t first = x0 >= 0 ? 0 : (-x0 < p->kernel_w ? -x0 : p->kernel_w);
-            const int32_t inside_end = p->in_w - x0 < p->kernel_w ? p->in_w - x0 : p->kernel_w;
-            const int32_t end = inside_end > first ? inside_end : first;
-            fill_run(patch, fill, first * p->in_c);
-            copy_run(patch + first * p->in_c, image + (in_y * p->in_w + x0 + first) * p->in_c,
-                     (end - first) * p->in_c);
-            fill_run(patch + end * p->in_c, fill, (p->kernel_w - end) * p->in_c);
-        } else {
-            for (kx = 0; kx < p->kernel_w; ++kx) {
-                const int32_t in_x = x0 + kx * p->dilation_w;
-                if (in_x < 0 || in_x >= p->in_w) {
-                    fill_run(patch + kx * p->in_c, fill, p->in_c);
-                } else {
-                    copy_run(patch + kx * p->in_c, image + (in_y * p->in_w + in_x) * p->in_c, p->in_c);
-                }
-            }
-        }
-    }
-}
 
 /* The requantised int8 output of channel `channel` (its parameters decoded here, once per use). */
 static inline int8_t finish(const int32_t *multiplier, const int32_t *shift, const sapool_output_stage *stage,
@@ -245,8 +186,8 @@ static void gathered_pairs(const conv_layer *layer, const int8_t *input, int8_t 
             const int32_t y1 = (n + 1) / p->out_w;
             const int32_t x0 = n % p->out_w;
             const int32_t y0 = n / p->out_w;
-            gather_patch(p, input, y0 * p->stride_h - p->pad_top, x0 * p->stride_w - p->pad_left, scratch);
-            gather_patch(p, input, y1 * p->stride_h - p->pad_top, x1 * p->stride_w - p->pad_left, second);
+            sapool_arm_gather_window(p, input, y0 * p->stride_h - p->pad_top, x0 * p->stride_w - p->pad_left, scratch);
+            sapool_arm_gather_window(p, input, y1 * p->stride_h - p->pad_top, x1 * p->stride_w - p->pad_left, second);
             pixel_pair(layer, 0, scratch, second, output, output + p->out_c);
             if (p->out_c & 1) {
                 last_channel(layer, 0, scratch, output);
@@ -254,7 +195,7 @@ static void gathered_pairs(const conv_layer *layer, const int8_t *input, int8_t 
             }
         }
         if (n < pixels) {
-            gather_patch(p, input, (n / p->out_w) * p->stride_h - p->pad_top,
+            sapool_arm_gather_window(p, input, (n / p->out_w) * p->stride_h - p->pad_top,
                          (n % p->out_w) * p->stride_w - p->pad_left, scratch);
             pixel_single(layer, 1, layer->patch_size, 0, scratch, output);
             if (p->out_c & 1) {
@@ -407,14 +348,14 @@ void sapool_conv2d_s8(const sapool_conv_params *p, const int8_t *input, const in
                         last_channel(&layer, row_step, image + (y0 * p->in_w + x0) * p->in_c, output);
                     }
                 } else if (two_patches && out_x + 1 < p->out_w) {
-                    gather_patch(p, image, y0, x0, scratch);
-                    gather_patch(p, image, y0, x0 + p->stride_w, scratch + patch_size);
+                    sapool_arm_gather_window(p, image, y0, x0, scratch);
+                    sapool_arm_gather_window(p, image, y0, x0 + p->stride_w, scratch + patch_size);
                     gathered(&layer, scratch, scratch + patch_size, output, output + p->out_c);
                     out_x += 2;
                     output += 2 * p->out_c;
                     continue;
                 } else {
-                    gather_patch(p, image, y0, x0, scratch);
+                    sapool_arm_gather_window(p, image, y0, x0, scratch);
                     gathered(&layer, scratch, 0, output, 0);
                 }
                 out_x += 1;

@@ -4,7 +4,7 @@
  * walks both; two batch rows share each weight load when there are two (sapool_dot_2x2), a lone row takes
  * four units at a time where their rows are word-aligned (sapool_dot_1x4), else sapool_dot_1x2. The bias is folded as in the portable kernel; requantisation is TFLite's single rounding.
  */
-#include "sapool_arm.h"
+#include "sapool_arm_dot.h"
 #include "sapool_kernels.h"
 
 static inline int8_t finish(const sapool_fc_params *p, int32_t acc, const int32_t *multiplier, const int32_t *shift,
