@@ -1,13 +1,16 @@
 """An independent check of patch-based stages (memory/patches.py), sharing none of its geometry code.
 
 For every PATCH_STAGE op, by brute force over rows and columns:
-- its ops chain (each reads the previous one's output) from the op's input to its output;
-- the last op's tiles cover every element of the stage output exactly once;
-- every op's window lies inside its input tensor, its input patch is exactly the previous op's output tile, and
+- its ops chain (each reads the previous one's output) from the op's input to its outputs, the terminal ops (the
+  last `terminals`, one per stage output) all reading the last chain op's output;
+- each terminal op's tiles cover every element of its output exactly once;
+- every op's window lies inside its input tensor, its input patch is exactly the chain's previous op's output
+  tile (for a terminal op: the last chain op's), and
   every tap of every output in its tile reads, in the patch, the very input element (or padding) it reads in the
   whole tensor: a tap outside the patch (the kernel treats it as padding) must be outside the image, and a tap
   inside the patch must be the same image row or column;
-- every patch tensor fits its ping-pong buffer, and the two buffers fit the scratch declared for the op.
+- every patch tensor fits its ping-pong buffer (terminal tiles all take the slot after the last chain tile), and
+  the two buffers fit the scratch declared for the op.
 """
 
 from __future__ import annotations
@@ -31,28 +34,31 @@ def check_patch_stages(graph: Graph, scratch: Mapping[int, int] | None) -> None:
 def _check_stage(graph: Graph, stage: Op, declared_scratch: int) -> None:
     where = f"patch stage at op {stage.index}"
     options = stage.options
-    ops = options.ops
-    if ops[0].inputs[0] != stage.inputs[0] or tuple(ops[-1].outputs) != tuple(stage.outputs):
-        raise VerificationError(f"{where}: its ops do not lead from its input to its output")
-    for before, after in zip(ops, ops[1:]):
+    ops, terminals = options.ops, options.terminals
+    chain = len(ops) - terminals
+    if (not 1 <= terminals <= len(ops) or (terminals > 1 and chain < 1) or ops[0].inputs[0] != stage.inputs[0]
+            or tuple(op.outputs[0] for op in ops[chain:]) != tuple(stage.outputs)):
+        raise VerificationError(f"{where}: its ops do not lead from its input to its outputs")
+    readers = [ops[position - 1] if position <= chain else ops[chain - 1] for position in range(1, len(ops))]
+    for before, after in zip(readers, ops[1:]):
         if after.inputs[0] != before.outputs[0]:
             raise VerificationError(f"{where}: op {after.index} does not read op {before.index}'s output")
-    _, height, width, _ = graph.tensor(stage.outputs[0]).shape
-    covered = np.zeros((height, width), np.int64)
+    covered = {op.index: np.zeros(graph.tensor(op.outputs[0]).shape[1:3], np.int64) for op in ops[chain:]}
     for windows in options.patches:
         if len(windows) != len(ops):
             raise VerificationError(f"{where}: a patch has {len(windows)} windows for {len(ops)} ops")
-        last = windows[-1]
-        covered[slice(*last.out_rows), slice(*last.out_cols)] += 1
+        for op, window in zip(ops[chain:], windows[chain:]):
+            covered[op.index][slice(*window.out_rows), slice(*window.out_cols)] += 1
         for position, (op, window) in enumerate(zip(ops, windows)):
-            if position and (window.in_rows, window.in_cols) != (windows[position - 1].out_rows,
-                                                                 windows[position - 1].out_cols):
-                raise VerificationError(f"{where}: op {op.index}'s patch is not op {ops[position - 1].index}'s tile")
+            source = min(position, chain) - 1  # the op whose tile this op's patch holds
+            if position and (window.in_rows, window.in_cols) != (windows[source].out_rows, windows[source].out_cols):
+                raise VerificationError(f"{where}: op {op.index}'s patch is not op {ops[source].index}'s tile")
             _check_window(graph, op, window, where)
-        _check_buffers(graph, ops, windows, options.buffer_bytes, where)
-    if covered.min() != 1 or covered.max() != 1:
-        raise VerificationError(f"{where}: the tiles cover stage output elements {covered.min()} to "
-                                f"{covered.max()} times, not exactly once")
+        _check_buffers(graph, ops, windows, options, where)
+    for index, counts in covered.items():
+        if counts.min() != 1 or counts.max() != 1:
+            raise VerificationError(f"{where}: the tiles cover op {index}'s output elements {counts.min()} to "
+                                    f"{counts.max()} times, not exactly once")
     needed = sum(-(-size // BUFFER_ALIGNMENT) * BUFFER_ALIGNMENT for size in options.buffer_bytes)
     if declared_scratch < needed:
         raise VerificationError(f"{where}: its patch buffers need {needed} B of scratch, {declared_scratch} B "
@@ -97,12 +103,14 @@ def _axis(graph: Graph, op: Op, axis: int) -> tuple[int, int, int, int]:
     return kernel, stride, dilation, total // 2
 
 
-def _check_buffers(graph: Graph, ops, windows, buffer_bytes, where: str) -> None:
-    first = windows[0]
+def _check_buffers(graph: Graph, ops, windows, options, where: str) -> None:
+    first, buffer_bytes = windows[0], options.buffer_bytes
+    chain = len(ops) - options.terminals
     channels = graph.tensor(ops[0].inputs[0]).shape[3]
-    tensors = [(first.in_rows, first.in_cols, channels)]
-    tensors += [(w.out_rows, w.out_cols, graph.tensor(op.outputs[0]).shape[3]) for op, w in zip(ops, windows)]
-    for k, (rows, cols, depth) in enumerate(tensors):
+    tensors = [(0, first.in_rows, first.in_cols, channels)]
+    tensors += [(min(position, chain) + 1, w.out_rows, w.out_cols, graph.tensor(op.outputs[0]).shape[3])
+                for position, (op, w) in enumerate(zip(ops, windows))]
+    for k, rows, cols, depth in tensors:
         size = (rows[1] - rows[0]) * (cols[1] - cols[0]) * depth
         if size > buffer_bytes[k % 2]:
             raise VerificationError(f"{where}: patch tensor {k} needs {size} B, its buffer holds {buffer_bytes[k % 2]}")

@@ -2,15 +2,18 @@
 full-resolution tensors between them are never stored.
 
 A *stage* is a run of consecutive ops (CONV_2D, DEPTHWISE_CONV_2D, AVERAGE/MAX_POOL_2D on one NHWC image) where
-each op's only activation input is the previous op's output, read by nothing else and no graph output. The
-stage output is cut into a grid of tiles; for each tile every op's needed input rows and columns are worked out
+each op's only activation input is the previous op's output, read by nothing else and no graph output. It may
+end in several *terminal* ops instead of one: consecutive spatial ops that all read the chain's last tensor T
+(its only readers), with outputs of the same height and width and the same input window on T for every tile
+(e.g. SAP's AvgPool and its patch embedding, both 4×4 stride 4 on one map); each patch then computes that window
+of T once and runs every terminal op on it. The stage output(s) are cut into a grid of tiles; for each tile every op's needed input rows and columns are worked out
 backwards through stride, kernel, dilation and padding (its receptive field), so a *patch* of the stage input
 is enough to compute the tile. Inside a patch each op reads a buffer holding exactly the previous op's tile and
 writes its own tile into the other of two ping-pong patch buffers; image-border padding is applied only where a
 patch touches the border (`Window.pad_top/pad_left` before the held rows and columns, the kernel's bound after).
 Neighbouring patches overlap, so ops near the start of a stage compute some outputs twice: the recompute cost.
 
-`rewrite` replaces the stage by one PATCH_STAGE op that reads the stage input and writes the stage output, with
+`rewrite` replaces the stage by one PATCH_STAGE op that reads the stage input and writes the stage output(s), with
 the original ops and the tiling as its options; its patch buffers are the op's scratch. Lifetimes, planners,
 lower bounds and reports then need nothing new. `expand` undoes it (for bounds without patches).
 """
@@ -56,14 +59,25 @@ class Window:
 
 @dataclass(frozen=True)
 class PatchStageOptions:
-    """The stage: its original ops (in order, with their own indices), the tile grid (rows, cols), per patch
-    one Window per op, and the two ping-pong patch buffers' bytes (tensor k of a patch, k = 0 the input patch,
-    k = i + 1 op i's output tile, lives in buffer k % 2)."""
+    """The stage: its original ops (in order, with their own indices; the last `terminals` of them all read the
+    output of the op before them and are the stage's outputs), the tile grid (rows, cols), per patch one Window
+    per op, and the two ping-pong patch buffers' bytes (tensor slot k of a patch, k = 0 the input patch, k = i + 1
+    chain op i's output tile, k = chain_length + 1 every terminal op's tile in turn, lives in buffer k % 2)."""
 
     ops: tuple[Op, ...]
     grid: tuple[int, int]
     patches: tuple[tuple[Window, ...], ...]
     buffer_bytes: tuple[int, int]
+    terminals: int = 1
+
+    @property
+    def chain_length(self) -> int:
+        """How many ops come before the terminal ones."""
+        return len(self.ops) - self.terminals
+
+    def slot(self, position: int) -> int:
+        """The patch tensor slot op `position`'s output tile takes (its buffer is slot % 2)."""
+        return min(position, self.chain_length) + 1
 
     @property
     def buffers_total(self) -> int:
@@ -104,7 +118,8 @@ def is_spatial(graph: Graph, op: Op) -> bool:
 
 
 def stage_runs(graph: Graph) -> list[tuple[int, int]]:
-    """Maximal [first, last] runs of consecutive spatial ops that chain as a stage needs (at least two ops)."""
+    """Maximal [first, last] runs of consecutive spatial ops that chain as a stage needs (at least two ops),
+    each extended by the terminal ops after it when its last tensor has several readers (_with_terminals)."""
     readers: dict[int, int] = {}
     for op in graph.ops:
         for tensor in set(op.inputs):
@@ -124,29 +139,65 @@ def stage_runs(graph: Graph) -> list[tuple[int, int]]:
             runs[-1] = (start, position)
         else:
             runs.append((start, position))
-    return runs
+    return _with_terminals(graph, runs, readers)
 
 
-def tile_stage(graph: Graph, ops: tuple[Op, ...], grid: tuple[int, int]) -> PatchStageOptions | None:
-    """The tiling of `ops` (a chained stage) into a grid of output tiles, or None when a tile or a window
-    would be empty (a grid finer than the output)."""
+def _with_terminals(graph: Graph, runs: list[tuple[int, int]], readers: dict[int, int]) -> list[tuple[int, int]]:
+    """`runs`, where the ops right after a spatial op are spatial ops that are all the readers of its output
+    (two or more, same output height and width), with that op and those terminal ops joined to its run (or
+    forming one). rewrite still refuses tilings where the terminal ops read different windows."""
+    extended = list(runs)
+    for position, op in enumerate(graph.ops):
+        if not is_spatial(graph, op):
+            continue
+        shared = op.outputs[0]
+        count = readers.get(shared, 0)
+        group = graph.ops[position + 1:position + 1 + count]
+        if (count < 2 or len(group) != count or shared in graph.outputs or graph.tensor(shared).is_variable
+                or not all(is_spatial(graph, t) and t.inputs[0] == shared for t in group)
+                or not _self_contained(graph, (op, *group), count)):
+            continue
+        run = next((r for r in extended if r[0] <= position <= r[1]), None)
+        if run is None:
+            extended.append((position, position + count))
+        else:
+            extended[extended.index(run)] = (run[0], position + count)
+    return sorted(extended)
+
+
+def tile_stage(graph: Graph, ops: tuple[Op, ...], grid: tuple[int, int],
+               terminals: int = 1) -> PatchStageOptions | None:
+    """The tiling of `ops` (a chained stage whose last `terminals` ops all read the output of the op before
+    them) into a grid of output tiles, or None when a tile or a window would be empty (a grid finer than the
+    output) or the terminal ops would need different windows of their shared input."""
     out_shape = graph.tensor(ops[-1].outputs[0]).shape
     cuts = [[(n * out_shape[1 + axis]) // grid[axis] for n in range(grid[axis] + 1)] for axis in (0, 1)]
     geometries = [geometry(graph, op) for op in ops]
     patches = []
     for tile_rows in zip(cuts[0], cuts[0][1:]):
         for tile_cols in zip(cuts[1], cuts[1][1:]):
-            windows, rows, cols = [], tile_rows, tile_cols
-            for op, (row_axis, col_axis) in zip(reversed(ops), reversed(geometries)):
-                in_shape = graph.tensor(op.inputs[0]).shape
-                in_rows, pad_top = input_range(row_axis, rows, in_shape[1])
-                in_cols, pad_left = input_range(col_axis, cols, in_shape[2])
-                if rows[0] >= rows[1] or cols[0] >= cols[1] or in_rows[0] >= in_rows[1] or in_cols[0] >= in_cols[1]:
+            ends = [_window(graph, op, axes, tile_rows, tile_cols)
+                    for op, axes in zip(ops[-terminals:], geometries[-terminals:])]
+            if None in ends or len(set(ends)) != 1:
+                return None
+            windows = list(reversed(ends))
+            for op, axes in zip(reversed(ops[:-terminals]), reversed(geometries[:-terminals])):
+                windows.append(_window(graph, op, axes, windows[-1].in_rows, windows[-1].in_cols))
+                if windows[-1] is None:
                     return None
-                windows.append(Window(in_rows, in_cols, rows, cols, pad_top, pad_left))
-                rows, cols = in_rows, in_cols
             patches.append(tuple(reversed(windows)))
-    return PatchStageOptions(tuple(ops), grid, tuple(patches), _buffer_bytes(graph, ops, patches))
+    options = PatchStageOptions(tuple(ops), grid, tuple(patches), (0, 0), terminals)
+    return replace(options, buffer_bytes=_buffer_bytes(graph, options))
+
+
+def _window(graph: Graph, op: Op, axes: tuple[Geometry, Geometry], rows, cols) -> Window | None:
+    """`op`'s window for the output tile rows × cols, None when the tile or its input would be empty."""
+    in_shape = graph.tensor(op.inputs[0]).shape
+    in_rows, pad_top = input_range(axes[0], rows, in_shape[1])
+    in_cols, pad_left = input_range(axes[1], cols, in_shape[2])
+    if rows[0] >= rows[1] or cols[0] >= cols[1] or in_rows[0] >= in_rows[1] or in_cols[0] >= in_cols[1]:
+        return None
+    return Window(in_rows, in_cols, rows, cols, pad_top, pad_left)
 
 
 def patch_tensor_bytes(graph: Graph, ops: tuple[Op, ...], windows: tuple[Window, ...]) -> list[int]:
@@ -159,28 +210,57 @@ def patch_tensor_bytes(graph: Graph, ops: tuple[Op, ...], windows: tuple[Window,
     return sizes
 
 
-def _buffer_bytes(graph: Graph, ops, patches) -> tuple[int, int]:
+def _buffer_bytes(graph: Graph, options: PatchStageOptions) -> tuple[int, int]:
     sizes = [0, 0]
-    for windows in patches:
-        for k, size in enumerate(patch_tensor_bytes(graph, ops, windows)):
-            sizes[k % 2] = max(sizes[k % 2], size)
+    slots = [0, *(options.slot(position) for position in range(len(options.ops)))]
+    for windows in options.patches:
+        for slot, size in zip(slots, patch_tensor_bytes(graph, options.ops, windows)):
+            sizes[slot % 2] = max(sizes[slot % 2], size)
     return sizes[0], sizes[1]
 
 
 def rewrite(graph: Graph, first: int, last: int, grid: tuple[int, int]) -> Graph | None:
-    """`graph` with ops first..last (a chained stage) as one PATCH_STAGE op at position `first` (later ops
-    renumbered); None when the grid does not fit the stage output. The stage op reads the stage input and
-    every constant of its ops (so weight bytes are still counted) and writes the stage output."""
+    """`graph` with ops first..last (a sub-run of a stage_runs run) as one PATCH_STAGE op at position `first`
+    (later ops renumbered); None when the grid does not fit the stage outputs or the ops do not form a stage
+    (a tensor made inside it is read outside it). The stage op reads the stage input and every constant of its
+    ops (so weight bytes are still counted) and writes the stage outputs (the terminal ops' outputs)."""
     ops = tuple(graph.ops[first:last + 1])
-    options = tile_stage(graph, ops, grid)
+    terminals = _terminal_count(ops)
+    if not _self_contained(graph, ops, terminals):
+        return None
+    options = tile_stage(graph, ops, grid, terminals)
     if options is None:
         return None
     constants = dict.fromkeys(i for op in ops for i in op.inputs[1:] if i is not None)
-    stage = Op(first, PATCH_STAGE, (ops[0].inputs[0], *constants), ops[-1].outputs, options,
+    outputs = tuple(op.outputs[0] for op in ops[-terminals:])
+    stage = Op(first, PATCH_STAGE, (ops[0].inputs[0], *constants), outputs, options,
                name=f"patches {grid[0]}x{grid[1]} of ops {ops[0].index}-{ops[-1].index}",
                origin=" + ".join(filter(None, (op.origin for op in ops))))
     new_ops = [*graph.ops[:first], stage, *graph.ops[last + 1:]]
     return replace(graph, ops=[replace(op, index=n) for n, op in enumerate(new_ops)])
+
+
+def _terminal_count(ops: tuple[Op, ...]) -> int:
+    """How many ops at the end of `ops` read the same tensor as the last one (1 for a plain chain)."""
+    count = 1
+    while count < len(ops) and ops[-count - 1].inputs[0] == ops[-1].inputs[0]:
+        count += 1
+    return count
+
+
+def _self_contained(graph: Graph, ops: tuple[Op, ...], terminals: int) -> bool:
+    """Whether every tensor the stage makes but does not output is read only inside it and is no graph output
+    (and, with several terminal ops, some op of the stage makes their shared input)."""
+    if terminals > 1 and (terminals == len(ops) or ops[-terminals - 1].outputs[0] != ops[-1].inputs[0]):
+        return False
+    sizes = {tuple(graph.tensor(op.outputs[0]).shape[1:3]) for op in ops[-terminals:]}
+    if len(sizes) != 1:
+        return False
+    inner = {op.outputs[0] for op in ops[:-terminals]}
+    indices = {op.index for op in ops}
+    read_outside = any(tensor in inner for op in graph.ops if op.index not in indices
+                       for tensor in op.inputs if tensor is not None)
+    return not read_outside and not inner & set(graph.outputs)
 
 
 def stages(graph: Graph) -> list[Op]:

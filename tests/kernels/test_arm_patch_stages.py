@@ -1,6 +1,7 @@
 """Patch stages on the ACLE SIMD kernels in QEMU (Cortex-M7), bit for bit against TFLite's reference kernels.
 
-The random 2-4 op chains of tests/backends/c/stage_models.py, each forced into one patch stage (as the host test
+The random 2-4 op chains of tests/backends/c/stage_models.py (and a few ending in several terminal ops, one
+stage output each), each forced into one patch stage (as the host test
 does for the portable kernels), planned for qemu-m7, written as a project and emulated with the arm kernels:
 every patch calls the arm conv/depthwise twins on a patch buffer with its own geometry and border padding.
 Grouped convolutions have no arm twin and are left to the host test."""
@@ -18,10 +19,11 @@ from sapool.memory.analyze import regions_for
 from sapool.memory.layout import plan_layout
 from sapool.memory.patches import rewrite
 from sapool.targets import get_target
-from tests.backends.c.stage_models import build_stage_model
+from tests.backends.c.stage_models import build_stage_model, build_terminal_stage_model
 from tests.firmware.fixture_models import require_firmware_tools
 
 MODELS = [model for model in map(build_stage_model, range(60)) if "groups=2" not in model.label][:10]
+MODELS += [model for model in map(build_terminal_stage_model, range(30)) if "groups=2" not in model.label][:4]
 
 
 @pytest.mark.emu

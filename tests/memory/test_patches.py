@@ -8,12 +8,12 @@ import pytest
 
 from sapool.errors import VerificationError
 from sapool.ir.graph import Graph, Op, Tensor
-from sapool.ir.options import Conv2DOptions
+from sapool.ir.options import Conv2DOptions, Pool2DOptions
 from sapool.ir.read import read_tflite, read_tflite_bytes
 from sapool.memory.check_patches import check_patch_stages
 from sapool.memory.patch_choice import choose_patches
 from sapool.memory.patches import Window, expand, patched_macs, rewrite, stage_runs, stages, unpatched_macs
-from tests.backends.c.stage_models import build_stage_model
+from tests.backends.c.stage_models import build_stage_model, build_terminal_stage_model
 from tests.conftest import shared_model
 
 ENOUGH = 1 << 20  # scratch bytes declared when only the tiling is under test
@@ -70,6 +70,56 @@ def test_every_grid_of_a_random_stage_passes_the_brute_force_check(seed):
         staged = rewrite(graph, 0, len(graph.ops) - 1, (size, size))
         if staged is not None:
             check_patch_stages(staged, {0: ENOUGH})
+
+
+def _two_readers(pool_stride: int = 4, embed_kernel: int = 4) -> Graph:
+    """SAP's shape: a 3x3 conv on 16x16, whose output a 4x4 pool (stride `pool_stride`) and a stride-4 conv of
+    kernel `embed_kernel` (the patch embedding) both read, each a graph output."""
+    graph = _conv_chain(size=16, layers=1)
+    source = graph.ops[0].outputs[0]
+    out = (16 - 4) // pool_stride + 1
+    tensors = [*graph.tensors, Tensor(3, "pooled", (1, out, out, 2), "int8"),
+               Tensor(4, "w_embed", (2, embed_kernel, embed_kernel, 2), "int8", data=bytes(2 * 2 * embed_kernel ** 2)),
+               Tensor(5, "embedded", (1, 4, 4, 2), "int8")]
+    pool = Op(1, "AVERAGE_POOL_2D", (source,), (3,), Pool2DOptions("VALID", pool_stride, pool_stride, 4, 4))
+    embed = Op(2, "CONV_2D", (source, 4), (5,), Conv2DOptions("VALID", 4, 4))
+    return replace(graph, tensors=tensors, ops=[*graph.ops, pool, embed], outputs=(3, 5))
+
+
+def test_a_tensor_read_by_terminal_ops_alone_ends_a_stage_in_all_of_them():
+    graph = _two_readers()
+    assert stage_runs(graph) == [(0, 2)]
+    staged = rewrite(graph, 0, 2, (2, 2))
+    (stage,) = stages(staged)
+    assert stage.options.terminals == 2 and stage.outputs == (3, 5) and len(staged.ops) == 1
+    # each 2x2 output tile needs an 8x8 window of the conv output (both terminals), so a 10x10 input patch
+    assert stage.options.patches[0][0] == Window((0, 9), (0, 9), (0, 8), (0, 8), 1, 1)
+    assert stage.options.buffer_bytes == (max(9 * 9, 2 * 2) * 2, 8 * 8 * 2)
+    check_patch_stages(staged, {0: ENOUGH})
+    assert rewrite(graph, 0, 1, (2, 2)) is None  # the conv output would be read outside the stage
+    assert expand(staged)[0].ops == graph.ops
+
+
+def test_terminal_ops_of_other_output_sizes_or_windows_are_not_tiled():
+    unequal_sizes = _two_readers(pool_stride=3)  # a 5x5 pool output next to the 4x4 embedding
+    assert stage_runs(unequal_sizes) == [] and rewrite(unequal_sizes, 0, 2, (1, 1)) is None
+    unequal_windows = _two_readers(embed_kernel=3)  # 4x4 outputs both, but 3-row windows next to 4-row ones
+    assert stage_runs(unequal_windows) == [(0, 2)]
+    assert rewrite(unequal_windows, 0, 2, (2, 2)) is None and rewrite(_two_readers(), 0, 2, (2, 2)) is not None
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_every_grid_of_a_random_terminal_stage_passes_the_brute_force_check(seed):
+    graph = read_tflite_bytes(build_terminal_stage_model(seed).content, f"terminals{seed}")
+    assert stage_runs(graph) == [(0, len(graph.ops) - 1)]
+    for size in range(1, 6):
+        staged = rewrite(graph, 0, len(graph.ops) - 1, (size, size))
+        if staged is not None:
+            check_patch_stages(staged, {0: ENOUGH})
+            (stage,) = stages(staged)
+            broken = replace(stage, options=replace(stage.options, patches=stage.options.patches[:-1]))
+            with pytest.raises(VerificationError, match="not exactly once"):  # a terminal tile left out
+                check_patch_stages(replace(staged, ops=[broken]), {0: ENOUGH})
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,9 @@
 for running them as one patch stage (memory/patches.py) against TFLite's reference kernels.
 
 Each op draws its own window (a third of the CONV_2Ds with an even input depth are grouped) (kernel 1-4, stride 1-2, dilation 1-2 for the convolutions, SAME or VALID) on the
-previous op's output, so border patches meet every kind of padding, odd sizes and uneven tiles. Quantisation as
+previous op's output, so border patches meet every kind of padding, odd sizes and uneven tiles. Terminal-stage
+models (build_terminal_stage_model) end the chain in 2-3 ops that all read its last tensor with one shared window
+(kernel, stride, padding; dilation 1) and are each a model output: a stage with several terminal ops. Quantisation as
 in single_op_models: per-channel int8 weights, int32 biases, output scales sized from the accumulator spread;
 pools keep their input's quantisation.
 """
@@ -28,13 +30,18 @@ def _axis(draw: Draw, size: int, padding: str, dilated: bool):
     return kernel, stride, dilation, out
 
 
-def _op(draw: Draw, kind: str, source: int, shape, quant, position: int):
-    """Add one op reading `source` (shape [1, h, w, c], quantisation `quant`); returns (output, shape, quant)."""
-    _, h, w, channels = shape
+def _window(draw: Draw, shape, dilated: bool):
+    """(padding, row axis, column axis) of one op's window on an input of `shape`, axes as _axis gives them."""
     padding = draw.choice(("SAME", "VALID"))
+    return padding, _axis(draw, shape[1], padding, dilated), _axis(draw, shape[2], padding, dilated)
+
+
+def _op(draw: Draw, kind: str, source: int, shape, quant, position: int, window=None):
+    """Add one op reading `source` (shape [1, h, w, c], quantisation `quant`), with `window` (_window) or its
+    own; returns (output, shape, quant)."""
+    channels = shape[3]
     conv = kind in ("CONV_2D", "DEPTHWISE_CONV_2D")
-    kh, sh, dh, oh = _axis(draw, h, padding, conv)
-    kw, sw, dw, ow = _axis(draw, w, padding, conv)
+    padding, (kh, sh, dh, oh), (kw, sw, dw, ow) = window or _window(draw, shape, conv)
     activation = draw.choice(ACTIVATIONS)
     builder = draw.builder
     draw.params[f"op{position}"] = (kind, padding, (kh, kw), (sh, sw), (dh, dw))
@@ -81,3 +88,25 @@ def build_stage_model(seed: int) -> SingleOpModel:
     return SingleOpModel(opcode="STAGE", label=label, content=pack(model),
                          input_shapes=tuple(tuple(tensors[i].shape) for i in draw.inputs),
                          output_shape=tuple(tensors[tensor].shape), input_dtypes=("int8",))
+
+
+def build_terminal_stage_model(seed: int) -> SingleOpModel:
+    """A random chain of 1-3 ops (the first a convolution) whose last output is read by 2-3 terminal ops of
+    random kinds sharing one window; every terminal output is a model output (output_shape: the first's)."""
+    draw = Draw(seed)
+    shape = [1, draw.int(6, 24), draw.int(6, 24), draw.int(1, 5)]
+    quant = draw.activation_quant()
+    tensor = draw.input(shape, quant)
+    chain = draw.int(1, 3)
+    for position in range(chain):
+        kind = draw.choice(KINDS[:2]) if position == 0 else draw.choice(KINDS)
+        tensor, shape, quant = _op(draw, kind, tensor, shape, quant, position)
+    window = _window(draw, shape, dilated=False)
+    outputs = [_op(draw, draw.choice(KINDS), tensor, shape, quant, chain + k, window)
+               for k in range(draw.int(2, 3))]
+    model = draw.builder.build(draw.inputs, [output for output, _, _ in outputs])
+    label = " ".join([f"terminals[seed={seed}]", *(f"{k}={v}" for k, v in draw.params.items())])
+    tensors = draw.builder.tensors
+    return SingleOpModel(opcode="STAGE", label=label, content=pack(model),
+                         input_shapes=tuple(tuple(tensors[i].shape) for i in draw.inputs),
+                         output_shape=tuple(outputs[0][1]), input_dtypes=("int8",))

@@ -4,8 +4,9 @@ Each inner op's constants are emitted once (named sapool_l<stage>_p<k>_…), and
 distinct patch geometry of that op (in_h, in_w, out_h, out_w, pad_top, pad_left: the border patches and the
 interior ones, 9 per op for vww's 8x8 grid), so the loop copies no struct: a const int16 table gives, per patch,
 where its input patch and output tile sit and each op's geometry index. The input patch is copied from the stage
-input into patch buffer 0 (reference/patch.c), op k reads buffer k % 2 and writes buffer (k + 1) % 2, and the
-last tile is copied into the stage output. Border padding
+input into patch buffer 0 (reference/patch.c), chain op k reads buffer k % 2 and writes buffer (k + 1) % 2, and
+each terminal op (one per stage output, all reading the last chain tile, all with the same output tile position)
+writes the other buffer, whose tile is then copied into its own output. Border padding
 is the kernels' own: pad_top/pad_left before the patch, the patch's end after it (memory/check_patches.py proves
 every tap reads the same input element or padding as on the whole image), so the result is bit-identical.
 
@@ -55,7 +56,6 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     buffers = (f"{scratch}", f"({scratch} + {ping_bytes})")
     kernel_scratch = f"({scratch} + {options.buffers_total})"
     _, _, in_w, in_c = graph.tensor(op.inputs[0]).shape
-    _, _, out_w, out_c = graph.tensor(op.outputs[0]).shape
     lines = ["{"]
     for k, (call, geometries) in enumerate(zip(calls, kinds)):
         structs = [ctx.struct(f"{prefix}_p{k}_g{j}", call.params_type,
@@ -68,15 +68,16 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
               f"        const int16_t *g = {table} + patch * {row};",
               f"        sapool_copy_rows_s8({ctx.tensor_pointer(op.inputs[0])} + (g[0] * {in_w} + g[1]) * {in_c}, "
               f"{in_w * in_c}, {buffers[0]}, g[3] * {in_c}, g[2], g[3] * {in_c});"]
-    for k, call in enumerate(calls):
-        statement = call.statement(f"geometry{k}[g[{_MOVES + k}]]", buffers[k % 2], buffers[(k + 1) % 2],
+    for k, (inner, call) in enumerate(zip(options.ops, calls)):
+        tile = buffers[options.slot(k) % 2]
+        statement = call.statement(f"geometry{k}[g[{_MOVES + k}]]", buffers[(options.slot(k) - 1) % 2], tile,
                                    kernel_scratch)
         lines.append(f"        {statement}")
-    lines += [f"        sapool_copy_rows_s8({buffers[len(calls) % 2]}, g[7] * {out_c}, "
-              f"{ctx.tensor_pointer(op.outputs[0])} + (g[4] * {out_w} + g[5]) * {out_c}, {out_w * out_c}, "
-              f"g[6], g[7] * {out_c});",
-              "    }",
-              "}"]
+        if k >= options.chain_length:
+            _, _, out_w, out_c = graph.tensor(inner.outputs[0]).shape
+            lines.append(f"        sapool_copy_rows_s8({tile}, g[7] * {out_c}, {ctx.tensor_pointer(inner.outputs[0])}"
+                         f" + (g[4] * {out_w} + g[5]) * {out_c}, {out_w * out_c}, g[6], g[7] * {out_c});")
+    lines += ["    }", "}"]
     sources = ("reference/patch.c", *dict.fromkeys(call.source for call in calls))
     grid = "x".join(map(str, options.grid))
     return LoweredOp(("\n    ".join(lines),), sources,
