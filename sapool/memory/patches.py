@@ -1,17 +1,18 @@
 """Patch-based execution (MCUNetV2-style): a chain of spatially local ops run tile by tile, so that the
 full-resolution tensors between them are never stored.
 
-A *stage* is a run of consecutive ops (CONV_2D, DEPTHWISE_CONV_2D, AVERAGE/MAX_POOL_2D on one NHWC image) where
-each op's only activation input is the previous op's output, read by nothing else and no graph output. It may
-end in several *terminal* ops instead of one: consecutive spatial ops that all read the chain's last tensor T
-(its only readers), with outputs of the same height and width and the same input window on T for every tile
-(e.g. SAP's AvgPool and its patch embedding, both 4×4 stride 4 on one map); each patch then computes that window
-of T once and runs every terminal op on it. The stage output(s) are cut into a grid of tiles; for each tile
-every op's needed input rows and columns are worked out backwards through stride, kernel, dilation and padding
-(its receptive field), so a *patch* of the stage input is enough to compute the tile. Inside a patch each op reads a buffer holding exactly the previous op's tile and
-writes its own tile into the other of two ping-pong patch buffers; image-border padding is applied only where a
-patch touches the border (`Window.pad_top/pad_left` before the held rows and columns, the kernel's bound after).
-Neighbouring patches overlap, so ops near the start of a stage compute some outputs twice: the recompute cost.
+A *stage* is a run of consecutive ops (CONV_2D, DEPTHWISE_CONV_2D, AVERAGE/MAX_POOL_2D on one NHWC image) where each
+op's only activation input is the previous op's output, read by nothing else and no graph output. It may end in
+several *terminal* ops instead of one: consecutive spatial ops that all read the chain's last tensor T (its only
+readers), with outputs of the same height and width and the same input window on T for every tile (e.g. SAP's
+AvgPool and its patch embedding, both 4×4 stride 4 on one map); each patch then computes that window of T once and
+runs every terminal op on it. The stage output(s) are cut into a grid of tiles; for each tile every op's needed
+input rows and columns are worked out backwards through stride, kernel, dilation and padding (its receptive field),
+so a *patch* of the stage input is enough to compute the tile. Inside a patch each op reads a buffer holding exactly
+the previous op's tile and writes its own tile into the other of two ping-pong patch buffers; image-border padding
+is applied only where a patch touches the border (`Window.pad_top/pad_left` before the held rows and columns, the
+kernel's bound after). Neighbouring patches overlap, so ops near the start of a stage compute some outputs twice:
+the recompute cost.
 
 `rewrite` replaces the stage by one PATCH_STAGE op that reads the stage input and writes the stage output(s), with
 the original ops and the tiling as its options; its patch buffers are the op's scratch. Lifetimes, planners,
