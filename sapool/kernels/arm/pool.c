@@ -10,29 +10,6 @@
 #include "sapool_arm.h"
 #include "sapool_kernels.h"
 
-typedef struct {
-    int32_t y_start, y_end, x_start, x_end;
-} window;
-
-static window clip_window(const sapool_pool_params *p, int32_t out_y, int32_t out_x)
-{
-    const int32_t y0 = out_y * p->stride_h - p->pad_top;
-    const int32_t x0 = out_x * p->stride_w - p->pad_left;
-    window w;
-    w.y_start = y0 < 0 ? 0 : y0;
-    w.x_start = x0 < 0 ? 0 : x0;
-    w.y_end = y0 + p->filter_h < p->in_h ? y0 + p->filter_h : p->in_h;
-    w.x_end = x0 + p->filter_w < p->in_w ? x0 + p->filter_w : p->in_w;
-    return w;
-}
-
-/* TFLite's average: the sum divided by the tap count, rounding half away from zero, clamped. */
-static inline int8_t average_of(int32_t sum, int32_t count, const sapool_pool_params *p)
-{
-    const int32_t average = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-    return sapool_clamp_s8(average, p->act_min, p->act_max);
-}
-
 /* halves += sign-extended bytes 1 and 3 of `word` (sxtab16 with its operand rotated by 8). */
 static inline int32_t add_odd_bytes(int32_t halves, int32_t word)
 {
@@ -79,7 +56,7 @@ void sapool_average_pool2d_s8(const sapool_pool_params *p, const int8_t *input, 
         const int8_t *image = input + batch * p->in_h * row_step;
         for (out_y = 0; out_y < p->out_h; ++out_y) {
             for (out_x = 0; out_x < p->out_w; ++out_x, output += p->channels) {
-                const window w = clip_window(p, out_y, out_x);
+                const sapool_pool_window w = sapool_pool_clip_window(p, out_y, out_x);
                 const int32_t count = (w.y_end - w.y_start) * (w.x_end - w.x_start);
                 const int32_t vector_end = count <= 256 ? p->channels & ~3 : 0;
                 const int8_t *corner = image + w.y_start * row_step + w.x_start * p->channels;
@@ -96,10 +73,10 @@ void sapool_average_pool2d_s8(const sapool_pool_params *p, const int8_t *input, 
                         }
                     }
                     {
-                        const int8_t a0 = average_of(low_half(even), count, p);
-                        const int8_t a1 = average_of(low_half(odd), count, p);
-                        const int8_t a2 = average_of(high_half(even), count, p);
-                        const int8_t a3 = average_of(high_half(odd), count, p);
+                        const int8_t a0 = sapool_pool_average(low_half(even), count, p);
+                        const int8_t a1 = sapool_pool_average(low_half(odd), count, p);
+                        const int8_t a2 = sapool_pool_average(high_half(even), count, p);
+                        const int8_t a3 = sapool_pool_average(high_half(odd), count, p);
                         output[c] = a0;
                         output[c + 1] = a1;
                         output[c + 2] = a2;
@@ -113,7 +90,7 @@ void sapool_average_pool2d_s8(const sapool_pool_params *p, const int8_t *input, 
                             sum += image[y * row_step + x * p->channels + c];
                         }
                     }
-                    output[c] = average_of(sum, count, p);
+                    output[c] = sapool_pool_average(sum, count, p);
                 }
             }
         }
@@ -134,7 +111,7 @@ void sapool_max_pool2d_s8(const sapool_pool_params *p, const int8_t *input, int8
         const int8_t *image = input + batch * p->in_h * row_step;
         for (out_y = 0; out_y < p->out_h; ++out_y) {
             for (out_x = 0; out_x < p->out_w; ++out_x, output += p->channels) {
-                const window w = clip_window(p, out_y, out_x);
+                const sapool_pool_window w = sapool_pool_clip_window(p, out_y, out_x);
                 const int8_t *corner = image + w.y_start * row_step + w.x_start * p->channels;
                 for (c = 0; c < vector_end; c += 4) {
                     int32_t best = (int32_t)0x80808080u; /* -128 in every byte */

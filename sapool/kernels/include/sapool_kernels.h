@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "sapool_quant.h"
+
 /* Geometry and quantisation shared by CONV_2D and DEPTHWISE_CONV_2D. */
 typedef struct {
     int32_t batches;
@@ -89,6 +91,31 @@ typedef struct {
     int32_t pad_top, pad_left;
     int32_t act_min, act_max;
 } sapool_pool_params;
+
+/* One pooling window clipped to the input: rows [y_start, y_end), columns [x_start, x_end) (padding is never a
+ * tap). Shared by pool.c's reference and arm twins. */
+typedef struct {
+    int32_t y_start, y_end, x_start, x_end;
+} sapool_pool_window;
+
+static inline sapool_pool_window sapool_pool_clip_window(const sapool_pool_params *p, int32_t out_y, int32_t out_x)
+{
+    const int32_t y0 = out_y * p->stride_h - p->pad_top;
+    const int32_t x0 = out_x * p->stride_w - p->pad_left;
+    sapool_pool_window w;
+    w.y_start = y0 < 0 ? 0 : y0;
+    w.x_start = x0 < 0 ? 0 : x0;
+    w.y_end = y0 + p->filter_h < p->in_h ? y0 + p->filter_h : p->in_h;
+    w.x_end = x0 + p->filter_w < p->in_w ? x0 + p->filter_w : p->in_w;
+    return w;
+}
+
+/* TFLite's int8 average: the sum divided by the tap count rounding half away from zero, then the activation clamp. */
+static inline int8_t sapool_pool_average(int32_t sum, int32_t count, const sapool_pool_params *p)
+{
+    const int32_t average = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+    return sapool_clamp_s8(average, p->act_min, p->act_max);
+}
 
 /* pool.c: AVERAGE_POOL_2D and MAX_POOL_2D (input and output share scale and zero point). */
 void sapool_average_pool2d_s8(const sapool_pool_params *p, const int8_t *input, int8_t *output);

@@ -6,22 +6,6 @@
 #include "sapool_kernels.h"
 #include "sapool_quant.h"
 
-typedef struct {
-    int32_t y_start, y_end, x_start, x_end;
-} window;
-
-static window clip_window(const sapool_pool_params *p, int32_t out_y, int32_t out_x)
-{
-    const int32_t y0 = out_y * p->stride_h - p->pad_top;
-    const int32_t x0 = out_x * p->stride_w - p->pad_left;
-    window w;
-    w.y_start = y0 < 0 ? 0 : y0;
-    w.x_start = x0 < 0 ? 0 : x0;
-    w.y_end = y0 + p->filter_h < p->in_h ? y0 + p->filter_h : p->in_h;
-    w.x_end = x0 + p->filter_w < p->in_w ? x0 + p->filter_w : p->in_w;
-    return w;
-}
-
 void sapool_average_pool2d_s8(const sapool_pool_params *p, const int8_t *input, int8_t *output)
 {
     int32_t batch;
@@ -34,7 +18,7 @@ void sapool_average_pool2d_s8(const sapool_pool_params *p, const int8_t *input, 
         const int8_t *image = input + batch * p->in_h * p->in_w * p->channels;
         for (out_y = 0; out_y < p->out_h; ++out_y) {
             for (out_x = 0; out_x < p->out_w; ++out_x) {
-                const window w = clip_window(p, out_y, out_x);
+                const sapool_pool_window w = sapool_pool_clip_window(p, out_y, out_x);
                 const int32_t count = (w.y_end - w.y_start) * (w.x_end - w.x_start);
                 for (c = 0; c < p->channels; ++c) {
                     int32_t acc = 0;
@@ -43,8 +27,7 @@ void sapool_average_pool2d_s8(const sapool_pool_params *p, const int8_t *input, 
                             acc += image[(y * p->in_w + x) * p->channels + c];
                         }
                     }
-                    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                    *output++ = sapool_clamp_s8(acc, p->act_min, p->act_max);
+                    *output++ = sapool_pool_average(acc, count, p);
                 }
             }
         }
@@ -63,7 +46,7 @@ void sapool_max_pool2d_s8(const sapool_pool_params *p, const int8_t *input, int8
         const int8_t *image = input + batch * p->in_h * p->in_w * p->channels;
         for (out_y = 0; out_y < p->out_h; ++out_y) {
             for (out_x = 0; out_x < p->out_w; ++out_x) {
-                const window w = clip_window(p, out_y, out_x);
+                const sapool_pool_window w = sapool_pool_clip_window(p, out_y, out_x);
                 for (c = 0; c < p->channels; ++c) {
                     int32_t best = -128;
                     for (y = w.y_start; y < w.y_end; ++y) {
