@@ -26,6 +26,7 @@ from sapool.train.checkpoint import load_model as load_checkpoint_model
 from sapool.train.data import FASHION_MNIST_DIR
 from sapool.verify.interpreters import run_model
 from tests.frontends.onnx.test_third_party_cnn import third_party_cnn
+from tests.conftest import with_default_sigint
 from tests.frontends.onnx.test_sapool_export import SHIPPED
 
 pytestmark = [pytest.mark.slow,
@@ -92,7 +93,8 @@ def test_a_third_party_style_onnx_cnn_compiles_and_builds(tmp_path):
 def test_ctrl_c_during_calibration_exits_130_and_leaves_no_folder(tmp_path):
     out = tmp_path / "interrupted"
     process = subprocess.Popen([sys.executable, "-m", "sapool", "compile", str(SHIPPED), "-t", "stm32h7", "-o",
-                                str(out)], stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "120"})
+                                str(out)], stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "120"},
+                               preexec_fn=with_default_sigint)
     for line in process.stderr:  # the load step's line: the next steps calibrate and quantise
         if line.strip().startswith("load"):
             break

@@ -13,7 +13,7 @@ from ai_edge_litert import schema_py_generated as fb
 from click.testing import CliRunner
 
 from sapool.cli import main
-from tests.conftest import shared_model
+from tests.conftest import shared_model, with_default_sigint
 from tests.ir.tflite_models import (make_buffer, make_opcode, make_operator, make_tensor, pack,
                                     skip_chain_model)
 
@@ -104,7 +104,8 @@ def test_interrupted_and_terminated_commands_exit_130_and_143_with_one_line(tmp_
     os.mkfifo(fifo)
     process = subprocess.Popen([sys.executable, "-m", "sapool", "plan", str(fifo), "-t", "stm32h7", "-o",
                                 str(tmp_path / "r.json")], env={**os.environ, "PYTHONPATH": str(REPO)},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=with_default_sigint)
     with fifo.open("wb"):  # returns once the command has opened the model: it is past start-up, waiting to read
         process.send_signal(sent)
         _, stderr = process.communicate(timeout=30)
