@@ -1,14 +1,16 @@
 """The native C backend: int8 graphs compiled to plain C kernel calls over statically planned arenas.
 
-See generate.py for the steps (fuse_for_c, check_supported, scratch_needs, generate) and host.py for building
-and running the result on the host for verification. The graph the backend runs is `prepare_for_c(graph)` (prepare.py:
-fuse.py's op chains that run as one kernel, and a patch-based early stage where it lowers the peak); plan and
-generate that graph.
+The steps: `prepare_for_c(graph)` (prepare.py: fuse.py's op chains that run as one kernel, and a patch-based
+early stage where it lowers the peak) gives the graph the backend runs; `check_supported` (generate.py) refuses
+what it cannot run; the plan places that graph with the kernel scratch `scratch_needs` (registry.py) declares;
+`generate` (generate.py) writes the sources from the plan. host.py builds and runs the result on the host for
+verification.
 """
 
 from sapool.backends.c.fuse import fuse_for_c
-from sapool.backends.c.generate import check_supported, generate, scratch_needs
+from sapool.backends.c.generate import check_supported, generate
 from sapool.backends.c.prepare import PATCH_MODES, patch_scratch, prepare_for_c
+from sapool.backends.c.registry import scratch_needs
 
 __all__ = ["PATCH_MODES", "check_supported", "fuse_for_c", "generate", "patch_scratch", "prepare_for_c",
            "scratch_needs"]

@@ -1,8 +1,8 @@
 """Graph + Layout → the files of a native C model: model/model.c, model/model.h and the kernels they use.
 
-Three public steps, in the order a compiler calls them, on the graph fuse.fuse_for_c returns:
+Two public steps, on the graph prepare.prepare_for_c returns, around the plan (which places the kernel scratch
+registry.scratch_needs declares):
 - `check_supported(graph)`: every op has a lowering that accepts it, before anything is planned or written;
-- `scratch_needs(graph)`: kernel scratch per op, for the memory planner to place like any other buffer;
 - `generate(graph, layout)`: the sources, as {relative path: text}; every arena offset comes from the Layout.
 
 The generated `sapool_invoke(input, output)` takes every graph input packed back to back in graph order (each in
@@ -77,16 +77,6 @@ def check_supported(graph: Graph) -> None:
             lowering.check(graph, op)
         except UnsupportedError as error:
             raise UnsupportedError(f"op {op.index} ({op.opcode}): {error}") from None
-
-
-def scratch_needs(graph: Graph) -> dict[int, int]:
-    """{op index: scratch bytes} for the ops whose kernel needs a work buffer (e.g. CONV_2D's im2col patch).
-
-    Sizes come from shapes only, so an unquantised estimate graph (models/footprint.py) gets the same figures as
-    its export; an op without a kernel declares none (check_supported refuses it before anything is generated)."""
-    needs = {op.index: lowering_for(op.opcode).scratch_bytes(graph, op) for op in graph.ops
-             if lowering_for(op.opcode) is not None}
-    return {index: size for index, size in needs.items() if size > 0}
 
 
 def generate(graph: Graph, layout) -> dict[str, str]:

@@ -10,7 +10,7 @@ asks, so both commands make the same choice.
 from __future__ import annotations
 
 from sapool.backends.c.fuse import fuse_for_c
-from sapool.backends.c.registry import lowering_for
+from sapool.backends.c.registry import lowering_for, scratch_needs
 from sapool.errors import BadInputError, UnsupportedError
 from sapool.ir.graph import Graph
 from sapool.memory.patches import stages
@@ -28,20 +28,13 @@ def prepare_for_c(graph: Graph, patches: str = "auto") -> Graph:
         return graph
     from sapool.memory.patch_choice import choose_patches
 
-    patched = choose_patches(graph, _known_scratch).graph
+    patched = choose_patches(graph, scratch_needs).graph
     try:
         for stage in stages(patched):
             lowering_for(stage.opcode).check(patched, stage)
     except UnsupportedError:
         return graph  # a stage op the kernels cannot run bit-exactly: keep the ops whole
     return patched
-
-
-def _known_scratch(graph: Graph) -> dict[int, int]:
-    """Kernel scratch of every op the backend has a kernel for (`sapool plan` reports on any graph)."""
-    needs = {op.index: lowering.scratch_bytes(graph, op) for op in graph.ops
-             if (lowering := lowering_for(op.opcode)) is not None}
-    return {index: size for index, size in needs.items() if size > 0}
 
 
 def patch_scratch(graph: Graph) -> dict[int, int]:

@@ -16,6 +16,7 @@ import pkgutil
 from types import ModuleType
 
 from sapool.backends.c import ops
+from sapool.ir.graph import Graph
 
 _REQUIRED = ("OPCODES", "check", "scratch_bytes", "lower")
 
@@ -40,3 +41,13 @@ LOWERINGS: dict[str, ModuleType] = _discover()
 def lowering_for(opcode: str) -> ModuleType | None:
     """The module lowering `opcode`, or None when the C backend has no kernel for it."""
     return LOWERINGS.get(opcode)
+
+
+def scratch_needs(graph: Graph) -> dict[int, int]:
+    """{op index: scratch bytes} for the ops whose kernel needs a work buffer (e.g. CONV_2D's im2col patch).
+
+    Sizes come from shapes only, so an unquantised estimate graph (models/footprint.py) gets the same figures as
+    its export; an op without a kernel declares none (check_supported refuses it before anything is generated)."""
+    needs = {op.index: lowering_for(op.opcode).scratch_bytes(graph, op) for op in graph.ops
+             if lowering_for(op.opcode) is not None}
+    return {index: size for index, size in needs.items() if size > 0}
