@@ -97,3 +97,12 @@ class Graph:
     def weight_bytes(self, op: Op) -> int:
         """Bytes of constant data (flash) the op reads."""
         return sum(self.tensors[i].nbytes for i in op.inputs if i is not None and self.tensors[i].is_constant)
+
+    def readers(self) -> dict[int, list[int]]:
+        """{tensor index: positions in `ops` of the ops that read it}, each op once, in execution order."""
+        found: dict[int, list[int]] = {}
+        for position, op in enumerate(self.ops):
+            for tensor in dict.fromkeys(op.inputs):
+                if tensor is not None:
+                    found.setdefault(tensor, []).append(position)
+        return found

@@ -121,11 +121,7 @@ def is_spatial(graph: Graph, op: Op) -> bool:
 def stage_runs(graph: Graph) -> list[tuple[int, int]]:
     """Maximal [first, last] runs of consecutive spatial ops that chain as a stage needs (at least two ops),
     each extended by the terminal ops after it when its last tensor has several readers (_with_terminals)."""
-    readers: dict[int, int] = {}
-    for op in graph.ops:
-        for tensor in set(op.inputs):
-            if tensor is not None:
-                readers[tensor] = readers.get(tensor, 0) + 1
+    readers = {tensor: len(positions) for tensor, positions in graph.readers().items()}
     runs, start = [], None
     for position, op in enumerate(graph.ops):
         if not is_spatial(graph, op):

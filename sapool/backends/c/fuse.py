@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sapool.backends.c.graph_rewrite import only_reader, readers_of, splice
+from sapool.backends.c.graph_rewrite import only_reader, splice
 from sapool.ir.analysis import MAC_COUNTERS, op_macs
 from sapool.ir.graph import Graph, Op
 from sapool.ir.options import BatchMatMulOptions, SoftmaxOptions
@@ -51,7 +51,7 @@ def fuse_for_c(graph: Graph) -> Graph:
 
 
 def _fuse_attention(graph: Graph) -> Graph:
-    readers = readers_of(graph)
+    readers = graph.readers()
     fused: dict[int, Op] = {}  # position of the second BATCH_MATMUL -> fused op
     dropped: set[int] = set()
     for position in range(len(graph.ops)):

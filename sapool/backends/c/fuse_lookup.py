@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sapool.backends.c.graph_rewrite import is_constant, readers_of, splice
+from sapool.backends.c.graph_rewrite import is_constant, splice
 from sapool.ir.graph import Graph, Op
 
 FUSED_LOOKUP = "CUSTOM:SAPOOL_LOOKUP"
@@ -45,7 +45,7 @@ def fuse_lookup_regions(graph: Graph) -> Graph:
         if source is not None:
             source_of[op.outputs[0]] = source
             members.setdefault(source, []).append(position)
-    readers = readers_of(graph)
+    readers = graph.readers()
     fused: dict[int, Op] = {}
     dropped: set[int] = set()
     for source, positions in members.items():

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sapool.backends.c.graph_rewrite import only_reader, readers_of, splice
+from sapool.backends.c.graph_rewrite import only_reader, splice
 from sapool.backends.c.strides import merge_dims
 from sapool.ir.graph import Graph, Op
 
@@ -57,7 +57,7 @@ class WindowStrides:
 
 def fuse_window_pools(graph: Graph) -> Graph:
     """`graph` with every window softmax pool as one FUSED_WINDOW_POOL op at the place of its MEAN."""
-    readers = readers_of(graph)
+    readers = graph.readers()
     producer = {t: position for position, op in enumerate(graph.ops) for t in op.outputs}
     fused: dict[int, Op] = {}
     dropped: set[int] = set()

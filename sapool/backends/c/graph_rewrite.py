@@ -12,16 +12,6 @@ from dataclasses import replace
 from sapool.ir.graph import Graph, Op
 
 
-def readers_of(graph: Graph) -> dict[int, list[int]]:
-    """{tensor index: positions of the ops that read it}, each op once, in execution order."""
-    readers: dict[int, list[int]] = {}
-    for position, op in enumerate(graph.ops):
-        for tensor in dict.fromkeys(op.inputs):
-            if tensor is not None:
-                readers.setdefault(tensor, []).append(position)
-    return readers
-
-
 def only_reader(graph: Graph, readers: dict[int, list[int]], tensor: int) -> int | None:
     """The one op reading `tensor`, when exactly one does and the tensor is not a graph output."""
     found = readers.get(tensor, [])
