@@ -109,7 +109,7 @@ def _shipped_samples(model_path: Path, graph: Graph, input_bytes: int) -> np.nda
             return none
         frames = frames.reshape(AD01_FRAMES, AD01_BINS)
         windows = np.stack([frames[i:i + AD01_WINDOW].reshape(-1) for i in range(AD01_FRAMES - AD01_WINDOW + 1)])
-        quantization = graph.tensor(graph.inputs[0]).quantization
-        scale, zero_point = quantization.scale[0], quantization.zero_point[0]
-        return np.clip(np.round(windows / scale) + zero_point, -128, 127).astype(np.int8)
+        from sapool.quantize.int8_run import quantize
+
+        return quantize(windows, graph.tensor(graph.inputs[0]))
     return none
