@@ -134,3 +134,8 @@ def markdown_text(name) -> str:
     """
     text = _ascii_escaped(_shorten(_text(name)))
     return "".join("\\" + c if c in _MARKDOWN_PUNCTUATION else c for c in text)
+
+
+# For jinja environments that render generated files: `{{ model | c_comment }}`.
+JINJA_FILTERS = {"c_comment": c_comment, "c_identifier": c_identifier, "c_string": c_string,
+                 "makefile_text": makefile_text, "linker_text": linker_text, "markdown_text": markdown_text}

@@ -14,6 +14,7 @@ from pathlib import Path
 import jinja2
 
 from sapool.errors import BadInputError, MissingToolError
+from sapool.sanitize import JINJA_FILTERS
 from sapool.targets import Target
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "firmware_templates"
@@ -47,6 +48,7 @@ class Board:
         environment = jinja2.Environment(
             loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
         )
+        environment.filters.update(JINJA_FILTERS)  # names from a model are data (sapool.sanitize)
         return environment.get_template(template).render(board=self.name, **values)
 
 

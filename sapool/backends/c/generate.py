@@ -23,6 +23,7 @@ from sapool.errors import UnsupportedError
 from sapool.ir.analysis import op_macs
 from sapool.ir.graph import Graph
 from sapool.kernels import HEADERS, kernel_file
+from sapool.sanitize import JINJA_FILTERS
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("sapool.backends.c", "templates"),
@@ -31,6 +32,7 @@ _TEMPLATES = jinja2.Environment(
     keep_trailing_newline=True,
     undefined=jinja2.StrictUndefined,
 )
+_TEMPLATES.filters.update(JINJA_FILTERS)  # names from the model are data (sapool.sanitize)
 
 
 @dataclass(frozen=True)

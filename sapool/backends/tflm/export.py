@@ -26,6 +26,7 @@ from sapool.ir.graph import Graph
 from sapool.memory.layout import Layout
 from sapool.memory.lifetimes import aligned, compute_lifetimes
 from sapool.memory.planners import make_plan
+from sapool.sanitize import JINJA_FILTERS
 
 BYTES_PER_LINE = 12
 TEMPLATES = ("model_data.h", "model_data.cc", "op_resolver.h", "arena_size.h", "main.cc", "Makefile", "README.md")
@@ -71,6 +72,7 @@ def write_tflm_export(tflite_bytes: bytes, graph: Graph, layout: Layout, out_dir
     model_path.write_bytes(model)
     environment = Environment(loader=PackageLoader("sapool.backends.tflm"), undefined=StrictUndefined,
                               keep_trailing_newline=True)
+    environment.filters.update(JINJA_FILTERS)  # the model's name is data: each template escapes it for its language
     files = [model_path]
     for name in TEMPLATES:
         path = out_dir / "tflm" / name
