@@ -76,7 +76,7 @@ def echo_safely(text: str) -> None:
 
 
 def target_option(help_text: str = "Target board, any case (see `sapool targets`).", *names: str, **extra):
-    """`--target/-t NAME`, completed in the shell from targets.toml; names are checked (any case) when used."""
+    """`--target/-t NAME`, completed in the shell from the board folders; names are checked (any case) when used."""
     return click.option(*(names or ("--target", "-t", "target")), metavar="NAME", help=help_text,
                         shell_complete=complete_target, **extra)
 

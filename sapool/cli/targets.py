@@ -23,7 +23,7 @@ def targets(name: str | None, output_format: str, as_json: bool, output, quiet: 
     The list gives each target's part, core, clock, flash size, total data SRAM and its RAM regions in
     order of preference (fastest first; the planner fills them in that order). With NAME, every region is
     shown with its base address, size and kind ("code" regions such as ITCM never hold activations).
-    Pass a name to `--target` of other commands. Targets are defined in sapool/targets/targets.toml;
+    Pass a name to `--target` of other commands. Targets are the folders in sapool/boards/;
     docs/adding_a_board.md explains how to add one.
     """
     chosen = [get_target(name)] if name else list(load_targets().values())

@@ -1,24 +1,23 @@
-"""Board folders under firmware_templates/: what each board adds to its targets.toml entry.
+"""The firmware half of a board folder (sapool/boards/<target name>/): the `[firmware]` table of its board.toml.
 
-A board is `firmware_templates/<target name>/board.toml` plus, optionally, its own C files or template overrides;
-everything boards share (startup, console, harness, linker script and Makefile templates) is in `_common/`.
-Templates are looked up in the board folder first, then in `_common/`, so a board can replace any of them.
+A board is its board.toml plus, optionally, its own C files or template overrides; everything boards share
+(startup, console, harness, linker script and Makefile templates) is in sapool/boards/_common/. Templates are
+looked up in the board folder first, then in `_common/`, so a board can replace any of them.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
-from sapool.errors import BadInputError, MissingToolError
+from sapool.boards import BOARD_FILE, BOARDS_DIR, COMMON_DIR, board_folders
+from sapool.errors import BadInputError
 from sapool.sanitize import JINJA_FILTERS
 from sapool.targets import Target
+from sapool.targets.load import read_board_file
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "firmware_templates"
-COMMON_DIR = TEMPLATES_DIR / "_common"
 COMMON_SOURCES = ("startup.c", "console_semihosting.c", "profile.c", "harness.c")
 COMMON_HEADERS = ("startup.h", "console.h", "profile.h")
 _KEYS = {"irq_count": (int, "a positive integer"), "stack_bytes": (int, "a positive integer"),
@@ -53,35 +52,31 @@ class Board:
 
 
 def load_board(name: str) -> Board:
-    """The board folder for target `name`; a target without one cannot get firmware yet."""
-    if not COMMON_DIR.is_dir():
-        raise MissingToolError(f"the firmware templates are not installed ({COMMON_DIR} is missing); install sapool "
-                               "from its source folder with `pip install -e .`")
-    folder = TEMPLATES_DIR / name
-    data_file = folder / "board.toml"
-    if not data_file.is_file():
-        known = ", ".join(sorted(p.parent.name for p in TEMPLATES_DIR.glob("*/board.toml")))
+    """The firmware data of target `name`'s board folder; a target without a [firmware] table cannot get firmware."""
+    folder = BOARDS_DIR / name
+    data_file = folder / BOARD_FILE
+    data = read_board_file(data_file).get("firmware") if data_file.is_file() else None
+    if data is None:
+        known = ", ".join(f.name for f in board_folders(BOARDS_DIR) if "firmware" in read_board_file(f / BOARD_FILE))
         raise BadInputError(
-            f"no firmware template for target '{name}' (no {data_file}); boards with templates: {known}. "
+            f"no firmware for target '{name}' (no [firmware] table in {data_file}); boards with firmware: {known}. "
             "See docs/adding_a_board.md"
         )
-    try:
-        data = tomllib.loads(data_file.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise BadInputError(f"{data_file}: not valid TOML: {err}") from None
+    if not isinstance(data, dict):
+        raise BadInputError(f"{data_file}: [firmware] must be a table")
     for key in data:
         if key not in _KEYS:
-            raise BadInputError(f"{data_file}: unknown key '{key}'; allowed: {', '.join(_KEYS)}")
+            raise BadInputError(f"{data_file}: [firmware]: unknown key '{key}'; allowed: {', '.join(_KEYS)}")
     for key, (kind, meaning) in _KEYS.items():
         value = data.get(key)
         if (key in _REQUIRED or value is not None) and not _valid(value, kind):
-            raise BadInputError(f"{data_file}: '{key}' must be {meaning}, got {value!r}")
+            raise BadInputError(f"{data_file}: [firmware]: '{key}' must be {meaning}, got {value!r}")
     sources = tuple(_find_source(data_file, folder, str(source)) for source in data.get("sources", []))
     return Board(name, folder, data["irq_count"], data["stack_bytes"], sources)
 
 
 def cpu_flags(target: Target) -> str:
-    """gcc's code-generation flags for the target's core and FPU (targets.toml spells them as gcc does)."""
+    """gcc's code-generation flags for the target's core and FPU (board.toml spells them as gcc does)."""
     flags = [f"-mcpu={target.core}", "-mthumb"]
     if target.fpu == "none":
         flags.append("-mfloat-abi=soft")
@@ -101,4 +96,4 @@ def _find_source(data_file: Path, folder: Path, name: str) -> Path:
     for place in (folder, COMMON_DIR):
         if (place / name).is_file():
             return place / name
-    raise BadInputError(f"{data_file}: source '{name}' is neither in {folder} nor in {COMMON_DIR}")
+    raise BadInputError(f"{data_file}: [firmware]: source '{name}' is neither in {folder} nor in {COMMON_DIR}")

@@ -1,7 +1,7 @@
 """Run a harness firmware in qemu-system-arm and read back what it measured.
 
 The run happens in a scratch folder: inputs.bin goes in, outputs.bin comes out through semihosting file I/O, the
-harness prints its records on the console (see firmware_templates/_common/harness.c) and exits through
+harness prints its records on the console (see sapool/boards/_common/harness.c) and exits through
 SYS_EXIT_EXTENDED with its status. `-icount shift=0` makes every instruction take 1 ns of virtual time, so
 SysTick ticks (at the QEMU board's clock) convert to instructions and repeat exactly from run to run.
 """
@@ -52,7 +52,7 @@ def qemu_board(target: Target) -> Target:
     for candidate in load_targets().values():
         if candidate.emulated and candidate.qemu_machine == target.qemu_machine:
             return candidate
-    raise VerificationError(f"no emulated target in targets.toml uses QEMU machine {target.qemu_machine}")
+    raise VerificationError(f"no emulated target (sapool/boards) uses QEMU machine {target.qemu_machine}")
 
 
 def run_firmware(elf: Path, board: Target, inputs: list[bytes], work_dir: Path, *, timeout_s: float = 300) -> RunResult:

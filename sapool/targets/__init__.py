@@ -1,4 +1,4 @@
-"""The target database: microcontrollers with their core, clock, flash and RAM regions (data in targets.toml)."""
+"""The target database: microcontrollers with their core, clock, flash and RAM regions (sapool/boards/*/board.toml)."""
 
 from sapool.targets.load import get_target, load_targets
 from sapool.targets.model import Region, Target, budget_region

@@ -1,15 +1,17 @@
-"""Read and check targets.toml, the table of microcontrollers (see docs/adding_a_board.md for its fields).
+"""Read and check the targets: the memory-map half of every sapool/boards/<name>/board.toml (fields in
+docs/adding_a_board.md; the `[firmware]` table is sapool.firmware.boards' to check).
 
 Checking happens once at load time so that every later user (planner, firmware builder) can trust the data:
-a typo in a key, a missing field or two overlapping memory blocks is reported naming the target.
+a typo in a key, a missing field or two overlapping memory blocks is reported naming the target. Targets are
+listed real boards first, fastest clock first, then the QEMU boards.
 """
 
 import difflib
 import functools
 import tomllib
-from importlib import resources
 from pathlib import Path
 
+from sapool.boards import BOARD_FILE, BOARDS_DIR, board_folders
 from sapool.errors import BadInputError
 from sapool.targets.model import REGION_KINDS, Region, Target
 from sapool.units import parse_bytes
@@ -24,15 +26,17 @@ _FIELDS = {  # key -> (type, required)
     "flash": (dict, True),
     "regions": (list, True),
     "emulated": (bool, False),
+    "firmware": (dict, False),  # the firmware half of board.toml, checked by sapool.firmware.boards
 }
 _TOML_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "a table", list: "a list"}
 _REGION_FIELDS = ("name", "base", "size", "kind")
 _ADDRESS_LIMIT = 1 << 32
 
 
-def load_targets(path: Path | None = None) -> dict[str, Target]:
-    """All targets by name, in file order. Without `path`, the targets.toml shipped inside the package."""
-    return dict(_load_cached(path))
+def load_targets(boards_dir: Path | None = None) -> dict[str, Target]:
+    """All targets by name: real boards by falling clock, then the emulated ones. Without `boards_dir`, the board
+    folders shipped inside the package (sapool/boards/)."""
+    return dict(_load_cached(boards_dir))
 
 
 def get_target(name: str) -> Target:
@@ -50,30 +54,28 @@ def get_target(name: str) -> Target:
 
 
 @functools.cache
-def _load_cached(path: Path | None) -> tuple[tuple[str, Target], ...]:
-    if path is None:
-        source, text = "targets.toml", resources.files("sapool.targets").joinpath("targets.toml").read_text()
-    else:
-        source, text = str(path), _read(path)
-    try:
-        tables = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise BadInputError(f"{source}: not valid TOML: {err}") from None
-    if not tables:
-        raise BadInputError(f"{source}: no targets defined")
+def _load_cached(boards_dir: Path | None) -> tuple[tuple[str, Target], ...]:
+    boards_dir = BOARDS_DIR if boards_dir is None else Path(boards_dir)
+    folders = board_folders(boards_dir)
+    if not folders:
+        raise BadInputError(f"no board folders (<name>/{BOARD_FILE}) in {boards_dir}")
     targets = []
-    for name, table in tables.items():
-        if not isinstance(table, dict):
-            raise BadInputError(f"{source}: '{name}' must be a table ([{name}]), not a plain value")
-        targets.append((name, _parse_target(f"{source}: target '{name}'", name, table)))
-    return tuple(targets)
+    for folder in folders:
+        path = folder / BOARD_FILE
+        where = f"{path.parent.name}/{BOARD_FILE}: target '{folder.name}'"
+        targets.append(_parse_target(where, folder.name, read_board_file(path)))
+    targets.sort(key=lambda target: (target.emulated, -target.clock_hz, target.name))
+    return tuple((target.name, target) for target in targets)
 
 
-def _read(path: Path) -> str:
+def read_board_file(path: Path) -> dict:
+    """The TOML tables of one board.toml; unreadable or invalid files are a BadInputError naming them."""
     try:
-        return Path(path).read_text()
+        return tomllib.loads(Path(path).read_text())
     except OSError as err:
-        raise BadInputError(f"cannot read targets file {path}: {err.strerror or err}") from None
+        raise BadInputError(f"cannot read board file {path}: {err.strerror or err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise BadInputError(f"{path}: not valid TOML: {err}") from None
 
 
 def _parse_target(where: str, name: str, table: dict) -> Target:

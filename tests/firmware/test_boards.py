@@ -1,4 +1,4 @@
-"""Board folders: their data, the compiler flags from targets.toml, and the error for a target without one."""
+"""Board folders: their data, the compiler flags from board.toml, and the error for a target without one."""
 
 from dataclasses import replace
 
@@ -32,7 +32,7 @@ def test_a_core_without_fpu_uses_the_soft_float_abi():
 
 
 def test_a_target_without_a_board_folder_is_named_with_the_boards_that_exist():
-    with pytest.raises(BadInputError, match=r"no firmware template for target 'mychip'.*stm32h7.*adding_a_board"):
+    with pytest.raises(BadInputError, match=r"no firmware for target 'mychip'.*stm32h7.*adding_a_board"):
         load_board("mychip")
 
 
@@ -48,8 +48,8 @@ def test_board_data_is_checked_naming_the_file(tmp_path, monkeypatch, text, mess
 
     (tmp_path / "_common").mkdir()
     (tmp_path / "myboard").mkdir()
-    (tmp_path / "myboard" / "board.toml").write_text(text)
-    monkeypatch.setattr(boards, "TEMPLATES_DIR", tmp_path)
+    (tmp_path / "myboard" / "board.toml").write_text("[firmware]\n" + text)
+    monkeypatch.setattr(boards, "BOARDS_DIR", tmp_path)
     monkeypatch.setattr(boards, "COMMON_DIR", tmp_path / "_common")
-    with pytest.raises(BadInputError, match="board.toml: .*" + message.replace("(", r"\(").replace("[", r"\[")):
+    with pytest.raises(BadInputError, match=r"board.toml: \[firmware\]: .*" + message.replace("(", r"\(").replace("[", r"\[")):
         load_board("myboard")

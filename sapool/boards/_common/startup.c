@@ -4,7 +4,7 @@
  * SAPOOL_STACK_PAINT so that stack_high_water_bytes() can later find the deepest byte ever written, copy .data
  * from flash, zero .bss, run the board's hook, call main() and exit with its result. Faults end the program with
  * exit code SAPOOL_EXIT_FAULT so that an emulator run never hangs. The symbols come from the linker script
- * (firmware_templates/_common/linker.ld.j2).
+ * (sapool/boards/_common/linker.ld.j2).
  */
 #include <stdint.h>
 #include <string.h>
