@@ -1,222 +1,130 @@
-"""Pooling methods on the MCU-sized network: accuracy vs int8 peak activation, standard vs aggressive downsampling.
+"""The pooling study at measured firmware RAM (issue 17): every pool × downsampling × width, trained, compiled and run.
 
-For "mcunet" at 64×64 on Fashion-MNIST and each pooling method (sap, sap-nowin, max, avg, strided, lip) with
-standard (`1222`) and aggressive (`4221`) stage strides: test accuracy on the full 10k test split (mean ± std over
-seeds), parameters, MACs, the int8 peak activation arena planned by the same planner as `sapool plan`
-(sapool.models.footprint) and training throughput. Every network is trained through the library (build_network,
-make_optimizer, fit, evaluate) with one fixed recipe; seeds change the initial weights, the shuffle order and the
-augmentation, not the training subset (the library's fixed-seed subset). Then the issue's target is checked for
-each SAP variant (pooling_claims.py) and printed as PASS/FAIL lines whatever they show.
+For mcunet at 64×64 on Fashion-MNIST, each pooling method (sap, sap-nowin, lip, max, avg, strided) with standard
+(`1222`) and aggressive (`4221`) stage strides, at widths 1 and 0.5: `sapool train` on the full 60,000 training
+images for 10 epochs, `sapool compile --target stm32h7` (float and int8 top-1 on the 10k test split) and `sapool
+emulate` of the int8 model with the patch stage on and with `--patches off` (firmware RAM measured from the ELF and
+the painted stack, instructions). Seed 0 for every configuration; seeds 1 and 2 for the SAP rows and for the two
+best baselines of each setting (pooling_plan.py).
 
-    python bench/pooling.py               # full run (≈ 30 min on 2 cores), writes bench/results/pooling.json
-    python bench/pooling.py --quick       # 1 seed, tiny subset, 1k test images: checks the script works (~2 min)
-    python bench/pooling.py --probe       # throughput per configuration and the projected time of the recipe
+The study is resumable and meant to span sessions: each finished row is appended to
+bench/results/pooling_rows.jsonl at once and skipped on the next start; a row interrupted mid-training continues
+from its last per-epoch checkpoint (`sapool train --resume`). Checkpoints and firmware projects live in a work
+folder outside git (bench/work/pooling by default). Per-row logs go to bench/results/pooling_logs/.
+
+    nice -n 19 python bench/pooling.py            # run (or continue) the study
+    python bench/pooling.py --status              # rows done and still to run, in order
+    python bench/pooling.py --report              # table, verdict, plot and pooling.json from the finished rows
+    python bench/pooling.py --quick --results /tmp/q --work /tmp/q/work   # 2 rows on 256 images, 1 epoch
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
-import platform
-import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import torch
-from common import RESULTS, environment
-from pooling_claims import anchor_row, evaluate_claims
-from pooling_report import print_claims, print_table, write_json
-
-from sapool.models.build import build_model
-from sapool.models.config import DOWNSAMPLE, POOLS
-from sapool.models.footprint import int8_peak_activation
-from sapool.train.data import ImageSet, load_dataset
-from sapool.train.distributed import Workers
-from sapool.train.loop import Schedule, evaluate, fit, make_optimizer
-from sapool.train.progress import TrainingProgress
-from sapool.train.session import build_network, model_config_for
-from sapool.train.transforms import channel_statistics
-
-SCHEMA_VERSION = 1
-ARCH, INPUT_SIZE, DATA = "mcunet", 64, "fashion-mnist"
-MONITOR_IMAGES = 500  # per-epoch progress lines only; the reported accuracy is the full test split's
+from pooling_plan import QUICK, Recipe, pending_rows
+from pooling_row import StepFailed, measure_row
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """The one training recipe every configuration and seed gets."""
-
-    seeds: int = 3
-    epochs: int = 3
-    subset: int = 12000  # training images (fixed library subset); the test split is always used whole
-    batch_size: int = 64
-    lr: float = 0.05
-    optimizer: str = "sgd"
-    test_images: int | None = None  # None = the full test split (only --quick lowers it)
-
-    def describe(self) -> str:
-        test = "full test split" if self.test_images is None else f"{self.test_images} test images"
-        return (f"{self.subset} training images × {self.epochs} epochs, batch {self.batch_size}, {self.optimizer} "
-                f"lr {self.lr} (5% warm-up, cosine), {self.seeds} seed(s), {test}")
+REPO = Path(__file__).resolve().parents[1]
+ROWS_FILE = "pooling_rows.jsonl"
+LOGS = "pooling_logs"
 
 
-QUICK = Recipe(seeds=1, epochs=1, subset=256, test_images=1000)
+def read_rows(results: Path) -> list[dict]:
+    path = results / ROWS_FILE
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def configurations() -> list[dict]:
-    return [{"arch": ARCH, "pool": pool, "downsample": downsample, "input_size": INPUT_SIZE}
-            for downsample in DOWNSAMPLE for pool in POOLS]
+def append_row(results: Path, record: dict) -> None:
+    """Rewrite the JSONL with the new line atomically, so a kill never leaves half a line."""
+    path = results / ROWS_FILE
+    text = path.read_text() if path.is_file() else ""
+    temporary = path.with_suffix(".jsonl.tmp")
+    temporary.write_text(text + json.dumps(record, sort_keys=True) + "\n")
+    os.replace(temporary, path)
 
 
-def static_measures(config) -> dict:
-    """Parameters (torch, incl. BN and SAP position embeddings), MACs and the planned int8 arena of one config."""
-    model = build_model(config)
-    footprint = int8_peak_activation(model, config)
-    return {"params": sum(p.numel() for p in model.parameters()), "macs": footprint.macs,
-            "peak_activation_bytes": footprint.peak_arena_bytes, "lower_bound_bytes": footprint.lower_bound_bytes}
+def _stamp() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def train_seed(config, seed: int, recipe: Recipe, train: ImageSet, test: ImageSet, monitor: ImageSet,
-               quiet: bool) -> dict:
-    """Train one network with the recipe and evaluate it on `test`."""
-    schedule = Schedule(epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.lr,
-                        optimizer=recipe.optimizer, seed=seed)
-    workers = Workers(0, 1, torch.device("cpu"))
-    normalization = channel_statistics(train.images)
-    model = build_network(config, seed)
-    optimizer = make_optimizer(model, schedule)
-    started = time.perf_counter()
-    with TrainingProgress(enabled=not quiet) as progress:
-        epochs = fit(model, optimizer, train, monitor, normalization, config.input_size, schedule, workers, progress)
-    trained = time.perf_counter()
-    loss, accuracy = evaluate(model, test, normalization, config.input_size, 2 * recipe.batch_size, workers)
-    evaluated = time.perf_counter()
-    return {
-        "seed": seed,
-        "test_accuracy": accuracy,
-        "test_loss": loss,
-        "train_images_per_second": statistics.fmean(epoch.images_per_second for epoch in epochs),
-        "train_seconds": round(trained - started, 2),
-        "eval_images_per_second": len(test) / max(evaluated - trained, 1e-9),
-        "eval_seconds": round(evaluated - trained, 2),
-    }
+def note(results: Path, message: str) -> None:
+    line = f"{_stamp()} {message}"
+    print(line, flush=True)
+    with (results / LOGS / "runner.log").open("a") as stream:
+        stream.write(line + "\n")
 
 
-def summarize(options: dict, static: dict, runs: list[dict]) -> dict:
-    accuracies = [run["test_accuracy"] for run in runs]
-    return {
-        "pool": options["pool"],
-        "downsample": options["downsample"],
-        **static,
-        "accuracy_mean": statistics.fmean(accuracies),
-        "accuracy_std": statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0,
-        "train_images_per_second": statistics.fmean(run["train_images_per_second"] for run in runs),
-        "seconds": round(sum(run["train_seconds"] + run["eval_seconds"] for run in runs), 1),
-        "runs": runs,
-    }
-
-
-def add_anchor_ratios(rows: list[dict]) -> None:
-    """Peak activation relative to the standard-downsampling max-pool network measured in the same run."""
-    anchor = anchor_row(rows)["peak_activation_bytes"]
-    for row in rows:
-        row["peak_vs_anchor"] = row["peak_activation_bytes"] / anchor
-
-
-def probe(dataset, recipe: Recipe, configs: list) -> int:
-    """Time a few training steps and a short evaluation per configuration; project the recipe's total time."""
-    steps = 16
-    train = dataset.train.take(steps * recipe.batch_size)
-    test = dataset.test.take(4 * recipe.batch_size)
-    probe_recipe = replace(recipe, epochs=1)
-    total = 0.0
-    for config in configs:
-        run = train_seed(config, 0, probe_recipe, train, test, test.take(2), quiet=True)
-        seconds = recipe.seeds * (recipe.epochs * (recipe.subset / run["train_images_per_second"]
-                                                   + MONITOR_IMAGES / run["eval_images_per_second"])
-                                  + (recipe.test_images or len(dataset.test)) / run["eval_images_per_second"])
-        total += seconds
-        print(f"{config.downsample:>10} {config.pool:>9}: train {run['train_images_per_second']:6.0f} img/s, "
-              f"eval {run['eval_images_per_second']:6.0f} img/s -> {seconds / 60:5.1f} min", flush=True)
-    print(f"projected total for {recipe.describe()}: {total / 60:.1f} min (load {os.getloadavg()[0]:.2f})")
+def run_study(recipe: Recipe, results: Path, work: Path, max_rows: int | None) -> int:
+    (results / LOGS).mkdir(parents=True, exist_ok=True)
+    finished = 0
+    while max_rows is None or finished < max_rows:
+        done = {record["id"]: record for record in read_rows(results)}
+        pending = pending_rows(done)
+        if not pending:
+            note(results, "study complete: every planned row is done")
+            return 0
+        row = pending[0]
+        note(results, f"start {row.id} ({len(done)} done, {len(pending)} known to run; load "
+                      f"{os.getloadavg()[0]:.2f})")
+        started = time.perf_counter()
+        try:
+            record = measure_row(row, recipe, work, results / LOGS / f"{row.id}.log")
+        except StepFailed as failure:
+            record = {**row.to_dict(), "status": "failed", "error": str(failure)}
+        record.update(status=record.get("status", "ok"), recipe=recipe.to_dict(), finished_at=_stamp(),
+                      row_wall_seconds=round(time.perf_counter() - started, 1))
+        append_row(results, record)
+        note(results, f"done {row.id}: {record['status']} in {record['row_wall_seconds']:.0f} s"
+                      + (f", float {record['float_top1']:.4f}, int8 {record['int8_top1']:.4f}, firmware RAM "
+                         f"{record['firmware_ram_bytes']:,} B ({record['firmware_ram_bytes_no_patches']:,} B "
+                         f"without patches)" if record["status"] == "ok" else f": {record['error']}"))
+        finished += 1
     return 0
 
 
-def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in _read_lines("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor() or None)
-    return {**environment(), "cpu_model": cpu, "torch": torch.__version__, "torch_threads": torch.get_num_threads()}
-
-
-def _read_lines(path: str) -> list[str]:
-    try:
-        return Path(path).read_text().splitlines()
-    except OSError:
-        return []
+def print_status(results: Path) -> int:
+    done = {record["id"]: record for record in read_rows(results)}
+    for record in done.values():
+        print(f"done    {record['id']:<32} {record['status']}")
+    for row in pending_rows(done):
+        print(f"pending {row.id}")
+    return 0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 seed, 256 images, 1 epoch, 1k test images")
-    parser.add_argument("--probe", action="store_true", help="only measure throughput and project the total time")
-    parser.add_argument("--seeds", type=int, help="number of seeds (0 … N-1)")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--subset", type=int, help="training images")
-    parser.add_argument("--test-images", type=int, help="evaluate on this many test images (default: all)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress")
-    parser.add_argument("-o", "--output", type=Path, default=RESULTS / "pooling.json")
+    parser.add_argument("--results", type=Path, default=REPO / "bench" / "results",
+                        help="folder of pooling_rows.jsonl and pooling_logs/ (default bench/results)")
+    parser.add_argument("--work", type=Path, default=REPO / "bench" / "work" / "pooling",
+                        help="checkpoints and firmware projects (not committed)")
+    parser.add_argument("--max-rows", type=int, help="stop after finishing this many rows")
+    parser.add_argument("--quick", action="store_true", help="256 training images, 1 epoch, 200 int8 test images")
+    parser.add_argument("--status", action="store_true", help="list finished and pending rows; train nothing")
+    parser.add_argument("--report", action="store_true",
+                        help="write pooling.json, the plot and the verdict from the finished rows; train nothing")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.status:
+        return print_status(args.results)
+    if args.report:
+        from pooling_report import report
+
+        return report(read_rows(args.results), args.results)
     recipe = QUICK if args.quick else Recipe()
-    overrides = {key: getattr(args, key) for key in ("seeds", "epochs", "subset", "test_images")
-                 if getattr(args, key) is not None}
-    recipe = replace(recipe, **overrides)
-    if recipe.seeds < 1 or recipe.epochs < 1 or recipe.subset < 2 * recipe.batch_size:
-        print(f"need --seeds >= 1, --epochs >= 1 and --subset >= {2 * recipe.batch_size}", file=sys.stderr)
-        return 2
-    started = time.perf_counter()
-    dataset = load_dataset(DATA)
-    configs = [model_config_for(options, dataset) for options in configurations()]
-    if args.probe:
-        return probe(dataset, recipe, configs)
-    train = dataset.train.take(recipe.subset)
-    test = dataset.test if recipe.test_images is None else dataset.test.take(recipe.test_images)
-    monitor = dataset.test.take(MONITOR_IMAGES)
-    print(f"recipe: {recipe.describe()}", flush=True)
-    load_before = os.getloadavg()
-    rows = []
-    for options, config in zip(configurations(), configs):
-        static = static_measures(config)
-        runs = []
-        for seed in range(recipe.seeds):
-            print(f"{config.downsample} {config.pool} seed {seed}", flush=True)
-            runs.append(train_seed(config, seed, recipe, train, test, monitor, args.quiet))
-        rows.append(summarize(options, static, runs))
-    add_anchor_ratios(rows)
-    claims = evaluate_claims(rows)
-    total = time.perf_counter() - started
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "benchmark": "pooling",
-        "model": {"arch": ARCH, "input_size": INPUT_SIZE, "data": DATA, "int8_planner": "sapool.memory 'best'"},
-        "recipe": {**asdict(recipe), "train_subset": "sapool.train.data ImageSet.take (fixed seed)",
-                   "test_images_used": len(test), "monitor_images": MONITOR_IMAGES, "description": recipe.describe()},
-        "anchor": {"pool": "max", "downsample": "standard"},
-        "rows": rows,
-        "claims": claims,
-        "machine": {**machine(), "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
-        "total_seconds": round(total, 1),
-    }
-    print_table(rows, recipe.describe())
-    print_claims(claims)
-    print(f"total time {total / 60:.1f} min")
-    print(f"wrote {write_json(args.output, document)}")
-    return 0
+    return run_study(recipe, args.results, args.work, args.max_rows)
 
 
 if __name__ == "__main__":

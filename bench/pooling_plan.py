@@ -1,0 +1,103 @@
+"""Which rows the pooling study trains, in which order, and with which recipe.
+
+A row is one network (pool × downsampling × width) trained with one seed. Every configuration gets seed 0; the
+SAP variants and, per setting (downsampling × width), the two best baselines by their seed-0 accuracy get seeds 1
+and 2 as well. The two best are only known once every seed-0 baseline of that setting is done, so the list of
+rows still to run is recomputed from the finished rows each time a row finishes (a restart recomputes it the same
+way). The order puts first what the issue's verdict needs most: SAP-aggressive and the standard baselines at
+width 1, then the aggressive baselines it is compared with at the same RAM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+POOLS = ("sap", "sap-nowin", "lip", "max", "avg", "strided")
+SAP_POOLS = ("sap", "sap-nowin")
+BASELINES = ("lip", "max", "avg", "strided")
+DOWNSAMPLES = ("standard", "aggressive")
+WIDTHS = (1.0, 0.5)
+SEEDS = (0, 1, 2)
+BEST_BASELINES_WITH_SEEDS = 2
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The one training recipe of the study (the issue: the full training set, >= 10 epochs)."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 0.05
+    optimizer: str = "sgd"
+    input_size: int = 64
+    arch: str = "mcunet"
+    data: str = "fashion-mnist"
+    subset: int | None = None  # None = all 60,000 training images; only --quick sets it
+    eval_samples: int = 10_000  # int8 top-1 is measured on this many test images by `sapool compile`
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+QUICK = Recipe(epochs=1, subset=256, eval_samples=200)
+
+
+@dataclass(frozen=True)
+class Row:
+    pool: str
+    downsample: str
+    width: float
+    seed: int
+
+    @property
+    def setting(self) -> tuple[str, float]:
+        return self.downsample, self.width
+
+    @property
+    def id(self) -> str:
+        return f"{self.downsample}-{self.pool}-w{self.width:g}-s{self.seed}"
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, **asdict(self)}
+
+
+def _first_pass_order() -> list[Row]:
+    """Seed 0 of every configuration, most informative first."""
+    order = []
+    for width in WIDTHS:
+        order += [Row(pool, "aggressive", width, 0) for pool in SAP_POOLS]
+        order += [Row(pool, "standard", width, 0) for pool in BASELINES]
+        order += [Row(pool, "aggressive", width, 0) for pool in BASELINES]
+        order += [Row(pool, "standard", width, 0) for pool in SAP_POOLS]
+    return order
+
+
+def best_baselines(done: dict[str, dict], downsample: str, width: float) -> tuple[str, ...] | None:
+    """The two baselines with the highest seed-0 float top-1 in this setting, or None while one is missing."""
+    scores = {}
+    for pool in BASELINES:
+        record = done.get(Row(pool, downsample, width, 0).id)
+        if record is None:
+            return None
+        scores[pool] = record["float_top1"]
+    return tuple(sorted(scores, key=lambda pool: (-scores[pool], pool))[:BEST_BASELINES_WITH_SEEDS])
+
+
+def _extra_seed_rows(done: dict[str, dict]) -> list[Row]:
+    rows = []
+    for width in WIDTHS:
+        for downsample in ("aggressive", "standard"):
+            pools = list(SAP_POOLS) + list(best_baselines(done, downsample, width) or ())
+            rows += [Row(pool, downsample, width, seed) for seed in SEEDS[1:] for pool in pools]
+    return rows
+
+
+def pending_rows(done: dict[str, dict]) -> list[Row]:
+    """Rows not finished yet, in run order; `done` maps row id -> finished record."""
+    ordered = _first_pass_order() + _extra_seed_rows(done)
+    return [row for row in ordered if row.id not in done]
+
+
+def all_planned_rows(done: dict[str, dict]) -> list[Row]:
+    """Every row the study will have once finished (the extra seeds of an undecided setting are not yet known)."""
+    return _first_pass_order() + _extra_seed_rows(done)
