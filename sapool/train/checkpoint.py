@@ -69,6 +69,13 @@ def load_checkpoint(path: Path) -> Checkpoint:
     with path.open("rb") as stream:
         if stream.read(4) != ZIP_MAGIC:
             raise BadInputError(f"{path} is not a torch checkpoint (torch.save writes a zip archive; this is not one)")
+    from sapool.frontends.zip_limits import open_checked
+
+    try:
+        with open_checked(path):  # declared member sizes checked before torch inflates any of them
+            pass
+    except BadInputError as err:
+        raise BadInputError(f"{path} is not a readable torch checkpoint: {str(err).removeprefix(f'{path}: ')}") from None
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for truncated zips, non-torch files and unsafe pickles
@@ -81,7 +88,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
         raise BadInputError(
             f"{path} has checkpoint version {raw.get('version')!r}; this sapool reads version {VERSION}")
     try:
-        return Checkpoint(
+        checkpoint = Checkpoint(
             config=ModelConfig.from_dict(dict(raw["config"])),
             state_dict=_tensor_dict(raw["state_dict"]),
             normalization=Normalization.from_dict(raw["normalization"]),
@@ -93,6 +100,28 @@ def load_checkpoint(path: Path) -> Checkpoint:
         )
     except (KeyError, TypeError, ValueError) as err:
         raise BadInputError(f"{path} is a damaged sapool checkpoint (bad or missing entry: {err})") from err
+    _cross_check(path, checkpoint)
+    return checkpoint
+
+
+def _cross_check(path: Path, checkpoint: Checkpoint) -> None:
+    """Entries that must agree with each other, and numbers that must be usable, before anything runs on them."""
+    import math
+
+    config, normalization = checkpoint.config, checkpoint.normalization
+    if len(checkpoint.class_names) != config.num_classes:
+        raise BadInputError(f"{path}: {len(checkpoint.class_names)} class names for a model of "
+                            f"{config.num_classes} classes (damaged checkpoint)")
+    for what, values in (("mean", normalization.mean), ("std", normalization.std)):
+        if len(values) != config.in_channels or not all(math.isfinite(v) and abs(v) <= 1e6 for v in values):
+            raise BadInputError(f"{path}: normalisation {what} {list(values)[:8]} is not {config.in_channels} "
+                                "finite numbers (damaged checkpoint)")
+    if not all(1e-6 <= v for v in normalization.std):
+        raise BadInputError(f"{path}: normalisation std {list(normalization.std)[:8]} must be positive (at least "
+                            "1e-6)")
+    for name, tensor in checkpoint.state_dict.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise BadInputError(f"{path}: weight {name!r} holds NaN or infinite values")
 
 
 def _tensor_dict(value) -> dict[str, torch.Tensor]:

@@ -79,3 +79,17 @@ def test_a_bare_state_dict_is_not_a_model(tmp_path):
     with pytest.raises(BadInputError, match="not a sapool checkpoint.*ONNX") as err:
         load_model(path)
     one_line(err)
+
+
+@pytest.mark.parametrize("recorded", ["", "/", ".", "..", "~", "folder:/", "npz:."])
+def test_a_recorded_data_set_that_names_the_disk_or_the_working_folder_is_not_used(recorded):
+    from sapool.frontends.checkpoint import recorded_dataset
+
+    assert recorded_dataset(recorded) is None
+
+
+def test_recorded_data_sets_of_real_checkpoints_are_used(tmp_path):
+    from sapool.frontends.checkpoint import recorded_dataset
+
+    assert recorded_dataset("fashion-mnist") == "fashion-mnist"
+    assert recorded_dataset(str(tmp_path / "images")) == str(tmp_path / "images")

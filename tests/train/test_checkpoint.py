@@ -138,3 +138,30 @@ def test_weights_that_do_not_fit_the_config_are_rejected(tmp_path):
     save_checkpoint(_checkpoint(state_dict={"w": torch.zeros(1)}), path)
     with pytest.raises(BadInputError, match="do not match its model config"):
         load_model(path)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"class_names": ("a", "b", "c")}, "3 class names for a model of 10 classes"),
+    ({"normalization": Normalization((0.5,), (-0.3,))}, "must be positive"),
+    ({"normalization": Normalization((0.5,), (1e-300,))}, "must be positive"),
+    ({"normalization": Normalization((float("nan"),), (0.3,))}, "finite"),
+    ({"normalization": Normalization((0.5, 0.5, 0.5), (0.3, 0.3, 0.3))}, "is not 1 finite"),
+    ({"state_dict": {"w": torch.tensor([1.0, float("inf")])}}, "NaN or infinite"),
+])
+def test_entries_that_disagree_or_cannot_be_used_are_refused(tmp_path, changes, message):
+    path = tmp_path / "model.pt"
+    save_checkpoint(_checkpoint(**changes), path)
+    with pytest.raises(BadInputError, match=message):
+        load_checkpoint(path)
+
+
+def test_a_zip_bomb_checkpoint_is_refused_by_its_declared_size(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.pt"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive, \
+            archive.open("bomb/data.pkl", "w", force_zip64=True) as stream:
+        for _ in range(16):  # 256 MiB of zeros in a few hundred KB
+            stream.write(bytes(1 << 24))
+    with pytest.raises(BadInputError, match="zip bomb"):
+        load_checkpoint(path)
