@@ -55,10 +55,23 @@ def native_c(job: CompileJob) -> str:
     samples = pack_images(job.graph, *job.held_out) if job.held_out is not None else None
     project = project_for_layout(job.layout, job.target, model_name=job.request.model.name,
                                  model_bytes=job.tflite, ram_budget=job.request.ram_budget,
-                                 source=job.request.model if tflite_given else None, samples=samples)
+                                 source=job.request.model if tflite_given else None, samples=samples,
+                                 info=_model_info(job))
     write_files(job.folder, project.files)
     stored = f", {len(samples.rows)} held-out samples" if samples is not None else ""
     return f"{len(project.files)} files: model/, kernels/, firmware/, Makefile{stored}"
+
+
+def _model_info(job: CompileJob):
+    """What model.h tells an application beyond the graph: the class names and input normalisation a checkpoint
+    recorded (None where the model file does not say)."""
+    from sapool.backends.c import ModelInfo
+
+    loaded = job.loaded
+    normalization = loaded.normalization if loaded is not None else None
+    return ModelInfo(class_names=loaded.class_names if loaded is not None else None,
+                     mean=normalization.mean if normalization is not None else None,
+                     std=normalization.std if normalization is not None else None)
 
 
 def can_build(job: CompileJob) -> bool:

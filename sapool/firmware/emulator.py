@@ -18,7 +18,7 @@ from sapool.targets import Target, load_targets
 
 HARNESS_VERSION = "2"
 NANOSECONDS_PER_SECOND = 1_000_000_000
-_EXIT_MEANINGS = {4: "sapool_invoke returned an error", 5: "file I/O with the host failed", 6: "processor fault"}
+_EXIT_MEANINGS = {4: "sapool_model_invoke returned an error", 5: "file I/O with the host failed", 6: "processor fault"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class RunResult:
     layers: tuple[LayerCount, ...]
     stack_high_water_bytes: int  # the whole firmware's
     stack_reserved_bytes: int
-    stack_at_invoke_bytes: int  # in use by the harness when it calls sapool_invoke
+    stack_at_invoke_bytes: int  # in use by the harness when it calls sapool_model_invoke
     console: str
 
     @property

@@ -48,11 +48,12 @@ def generate_project(model_path: Path, target: Target, *, ram_budget: int | None
 
 def project_for_layout(layout: Layout, target: Target, *, model_name: str, model_bytes: bytes,
                        ram_budget: int | None = None, source: Path | None = None,
-                       samples: StoredSamples | None = None) -> GeneratedProject:
+                       samples: StoredSamples | None = None, info=None) -> GeneratedProject:
     """The project's files for a graph already planned (with the C backend's scratch declared) into `target`'s
     regions or the budget: what `sapool compile` calls after its plan step, so the plan is made once.
     `source` is the .tflite file the graph was read from, when there is one (its shipped samples are then
-    found by `sapool emulate DIR`); `samples`, real held-out inputs to store in the project for it."""
+    found by `sapool emulate DIR`); `samples`, real held-out inputs to store in the project for it; `info`
+    (backends.c.ModelInfo), a checkpoint's class names and input normalisation for model.h."""
     from sapool.backends.c import generate
     from sapool.memory.render_text import to_text
 
@@ -72,7 +73,7 @@ def project_for_layout(layout: Layout, target: Target, *, model_name: str, model
         samples=samples.manifest_entry() if samples is not None else None,
     )
     files = project_files(
-        generate(graph, layout), target, load_board(target.name), hardware_map(target, regions),
+        generate(graph, layout, info), target, load_board(target.name), hardware_map(target, regions),
         manifest=manifest, model_bytes=model_bytes, report_text=to_text(report),
         samples=samples.rows.tobytes() if samples is not None else None,
     )

@@ -2,7 +2,7 @@
 
 A model compiled from a checkpoint comes with its data set; the accuracy step already loads held-out (test-split)
 images for it. The first STORED_COUNT of them are quantised with the int8 model's input parameters and packed
-exactly as `sapool_invoke` takes its input (sapool.verify.packing), back to back in `samples/inputs.bin`; their
+exactly as the harness reads inputs.bin (sapool.verify.packing), back to back in `samples/inputs.bin`; their
 labels go into the manifest (`"samples"`), so emulation checks the firmware on real inputs and can say how many
 it classified right. A .tflite or .onnx compiled without data stores none.
 """

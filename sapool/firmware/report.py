@@ -2,7 +2,7 @@
 
 RAM figures: `planned_bytes` is the memory planner's arena (all regions); `measured_bytes` is what the firmware
 really takes for the model: the arena sections read from the ELF + the model's and kernels' static data
-(.data/.bss) + the stack sapool_invoke uses (the painted stack's high-water mark minus what the harness had in
+(.data/.bss) + the stack sapool_model_invoke uses (the painted stack's high-water mark minus what the harness had in
 use when it called it). The harness's own I/O buffers, counters and stack frames (an application has its own)
 are listed apart (`harness_bytes`, `stack_high_water_bytes`) and not counted.
 """
@@ -32,8 +32,8 @@ class RamFigures:
     measured_bytes: int
     arena_bytes: int
     static_bytes: int
-    stack_bytes: int  # what sapool_invoke adds to the caller's stack (high-water mark minus the harness's part)
-    stack_bound_bytes: int  # the deepest frame chain under sapool_invoke in the compiler's call graph
+    stack_bytes: int  # what sapool_model_invoke adds to the caller's stack (high-water mark minus the harness's part)
+    stack_bound_bytes: int  # the deepest frame chain under sapool_model_invoke in the compiler's call graph
     stack_high_water_bytes: int  # the whole firmware's, harness included
     stack_reserved_bytes: int
     harness_bytes: int
@@ -52,7 +52,7 @@ class EmulationReport:
     bit_exact: bool
     mismatches: int  # inputs whose output differs from TFLite's reference kernels in any byte
     max_lsb_diff: int
-    instructions_total: int  # per inference (the whole sapool_invoke call)
+    instructions_total: int  # per inference (the whole sapool_model_invoke call)
     macs: int
     layers: tuple[LayerFigures, ...]
     ram: RamFigures

@@ -1,7 +1,7 @@
 """The model's worst-case stack, predicted from the compiler's call graph before the firmware runs.
 
 gcc's `-fcallgraph-info=su` writes, next to each object, a graph of the functions it defines (with their frame
-sizes, "N bytes (static)") and the calls they make. The deepest chain of frames below `sapool_invoke` is the
+sizes, "N bytes (static)") and the calls they make. The deepest chain of frames below `sapool_model_invoke` is the
 stack the model can ever use: kernels allocate nothing else (no recursion, no variable-length arrays, no
 malloc). Functions the build did not compile (newlib's memcpy, libgcc helpers) have no frame size in the graph;
 they are leaf routines of a few words, counted as 0 and listed, so a reader knows what the bound leaves out.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sapool.errors import BuildError
 
-ROOT = "sapool_invoke"
+ROOT = "sapool_model_invoke"
 _NODE = re.compile(r'node: \{ title: "([^"]+)" label: "[^"]*?(?:\\n(\d+) bytes \(([a-z,]+)\))?"')
 _EDGE = re.compile(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')
 

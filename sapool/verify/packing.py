@@ -1,8 +1,8 @@
 """A model's inputs or outputs as one row of bytes per sample, the way the generated C reads and writes them.
 
-`sapool_invoke` (sapool/backends/c) takes every graph input packed back to back in graph order, each in its own
-type (int8, or float32 at a float interface), and gives the outputs the same way; the firmware harness, the host
-runner and `--input FILE` carry such rows. These helpers convert between rows and the per-tensor arrays the
+One row is every graph input packed back to back in graph order, each in its own type (int8, or float32 at a
+float interface), and the outputs likewise; the firmware harness and the host runner read each input of a row
+straight into sapool_model_input(i), and inputs.bin, samples/inputs.bin and `--input FILE` carry such rows. These helpers convert between rows and the per-tensor arrays the
 interpreters take, and express outputs in LSB so that int8 and dequantised float outputs compare alike.
 """
 

@@ -20,7 +20,7 @@ def test_a_project_has_model_firmware_build_files_and_manifest(tmp_path):
     assert "-Wall -Wextra -Werror" in makefile and "model/model.c" in makefile
     linker = (project / "firmware/linker.ld").read_text()
     assert "DTCM (rw) : ORIGIN = 0x20000000, LENGTH = 131072" in linker
-    assert "KEEP(*(.sapool_arena.DTCM .sapool_arena.DTCM.*))" in linker
+    assert "KEEP(*(.bss.sapool_arena.DTCM .bss.sapool_arena.DTCM.*))" in linker
     manifest = read_manifest(project)
     assert manifest.target == "stm32h7" and manifest.planned_arena_bytes == 32
 

@@ -8,12 +8,12 @@ from sapool.errors import BuildError
 from sapool.firmware.stack_bound import stack_bound
 
 MODEL_CI = r'''graph: { title: "model/model.c"
-node: { title: "sapool_invoke" label: "sapool_invoke\nmodel/model.c:10:5\n64 bytes (static)" }
+node: { title: "sapool_model_invoke" label: "sapool_model_invoke\nmodel/model.c:10:5\n64 bytes (static)" }
 node: { title: "memcpy" label: "__builtin_memcpy\n<built-in>" shape : ellipse }
-edge: { sourcename: "sapool_invoke" targetname: "memcpy" }
+edge: { sourcename: "sapool_model_invoke" targetname: "memcpy" }
 node: { title: "sapool_conv2d_s8" label: "sapool_conv2d_s8\nkernels/include/sapool_kernels.h:30:6" shape : ellipse }
-edge: { sourcename: "sapool_invoke" targetname: "sapool_conv2d_s8" label: "model/model.c:12:5" }
-edge: { sourcename: "sapool_invoke" targetname: "sapool_softmax_s8" label: "model/model.c:13:5" }
+edge: { sourcename: "sapool_model_invoke" targetname: "sapool_conv2d_s8" label: "model/model.c:12:5" }
+edge: { sourcename: "sapool_model_invoke" targetname: "sapool_softmax_s8" label: "model/model.c:13:5" }
 }
 '''
 KERNELS_CI = r'''graph: { title: "kernels/arm/conv.c"
@@ -37,7 +37,7 @@ def _build(build_dir, *graphs):
 def test_the_deepest_chain_across_objects_is_the_bound(tmp_path):
     bound = stack_bound(_build(tmp_path, MODEL_CI, KERNELS_CI))
     assert bound.bytes == 64 + 96 + 128  # invoke → conv → pixel_pair beats invoke → softmax (64 + 200)
-    assert bound.chain == ("sapool_invoke", "sapool_conv2d_s8", "pixel_pair")
+    assert bound.chain == ("sapool_model_invoke", "sapool_conv2d_s8", "pixel_pair")
     assert bound.without_size == ("memcpy",)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 C_TYPES = {"int8": "int8_t", "int32": "int32_t", "float32": "float"}
+NO_SCRATCH = "SAPOOL_NO_SCRATCH"  # model.c's name for "this layer's kernel has no work buffer" (a null pointer)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class WindowCall:
     takes_scratch: bool = False
     leading: tuple[str, ...] = ()  # arguments before the input (the grouped conv's group count)
 
-    def statement(self, params: str, source: str, output: str, scratch: str = "0") -> str:
+    def statement(self, params: str, source: str, output: str, scratch: str = NO_SCRATCH) -> str:
         arguments = [params, *self.leading, source, *self.constants, output, *([scratch] if self.takes_scratch else [])]
         return f"{self.kernel}({', '.join(arguments)});"
 
@@ -112,7 +113,7 @@ class EmitContext:
 
     def scratch_pointer(self, op_index: int) -> str:
         slot = self.layout.scratch_slot(op_index)
-        return "0" if slot is None else f"({self.arena_names[slot.region]} + {slot.offset})"
+        return NO_SCRATCH if slot is None else f"({self.arena_names[slot.region]} + {slot.offset})"
 
     def tensor_array(self, tensor_index: int) -> str:
         """The constant tensor's data as an array (its own dtype and element order), emitted once."""

@@ -5,9 +5,12 @@ registry.scratch_needs declares):
 - `check_supported(graph)`: every op has a lowering that accepts it, before anything is planned or written;
 - `generate(graph, layout)`: the sources, as {relative path: text}; every arena offset comes from the Layout.
 
-The generated `sapool_invoke(input, output)` takes every graph input packed back to back in graph order (each in
-its own type, int8 or float32 for a model with a float interface) and gives every output the same way; model.h
-lists each one's offset, type and shape.
+model.h is the application's API (docs/firmware.md): `sapool_model_init()`, `sapool_model_input(i)` (a pointer
+into the arena at the input tensor's planned offset: the application writes its input there, no copy),
+`sapool_model_invoke()`, `sapool_model_output(i)`, and per input and output its bytes, shape, type and
+quantisation as macros; for a sapool checkpoint also the class names and the input normalisation
+(`ModelInfo`). Names from the model reach the C only through sapool.sanitize (c_comment, c_string); a long one keeps its
+tail, where TFLite's names differ.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ import re
 from dataclasses import dataclass
 
 import jinja2
+import numpy as np
 
-from sapool.backends.c.emit import EmitContext, LoweredOp
+from sapool.backends.c.emit import NO_SCRATCH, EmitContext, LoweredOp
 from sapool.backends.c.registry import lowering_for
 from sapool.errors import UnsupportedError
 from sapool.ir.analysis import op_macs
-from sapool.ir.graph import Graph
+from sapool.ir.graph import Graph, Op
 from sapool.kernels import HEADERS, kernel_file
 from sapool.sanitize import JINJA_FILTERS
 
@@ -33,14 +37,29 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 _TEMPLATES.filters.update(JINJA_FILTERS)  # names from the model are data (sapool.sanitize)
+_TEMPLATES.filters["tail"] = lambda name, limit: name if len(name) <= limit else "..." + name[-(limit - 3):]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a sapool checkpoint knows about its interface beyond the graph: the class each output index stands
+    for, and the per-channel normalisation of [0, 1] pixels (x = (p - mean) / std) the model was trained on."""
+
+    class_names: tuple[str, ...] | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
 class _Layer:
-    name: str
+    label: str  # "<index> <opcode>": sapool_layer_names, what the harness prints per layer
     macs: int
     statements: tuple[str, ...]
     comment: str
+    name: str  # the op's name in the source model ("" when it has none)
+    origin: str  # where it came from ("tflite operator 3", a torch module path)
+    reads: tuple[str, ...]  # names of the activation tensors it reads
+    writes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -52,12 +71,19 @@ class _Arena:
 
 @dataclass(frozen=True)
 class _Port:
-    """One graph input or output as model.h describes it: where its bytes sit in sapool_invoke's buffer."""
+    """One graph input or output: where it lives in the arena, and what the application needs to fill or read it.
+    `offset` is its place in the packed row (every input back to back in graph order) inputs.bin and the samples
+    use."""
+
+    name: str
     pointer: str
     offset: int
     nbytes: int
     dtype: str
+    ctype: str  # int8_t or float
     shape: list
+    scale: str | None  # C float literal, None for a float port
+    zero_point: int | None
 
 
 IO_DTYPES = ("int8", "float32")  # graph inputs and outputs: int8, or float32 around QUANTIZE / DEQUANTIZE
@@ -81,11 +107,12 @@ def check_supported(graph: Graph) -> None:
             raise UnsupportedError(f"op {op.index} ({op.opcode}): {error}") from None
 
 
-def generate(graph: Graph, layout) -> dict[str, str]:
+def generate(graph: Graph, layout, info: ModelInfo | None = None) -> dict[str, str]:
     """The generated model and the kernel files it needs, as {relative path: file text}.
 
     `layout` answers `tensor_slot(tensor)`, `scratch_slot(op)` and lists `regions` (name, used_bytes); the
-    arenas are sized by it and every pointer is an offset it chose.
+    arenas are sized by it and every pointer is an offset it chose. `info` adds a checkpoint's class names and
+    input normalisation to model.h.
     """
     check_supported(graph)
     arenas = [_Arena(region.name, _arena_symbol(region.name), region.used_bytes)
@@ -94,13 +121,16 @@ def generate(graph: Graph, layout) -> dict[str, str]:
     layers, sources = [], set()
     for op in graph.ops:
         lowered: LoweredOp = lowering_for(op.opcode).lower(context, graph, op)
-        layers.append(_Layer(f"{op.index} {op.opcode}", op_macs(graph, op), lowered.statements, lowered.comment))
+        layers.append(_layer(graph, op, lowered))
         sources.update(lowered.sources)
 
+    inputs, outputs = _ports(context, graph.inputs), _ports(context, graph.outputs)
     values = {
         "model_name": graph.name,
-        "inputs": _ports(context, graph.inputs), "outputs": _ports(context, graph.outputs),
-        "arena_bytes": sum(arena.size for arena in arenas),
+        "inputs": inputs, "outputs": outputs,
+        "input_ctype": _common_ctype(inputs), "output_ctype": _common_ctype(outputs),
+        "info": info or ModelInfo(),
+        "arena_bytes": sum(arena.size for arena in arenas), "no_scratch": NO_SCRATCH,
         "arenas": arenas, "layers": layers, "structs": context.structs, "arrays": context.arrays,
     }
     files = {
@@ -112,14 +142,35 @@ def generate(graph: Graph, layout) -> dict[str, str]:
     return files
 
 
+def _layer(graph: Graph, op: Op, lowered: LoweredOp) -> _Layer:
+    def names(indices) -> tuple[str, ...]:
+        return tuple(graph.tensor(i).name or f"tensor {i}" for i in indices
+                     if i is not None and not graph.tensor(i).is_constant)
+
+    return _Layer(f"{op.index} {op.opcode}", op_macs(graph, op), lowered.statements, lowered.comment,
+                  op.name, op.origin, names(op.inputs), names(op.outputs))
+
+
 def _ports(context: EmitContext, indices) -> list[_Port]:
-    """The tensors `indices` packed back to back in graph order, each at its byte offset."""
+    """The tensors `indices` in graph order, each with its offset in the packed row."""
     ports, offset = [], 0
     for index in indices:
         tensor = context.graph.tensor(index)
-        ports.append(_Port(context.tensor_pointer(index), offset, tensor.nbytes, tensor.dtype, list(tensor.shape)))
+        quantised = tensor.dtype == "int8"
+        scale = np.format_float_positional(np.float32(tensor.quantization.scale[0]), unique=True) + "f" \
+            if quantised else None
+        ports.append(_Port(tensor.name or f"tensor {index}", context.tensor_pointer(index), offset, tensor.nbytes,
+                           tensor.dtype, "int8_t" if quantised else "float", [int(d) for d in tensor.shape],
+                           scale.replace(".f", ".0f") if scale else None,
+                           int(tensor.quantization.zero_point[0]) if quantised else None))
         offset += tensor.nbytes
     return ports
+
+
+def _common_ctype(ports: list[_Port]) -> str:
+    """The element type sapool_model_input/output point to: the ports' one type, or void when they differ."""
+    types = {port.ctype for port in ports}
+    return types.pop() if len(types) == 1 else "void"
 
 
 def _arena_symbol(region: str) -> str:

@@ -1,11 +1,12 @@
 /* The firmware's main(): run the compiled model on every input in the host file inputs.bin.
  *
  * inputs.bin holds N inputs of SAPOOL_INPUT_BYTES each (every graph input packed in graph order, each in its own
- * type, see model.h), back to back; outputs.bin receives the N outputs (every graph output packed) the same way. On the console it prints, one record per line (parsed by sapool.firmware.emulator):
+ * type, see model.h), back to back; each is read straight into the model's arena (sapool_model_input: model.h's
+ * API, nothing else). outputs.bin receives the N outputs (every graph output packed) the same way. On the console it prints, one record per line (parsed by sapool.firmware.emulator):
  *   sapool-harness 2 <inputs> <layers>
- *   input <n> <ticks>           for each input (ticks of the whole sapool_invoke call)
+ *   input <n> <ticks>           for each input (ticks of the whole sapool_model_invoke call)
  *   layer <i> <ticks> <macs> <name>   for each layer, ticks summed over all inputs
- *   stack <high-water bytes> <reserved bytes> <bytes in use when sapool_invoke is called>
+ *   stack <high-water bytes> <reserved bytes> <bytes in use when sapool_model_invoke is called>
  * (the stack the model itself needs is the high-water mark minus what the harness had in use at the call)
  *   done
  * The exit code (startup.h) says what went wrong, if anything.
@@ -17,9 +18,6 @@
 #include "profile.h"
 #include "startup.h"
 
-/* The application's own I/O buffers: in .harness, outside what the ELF check counts as the model's RAM. */
-static uint8_t input[SAPOOL_INPUT_BYTES] __attribute__((section(".harness"), aligned(16)));
-static uint8_t output[SAPOOL_OUTPUT_BYTES] __attribute__((section(".harness"), aligned(16)));
 
 static int fail(const char *message) {
     console_write("sapool-harness error: ");
@@ -36,6 +34,25 @@ static void write_record(const char *name, uint64_t first, uint64_t second) {
     console_write(" ");
     console_write_u64(second);
     console_write("\n");
+}
+
+/* One row of inputs.bin into the model's inputs, in place; 0 when every byte arrived. */
+static int read_inputs(int file) {
+    for (int i = 0; i < SAPOOL_MODEL_NUM_INPUTS; ++i) {
+        if (console_read(file, (void *)sapool_model_input(i), sapool_model_input_bytes(i)) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int write_outputs(int file) {
+    for (int i = 0; i < SAPOOL_MODEL_NUM_OUTPUTS; ++i) {
+        if (console_write_file(file, (const void *)sapool_model_output(i), sapool_model_output_bytes(i)) != 0) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int main(void) {
@@ -57,21 +74,25 @@ int main(void) {
     console_write(" ");
     console_write_u64(SAPOOL_NUM_LAYERS);
     console_write("\n");
+    if (sapool_model_init() != SAPOOL_MODEL_OK) {
+        console_write("sapool-harness error: sapool_model_init failed\n");
+        return SAPOOL_EXIT_INVOKE_FAILED;
+    }
     profile_start();
     uint32_t depth_at_invoke = 0;
     for (long n = 0; n < count; ++n) {
-        if (console_read(inputs, input, sizeof input) != 0) {
+        if (read_inputs(inputs) != 0) {
             return fail("short read from inputs.bin");
         }
         depth_at_invoke = stack_depth_bytes();
         uint64_t started = profile_now();
-        int status = sapool_invoke(input, output);
+        int status = sapool_model_invoke();
         uint64_t ticks = profile_now() - started;
         if (status != 0) {
-            console_write("sapool-harness error: sapool_invoke failed\n");
+            console_write("sapool-harness error: sapool_model_invoke failed\n");
             return SAPOOL_EXIT_INVOKE_FAILED;
         }
-        if (console_write_file(outputs, output, sizeof output) != 0) {
+        if (write_outputs(outputs) != 0) {
             return fail("short write to outputs.bin");
         }
         write_record("input", (uint64_t)n, ticks);

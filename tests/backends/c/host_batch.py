@@ -1,7 +1,7 @@
 """Many generated models in one host executable, so single-op tests pay for one sanitizer build, not hundreds.
 
-Each model's generated model.c is compiled through a wrapper that renames its three public symbols
-(sapool_invoke, sapool_layer_names, sapool_layer_macs) to `<name>_<k>`; the kernels are compiled once; a small
+Each model's generated model.c is compiled through a wrapper that renames its public symbols (model.h's API and
+the layer tables) to `<name>_<k>`; the kernels are compiled once; a small
 generated main dispatches `runner K INPUTS OUTPUTS` to model k. Same sources and flags as sapool.backends.c.host.
 """
 
@@ -17,41 +17,59 @@ from sapool.backends.c.host import HOST_FLAGS
 from sapool.ir.graph import Graph
 from sapool.memory.layout import UNBOUNDED, plan_layout
 
-PUBLIC_SYMBOLS = ("sapool_invoke", "sapool_layer_names", "sapool_layer_macs")
+PUBLIC_SYMBOLS = ("sapool_model_init", "sapool_model_input", "sapool_model_output", "sapool_model_input_bytes",
+                  "sapool_model_output_bytes", "sapool_model_invoke", "sapool_layer_names", "sapool_layer_macs")
+_API = ("int sapool_model_init_{k}(void);\nvoid *sapool_model_input_{k}(int i);\n"
+        "const void *sapool_model_output_{k}(int i);\nsize_t sapool_model_input_bytes_{k}(int i);\n"
+        "size_t sapool_model_output_bytes_{k}(int i);\nint sapool_model_invoke_{k}(void);\n")
+_ENTRY = ("{{sapool_model_init_{k}, sapool_model_input_{k}, sapool_model_output_{k}, sapool_model_input_bytes_{k}, "
+          "sapool_model_output_bytes_{k}, sapool_model_invoke_{k}}}")
 
-RUNNER = """#include <stdint.h>
+RUNNER = """#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 {declarations}
-static int (*const invokes[])(const void *, void *) = {{{table}}};
-static const long input_bytes[] = {{{input_bytes}}};
-static const long output_bytes[] = {{{output_bytes}}};
-static int8_t input[{max_input}];
-static int8_t output[{max_output}];
+struct model {{
+    int (*init)(void);
+    void *(*input)(int);
+    const void *(*output)(int);
+    size_t (*input_bytes)(int);
+    size_t (*output_bytes)(int);
+    int (*invoke)(void);
+}};
+static const struct model models[] = {{{table}}};
 
 int main(int argc, char **argv)
 {{
+    const struct model *model;
     FILE *inputs;
     FILE *outputs;
-    int model;
+    int i;
     if (argc != 4) {{
         return 2;
     }}
-    model = atoi(argv[1]);
+    model = &models[atoi(argv[1])];
     inputs = fopen(argv[2], "rb");
     outputs = fopen(argv[3], "wb");
-    if (inputs == NULL || outputs == NULL) {{
+    if (inputs == NULL || outputs == NULL || model->init() != 0) {{
         return 2;
     }}
-    while (fread(input, 1, (size_t)input_bytes[model], inputs) == (size_t)input_bytes[model]) {{
-        if (invokes[model](input, output) != 0) {{
+    for (;;) {{
+        for (i = 0; model->input_bytes(i) > 0; ++i) {{
+            if (fread(model->input(i), 1, model->input_bytes(i), inputs) != model->input_bytes(i)) {{
+                fclose(inputs);
+                return fclose(outputs) != 0;
+            }}
+        }}
+        if (model->invoke() != 0) {{
             return 1;
         }}
-        fwrite(output, 1, (size_t)output_bytes[model], outputs);
+        for (i = 0; model->output_bytes(i) > 0; ++i) {{
+            fwrite(model->output(i), 1, model->output_bytes(i), outputs);
+        }}
     }}
-    fclose(inputs);
-    return fclose(outputs) != 0;
 }}
 """
 
@@ -70,13 +88,9 @@ def build_batch(graphs: list[Graph], directory: Path, compiler: str = "gcc") -> 
         renames = "".join(f"#define {symbol} {symbol}_{k}\n" for symbol in PUBLIC_SYMBOLS)
         wrappers.append(_write(directory / f"model{k}.c", f'{renames}#include "model{k}/model.c"\n'))
     kernels = [_write(directory / relative, text) for relative, text in sources.items()]  # headers included
-    sizes = [(_io_bytes(graph, graph.inputs), _io_bytes(graph, graph.outputs)) for graph in graphs]
     runner = _write(directory / "batch_runner.c", RUNNER.format(
-        declarations="".join(f"int sapool_invoke_{k}(const void *input, void *output);\n"
-                             for k in range(len(graphs))),
-        table=", ".join(f"sapool_invoke_{k}" for k in range(len(graphs))),
-        input_bytes=", ".join(str(i) for i, _ in sizes), output_bytes=", ".join(str(o) for _, o in sizes),
-        max_input=max(i for i, _ in sizes), max_output=max(o for _, o in sizes)))
+        declarations="".join(_API.format(k=k) for k in range(len(graphs))),
+        table=", ".join(_ENTRY.format(k=k) for k in range(len(graphs)))))
     executable = directory / "batch_runner"
     command = [compiler, *HOST_FLAGS, f"-I{directory / 'kernels' / 'include'}",
                *(str(path) for path in kernels + wrappers if path.suffix == ".c"), str(runner), "-o", str(executable)]
@@ -95,10 +109,6 @@ def run_batch(executable: Path, model: int, inputs: np.ndarray, output_bytes: in
                                capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr[-4000:]
     return np.frombuffer(output_file.read_bytes(), np.int8).reshape(len(inputs), output_bytes)
-
-
-def _io_bytes(graph: Graph, indices) -> int:
-    return sum(graph.tensor(i).nbytes for i in indices)
 
 
 def _write(path: Path, text: str) -> Path:

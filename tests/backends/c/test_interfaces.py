@@ -1,5 +1,5 @@
 """Float interfaces (QUANTIZE from float32 in, DEQUANTIZE to float32 out) and several inputs and outputs, through
-the C backend's packed sapool_invoke buffers, bit for bit against TFLite's reference kernels (float outputs
+the C backend's packed input and output rows, bit for bit against TFLite's reference kernels (float outputs
 compared by their bytes), on the ASan/UBSan host build."""
 
 from __future__ import annotations
@@ -49,10 +49,13 @@ def test_float_interface_and_several_inputs_and_outputs_are_bit_exact(build, tmp
     assert np.array_equal(run_host(executable, inputs, expected.shape[1]), expected)
     header = files["model/model.h"]
     if build is two_in_three_out:
-        assert "#define SAPOOL_NUM_INPUTS   2" in header and "#define SAPOOL_NUM_OUTPUTS  3" in header
-        # the float32 x, then int8 y; outputs int8 sum, float32 gate, int8 pooled y
-        assert "input 1: bytes [576, 720), int8 [1, 6, 6, 4]" in header
-        assert "output 1: bytes [144, 720), float32 [1, 6, 6, 4]" in header
+        assert "#define SAPOOL_MODEL_NUM_INPUTS   2" in header and "#define SAPOOL_MODEL_NUM_OUTPUTS  3" in header
+        # the float32 x, then int8 y; outputs int8 sum, float32 gate, int8 pooled y: mixed types, so void pointers
+        assert "#define SAPOOL_MODEL_INPUT0_BYTES       576" in header
+        assert "#define SAPOOL_MODEL_INPUT1_DIMS        { 1, 6, 6, 4 }" in header
+        assert "#define SAPOOL_MODEL_OUTPUT1_TYPE        float" in header
+        assert "SAPOOL_MODEL_OUTPUT1_SCALE" not in header and "SAPOOL_MODEL_OUTPUT0_SCALE" in header
+        assert "void *sapool_model_input(int i);" in header and "const void *sapool_model_output(int i);" in header
         assert "#define SAPOOL_INPUT_BYTES  720" in header
 
 

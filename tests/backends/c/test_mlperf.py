@@ -67,17 +67,30 @@ def test_every_kernel_call_uses_the_layout_offsets(compiled_model):
         assert f"(sapool_arena_{slot.region} + {slot.offset})" in model_c
 
 
-def test_model_header_states_the_harness_contract(compiled_model):
+def test_model_header_states_the_api_contract(compiled_model):
     _, _, graph, layout, files, _ = compiled_model
     header = files["model/model.h"]
     arena = sum(region.used_bytes for region in layout.regions)
+    source, result = graph.tensor(graph.inputs[0]), graph.tensor(graph.outputs[0])
     for line in (f"#define SAPOOL_INPUT_BYTES  {graph.tensor(graph.inputs[0]).nbytes}",
                  f"#define SAPOOL_OUTPUT_BYTES {graph.tensor(graph.outputs[0]).nbytes}",
                  f"#define SAPOOL_NUM_LAYERS   {len(layout.graph.ops)}",
                  f"#define SAPOOL_ARENA_BYTES  {arena}",
-                 "#define SAPOOL_NUM_INPUTS   1", "#define SAPOOL_NUM_OUTPUTS  1",
-                 "int sapool_invoke(const void *input, void *output);"):
+                 "#define SAPOOL_MODEL_NUM_INPUTS   1", "#define SAPOOL_MODEL_NUM_OUTPUTS  1",
+                 f"#define SAPOOL_MODEL_INPUT0_BYTES       {source.nbytes}",
+                 f"#define SAPOOL_MODEL_INPUT0_DIMS        {{ {', '.join(map(str, source.shape))} }}",
+                 f"#define SAPOOL_MODEL_INPUT0_ZERO_POINT  {source.quantization.zero_point[0]}",
+                 f"#define SAPOOL_MODEL_OUTPUT0_ZERO_POINT  {result.quantization.zero_point[0]}",
+                 "int8_t *sapool_model_input(int i);", "int sapool_model_invoke(void);"):
         assert line in header
+
+
+def test_the_input_pointer_is_the_planned_slot_of_the_input_tensor(compiled_model):
+    """Zero copy: sapool_model_input(0) returns the arena address the plan gave the graph input."""
+    _, _, graph, layout, files, _ = compiled_model
+    slot = layout.tensor_slot(graph.inputs[0])
+    assert (f"case 0: return (int8_t *)(void *)(sapool_arena_{slot.region} + {slot.offset});"
+            in files["model/model.c"])
 
 
 def test_a_plan_split_over_two_regions_gets_one_arena_each_and_stays_exact(host_build_dir):
@@ -88,7 +101,7 @@ def test_a_plan_split_over_two_regions_gets_one_arena_each_and_stays_exact(host_
     assert layout.fits and layout.placement.split
     model_c = files["model/model.c"]
     for use in layout.regions:
-        section = f'__attribute__((section(".sapool_arena.{use.name}")'
+        section = f'__attribute__((section(".bss.sapool_arena.{use.name}")'
         assert f"sapool_arena_{use.name}[{use.used_bytes}] {section}" in model_c
     inputs = _inputs("kws_ref_model", graph.tensor(graph.inputs[0]).nbytes)
     expected = reference_outputs(path, inputs)
