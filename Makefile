@@ -8,7 +8,7 @@ SHARED  := ../shared/models/mlperf_tiny
 PRETRAINED := sapool/pretrained/mcunet_sap_fmnist.pt
 DEMO_OUT := out/demo
 
-.PHONY: setup test demo bench pretrained clean
+.PHONY: setup test demo bench pooling-study pretrained clean
 
 $(BIN)/sapool: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -41,12 +41,18 @@ demo: setup
 	$(BIN)/sapool compile $(DEMO_OUT)/pruned.pt --target stm32h7 -o $(DEMO_OUT)/mcunet_sap_pruned
 	@echo "demo outputs in $(DEMO_OUT)/ (open mcunet_sap/report.html)"
 
+# The pooling study trains for many hours, so `make bench` only reports its committed rows; `make pooling-study`
+# runs (or continues) it in the background at the lowest priority (bench/results/pooling_logs/README.md).
+pooling-study: setup
+	mkdir -p bench/work && nohup setsid nice -n 19 env OMP_NUM_THREADS=1 $(BIN)/python bench/pooling.py \
+	  > bench/work/pooling-runner.out 2>&1 < /dev/null &
+
 # Every benchmark always runs; the target fails if one missed its target (planner, scaling, fuzz) or crashed.
 bench: setup
 	$(BIN)/python bench/planner_vs_tflm.py; planner=$$?; \
 	$(BIN)/python bench/planner_scaling.py; scaling=$$?; \
 	$(BIN)/python bench/fuzz.py; fuzz=$$?; \
-	$(BIN)/python bench/pooling.py; pooling=$$?; \
+	$(BIN)/python bench/pooling.py --report; pooling=$$?; \
 	$(BIN)/python bench/firmware_qemu.py; firmware=$$?; \
 	$(BIN)/python bench/tflm_export.py; tflm=$$?; \
 	$(BIN)/python bench/compile.py; compile=$$?; \

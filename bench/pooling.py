@@ -107,6 +107,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="folder of pooling_rows.jsonl and pooling_logs/ (default bench/results)")
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "work" / "pooling",
                         help="checkpoints and firmware projects (not committed)")
+    parser.add_argument("--docs", type=Path, default=REPO / "docs", help="--report also puts the plot here")
     parser.add_argument("--max-rows", type=int, help="stop after finishing this many rows")
     parser.add_argument("--quick", action="store_true", help="256 training images, 1 epoch, 200 int8 test images")
     parser.add_argument("--status", action="store_true", help="list finished and pending rows; train nothing")
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         from pooling_report import report
 
-        return report(read_rows(args.results), args.results)
+        return report(read_rows(args.results), args.results, args.docs)
     recipe = QUICK if args.quick else Recipe()
     return run_study(recipe, args.results, args.work, args.max_rows)
 

@@ -1,48 +1,81 @@
-"""Printing and writing the pooling benchmark's results: one rich table, the PASS/FAIL lines, the JSON document."""
+"""The pooling study's outputs from its finished rows: the Markdown table, the verdict lines, pooling.json, the plot.
+
+`python bench/pooling.py --report` calls `report`; it trains nothing, so it can run at any time on the rows so far.
+The anchor for the RAM ratios is the standard-downsampling max-pool network at width 1, measured in the same study.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
+from pooling_claims import verdict, verdict_lines
+from pooling_plan import Recipe, all_planned_rows
+from pooling_plot import plot
 
 from sapool.outputs import write_json_atomically
 
-COLUMNS = ("downsample", "pool", "test acc % (mean ± std)", "params", "MACs", "int8 peak B", "peak / anchor",
-           "anchor / peak", "train img/s", "time s")
+SCHEMA_VERSION = 2
+REPO = Path(__file__).resolve().parents[1]
+ANCHOR = "standard max w1"
+PLOT_NAME = "pooling_pareto.svg"
+HEADER = ("| downsample | pool | width | seeds | int8 top-1 % (mean ± std) | float top-1 % | firmware RAM B "
+          "(patches) | RAM B (`--patches off`) | anchor / RAM | params | MACs | instructions |")
 
 
-def print_table(rows: list[dict], recipe: str) -> None:
-    table = Table(title=f"mcunet 64×64 on Fashion-MNIST — {recipe}\nanchor = standard max pool; peak = planned int8 "
-                        "activation arena (sapool plan's planner)")
-    for column in COLUMNS:
-        table.add_column(column, justify="left" if column in ("downsample", "pool") else "right")
-    for row in rows:
-        table.add_row(
-            row["downsample"], row["pool"],
-            f"{100 * row['accuracy_mean']:.2f} ± {100 * row['accuracy_std']:.2f}",
-            f"{row['params']:,}", f"{row['macs']:,}", f"{row['peak_activation_bytes']:,}",
-            f"{row['peak_vs_anchor']:.3f}", f"{1 / row['peak_vs_anchor']:.2f}×",
-            f"{row['train_images_per_second']:.0f}", f"{row['seconds']:.0f}",
-        )
-    Console(width=160).print(table)
+def markdown_table(table: list[dict]) -> str:
+    anchor = next((entry for entry in table if entry["name"] == ANCHOR), None)
+    lines = [HEADER, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for entry in sorted(table, key=lambda item: (item["width"] != 1.0, item["downsample"], -item["mean"])):
+        ratio = f"{anchor['ram'] / entry['ram']:.2f}×" if anchor else "—"
+        lines.append(
+            f"| {entry['downsample']} | {entry['pool']} | {entry['width']:g} | {len(entry['seeds'])} | "
+            f"{entry['mean']:.2f} ± {entry['std']:.2f} | {entry['float_mean']:.2f} | {entry['ram']:,} | "
+            f"{entry['ram_no_patches']:,} | {ratio} | {entry['params']:,} | {entry['macs']:,} | "
+            f"{entry['instructions']:,} |")
+    return "\n".join(lines)
 
 
-def print_claims(claims: dict) -> None:
-    best = claims["best_standard_baseline"]
-    print(f"target: {claims['statement']}")
-    print(f"best standard-downsampling baseline: {best['pool']} ({100 * best['accuracy_mean']:.2f}%, "
-          f"{best['peak_activation_bytes']:,} B)")
-    for variant, result in claims["variants"].items():
-        for check in result["checks"]:
-            print(f"{'PASS' if check['passed'] else 'FAIL'} [{variant}] {check['name']}: {check['detail']}")
-        print(f"{'PASS' if result['passed'] else 'FAIL'} [{variant}] target overall")
+def _recipe_of(records: list[dict]) -> dict:
+    recipes = {repr(sorted(record["recipe"].items())) for record in records if "recipe" in record}
+    if len(recipes) > 1:
+        raise SystemExit("the rows were trained with different recipes; report them separately (--results)")
+    return next((record["recipe"] for record in records if "recipe" in record), Recipe().to_dict())
 
 
-def write_json(path: Path, document: dict) -> Path:
-    """Write atomically (sapool.outputs), creating the folder, as every sapool output is written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomically(path, document)
-    return path
+def report(records: list[dict], results: Path, docs: Path = REPO / "docs") -> int:
+    """Print and write everything the finished rows support; returns the exit code."""
+    finished = [record for record in records if record.get("status") == "ok"]
+    if not finished:
+        print(f"no finished rows in {results}: nothing to report yet")
+        return 1
+    recipe = _recipe_of(finished)
+    result = verdict(finished)
+    done_ids = {record["id"]: record for record in records}
+    planned = all_planned_rows(done_ids)
+    table_text = markdown_table(result["configurations"])
+    lines = verdict_lines(result)
+    seconds = {record["id"]: record.get("train_seconds_from_history") for record in finished}
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "benchmark": "pooling",
+        "recipe": recipe,
+        "target": finished[0]["target"],
+        "anchor": ANCHOR,
+        "rows_finished": len(finished),
+        "rows_failed": [record for record in records if record.get("status") != "ok"],
+        "rows_planned_so_far": len(planned),
+        "train_seconds_per_row": seconds,
+        **result,
+        "verdict_lines": lines,
+        "table_markdown": table_text,
+    }
+    print(table_text)
+    print()
+    print("\n".join(lines))
+    write_json_atomically(results / "pooling.json", document)
+    title = (f"mcunet 64×64, Fashion-MNIST, {recipe['epochs']} epochs on "
+             f"{recipe['subset'] or 60000:,} images; {len(finished)} of {len(planned)} rows; target "
+             f"{finished[0]['target']}")
+    plot(result["configurations"], title, [results / PLOT_NAME, docs / PLOT_NAME])
+    print(f"wrote {results / 'pooling.json'}, {results / PLOT_NAME}, {docs / PLOT_NAME}")
+    return 0
