@@ -9,7 +9,8 @@ The conventions every command follows (docs/cli_conventions.md):
 - A symlink is followed: the file it points to is replaced, the link stays. A character device or a FIFO
   (/dev/null, /dev/stdout, a named pipe) is written through, never replaced by a regular file. Anything else
   that is not a regular file (a block device, a socket, a folder) is refused.
-- An output that is one of the command's inputs is refused (`inputs=`), before any work.
+- An output that is one of the command's inputs, or lies inside an input folder, is refused (`inputs=`), before
+  any work. Output folders: sapool.output_folders.
 """
 
 from __future__ import annotations
@@ -45,8 +46,12 @@ def check_output_path(path: Path, what: str = "output", *, inputs: Iterable = ()
     path = Path(path)
     target = _resolve(path)
     for source in inputs:
-        if source is not None and not is_stdout(source) and _same_file(target, Path(source)):
+        if source is None or is_stdout(source):
+            continue
+        if _same_file(target, Path(source)):
             raise BadInputError(f"-o {path} is also an input of this command; refusing to overwrite it")
+        if Path(source).is_dir() and _inside(target, Path(source)):
+            raise BadInputError(f"-o {path} lies inside the input folder {source}; write the {what} elsewhere")
     if target.is_dir():
         raise BadInputError(f"cannot write {what} to {path}: it is a directory")
     if target.exists() and _kind(target) == "other":
@@ -196,6 +201,14 @@ def _same_file(output: Path, source: Path) -> bool:
         return False
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """True when `path` (existing or not) lies somewhere below `folder`, links resolved."""
+    try:
+        return Path(os.path.realpath(folder)) in Path(os.path.realpath(path)).parents
+    except (OSError, ValueError):
+        return False
+
+
 def _process_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -214,42 +227,3 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
-
-
-@contextmanager
-def atomic_directory(path: Path, *, force: bool = False, what: str = "output folder") -> Iterator[Path]:
-    """Build a folder in a temporary sibling and move it onto `path` only when the block finishes cleanly.
-
-    An existing `path` is refused unless `force`; with `force` it is replaced only at the very end, so a failed or
-    interrupted run (any exception, Ctrl-C included) leaves the old folder, or nothing, and never a half-written
-    one. Yields the temporary folder to write into.
-    """
-    path = Path(path)
-    if path.exists() and not force:
-        raise BadInputError(f"{what} {path} already exists; pass --force to replace it")
-    if path.exists() and not path.is_dir():
-        raise BadInputError(f"cannot write {what} to {path}: it exists and is not a folder")
-    parent = path.parent
-    if not parent.is_dir():
-        raise BadInputError(f"cannot write {what} {path}: its parent folder {parent} does not exist")
-    remove_stale_temporaries(path)
-    try:
-        temporary = Path(tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"))
-    except OSError as err:
-        raise BadInputError(f"cannot write {what} {path}: {err.strerror}") from None
-    try:
-        yield temporary
-        os.chmod(temporary, 0o777 & ~_umask())
-        if path.exists():
-            old = Path(tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.", suffix=".old"))
-            os.replace(path, old / path.name)
-            os.replace(temporary, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(temporary, path)
-    except OSError as err:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise BadInputError(f"cannot write {what} {path}: {err.strerror}") from None
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise

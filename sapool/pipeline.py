@@ -3,7 +3,7 @@
 Each step reads what earlier steps left in the CompileJob and adds its own artefact; `STEPS` below is the
 complete compiler, in order. The in-memory steps (load → quantise → verify → plan) run first, so every error
 about the model, the data or the fit is raised before anything is written; the writing steps then fill a
-temporary folder that replaces the output folder only when all of them succeed (sapool.outputs.atomic_directory).
+temporary folder that replaces the output folder only when all of them succeed (sapool.output_folders.atomic_directory).
 Step bodies live in sapool/compile_steps/, one module per stage, so this file stays the readable summary.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from sapool.compile_steps import emit, front, host_checks, planning
 from sapool.compile_steps.job import CompileJob, CompileRequest
-from sapool.outputs import atomic_directory
+from sapool.output_folders import atomic_directory, check_output_folder
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ def compile_model(request: CompileRequest, on_step: Callable[[StepTiming], None]
                   on_start: Callable[[str], None] | None = None) -> CompileResult:
     """Run every step that applies, in order. Raises a SapoolError at the first failing step; a model that does
     not fit raises DoesNotFitError after the plan step, with nothing written."""
+    check_output_folder(request.output, inputs=(request.model, *_data_inputs(request)), force=request.force)
     job = CompileJob(request)
     timings: list[StepTiming] = []
 
@@ -91,3 +92,11 @@ def compile_model(request: CompileRequest, on_step: Callable[[StepTiming], None]
             run(step)
     job.folder = Path(request.output)
     return CompileResult(job, timings)
+
+
+def _data_inputs(request: CompileRequest) -> list[Path]:
+    """The data files and folders the request names (calibration, evaluation): no output may replace them."""
+    from sapool.train.data import data_file
+
+    specs = (request.calib, request.eval_data)
+    return [data_file(spec) for spec in specs if spec is not None and spec != "random"]

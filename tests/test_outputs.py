@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sapool.errors import BadInputError
-from sapool.outputs import (atomic_directory, atomic_output, check_output_path, strict_json, write_json_atomically,
+from sapool.outputs import (atomic_output, check_output_path, strict_json, write_json_atomically,
                             write_text_atomically)
 
 
@@ -55,36 +55,6 @@ def test_check_output_path_refuses_before_any_work(tmp_path, make_path, message)
     with pytest.raises(BadInputError, match=f"cannot write checkpoint to .*{message}"):
         check_output_path(make_path(tmp_path), "checkpoint")
     check_output_path(tmp_path / "fine.pt")  # a new file in an existing folder is fine
-
-
-def test_atomic_directory_appears_whole_or_not_at_all(tmp_path):
-    target = tmp_path / "project"
-    with atomic_directory(target) as folder:
-        (folder / "model.c").write_text("int x;")
-        assert not target.exists()
-    assert (target / "model.c").read_text() == "int x;"
-    with pytest.raises(BadInputError, match="already exists; pass --force"):
-        with atomic_directory(target):
-            pass
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_directory(target, force=True) as folder:
-            (folder / "half.c").write_text("")
-            raise KeyboardInterrupt
-    assert [p.name for p in target.iterdir()] == ["model.c"]  # the old folder survives an interrupted --force
-    with atomic_directory(target, force=True) as folder:
-        (folder / "new.c").write_text("")
-    assert [p.name for p in target.iterdir()] == ["new.c"]
-    assert [p.name for p in tmp_path.iterdir()] == ["project"]  # no temporaries, no leftover old copy
-
-
-def test_atomic_directory_refuses_a_file_and_a_missing_parent(tmp_path):
-    (tmp_path / "file").write_text("")
-    with pytest.raises(BadInputError, match="not a folder"):
-        with atomic_directory(tmp_path / "file", force=True):
-            pass
-    with pytest.raises(BadInputError, match="parent folder"):
-        with atomic_directory(tmp_path / "missing" / "out"):
-            pass
 
 
 def test_a_symlink_is_followed_the_link_stays_and_its_target_is_replaced(tmp_path):
@@ -181,3 +151,12 @@ def test_strict_json_has_no_nan_or_infinity():
         raise ValueError(constant)
 
     assert json.loads(text, parse_constant=refuse) == {"loss": None, "lr": [None, None, 0.5], "n": 3}
+
+
+def test_a_report_inside_an_input_folder_is_refused(tmp_path):
+    project = tmp_path / "project"
+    (project / "model").mkdir(parents=True)
+    (project / "model" / "model.tflite").write_bytes(b"x")
+    for output in (project / "model" / "model.tflite", project / "sapool_project.json", project / "new.json"):
+        with pytest.raises(BadInputError, match="input"):
+            check_output_path(output, "report", inputs=(project,))

@@ -55,7 +55,7 @@ def emulate(source: Path, target: str | None, ram_budget: str | None, input_coun
     output_format = chosen_format(output_format, as_json)
     budget = parse_bytes(ram_budget) if ram_budget is not None else None
     if output is not None:
-        check_output_path(output, "report", inputs=(source,), allow_stdout=True)
+        check_output_path(output, "report", inputs=(source, input_file), allow_stdout=True)
     if verbose:
         click.echo(f"emulate: {source} on {target or 'its compiled target'}, budget {budget}", err=True)
     with tempfile.TemporaryDirectory(prefix="sapool-emulate-") as work_dir, _progress(quiet) as progress:

@@ -20,7 +20,8 @@ from sapool.errors import BadInputError
 from sapool.firmware.boards import Board, cpu_flags
 from sapool.firmware.memory_map import MemoryMap
 from sapool.kernels import ARM_HEADERS, arm_twin, kernel_file, kernels_for_core
-from sapool.outputs import atomic_directory, strict_json
+from sapool.output_folders import atomic_directory
+from sapool.outputs import strict_json
 from sapool.targets import Target
 
 MANIFEST = "sapool_project.json"
@@ -130,7 +131,7 @@ def render_linker_script(board: Board, target: Target, memory_map: MemoryMap) ->
 
 
 def write_project(directory: Path, files: Mapping[str, str | bytes], *, force: bool = False) -> None:
-    """Write `files` into `directory` all at once (sapool.outputs.atomic_directory: temporary sibling, rename).
+    """Write `files` into `directory` all at once (sapool.output_folders.atomic_directory: temporary sibling, rename).
 
     An existing `directory` is replaced only with `force`, and only after the new one is complete, so a failure at
     any point leaves either the old folder or the new one, never a mix.

@@ -16,6 +16,7 @@ from sapool.cli import main
 from sapool.ir.read import read_tflite
 from sapool.memory.analyze import analyze
 from sapool.memory.lifetimes import aligned
+from sapool.output_folders import OWNER_MARKER
 from tests.conftest import shared_model
 
 NEEDS_ARM = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
@@ -79,6 +80,11 @@ def test_an_existing_folder_is_kept_without_force_and_replaced_with_it(compiled_
     target = tmp_path / "ad01"
     target.mkdir()
     (target / "stale.txt").write_text("old")
+    foreign = CliRunner().invoke(main, ["compile", str(shared_model("ad01_int8")), "-t", "stm32f4", "-o",
+                                        str(target), "--force", "--no-build", "-q"])
+    assert foreign.exit_code == 2 and "not written by sapool" in foreign.output and str(target) in foreign.output
+    assert (target / "stale.txt").read_text() == "old"
+    (target / OWNER_MARKER).write_text("")  # as if sapool had written it
     replaced = CliRunner().invoke(main, ["compile", str(shared_model("ad01_int8")), "-t", "stm32f4", "-o",
                                          str(target), "--force", "--no-build", "-q"])
     assert replaced.exit_code == 0, replaced.output
