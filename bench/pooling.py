@@ -10,7 +10,8 @@ best baselines of each setting (pooling_plan.py).
 The study is resumable and meant to span sessions: each finished row is appended to
 bench/results/pooling_rows.jsonl at once and skipped on the next start; a row interrupted mid-training continues
 from its last per-epoch checkpoint (`sapool train --resume`). Checkpoints and firmware projects live in a work
-folder outside git (bench/work/pooling by default). Per-row logs go to bench/results/pooling_logs/.
+folder outside git (bench/work/pooling by default). Per-row logs go to bench/results/pooling_logs/. Several
+runners can share one study (one per core that is free): each claims its row with a lock file in the work folder.
 
     nice -n 19 python bench/pooling.py            # run (or continue) the study
     python bench/pooling.py --status              # rows done and still to run, in order
@@ -22,13 +23,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import fcntl
 import json
 import os
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
-from pooling_plan import QUICK, Recipe, pending_rows
+from pooling_plan import QUICK, Recipe, Row, pending_rows
 from pooling_row import StepFailed, measure_row
 
 
@@ -45,12 +48,35 @@ def read_rows(results: Path) -> list[dict]:
 
 
 def append_row(results: Path, record: dict) -> None:
-    """Rewrite the JSONL with the new line atomically, so a kill never leaves half a line."""
+    """Rewrite the JSONL with the new line atomically (a kill never leaves half a line), under a lock shared by
+    the runners of one study."""
     path = results / ROWS_FILE
-    text = path.read_text() if path.is_file() else ""
-    temporary = path.with_suffix(".jsonl.tmp")
-    temporary.write_text(text + json.dumps(record, sort_keys=True) + "\n")
-    os.replace(temporary, path)
+    with (results / f"{ROWS_FILE}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        text = path.read_text() if path.is_file() else ""
+        temporary = path.with_suffix(".jsonl.tmp")
+        temporary.write_text(text + json.dumps(record, sort_keys=True) + "\n")
+        os.replace(temporary, path)
+
+
+def claim_row(results: Path, work: Path) -> tuple[Row | None, IO | None, int]:
+    """The first pending row no other runner is working on, with its held lock file (released when this runner
+    ends, however it ends), so that several runners can share one study, one per core that is free. Returns
+    (None, None, pending count) when every pending row is taken or none is left."""
+    work.mkdir(parents=True, exist_ok=True)
+    pending = pending_rows({record["id"]: record for record in read_rows(results)})
+    for row in pending:
+        handle = (work / f"{row.id}.lock").open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        if row.id in {record["id"] for record in read_rows(results)}:  # finished by another runner meanwhile
+            handle.close()
+            continue
+        return row, handle, len(pending)
+    return None, None, len(pending)
 
 
 def _stamp() -> str:
@@ -68,13 +94,12 @@ def run_study(recipe: Recipe, results: Path, work: Path, max_rows: int | None) -
     (results / LOGS).mkdir(parents=True, exist_ok=True)
     finished = 0
     while max_rows is None or finished < max_rows:
-        done = {record["id"]: record for record in read_rows(results)}
-        pending = pending_rows(done)
-        if not pending:
-            note(results, "study complete: every planned row is done")
+        row, lock, pending = claim_row(results, work)
+        if row is None:
+            note(results, "study complete: every planned row is done" if not pending
+                 else f"no free row: the {pending} pending rows are taken by other runners or wait for them")
             return 0
-        row = pending[0]
-        note(results, f"start {row.id} ({len(done)} done, {len(pending)} known to run; load "
+        note(results, f"start {row.id} (pid {os.getpid()}, {pending} rows known to run; load "
                       f"{os.getloadavg()[0]:.2f})")
         started = time.perf_counter()
         try:
@@ -88,6 +113,7 @@ def run_study(recipe: Recipe, results: Path, work: Path, max_rows: int | None) -
                       + (f", float {record['float_top1']:.4f}, int8 {record['int8_top1']:.4f}, firmware RAM "
                          f"{record['firmware_ram_bytes']:,} B ({record['firmware_ram_bytes_no_patches']:,} B "
                          f"without patches)" if record["status"] == "ok" else f": {record['error']}"))
+        lock.close()
         finished += 1
     return 0
 

@@ -13,8 +13,8 @@ def finished(row: Row, accuracy: float = 0.9) -> tuple[str, dict]:
 
 def test_sap_aggressive_then_standard_baselines_at_width_1_come_first():
     first = [row.id for row in pending_rows({})[:6]]
-    assert first == ["aggressive-sap-w1-s0", "aggressive-sap-nowin-w1-s0", "standard-lip-w1-s0",
-                     "standard-max-w1-s0", "standard-avg-w1-s0", "standard-strided-w1-s0"]
+    assert first == ["aggressive-sap-w1-s0", "aggressive-sap-nowin-w1-s0", "standard-max-w1-s0",
+                     "standard-avg-w1-s0", "standard-lip-w1-s0", "standard-strided-w1-s0"]
 
 
 def test_extra_seeds_go_to_the_two_best_baselines_once_all_four_are_known():
