@@ -1,7 +1,7 @@
 """sapool's compiled models as firmware in QEMU vs TFLite-Micro + CMSIS-NN, on the shared MLPerf Tiny models.
 
-For each model on qemu-m7 (Cortex-M7) and qemu-m4 (Cortex-M4F), built twice from the same project (`make
-KERNELS=reference`: the portable C kernels; `KERNELS=arm`: the ACLE SIMD twins in kernels/arm/): instructions per
+For each model on qemu-m7 (Cortex-M7) and qemu-m4 (Cortex-M4F), generated twice (`--kernels
+reference`: the portable C kernels; `--kernels arm`: the ACLE SIMD twins in kernels/arm/): instructions per
 inference under `-icount shift=0`, the ratio to TFLite-Micro with CMSIS-NN (DESIGN.md §7, measured on mps2-an500;
 the M4 rows are compared with the same M7 figure), code size (machine code of the kernels and the generated model,
 from the ELF's symbol sizes: weights and the harness not counted) against TFLM + CMSIS-NN's runtime and kernel

@@ -55,12 +55,15 @@ def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
               help="Do not embed sapool's memory plan in model.tflite as TFLite-Micro's offline plan.")
 @click.option("--no-firmware", is_flag=True, help="Only the int8 model and the TFLite-Micro export; no native C.")
 @click.option("--no-build", is_flag=True, help="Write the firmware project but do not build it.")
+@click.option("--kernels", type=click.Choice(("arm", "reference")),
+              help="Kernel set of the firmware project: arm (ACLE SIMD, the default on cores with DSP) or reference "
+                   "(portable C99, builds on any compiler, the host included).")
 @format_option()
 @verbosity_options
 def compile_command(model: Path, target: str, output: Path, force: bool, ram_budget: str | None, planner: str,
                     patches: str, calib: str | None, calib_samples: int, calib_mean: str | None, calib_std: str | None,
                     eval_data: str | None, eval_samples: int, no_offline_plan: bool, no_firmware: bool,
-                    no_build: bool, output_format: str, as_json: bool, quiet: bool, verbose: bool) -> None:
+                    no_build: bool, kernels: str | None, output_format: str, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Compile MODEL (.pt checkpoint, .pt2, .onnx or int8 .tflite) for a target board.
 
     Steps: load → calibrate and quantise to full int8 → float vs int8 accuracy → TFLite reference vs
@@ -81,7 +84,7 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
         ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, planner=planner, patches=patches,
         calib=calib, calib_samples=calib_samples, calib_mean=_floats(calib_mean, "--calib-mean"), calib_std=_floats(calib_std, "--calib-std"),
         eval_data=eval_data, eval_samples=eval_samples, offline_plan=not no_offline_plan,
-        firmware=not no_firmware, build=not no_build, quiet=quiet or output_format == "json")
+        firmware=not no_firmware, build=not no_build, kernels=kernels, quiet=quiet or output_format == "json")
     try:
         result = compile_model(request, on_step=None if request.quiet else _print_step)
     except DoesNotFitError as error:  # the report first (where the memory goes), then the one error line

@@ -28,6 +28,7 @@ class CompileRequest:
     offline_plan: bool = True
     firmware: bool = True
     build: bool = True
+    kernels: str | None = None  # "arm" or "reference" for the firmware project; None: the core's default
     quiet: bool = False
 
 

@@ -59,27 +59,32 @@ def emulate(
     progress: Callable[[str], None] = lambda step: None,
 ) -> EmulationReport:
     """Emulate `source` (a .tflite or a project folder) for `target_name`; scratch files go into `work_dir`.
-    `kernels` ("arm" or "reference") builds that kernel set instead of the project's default for its core."""
+    `kernels` ("arm" or "reference") generates a .tflite for that kernel set instead of the core's default; a
+    project folder carries one set (its model.c holds the weights in that set's order), so asking it for the other
+    is an error."""
     require_build_tools()
     require_emulator()
     progress("generating the C model" if Path(source).is_file() else "reading the project")
-    project = _project(Path(source), target_name, ram_budget, Path(work_dir), patches)
+    project = _project(Path(source), target_name, ram_budget, Path(work_dir), patches, kernels)
     graph = read_tflite(project.model_path)
     stored = read_stored_samples(project.folder, project.manifest.samples, graph) if input_file is None else None
     inputs = inputs_from_file(input_file, graph) if input_file is not None else model_inputs(
         project.samples_from, graph, input_count, stored=stored.rows if stored is not None else None)
     progress(f"building for {project.target.name} and running {len(inputs.data)} inputs in QEMU")
     run = emulate_project(project.folder, project.target, project.regions, [row.tobytes() for row in inputs.data],
-                          Path(work_dir) / "emulation", kernels=kernels)
+                          Path(work_dir) / "emulation")
     progress("running TFLite's reference kernels")
     reference = _reference_outputs(project.model_path, graph, inputs)
-    return _report(project, graph, inputs, run, reference, kernels or project.manifest.kernels, stored)
+    return _report(project, graph, inputs, run, reference, project.manifest.kernels, stored)
 
 
 def _project(source: Path, target_name: str | None, ram_budget: int | None, work_dir: Path,
-             patches: str) -> _Project:
+             patches: str, kernels: str | None) -> _Project:
     if source.is_dir():
         manifest = read_manifest(source)
+        if kernels is not None and kernels != manifest.kernels:
+            raise BadInputError(f"{source} carries the {manifest.kernels} kernels (its model.c holds the weights in "
+                                f"their order); compile the model again with --kernels {kernels}")
         if target_name is not None and target_name != manifest.target:
             raise BadInputError(f"{source} was compiled for {manifest.target}; emulate it with --target "
                                 f"{manifest.target} or compile the model again for {target_name}")
@@ -96,7 +101,7 @@ def _project(source: Path, target_name: str | None, ram_budget: int | None, work
     if target_name is None:
         raise BadInputError("give --target (the board to emulate) for a .tflite model")
     target = get_target(target_name)
-    generated = generate_project(source, target, ram_budget=ram_budget, patches=patches)
+    generated = generate_project(source, target, ram_budget=ram_budget, patches=patches, kernels=kernels)
     folder = work_dir / "project"
     write_project(folder, generated.files)
     return _Project(folder, source, source, target, generated.regions, generated.manifest)

@@ -29,25 +29,22 @@ class EmulationRun:
     stack: StackBound  # the model's worst-case stack, from the build's call graph (predicted, not measured)
 
 
-def build_for_emulation(project_dir: Path, target: Target, arena_regions: Sequence[Region], work_dir: Path,
-                        *, kernels: str | None = None) -> Path:
-    """Compile `project_dir` into `work_dir`/build with the QEMU memory map (and the `kernels` set, "arm" or
-    "reference", when given instead of the project's default); returns the ELF."""
+def build_for_emulation(project_dir: Path, target: Target, arena_regions: Sequence[Region], work_dir: Path) -> Path:
+    """Compile `project_dir` into `work_dir`/build with the QEMU memory map; returns the ELF."""
     board = qemu_board(target)
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     linker_script = work_dir / "qemu.ld"
     memory_map = emulator_map(target, board, arena_regions)
     linker_script.write_text(render_linker_script(load_board(target.name), target, memory_map))
-    return build_firmware(project_dir, work_dir / "build", linker_script=linker_script, kernels=kernels)
+    return build_firmware(project_dir, work_dir / "build", linker_script=linker_script)
 
 
 def emulate_project(
     project_dir: Path, target: Target, arena_regions: Sequence[Region], inputs: list[bytes], work_dir: Path,
-    *, kernels: str | None = None,
 ) -> EmulationRun:
     """Build, then run every input; outputs, instruction counts and stack come back in the EmulationRun."""
-    elf = build_for_emulation(project_dir, target, arena_regions, work_dir, kernels=kernels)
+    elf = build_for_emulation(project_dir, target, arena_regions, work_dir)
     board = qemu_board(target)
     run_dir = Path(work_dir) / "run"
     run_dir.mkdir(exist_ok=True)

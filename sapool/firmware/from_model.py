@@ -32,9 +32,9 @@ class GeneratedProject:
 
 
 def generate_project(model_path: Path, target: Target, *, ram_budget: int | None = None,
-                     patches: str = "auto") -> GeneratedProject:
-    """Every file of the project for `model_path` on `target` (`patches`: backends/c/prepare.py); nothing is
-    written."""
+                     patches: str = "auto", kernels: str | None = None) -> GeneratedProject:
+    """Every file of the project for `model_path` on `target` (`patches`: backends/c/prepare.py; `kernels`: the
+    kernel set, default the core's); nothing is written."""
     from sapool.backends.c import check_supported, prepare_for_c, scratch_needs
 
     model_path = Path(model_path)
@@ -43,17 +43,19 @@ def generate_project(model_path: Path, target: Target, *, ram_budget: int | None
     regions = regions_for(target, ram_budget)
     layout = plan_layout(graph, regions, scratch=scratch_needs(graph))
     return project_for_layout(layout, target, model_name=model_path.name, model_bytes=model_path.read_bytes(),
-                              ram_budget=ram_budget, source=model_path)
+                              ram_budget=ram_budget, source=model_path, kernels=kernels)
 
 
 def project_for_layout(layout: Layout, target: Target, *, model_name: str, model_bytes: bytes,
                        ram_budget: int | None = None, source: Path | None = None,
-                       samples: StoredSamples | None = None, info=None) -> GeneratedProject:
+                       samples: StoredSamples | None = None, info=None,
+                       kernels: str | None = None) -> GeneratedProject:
     """The project's files for a graph already planned (with the C backend's scratch declared) into `target`'s
     regions or the budget: what `sapool compile` calls after its plan step, so the plan is made once.
     `source` is the .tflite file the graph was read from, when there is one (its shipped samples are then
     found by `sapool emulate DIR`); `samples`, real held-out inputs to store in the project for it; `info`
-    (backends.c.ModelInfo), a checkpoint's class names and input normalisation for model.h."""
+    (backends.c.ModelInfo), a checkpoint's class names and input normalisation for model.h; `kernels`, the kernel
+    set ("arm" or "reference"; default: arm on cores with the DSP extension)."""
     from sapool.backends.c import generate
     from sapool.memory.render_text import to_text
 
@@ -64,7 +66,7 @@ def project_for_layout(layout: Layout, target: Target, *, model_name: str, model
         model=model_name,
         source=str(Path(source).resolve()) if source is not None else None,
         target=target.name,
-        kernels=default_kernels(target),
+        kernels=kernels or default_kernels(target),
         ram_budget_bytes=ram_budget,
         planned_arena_bytes=layout.peak_arena_bytes,
         planned_regions=tuple(
@@ -73,7 +75,7 @@ def project_for_layout(layout: Layout, target: Target, *, model_name: str, model
         samples=samples.manifest_entry() if samples is not None else None,
     )
     files = project_files(
-        generate(graph, layout, info), target, load_board(target.name), hardware_map(target, regions),
+        generate(graph, layout, info, kernels=manifest.kernels), target, load_board(target.name), hardware_map(target, regions),
         manifest=manifest, model_bytes=model_bytes, report_text=to_text(report),
         samples=samples.rows.tobytes() if samples is not None else None,
     )

@@ -2,11 +2,12 @@
 README, the memory report and a manifest, written all at once or not at all.
 
 Layout of a project (paths relative to its folder):
-    model/…, kernels/…         the generated sources, as `sapool.backends.c.generate` named them
+    model/…, kernels/…         the generated sources, as `sapool.backends.c.generate` named them (one kernel set)
     model/model.tflite         the model they came from (the reference for `sapool emulate DIR`)
     samples/inputs.bin         held-out inputs, packed as the firmware reads them (compiled from a checkpoint)
     firmware/…                 startup, console, harness, profiler and board files; firmware/linker.ld
     Makefile  README.md  memory_report.txt  sapool_project.json
+    CMakeLists.txt, zephyr/…   model/ + kernels/ as a library (CMake target sapool_model, Zephyr module)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from sapool.errors import BadInputError
 from sapool.firmware.boards import Board, cpu_flags
 from sapool.firmware.memory_map import MemoryMap
-from sapool.kernels import ARM_HEADERS, arm_twin, kernel_file, kernels_for_core
+from sapool.kernels import kernels_for_core
 from sapool.output_folders import atomic_directory
 from sapool.outputs import strict_json
 from sapool.targets import Target
@@ -29,6 +30,9 @@ MODEL_COPY = "model/model.tflite"
 FIRMWARE_DIR = "firmware"
 LINKER_SCRIPT = f"{FIRMWARE_DIR}/linker.ld"
 MANIFEST_SCHEMA_VERSION = 1
+# model/ + kernels/ as a library for an existing project: a CMake target and a Zephyr module (docs/firmware.md)
+LIBRARY_FILES = {"CMakeLists.txt": "CMakeLists.txt.j2", "zephyr/module.yml": "zephyr_module.yml.j2",
+                 "zephyr/CMakeLists.txt": "zephyr_CMakeLists.txt.j2", "zephyr/Kconfig": "zephyr_Kconfig.j2"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class ProjectManifest:
     planned_arena_bytes: int
     planned_regions: tuple[dict, ...]  # {name, size_bytes, used_bytes} per planned region
     source: str | None = None  # absolute path of the .tflite it was compiled from, when known
-    kernels: str = "reference"  # the kernel set its Makefile compiles by default: "arm" or "reference"
+    kernels: str = "reference"  # the kernel set it carries (model.c's weight order): "arm" or "reference"
     samples: dict | None = None  # {path, count, labels} of the held-out inputs stored (firmware.project_samples)
 
     def to_json(self) -> str:
@@ -83,14 +87,17 @@ def project_files(
         files[f"{FIRMWARE_DIR}/{source.name}"] = source.read_text()
     files[LINKER_SCRIPT] = render_linker_script(board, target, memory_map)
     sources = sorted(path for path in files if path.endswith(".c"))
-    arm_sources = optimised_twins(files)
-    files.update(arm_sources)
     include_dirs = sorted({str(PurePosixPath(path).parent) for path in files if path.endswith(".h")})
     files["Makefile"] = board.render(
         "Makefile.j2", part=target.part, core=target.core, cpu_flags=cpu_flags(target),
         irq_count=board.irq_count, sources=sources, include_dirs=include_dirs,
-        kernels=manifest.kernels, arm_sources=sorted(path for path in arm_sources if path.endswith(".c")),
+        kernels=manifest.kernels,
     )
+    library = sorted(path for path in sources if path.startswith(("model/", "kernels/")))
+    library_includes = [folder for folder in include_dirs if folder.startswith(("model", "kernels/"))]
+    for path, template in LIBRARY_FILES.items():
+        files[path] = board.render(template, model=manifest.model, kernels=manifest.kernels, sources=library,
+                                   include_dirs=library_includes)
     files["README.md"] = board.render("README.md.j2", target=target, manifest=manifest, linker_script=LINKER_SCRIPT)
     files["memory_report.txt"] = report_text
     files[MANIFEST] = manifest.to_json()
@@ -98,20 +105,6 @@ def project_files(
     if samples is not None:
         files[manifest.samples["path"]] = samples
     return files
-
-
-def optimised_twins(files: Mapping[str, str | bytes]) -> dict[str, str]:
-    """The kernels/arm/ twins (and their header) of the kernels/reference/ files among `files`, by project path.
-
-    Every project carries both sets, so `make KERNELS=reference` and `make KERNELS=arm` build the same model.
-    """
-    twins = {}
-    for path in files:
-        if path.startswith("kernels/") and (twin := arm_twin(path.removeprefix("kernels/"))) is not None:
-            twins[f"kernels/{twin}"] = kernel_file(twin)
-    if twins:
-        twins.update({f"kernels/{header}": kernel_file(header) for header in ARM_HEADERS})
-    return twins
 
 
 def default_kernels(target: Target) -> str:

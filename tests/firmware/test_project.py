@@ -66,15 +66,37 @@ def test_a_project_generated_from_a_tflite_remembers_it_for_its_shipped_samples(
     assert json.loads(project.files[MANIFEST])["source"] == str(model.resolve())
 
 
-def test_a_project_carries_both_kernel_sets_and_its_makefile_picks_arm_on_a_dsp_core():
+def test_a_project_carries_one_kernel_set_and_each_weight_once_in_its_order():
+    """A DSP core gets the arm twins where there is one (portable C for the rest) and model.c holds the arm
+    weight order only; --kernels reference gives the portable set and order. Same arrays, same sizes."""
     from sapool.firmware.from_model import generate_project
     from tests.conftest import shared_model
 
-    project = generate_project(shared_model("kws_ref_model"), get_target("stm32f4"))
-    assert {"kernels/reference/conv.c", "kernels/arm/conv.c", "kernels/reference/depthwise_conv.c",
-            "kernels/arm/depthwise_conv.c", "kernels/arm/sapool_arm.h"} <= set(project.files)
-    assert "kernels/arm/softmax.c" not in project.files and "kernels/reference/softmax.c" in project.files
-    makefile = project.files["Makefile"]
-    assert "KERNELS  ?= arm" in makefile and "-Ikernels/arm" in makefile
-    assert "ARM_KERNELS := kernels/arm/conv.c kernels/arm/depthwise_conv.c kernels/arm/fully_connected.c" in makefile
-    assert project.manifest.kernels == "arm" and json.loads(project.files[MANIFEST])["kernels"] == "arm"
+    model = shared_model("kws_ref_model")
+    arm = generate_project(model, get_target("stm32f4"))
+    assert {"kernels/arm/conv.c", "kernels/arm/depthwise_conv.c", "kernels/arm/sapool_arm.h",
+            "kernels/reference/softmax.c"} <= set(arm.files)
+    assert "kernels/reference/conv.c" not in arm.files and "kernels/arm/softmax.c" not in arm.files
+    makefile = arm.files["Makefile"]
+    assert "kernels/arm/conv.c" in makefile and "-Ikernels/arm" in makefile and "KERNELS" not in makefile
+    assert arm.manifest.kernels == "arm" and json.loads(arm.files[MANIFEST])["kernels"] == "arm"
+
+    portable = generate_project(model, get_target("stm32f4"), kernels="reference")
+    assert not any(path.startswith("kernels/arm/") for path in portable.files)
+    arm_c, portable_c = arm.files["model/model.c"], portable.files["model/model.c"]
+    assert "SAPOOL_KERNELS_ARM" not in arm_c and arm_c.count("static const int8_t sapool_t17[") == 1
+    assert "in the order kernels/arm/ reads" in arm_c and "kernels/arm/" not in portable_c
+    declarations = [line for line in arm_c.splitlines() if line.startswith("static const")]
+    assert declarations == [line for line in portable_c.splitlines() if line.startswith("static const")]
+    assert arm_c != portable_c
+
+
+def test_emulating_a_project_with_the_other_kernel_set_is_refused(tmp_path):
+    """Its model.c holds one weight order: building it with the other set would give wrong outputs."""
+    from sapool.firmware.emulate import emulate
+    from sapool.firmware.from_model import generate_project
+    from tests.conftest import shared_model
+
+    write_project(tmp_path / "project", generate_project(shared_model("ad01_int8"), get_target("qemu-m7")).files)
+    with pytest.raises(BadInputError, match="carries the arm kernels.*--kernels reference"):
+        emulate(tmp_path / "project", None, tmp_path / "work", kernels="reference")

@@ -20,8 +20,7 @@ class ConstArray:
     """`static const <ctype> <name>[n]` in flash, aligned 16; `values` already in the final order.
 
     `arm_values`, when set, are the same values in the order the optimised kernels (kernels/arm/) read them;
-    model.c then holds both orders under `#if defined(SAPOOL_KERNELS_ARM)`, one name and size, so the flash
-    taken is the same with either kernel set."""
+    model.c holds the one order of the kernel set it is generated for (same name and size either way)."""
 
     name: str
     ctype: str
@@ -29,9 +28,9 @@ class ConstArray:
     arm_values: np.ndarray | None = None
 
     def c_values(self, arm: bool = False) -> str:
-        """The initialiser body (of `arm_values` when `arm`), 16 values a line; floats as C99 hex literals so no
-        bit is lost."""
-        flat = (self.arm_values if arm else self.values).reshape(-1)
+        """The initialiser body (of `arm_values` when `arm` and there are some), 16 values a line; floats as C99 hex
+        literals so no bit is lost."""
+        flat = (self.arm_values if arm and self.arm_values is not None else self.values).reshape(-1)
         if self.ctype == "float":
             items = [float(v).hex() + "f" for v in flat.astype(np.float32)]
         else:

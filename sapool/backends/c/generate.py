@@ -3,7 +3,10 @@
 Two public steps, on the graph prepare.prepare_for_c returns, around the plan (which places the kernel scratch
 registry.scratch_needs declares):
 - `check_supported(graph)`: every op has a lowering that accepts it, before anything is planned or written;
-- `generate(graph, layout)`: the sources, as {relative path: text}; every arena offset comes from the Layout.
+- `generate(graph, layout, kernels=...)`: the sources, as {relative path: text}; every arena offset comes from the
+  Layout. A project is for one target, so it carries one kernel set ("reference": the portable C in
+  kernels/reference/; "arm": the ACLE SIMD twins in kernels/arm/ where there is one) and model.c holds each
+  constant once, in the order that set reads (arm_layout.py).
 
 model.h is the application's API (docs/firmware.md): `sapool_model_init()`, `sapool_model_input(i)` (a pointer
 into the arena at the input tensor's planned offset: the application writes its input there, no copy),
@@ -26,7 +29,7 @@ from sapool.backends.c.registry import lowering_for
 from sapool.errors import UnsupportedError
 from sapool.ir.analysis import op_macs
 from sapool.ir.graph import Graph, Op
-from sapool.kernels import HEADERS, kernel_file
+from sapool.kernels import ARM_HEADERS, HEADERS, KERNEL_SETS, arm_twin, kernel_file
 from sapool.sanitize import JINJA_FILTERS
 
 _TEMPLATES = jinja2.Environment(
@@ -107,13 +110,15 @@ def check_supported(graph: Graph) -> None:
             raise UnsupportedError(f"op {op.index} ({op.opcode}): {error}") from None
 
 
-def generate(graph: Graph, layout, info: ModelInfo | None = None) -> dict[str, str]:
+def generate(graph: Graph, layout, info: ModelInfo | None = None, kernels: str = "reference") -> dict[str, str]:
     """The generated model and the kernel files it needs, as {relative path: file text}.
 
     `layout` answers `tensor_slot(tensor)`, `scratch_slot(op)` and lists `regions` (name, used_bytes); the
     arenas are sized by it and every pointer is an offset it chose. `info` adds a checkpoint's class names and
-    input normalisation to model.h.
+    input normalisation to model.h; `kernels` is the kernel set ("reference" or "arm") the files are for.
     """
+    if kernels not in KERNEL_SETS:
+        raise ValueError(f"kernels must be one of {', '.join(KERNEL_SETS)}, not {kernels!r}")
     check_supported(graph)
     arenas = [_Arena(region.name, _arena_symbol(region.name), region.used_bytes)
               for region in layout.regions if region.used_bytes > 0]
@@ -130,16 +135,25 @@ def generate(graph: Graph, layout, info: ModelInfo | None = None) -> dict[str, s
         "inputs": inputs, "outputs": outputs,
         "input_ctype": _common_ctype(inputs), "output_ctype": _common_ctype(outputs),
         "info": info or ModelInfo(),
-        "arena_bytes": sum(arena.size for arena in arenas), "no_scratch": NO_SCRATCH,
+        "arena_bytes": sum(arena.size for arena in arenas), "no_scratch": NO_SCRATCH, "kernels": kernels,
         "arenas": arenas, "layers": layers, "structs": context.structs, "arrays": context.arrays,
     }
     files = {
         "model/model.h": _TEMPLATES.get_template("model.h.j2").render(values),
         "model/model.c": _TEMPLATES.get_template("model.c.j2").render(values),
     }
-    for path in (*HEADERS, *sorted(sources)):
+    for path in (*HEADERS, *_kernel_sources(sorted(sources), kernels)):
         files[f"kernels/{path}"] = kernel_file(path)
     return files
+
+
+def _kernel_sources(reference_sources: list[str], kernels: str) -> list[str]:
+    """The kernel files of the set: the reference files, each replaced by its arm twin (plus the arm headers)
+    for "arm"."""
+    if kernels == "reference":
+        return reference_sources
+    chosen = [arm_twin(path) or path for path in reference_sources]
+    return [*ARM_HEADERS, *chosen] if any(path.startswith("arm/") for path in chosen) else chosen
 
 
 def _layer(graph: Graph, op: Op, lowered: LoweredOp) -> _Layer:

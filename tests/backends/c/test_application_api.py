@@ -124,3 +124,44 @@ def test_a_checkpoints_class_names_and_normalisation_reach_model_h(tmp_path):
     assert build.returncode == 0, build.stderr
     run = subprocess.run([str(tmp_path / "names")], capture_output=True)
     assert run.stdout.decode("utf-8").splitlines() == ["0.5 0.25", *names]
+
+
+def test_the_projects_cmake_target_builds_on_the_host_and_matches_tflite(tmp_path):
+    """An existing CMake project adds the generated folder with add_subdirectory and links sapool_model; built
+    with the host gcc (a project compiled with --kernels reference: portable C99), the application gives TFLite's
+    outputs. The Zephyr module lists the same sources."""
+    import shutil
+
+    from sapool.firmware.from_model import generate_project
+    from sapool.firmware.project import write_files
+    from sapool.targets import get_target
+
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake not installed (apt-get install -y cmake)")
+    path = shared_model("kws_ref_model")
+    project = generate_project(path, get_target("stm32f4"), kernels="reference")
+    write_files(tmp_path / "model_project", project.files)
+    (tmp_path / "app.c").write_text(APPLICATION)
+    (tmp_path / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.13)\nproject(app C)\nadd_subdirectory(model_project sapool_model)\n"
+        "add_executable(app app.c)\ntarget_link_libraries(app PRIVATE sapool_model)\n"
+        "target_compile_options(app PRIVATE -std=c99 -pedantic -Wall -Wextra -Werror)\n")
+    for command in (["cmake", "-S", str(tmp_path), "-B", str(tmp_path / "build"), "-DCMAKE_C_COMPILER=gcc"],
+                    ["cmake", "--build", str(tmp_path / "build"), "-j2"]):
+        done = subprocess.run(command, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    graph = read_tflite(path)
+    inputs = model_inputs(path, graph, 2)
+    (tmp_path / "inputs.bin").write_bytes(inputs.data.tobytes())
+    run = subprocess.run([str(tmp_path / "build" / "app"), str(tmp_path / "inputs.bin")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    expected = run_model(path, inputs.data.reshape(len(inputs.data), *graph.tensor(graph.inputs[0]).shape[1:]),
+                         "litert-ref").outputs
+    got = np.array([[int(v) for v in line.split()[1:]] for line in run.stdout.splitlines()[3:]])
+    assert np.array_equal(got, expected.reshape(len(got), -1))
+
+    module = project.files["zephyr/module.yml"].splitlines()
+    assert {"build:", "  cmake: zephyr", "  kconfig: zephyr/Kconfig"} <= set(module)
+    library = sorted(p for p in project.files if p.endswith(".c") and p.startswith(("model/", "kernels/")))
+    assert all(f"${{SAPOOL_MODEL_DIR}}/{source}" in project.files["zephyr/CMakeLists.txt"] for source in library)
