@@ -13,6 +13,7 @@ from click.core import ParameterSource
 from sapool.cli.conventions import FiniteFloat, chosen_format, count, emit_json, format_option, verbosity_options
 from sapool.errors import BadInputError
 from sapool.models.config import ARCHS, DOWNSAMPLE, MAX_INPUT_SIZE, MAX_WIDTH, POOLS
+from sapool.train.objective_options import AUGMENTATIONS
 
 MAX_BATCH = 65_536
 MAX_LR = 10.0
@@ -20,7 +21,8 @@ MAX_LR = 10.0
 # Options a resumed run takes from its checkpoint; giving them together with --resume would be silently ignored.
 THREADS_HELP = "CPU threads per process [default: one per core]; 1 is faster on a machine busy with other work."
 FIXED_BY_CHECKPOINT = ("arch", "width", "pool", "downsample", "input_size", "data", "batch_size", "lr", "optimizer",
-                       "seed", "subset")
+                       "seed", "subset", "teacher", "kd_temperature", "kd_alpha", "label_smoothing", "augment")
+OBJECTIVE_OPTIONS = ("label_smoothing", "teacher", "kd_temperature", "kd_alpha", "augment")
 
 
 @click.command("train")
@@ -46,6 +48,18 @@ FIXED_BY_CHECKPOINT = ("arch", "width", "pool", "downsample", "input_size", "dat
 @click.option("--subset", type=count(2), default=None,
               help="Use only N training (and at most N test) images, for quick runs.")
 @click.option("--resume", type=click.Path(path_type=Path), default=None, help="Continue training this checkpoint.")
+@click.option("--teacher", type=click.Path(path_type=Path), default=None,
+              help="Distil from this checkpoint (same classes, channels and input size), e.g. a standard-"
+                   "downsampling network teaching an aggressive one.")
+@click.option("--kd-temperature", type=FiniteFloat(0, 100), default=4.0, show_default=True,
+              help="Softmax temperature T of the distillation term (with --teacher).")
+@click.option("--kd-alpha", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Weight of the distillation term; 1 − alpha weighs the cross-entropy (with --teacher).")
+@click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+              help="Label smoothing of the cross-entropy.")
+@click.option("--augment", type=click.Choice(AUGMENTATIONS), default="crop-flip", show_default=True,
+              help="Training augmentation: padded random crop and left-right flip, crop only (for classes that "
+                   "are not mirror-symmetric), or none.")
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True)
 @click.option("--threads", type=count(1, 1024), default=None, help=THREADS_HELP)
 @click.option("--dry-run", is_flag=True, help="Print the network's per-layer memory, params and MACs; do not train.")
@@ -69,6 +83,11 @@ def train(ctx: click.Context, **options) -> None:
         if clashing:
             flags = ", ".join("--" + name.replace("_", "-") for name in clashing)
             raise BadInputError(f"{flags} cannot be combined with --resume: the checkpoint fixes them")
+    if options["teacher"] is None:
+        orphans = [name for name in ("kd_temperature", "kd_alpha")
+                   if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+        if orphans:
+            raise BadInputError(f"--{orphans[0].replace('_', '-')} needs --teacher (it tunes the distillation)")
     model = {key: options[key] for key in ("arch", "width", "pool", "downsample", "input_size")}
     as_json = chosen_format(options.pop("output_format"), options.pop("as_json")) == "json"
     if options["dry_run"]:
@@ -85,6 +104,7 @@ def train(ctx: click.Context, **options) -> None:
         data=options["data"],
         subset=options["subset"],
         resume=options["resume"],
+        objective={key: options[key] for key in OBJECTIVE_OPTIONS},
         device=options["device"],
         threads=options["threads"],
         quiet=options["quiet"] or as_json,

@@ -19,6 +19,8 @@ from torch.utils.data import DistributedSampler
 from sapool.errors import BadInputError
 from sapool.train.data import ImageSet
 from sapool.train.distributed import Workers
+from sapool.train.objective import Objective
+from sapool.train.objective_options import ObjectiveOptions
 from sapool.train.progress import TrainingProgress
 from sapool.train.transforms import Normalization, prepare_batch
 
@@ -112,10 +114,17 @@ def train_epoch(
     workers: Workers,
     epoch: int,
     progress: TrainingProgress,
+    objective: Objective | None = None,
 ) -> tuple[float, float, float, float]:
-    """One pass over this process's shard; returns (mean loss, accuracy, images/s, last learning rate)."""
+    """One pass over this process's shard; returns (mean loss, accuracy, images/s, last learning rate).
+
+    `objective` is the loss and augmentation (default: cross-entropy, padded crop + flip)."""
+    objective = objective or Objective(ObjectiveOptions(), normalization)
     torch.manual_seed(schedule.seed * 1000 + epoch)  # dropout and anything else drawing on the global RNG
     augment = torch.Generator().manual_seed(schedule.seed * 1_000_003 + epoch * 1009 + workers.rank)
+    if objective.options.augment == "none":
+        augment = None
+    flip = objective.options.augment == "crop-flip"
     batches = _epoch_batches(train, schedule, workers, epoch)
     total_steps = schedule.epochs * len(batches)
     model.train()
@@ -127,10 +136,11 @@ def train_epoch(
         lr = learning_rate(epoch * len(batches) + index, total_steps, schedule.lr)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        inputs = prepare_batch(train.images[batch_indices], input_size, normalization, augment).to(workers.device)
+        inputs = prepare_batch(train.images[batch_indices], input_size, normalization, augment, flip)
+        inputs = inputs.to(workers.device)
         labels = train.labels[batch_indices].to(workers.device)
         logits = model(inputs)
-        loss = F.cross_entropy(logits, labels)
+        loss = objective(logits, inputs, labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -180,12 +190,13 @@ def fit(
     progress: TrainingProgress,
     first_epoch: int = 0,
     on_epoch_end: Callable[[EpochResult], None] = lambda result: None,
+    objective: Objective | None = None,
 ) -> list[EpochResult]:
     """Train epochs first_epoch … schedule.epochs-1, evaluating on `test` after each; `on_epoch_end` saves."""
     results = []
     for epoch in range(first_epoch, schedule.epochs):
         train_loss, train_accuracy, speed, lr = train_epoch(
-            model, optimizer, train, normalization, input_size, schedule, workers, epoch, progress
+            model, optimizer, train, normalization, input_size, schedule, workers, epoch, progress, objective
         )
         if not math.isfinite(train_loss):  # nothing is saved: the last good checkpoint stays
             raise BadInputError(f"training diverged: the loss is {train_loss} in epoch {epoch + 1}; "

@@ -19,6 +19,8 @@ from sapool.train.checkpoint import Checkpoint, load_checkpoint, restore_model, 
 from sapool.train.data import Dataset, ImageSet, data_file, load_dataset
 from sapool.train.distributed import Workers, choose_device, start_workers, stop_workers, use_threads
 from sapool.train.loop import EpochResult, Schedule, evaluate, fit, make_optimizer
+from sapool.train.objective import Objective, check_teacher
+from sapool.train.objective_options import ObjectiveOptions
 from sapool.train.progress import TrainingProgress
 from sapool.train.transforms import Normalization, channel_statistics
 
@@ -37,6 +39,7 @@ class TrainRequest:
     data: str = "fashion-mnist"
     subset: int | None = None
     resume: Path | None = None
+    objective: dict = field(default_factory=dict)  # ObjectiveOptions: label smoothing, teacher, kd_*, augment
     device: str = "auto"
     threads: int | None = None
     quiet: bool = False
@@ -74,6 +77,8 @@ class _Run:
     test: ImageSet
     normalization: Normalization
     train_args: dict
+    objective: ObjectiveOptions
+    teacher: Checkpoint | None = None
     resumed: Checkpoint | None = None
 
     @property
@@ -89,9 +94,10 @@ def _plan_run(request: TrainRequest) -> _Run:
         config = model_config_for(request.model, dataset)
         schedule = Schedule(epochs=request.epochs, **request.schedule)
         train, test = _subset(dataset.train, request.subset), _subset(dataset.test, request.subset)
-        train_args = {**schedule.__dict__, "data": request.data, "subset": request.subset}
+        objective = _objective_options(request.objective)
+        train_args = {**schedule.__dict__, "data": request.data, "subset": request.subset, **objective.to_dict()}
         return _Run(dataset, config, dataset.class_names, schedule, train, test, channel_statistics(train.images),
-                    train_args)
+                    train_args, objective, _teacher(objective, config))
     resumed = load_checkpoint(request.resume)
     dataset = load_dataset(resumed.dataset)
     _check_fits(resumed.config, dataset, resumed.class_names)
@@ -102,11 +108,29 @@ def _plan_run(request: TrainRequest) -> _Run:
                             f"({', '.join(missing) or 'epoch'} missing); start a new run from scratch")
     schedule = Schedule(request.epochs, args["batch_size"], args["lr"], args["optimizer"], args["seed"])
     train, test = _subset(dataset.train, args.get("subset")), _subset(dataset.test, args.get("subset"))
+    objective = ObjectiveOptions.from_train_args(args)
     run = _Run(dataset, resumed.config, resumed.class_names, schedule, train, test, resumed.normalization,
-               {**args, "epochs": request.epochs}, resumed)
+               {**args, "epochs": request.epochs}, objective, _teacher(objective, resumed.config), resumed)
     if run.first_epoch >= schedule.epochs:
         raise BadInputError(f"{request.resume} already has {run.first_epoch} epochs; ask for more with --epochs")
     return run
+
+
+def _objective_options(options: dict) -> ObjectiveOptions:
+    """The loss options, with the teacher as an absolute path so that --resume finds it from any folder."""
+    teacher = options.get("teacher")
+    return ObjectiveOptions(**{**options, "teacher": str(Path(teacher).resolve()) if teacher else None})
+
+
+def _teacher(options: ObjectiveOptions, config: ModelConfig) -> Checkpoint | None:
+    return check_teacher(Path(options.teacher), config) if options.teacher else None
+
+
+def _objective(run: _Run, device: torch.device) -> Objective:
+    if run.teacher is None:
+        return Objective(run.objective, run.normalization)
+    return Objective(run.objective, run.normalization, restore_model(run.teacher),
+                     run.teacher.normalization).to(device)
 
 
 def run_training(request: TrainRequest) -> dict | None:
@@ -136,7 +160,8 @@ def run_training(request: TrainRequest) -> dict | None:
 
         with TrainingProgress(enabled=workers.is_main and not request.quiet) as progress:
             results = fit(_wrap_distributed(model, workers), optimizer, run.train, run.test, run.normalization,
-                          run.config.input_size, run.schedule, workers, progress, run.first_epoch, save)
+                          run.config.input_size, run.schedule, workers, progress, run.first_epoch, save,
+                          _objective(run, workers.device))
         if not workers.is_main:
             return None
         return {
@@ -149,6 +174,7 @@ def run_training(request: TrainRequest) -> dict | None:
             "train_images": len(run.train),
             "test_images": len(run.test),
             "world_size": workers.world_size,
+            "objective": run.objective.to_dict(),
             "seconds": round(time.perf_counter() - started, 3),
             **{k: v for k, v in results[-1].to_dict().items() if k != "epoch"},
         }

@@ -47,9 +47,11 @@ def prepare_batch(
     size: int | tuple[int, int],
     normalization: Normalization,
     augment_with: torch.Generator | None = None,
+    flip: bool = True,
 ) -> torch.Tensor:
     """uint8 N×C×H×W → float N×C×size×size (or N×C×height×width for a (height, width) size), normalised;
-    augmented (padded random crop + flip) given a generator.
+    augmented given a generator: a padded random crop, and a left-right flip unless `flip` is False (data whose
+    classes are not mirror-symmetric, such as digits).
 
     The generator (not the global RNG) drives augmentation so that a run's randomness depends only on its seed.
     """
@@ -60,7 +62,8 @@ def prepare_batch(
         batch = F.interpolate(batch, size=(height, width), mode="bilinear", align_corners=False, antialias=shrinking)
     if augment_with is not None:
         batch = _random_crop(batch, padding=max(1, min(height, width) // 8), generator=augment_with)
-        batch = _random_flip(batch, generator=augment_with)
+        if flip:
+            batch = _random_flip(batch, generator=augment_with)
     mean = torch.tensor(normalization.mean, dtype=torch.float32).view(1, -1, 1, 1)
     std = torch.tensor(normalization.std, dtype=torch.float32).view(1, -1, 1, 1)
     return (batch - mean) / std

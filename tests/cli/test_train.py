@@ -256,3 +256,37 @@ def test_eval_of_a_checkpoint_with_absurd_values_names_the_field_before_building
     absurd = tmp_path / "absurd.pt"
     torch.save(raw, absurd)
     _assert_error(_sapool("eval", absurd), message)
+
+
+def _three_class_npz(path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    np.savez(path, x=rng.integers(0, 256, (96, 32, 32), dtype=np.uint8), y=np.arange(96) % 3)
+    return path
+
+
+def test_a_teacher_for_other_classes_is_one_error_line_and_keeps_the_old_model(trained, tmp_path):
+    output = tmp_path / "student.pt"
+    output.write_bytes(OLD_BYTES)
+    result = _sapool("train", *FAST, "--data", _three_class_npz(tmp_path / "three.npz"), "--teacher", trained,
+                     "--epochs", 1, "-o", output)
+    _assert_error(result, "has 10 classes but the student has 3")
+    assert output.read_bytes() == OLD_BYTES
+
+
+def test_distillation_options_need_a_teacher(tmp_path):
+    _assert_error(_sapool("train", *FAST, "--kd-alpha", "0.7", "-o", tmp_path / "x.pt"), "--kd-alpha needs --teacher")
+
+
+def test_a_distilled_run_records_its_objective_and_resumes_with_it(trained, tmp_path):
+    student = tmp_path / "student.pt"
+    result = _sapool("train", *FAST, "--subset", 128, "--epochs", 1, "--teacher", trained, "--kd-alpha", "0.7",
+                     "--kd-temperature", "2", "--label-smoothing", "0.1", "--augment", "crop", "-o", student)
+    assert result.exit_code == 0, result.output
+    args = load_checkpoint(student).train_args
+    assert (args["teacher"], args["kd_alpha"], args["kd_temperature"]) == (str(trained.resolve()), 0.7, 2.0)
+    assert (args["label_smoothing"], args["augment"]) == (0.1, "crop")
+    resumed = _sapool("train", "--resume", student, "--epochs", 2, "--threads", "1", "-q", "--json", "-o", student)
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.stdout)["objective"]["kd_alpha"] == 0.7
+    _assert_error(_sapool("train", "--resume", student, "--epochs", 3, "--kd-alpha", "0.2", "-o", student),
+                  "--kd-alpha cannot be combined with --resume")
