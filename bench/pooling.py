@@ -59,12 +59,19 @@ def append_row(results: Path, record: dict) -> None:
         os.replace(temporary, path)
 
 
-def claim_row(results: Path, work: Path) -> tuple[Row | None, IO | None, int]:
+def finished_rows(results: Path, retry_before: str | None = None) -> dict[str, dict]:
+    """Row id -> its last record. A failed row counts as finished, unless it failed before `retry_before` (a
+    time stamp): a runner started with --retry-failed tries each earlier failure once more."""
+    return {record["id"]: record for record in read_rows(results)
+            if not (retry_before and record.get("status") != "ok" and record["finished_at"] < retry_before)}
+
+
+def claim_row(results: Path, work: Path, retry_before: str | None = None) -> tuple[Row | None, IO | None, int]:
     """The first pending row no other runner is working on, with its held lock file (released when this runner
     ends, however it ends), so that several runners can share one study, one per core that is free. Returns
     (None, None, pending count) when every pending row is taken or none is left."""
     work.mkdir(parents=True, exist_ok=True)
-    pending = pending_rows({record["id"]: record for record in read_rows(results)})
+    pending = pending_rows(finished_rows(results, retry_before))
     for row in pending:
         handle = (work / f"{row.id}.lock").open("w")
         try:
@@ -72,7 +79,7 @@ def claim_row(results: Path, work: Path) -> tuple[Row | None, IO | None, int]:
         except BlockingIOError:
             handle.close()
             continue
-        if row.id in {record["id"] for record in read_rows(results)}:  # finished by another runner meanwhile
+        if row.id in finished_rows(results, retry_before):  # finished by another runner meanwhile
             handle.close()
             continue
         return row, handle, len(pending)
@@ -90,11 +97,12 @@ def note(results: Path, message: str) -> None:
         stream.write(line + "\n")
 
 
-def run_study(recipe: Recipe, results: Path, work: Path, max_rows: int | None) -> int:
+def run_study(recipe: Recipe, results: Path, work: Path, max_rows: int | None, retry_failed: bool = False) -> int:
     (results / LOGS).mkdir(parents=True, exist_ok=True)
     finished = 0
+    retry_before = _stamp() if retry_failed else None
     while max_rows is None or finished < max_rows:
-        row, lock, pending = claim_row(results, work)
+        row, lock, pending = claim_row(results, work, retry_before)
         if row is None:
             note(results, "study complete: every planned row is done" if not pending
                  else f"no free row: the {pending} pending rows are taken by other runners or wait for them")
@@ -119,7 +127,7 @@ def run_study(recipe: Recipe, results: Path, work: Path, max_rows: int | None) -
 
 
 def print_status(results: Path) -> int:
-    done = {record["id"]: record for record in read_rows(results)}
+    done = finished_rows(results)
     for record in done.values():
         print(f"done    {record['id']:<32} {record['status']}")
     for row in pending_rows(done):
@@ -135,6 +143,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="checkpoints and firmware projects (not committed)")
     parser.add_argument("--docs", type=Path, default=REPO / "docs", help="--report also puts the plot here")
     parser.add_argument("--max-rows", type=int, help="stop after finishing this many rows")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="run rows recorded as failed again (e.g. after restoring a missing teacher checkpoint)")
     parser.add_argument("--quick", action="store_true", help="256 training images, 1 epoch, 200 int8 test images")
     parser.add_argument("--status", action="store_true", help="list finished and pending rows; train nothing")
     parser.add_argument("--report", action="store_true",
@@ -151,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return report(read_rows(args.results), args.results, args.docs)
     recipe = QUICK if args.quick else Recipe()
-    return run_study(recipe, args.results, args.work, args.max_rows)
+    return run_study(recipe, args.results, args.work, args.max_rows, args.retry_failed)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def configurations(records: list[dict]) -> list[dict]:
     """One entry per (pool, downsample, width) from the finished rows: seed accuracies, mean, std and RAM."""
     groups: dict[tuple, list[dict]] = {}
     for record in records:
-        if record.get("status", "ok") == "ok":
+        if record.get("status", "ok") == "ok" and not record.get("lever"):  # levers: pooling_report.lever_table
             groups.setdefault((record["pool"], record["downsample"], float(record["width"])), []).append(record)
     result = []
     for (pool, downsample, width), rows in sorted(groups.items()):

@@ -19,6 +19,12 @@ DOWNSAMPLES = ("standard", "aggressive")
 WIDTHS = (1.0, 0.5)
 SEEDS = (0, 1, 2)
 BEST_BASELINES_WITH_SEEDS = 2
+# Training levers beyond the paper, each one row on top of the study's recipe (pooling_row.lever_options):
+# label smoothing 0.1, no augmentation (to measure what crop + flip bring), 3x the epochs (the cosine spans them
+# all), and distillation from the best standard-downsampling network (known once those rows are done).
+LEVERS = ("label-smoothing", "no-augment", "epochs-30", "kd")
+LEVER_POOL, LEVER_WIDTH = "sap-nowin", 1.0  # the shipped checkpoint's network
+KD_ALPHA, KD_TEMPERATURE, LABEL_SMOOTHING, LONG_SCHEDULE_FACTOR = 0.5, 4.0, 0.1, 3
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class Row:
     downsample: str
     width: float
     seed: int
+    lever: str = ""  # "" = the study's recipe; else one training lever applied to it (see LEVERS)
 
     @property
     def setting(self) -> tuple[str, float]:
@@ -55,21 +62,18 @@ class Row:
 
     @property
     def id(self) -> str:
-        return f"{self.downsample}-{self.pool}-w{self.width:g}-s{self.seed}"
+        return f"{self.downsample}-{self.pool}-w{self.width:g}-s{self.seed}" + (f"-{self.lever}" if self.lever else "")
 
     def to_dict(self) -> dict:
         return {"id": self.id, **asdict(self)}
 
 
-def _first_pass_order() -> list[Row]:
-    """Seed 0 of every configuration, most informative first."""
-    order = []
-    for width in WIDTHS:
-        order += [Row(pool, "aggressive", width, 0) for pool in SAP_POOLS]
-        order += [Row(pool, "standard", width, 0) for pool in BASELINES]
-        order += [Row(pool, "aggressive", width, 0) for pool in BASELINES]
-        order += [Row(pool, "standard", width, 0) for pool in SAP_POOLS]
-    return order
+def _first_pass(width: float) -> list[Row]:
+    """Seed 0 of every configuration at one width, most informative first."""
+    return ([Row(pool, "aggressive", width, 0) for pool in SAP_POOLS]
+            + [Row(pool, "standard", width, 0) for pool in BASELINES]
+            + [Row(pool, "aggressive", width, 0) for pool in BASELINES]
+            + [Row(pool, "standard", width, 0) for pool in SAP_POOLS])
 
 
 def best_baselines(done: dict[str, dict], downsample: str, width: float) -> tuple[str, ...] | None:
@@ -83,21 +87,43 @@ def best_baselines(done: dict[str, dict], downsample: str, width: float) -> tupl
     return tuple(sorted(scores, key=lambda pool: (-scores[pool], pool))[:BEST_BASELINES_WITH_SEEDS])
 
 
-def _extra_seed_rows(done: dict[str, dict]) -> list[Row]:
+def _extra_seeds(done: dict[str, dict], width: float) -> list[Row]:
+    rows = []
+    for downsample in ("aggressive", "standard"):
+        pools = list(SAP_POOLS) + list(best_baselines(done, downsample, width) or ())
+        rows += [Row(pool, downsample, width, seed) for seed in SEEDS[1:] for pool in pools]
+    return rows
+
+
+def teacher_row(done: dict[str, dict]) -> Row | None:
+    """The distillation teacher: the standard-downsampling width-1 seed-0 row with the best float top-1, once every
+    such row is done."""
+    candidates = [Row(pool, "standard", 1.0, 0) for pool in POOLS]
+    if any(row.id not in done for row in candidates):
+        return None
+    return max(candidates, key=lambda row: done[row.id]["float_top1"])
+
+
+def _lever_rows(done: dict[str, dict]) -> list[Row]:
+    """Each training lever on the SAP-aggressive network of the shipped checkpoint, seed 0."""
+    levers = [lever for lever in LEVERS if lever != "kd"]
+    teacher = teacher_row(done)
+    if teacher is not None:
+        levers.append(f"kd-from-{teacher.id}")
+    return [Row(LEVER_POOL, "aggressive", LEVER_WIDTH, 0, lever) for lever in levers]
+
+
+def all_planned_rows(done: dict[str, dict]) -> list[Row]:
+    """Every row the study will have, in run order (rows that depend on unfinished ones appear once decided):
+    width 1 seed 0, its extra seeds, the levers, then the same for width 0.5."""
     rows = []
     for width in WIDTHS:
-        for downsample in ("aggressive", "standard"):
-            pools = list(SAP_POOLS) + list(best_baselines(done, downsample, width) or ())
-            rows += [Row(pool, downsample, width, seed) for seed in SEEDS[1:] for pool in pools]
+        rows += _first_pass(width) + _extra_seeds(done, width)
+        if width == LEVER_WIDTH:
+            rows += _lever_rows(done)
     return rows
 
 
 def pending_rows(done: dict[str, dict]) -> list[Row]:
     """Rows not finished yet, in run order; `done` maps row id -> finished record."""
-    ordered = _first_pass_order() + _extra_seed_rows(done)
-    return [row for row in ordered if row.id not in done]
-
-
-def all_planned_rows(done: dict[str, dict]) -> list[Row]:
-    """Every row the study will have once finished (the extra seeds of an undecided setting are not yet known)."""
-    return _first_pass_order() + _extra_seed_rows(done)
+    return [row for row in all_planned_rows(done) if row.id not in done]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pooling_claims import verdict, verdict_lines
-from pooling_plan import Recipe, all_planned_rows
+from pooling_plan import LEVER_POOL, LEVER_WIDTH, Recipe, Row, all_planned_rows
 from pooling_plot import plot
 
 from sapool.outputs import write_json_atomically
@@ -35,6 +35,19 @@ def markdown_table(table: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def lever_table(finished: list[dict]) -> str:
+    """Each training lever's row against the same network and seed trained with the study's plain recipe."""
+    by_id = {record["id"]: record for record in finished}
+    lines = ["| lever | seed | int8 top-1 % | float top-1 % | Δ int8 vs the plain recipe, points | firmware RAM B |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for record in (record for record in finished if record.get("lever")):
+        base = by_id.get(Row(LEVER_POOL, "aggressive", LEVER_WIDTH, record["seed"]).id)
+        delta = f"{100 * (record['int8_top1'] - base['int8_top1']):+.2f}" if base else "— (plain row not done)"
+        lines.append(f"| {record['lever']} | {record['seed']} | {100 * record['int8_top1']:.2f} | "
+                     f"{100 * record['float_top1']:.2f} | {delta} | {record['firmware_ram_bytes']:,} |")
+    return "\n".join(lines)
+
+
 def _recipe_of(records: list[dict]) -> dict:
     recipes = {repr(sorted(record["recipe"].items())) for record in records if "recipe" in record}
     if len(recipes) > 1:
@@ -53,6 +66,7 @@ def report(records: list[dict], results: Path, docs: Path = REPO / "docs") -> in
     done_ids = {record["id"]: record for record in records}
     planned = all_planned_rows(done_ids)
     table_text = markdown_table(result["configurations"])
+    levers_text = lever_table(finished)
     lines = verdict_lines(result)
     seconds = {record["id"]: record.get("train_seconds_from_history") for record in finished}
     document = {
@@ -68,8 +82,12 @@ def report(records: list[dict], results: Path, docs: Path = REPO / "docs") -> in
         **result,
         "verdict_lines": lines,
         "table_markdown": table_text,
+        "levers_markdown": levers_text,
     }
     print(table_text)
+    print()
+    print(f"training levers on aggressive {LEVER_POOL} width {LEVER_WIDTH:g}:")
+    print(levers_text)
     print()
     print("\n".join(lines))
     write_json_atomically(results / "pooling.json", document)

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from pooling_plan import Recipe, Row
+from pooling_plan import KD_ALPHA, KD_TEMPERATURE, LABEL_SMOOTHING, LONG_SCHEDULE_FACTOR, Recipe, Row
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = "stm32h7"
@@ -60,18 +60,34 @@ def _model_options(row: Row, recipe: Recipe) -> list[str]:
             "--input-size", str(recipe.input_size)]
 
 
+def lever_options(row: Row, recipe: Recipe, work: Path) -> tuple[list[str], int]:
+    """The extra `sapool train` options and the epoch count of a row's training lever (pooling_plan.LEVERS)."""
+    if row.lever == "label-smoothing":
+        return ["--label-smoothing", str(LABEL_SMOOTHING)], recipe.epochs
+    if row.lever == "no-augment":
+        return ["--augment", "none"], recipe.epochs
+    if row.lever == "epochs-30":
+        return [], LONG_SCHEDULE_FACTOR * recipe.epochs
+    if row.lever.startswith("kd-from-"):
+        teacher = work / f"{row.lever.removeprefix('kd-from-')}.pt"
+        return ["--teacher", str(teacher), "--kd-alpha", str(KD_ALPHA), "--kd-temperature", str(KD_TEMPERATURE)], \
+            recipe.epochs
+    return [], recipe.epochs
+
+
 def train_row(row: Row, recipe: Recipe, checkpoint: Path, log: Path) -> None:
-    """Train to recipe.epochs, continuing from the checkpoint's last epoch (its per-epoch lines go to the log)."""
+    """Train to the row's epoch count, continuing from the checkpoint's last epoch (epoch lines go to the log)."""
+    extra, epochs = lever_options(row, recipe, checkpoint.parent)
     done = completed_epochs(checkpoint)
-    if done >= recipe.epochs:
+    if done >= epochs:
         return
-    common = ["--epochs", str(recipe.epochs), "--threads", "1", "--device", "cpu", "-o", str(checkpoint)]
+    common = ["--epochs", str(epochs), "--threads", "1", "--device", "cpu", "-o", str(checkpoint)]
     if done:
         arguments = ["train", "--resume", str(checkpoint), *common]
     else:
         arguments = ["train", *_model_options(row, recipe), "--data", recipe.data, "--batch-size",
                      str(recipe.batch_size), "--lr", str(recipe.lr), "--optimizer", recipe.optimizer,
-                     "--seed", str(row.seed), *common]
+                     "--seed", str(row.seed), *extra, *common]
         if recipe.subset is not None:
             arguments += ["--subset", str(recipe.subset)]
     run_sapool(arguments, log)

@@ -99,3 +99,8 @@ def test_compare_needs_every_seed_of_one_side_above_the_other():
     behind = {"name": "b", "accuracies": [89.0, 89.1, 89.99], "mean": 89.36, "ram": 1}
     assert compare(ahead, behind)["outcome"] == "ahead"
     assert compare(behind, ahead)["outcome"] == "behind"
+
+
+def test_lever_rows_are_not_configurations_of_the_verdict():
+    lever = [{**row, "lever": "label-smoothing"} for row in rows("sap-nowin", "aggressive", [99.0], AGGRESSIVE_RAM)]
+    assert judgement(base_table() + lever)["mean"] == pytest.approx(89.6)

@@ -32,3 +32,16 @@ def test_extra_seeds_go_to_the_two_best_baselines_once_all_four_are_known():
 def test_finished_rows_are_not_run_again():
     done = dict([finished(Row("sap", "aggressive", 1.0, 0))])
     assert "aggressive-sap-w1-s0" not in [row.id for row in pending_rows(done)]
+
+
+def test_levers_follow_the_width_1_rows_and_distillation_waits_for_its_teacher():
+    from pooling_plan import POOLS
+
+    planned = [row.id for row in pending_rows({})]
+    levers = [row.id for row in pending_rows({}) if row.lever]
+    assert levers == ["aggressive-sap-nowin-w1-s0-label-smoothing", "aggressive-sap-nowin-w1-s0-no-augment",
+                      "aggressive-sap-nowin-w1-s0-epochs-30"]
+    assert planned.index(levers[0]) < planned.index("aggressive-sap-w0.5-s0")
+    standard = dict(finished(Row(pool, "standard", 1.0, 0), 0.80 + 0.01 * index) for index, pool in enumerate(POOLS))
+    assert standard["standard-strided-w1-s0"]["float_top1"] == max(r["float_top1"] for r in standard.values())
+    assert "aggressive-sap-nowin-w1-s0-kd-from-standard-strided-w1-s0" in [row.id for row in pending_rows(standard)]
