@@ -18,28 +18,51 @@ from sapool.sanitize import JINJA_FILTERS
 from sapool.targets import Target
 from sapool.targets.load import read_board_file
 
-COMMON_SOURCES = ("startup.c", "console_semihosting.c", "profile.c", "harness.c")
+# Every image: reset handler, profiler, console number formatting.
+COMMON_SOURCES = ("startup.c", "profile.c", "console_number.c")
 COMMON_HEADERS = ("startup.h", "console.h", "profile.h")
+# The QEMU test harness (`sapool emulate` on the mps2/mps3 boards): inputs and outputs through host files.
+HARNESS_SOURCES = ("console_semihosting.c", "harness.c")
+# The standalone board image: its main() and console over the board's UART, inputs compiled in (samples.c).
+BOARD_IMAGE_SOURCES = ("board_main.c", "console_uart.c")
+BOARD_IMAGE_HEADERS = ("board.h", "samples.h")
+IMAGES = ("board", "harness")
 _KEYS = {"irq_count": (int, "a positive integer"), "stack_bytes": (int, "a positive integer"),
-         "sources": (list, "a list of C file names")}
+         "sources": (list, "a list of C file names"), "board_sources": (list, "a list of C file names")}
 _REQUIRED = ("irq_count", "stack_bytes")
 
 
 @dataclass(frozen=True)
 class Board:
-    """One board folder. `sources` are the C files the firmware compiles besides the generated model."""
+    """One board folder. `sources` are the C files every image of it compiles besides the generated model (safe on
+    any part with its core, e.g. cache set-up); `board_sources` the clock tree and UART of the standalone image,
+    which touch the part's own peripherals. A board without them (the QEMU boards) builds only the harness."""
 
     name: str
     folder: Path
     irq_count: int
     stack_bytes: int
     sources: tuple[Path, ...]
+    board_sources: tuple[Path, ...] = ()
+
+    @property
+    def default_image(self) -> str:
+        """What a plain `make` builds: the standalone image where the board has one, else the QEMU harness."""
+        return "board" if self.board_sources else "harness"
 
     @property
     def firmware_files(self) -> tuple[Path, ...]:
         """Every C and header file copied into a project's firmware/ folder."""
-        common = tuple(COMMON_DIR / name for name in (*COMMON_SOURCES, *COMMON_HEADERS))
-        return common + self.sources
+        names = (*COMMON_SOURCES, *COMMON_HEADERS, *HARNESS_SOURCES)
+        if self.board_sources:
+            names += (*BOARD_IMAGE_SOURCES, *BOARD_IMAGE_HEADERS)
+        return tuple(COMMON_DIR / name for name in names) + self.sources + self.board_sources
+
+    def image_sources(self, image: str) -> tuple[str, ...]:
+        """The firmware/ C files only `image` ("board" or "harness") compiles."""
+        if image == "harness":
+            return HARNESS_SOURCES
+        return (*BOARD_IMAGE_SOURCES, *(path.name for path in self.board_sources if path.suffix == ".c"))
 
     def render(self, template: str, **values) -> str:
         """Render `template` (board folder first, then _common/) with `values`; unknown names are errors."""
@@ -71,8 +94,9 @@ def load_board(name: str) -> Board:
         value = data.get(key)
         if (key in _REQUIRED or value is not None) and not _valid(value, kind):
             raise BadInputError(f"{data_file}: [firmware]: '{key}' must be {meaning}, got {value!r}")
-    sources = tuple(_find_source(data_file, folder, str(source)) for source in data.get("sources", []))
-    return Board(name, folder, data["irq_count"], data["stack_bytes"], sources)
+    sources, board_sources = (tuple(_find_source(data_file, folder, str(source)) for source in data.get(key, []))
+                              for key in ("sources", "board_sources"))
+    return Board(name, folder, data["irq_count"], data["stack_bytes"], sources, board_sources)
 
 
 def cpu_flags(target: Target) -> str:
@@ -93,7 +117,10 @@ def _valid(value, kind: type) -> bool:
 
 
 def _find_source(data_file: Path, folder: Path, name: str) -> Path:
-    for place in (folder, COMMON_DIR):
+    """`name` in the board folder, else in _common/; "<board>/<file>" names another board's file (a QEMU board
+    that runs a real board's image)."""
+    places = (BOARDS_DIR,) if "/" in name else (folder, COMMON_DIR)
+    for place in places:
         if (place / name).is_file():
             return place / name
     raise BadInputError(f"{data_file}: [firmware]: source '{name}' is neither in {folder} nor in {COMMON_DIR}")

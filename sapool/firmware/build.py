@@ -25,9 +25,12 @@ _ROLE = {SYSTEM_REGION: " (the firmware's own stack and static data)", "FLASH": 
 
 def build_firmware(
     project_dir: Path, build_dir: Path | None = None, *, linker_script: Path | None = None, jobs: int = 2,
+    image: str | None = None, samples: Path | None = None,
 ) -> Path:
     """Build `project_dir` into `build_dir` (default: its own build/ folder, as a user's `make` does; otherwise
-    the project itself is not written to); returns the ELF's path."""
+    the project itself is not written to); returns the ELF's path. `image` ("board" or "harness") overrides the
+    image the project's Makefile builds by default, and `samples` the board image's compiled-in inputs (a
+    samples.c)."""
     require_build_tools()
     if build_dir is None:
         make_build, build_dir = DEFAULT_BUILD_DIR, Path(project_dir) / DEFAULT_BUILD_DIR
@@ -37,6 +40,10 @@ def build_firmware(
     command = ["make", "-C", str(project_dir), f"BUILD={make_build}", f"-j{jobs}"]
     if linker_script is not None:
         command.append(f"LDSCRIPT={Path(linker_script).resolve()}")
+    if image is not None:
+        command.append(f"IMAGE={image}")
+    if samples is not None:
+        command.append(f"SAMPLES={Path(samples).resolve()}")
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise _build_failure(result.stdout + result.stderr)

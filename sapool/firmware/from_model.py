@@ -22,6 +22,9 @@ from sapool.memory.layout import Layout, plan_layout
 from sapool.targets import Region, Target
 
 
+BOARD_IMAGE_SAMPLES = 3  # inputs compiled into the board image when the model ships samples (flash: a few KB each)
+
+
 @dataclass(frozen=True)
 class GeneratedProject:
     files: dict[str, str | bytes]
@@ -74,9 +77,22 @@ def project_for_layout(layout: Layout, target: Target, *, model_name: str, model
         ),
         samples=samples.manifest_entry() if samples is not None else None,
     )
+    board_inputs = samples.rows if samples is not None else _shipped_inputs(source, graph)
     files = project_files(
         generate(graph, layout, info, kernels=manifest.kernels), target, load_board(target.name), hardware_map(target, regions),
         manifest=manifest, model_bytes=model_bytes, report_text=to_text(report),
         samples=samples.rows.tobytes() if samples is not None else None,
+        board_inputs=[row.tobytes() for row in board_inputs],
     )
     return GeneratedProject(files, graph, layout, regions, manifest)
+
+
+def _shipped_inputs(source: Path | None, graph: Graph):
+    """Up to BOARD_IMAGE_SAMPLES of the real samples shipped beside `source` (none for an unknown model), for the
+    board image to run when no held-out images were stored."""
+    from sapool.verify.samples import model_inputs
+
+    if source is None:
+        return []
+    inputs = model_inputs(Path(source), graph, BOARD_IMAGE_SAMPLES)
+    return inputs.data[:inputs.shipped]

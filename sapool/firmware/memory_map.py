@@ -1,7 +1,8 @@
 """Where the firmware's sections go: the MEMORY regions of the linker script.
 
 Two maps. On hardware every planned region sits at its real address with its real size, and the firmware's own
-RAM (.data, .bss, harness buffers, stack) shares the first of them. Under emulation a target's regions are laid
+RAM (.data, .bss, harness buffers, stack) shares the first of them; a QEMU board that emulates the part's SoC
+(netduinoplus2) runs the board image on that very map (board_image_map). Under emulation a target's regions are laid
 out one after another in the QEMU board's RAM, each with exactly the target's size (or the `--ram-budget`), and
 the firmware's own RAM gets the rest of the QEMU RAM: an arena then links on QEMU if and only if it fits the real
 part, and the stack and static data are measured apart from it.
@@ -81,6 +82,22 @@ def emulator_map(target: Target, board: Target, arena_regions: Sequence[Region])
     system = LinkRegion(SYSTEM_REGION, _aligned(start), end - _aligned(start))
     flash = LinkRegion("FLASH", board.flash_base, min(target.flash_size, board.flash_size))
     return MemoryMap(flash, tuple(arenas), system, system_separate=True)
+
+
+def board_image_map(target: Target, board: Target, arena_regions: Sequence[Region]) -> MemoryMap:
+    """The part's own memory map (hardware_map), for a QEMU board that emulates the part's SoC closely enough to
+    run its standalone image at the real addresses (netduinoplus2 for stm32f4): every region, flash included,
+    must lie inside the QEMU board's memory."""
+    memory_map = hardware_map(target, arena_regions)
+    blocks = [(board.flash_base, board.flash_base + board.flash_size)]
+    blocks += [(region.base, region.end) for region in board.data_regions]
+    for region in (memory_map.flash, *memory_map.arenas, memory_map.system):
+        if not any(start <= region.origin and region.origin + region.length <= end for start, end in blocks):
+            raise BadInputError(
+                f"cannot emulate {target.name} on {board.name}: its {region.name} [{region.origin:#010x}, "
+                f"{region.origin + region.length:#010x}) is not in the QEMU board's memory"
+            )
+    return memory_map
 
 
 def _aligned(address: int) -> int:

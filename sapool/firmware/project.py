@@ -13,12 +13,13 @@ Layout of a project (paths relative to its folder):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
 from sapool.errors import BadInputError
-from sapool.firmware.boards import Board, cpu_flags
+from sapool.firmware.board_image import SAMPLES_SOURCE, samples_source
+from sapool.firmware.boards import IMAGES, Board, cpu_flags
 from sapool.firmware.memory_map import MemoryMap
 from sapool.kernels import kernels_for_core
 from sapool.output_folders import atomic_directory
@@ -80,18 +81,27 @@ def project_files(
     model_bytes: bytes,
     report_text: str,
     samples: bytes | None = None,
+    board_inputs: Sequence[bytes] = (),
 ) -> dict[str, str | bytes]:
-    """Every file of the project, by relative path; nothing is written yet."""
+    """Every file of the project, by relative path; nothing is written yet. `board_inputs` are the inputs compiled
+    into the standalone board image (firmware/samples.c; none: one all-zero input)."""
     files: dict[str, str | bytes] = dict(generated)
     for source in board.firmware_files:
         files[f"{FIRMWARE_DIR}/{source.name}"] = source.read_text()
+    if board.board_sources:
+        files[SAMPLES_SOURCE] = samples_source(board_inputs)
     files[LINKER_SCRIPT] = render_linker_script(board, target, memory_map)
-    sources = sorted(path for path in files if path.endswith(".c"))
+    image_only = {f"{FIRMWARE_DIR}/{name}" for image in IMAGES for name in board.image_sources(image)}
+    sources = sorted(path for path in files if path.endswith(".c") and path not in image_only | {SAMPLES_SOURCE})
     include_dirs = sorted({str(PurePosixPath(path).parent) for path in files if path.endswith(".h")})
     files["Makefile"] = board.render(
         "Makefile.j2", part=target.part, core=target.core, cpu_flags=cpu_flags(target),
         irq_count=board.irq_count, sources=sources, include_dirs=include_dirs,
         kernels=manifest.kernels,
+        image=board.default_image,
+        harness_sources=[f"{FIRMWARE_DIR}/{name}" for name in board.image_sources("harness")],
+        board_image_sources=[f"{FIRMWARE_DIR}/{name}" for name in board.image_sources("board")]
+        if board.board_sources else [],
     )
     library = sorted(path for path in sources if path.startswith(("model/", "kernels/")))
     library_includes = [folder for folder in include_dirs if folder.startswith(("model", "kernels/"))]

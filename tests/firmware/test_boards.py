@@ -16,6 +16,17 @@ def test_m7_boards_add_the_cache_setup_and_others_nothing():
     assert (COMMON_DIR / "harness.c") in load_board("qemu-m55").firmware_files
 
 
+def test_real_boards_build_their_standalone_image_and_qemu_mps_boards_the_harness():
+    for name in ("stm32h7", "stm32f7", "stm32f4", "stm32l4", "nrf52840", "netduinoplus2"):
+        board = load_board(name)
+        assert board.default_image == "board", name
+        assert "board_main.c" in board.image_sources("board") and "harness.c" not in board.image_sources("board")
+    assert [p.name for p in load_board("netduinoplus2").board_sources] == ["board_stm32f4.c", "stm32_usart.h"]
+    for name in ("qemu-m7", "qemu-m4", "qemu-m55"):
+        assert load_board(name).default_image == "harness" and load_board(name).board_sources == ()
+    assert "console_uart.c" not in [p.name for p in load_board("qemu-m7").firmware_files]
+
+
 @pytest.mark.parametrize("name, flags", [
     ("stm32h7", "-mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard"),
     ("stm32f7", "-mcpu=cortex-m7 -mthumb -mfpu=fpv5-sp-d16 -mfloat-abi=hard"),

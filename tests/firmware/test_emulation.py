@@ -24,8 +24,10 @@ def random_inputs(count: int, size: int, seed: int) -> list[bytes]:
     return [generator.integers(-128, 128, size, dtype=np.int8).tobytes() for _ in range(count)]
 
 
-@pytest.mark.parametrize("name", ["qemu-m7", "qemu-m4", "qemu-m55", "stm32h7"])
+@pytest.mark.parametrize("name", ["qemu-m7", "qemu-m4", "qemu-m55", "stm32h7", "stm32f4"])
 def test_fixture_model_runs_bit_exact(tmp_path, name):
+    """stm32f4 runs its standalone board image on netduinoplus2 (UART console, inputs compiled in), the others the
+    semihosting harness on an mps2/mps3 board."""
     require_firmware_tools()
     target = get_target(name)
     project = write_fixture_project(tmp_path / "project", target)
@@ -42,7 +44,7 @@ def test_fixture_model_runs_bit_exact(tmp_path, name):
     assert 0 < result.run.stack_at_invoke_bytes < result.run.stack_high_water_bytes  # main's frame, then the model's
 
 
-@pytest.mark.parametrize("name", ["qemu-m7", "qemu-m55"])
+@pytest.mark.parametrize("name", ["qemu-m7", "qemu-m55", "netduinoplus2"])
 def test_instruction_count_of_a_known_loop(tmp_path, name):
     require_firmware_tools()
     target = get_target(name)
@@ -55,13 +57,24 @@ def test_instruction_count_of_a_known_loop(tmp_path, name):
 
 
 def test_emulated_target_regions_are_capped_at_the_parts_sizes(tmp_path):
-    """stm32f4's SRAM1 is 112 KiB; on QEMU (4 MiB of RAM) an arena one KiB too large must still fail to link."""
+    """stm32l4's SRAM1 is 192 KiB; on QEMU (4 MiB of RAM) an arena one KiB too large must still fail to link."""
     require_firmware_tools()
-    target = get_target("stm32f4")
+    target = get_target("stm32l4")
     sram1 = target.data_regions[0]
     project = write_fixture_project(tmp_path / "project", target, arena_bytes=sram1.size + 1024)
     with pytest.raises(DoesNotFitError, match=r"region SRAM1 overflowed by 1024 bytes"):
         emulate_project(project, target, target.data_regions, random_inputs(1, 16, 0), tmp_path / "work")
+
+
+def test_the_board_image_links_on_the_parts_own_map(tmp_path):
+    """On netduinoplus2 the stm32f4 image keeps the F446's map: an arena that fills SRAM1 leaves no room for the
+    image's own stack there, as on the board (the harness boards would put the stack elsewhere)."""
+    require_firmware_tools()
+    target = get_target("stm32f4")
+    project = write_fixture_project(tmp_path / "project", target, arena_bytes=target.data_regions[0].size)
+    with pytest.raises(DoesNotFitError, match=r"region SRAM1 overflowed by (\d+) bytes") as caught:
+        emulate_project(project, target, target.data_regions, random_inputs(1, 16, 0), tmp_path / "work")
+    assert int(caught.value.args[0].split("overflowed by ")[1].split()[0]) >= 8192  # the stack, at least
 
 
 def test_a_ram_budget_caps_the_emulated_arena(tmp_path):

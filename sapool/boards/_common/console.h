@@ -1,9 +1,8 @@
 /* The firmware's only I/O: text out, whole files in and out, and the exit code.
  *
- * Implemented over Arm semihosting (console_semihosting.c): QEMU serves it with -semihosting, and on real
- * hardware a debug probe does (OpenOCD `arm semihosting enable`, pyOCD, J-Link). Without a debugger attached a
- * semihosting call stops the core, so a board that must run stand-alone provides its own console_*.c over a UART
- * (see docs/adding_a_board.md).
+ * The QEMU harness image implements it over Arm semihosting (console_semihosting.c, files included); the
+ * standalone board image over the board's debug UART (console_uart.c: text and exit only, its inputs are
+ * compiled in). console_write_u64 is shared (console_number.c).
  */
 #ifndef SAPOOL_CONSOLE_H
 #define SAPOOL_CONSOLE_H

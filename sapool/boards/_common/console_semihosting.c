@@ -23,17 +23,6 @@ static int semihost(int operation, const void *parameters) {
 
 void console_write(const char *text) { semihost(SYS_WRITE0, text); }
 
-void console_write_u64(uint64_t value) {
-    char digits[21];
-    char *cursor = digits + sizeof digits - 1;
-    *cursor = '\0';
-    do {
-        *--cursor = (char)('0' + value % 10u);
-        value /= 10u;
-    } while (value != 0u);
-    console_write(cursor);
-}
-
 int console_open(const char *path, int for_writing) {
     size_t length = 0;
     while (path[length] != '\0') {

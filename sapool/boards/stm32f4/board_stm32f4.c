@@ -1,0 +1,92 @@
+/* NUCLEO-F446RE: STM32F446 to 180 MHz, console on USART2 (PA2 TX, PA3 RX, AF7), the ST-LINK virtual COM port.
+ *
+ * Clock tree (RM0390 §6): HSI 16 MHz / M 8 x N 180 / P 2 = 180 MHz, which needs voltage scale 1 with over-drive
+ * (§5.1.4) and 5 flash wait states (§3.4.1, 2.7-3.6 V); AHB /1, APB1 /4 = 45 MHz (USART2), APB2 /2 = 90 MHz.
+ * The flash interface's ART (instruction and data caches, prefetch) is on either way. HSI is used rather than the
+ * ST-LINK's 8 MHz MCO so that no solder bridge matters. Any ready flag that does not come keeps the part on HSI.
+ */
+#include "board.h"
+#include "stm32_usart.h"
+
+#define RCC 0x40023800u
+#define RCC_CR BOARD_REG(RCC + 0x00u)
+#define RCC_PLLCFGR BOARD_REG(RCC + 0x04u)
+#define RCC_CFGR BOARD_REG(RCC + 0x08u)
+#define RCC_AHB1ENR BOARD_REG(RCC + 0x30u)
+#define RCC_APB1ENR BOARD_REG(RCC + 0x40u)
+#define PWR_CR BOARD_REG(0x40007000u)
+#define PWR_CSR BOARD_REG(0x40007004u)
+#define FLASH_ACR BOARD_REG(0x40023C00u)
+#define GPIOA 0x40020000u
+#define USART2 0x40004400u
+
+#define HSI_HZ 16000000u
+#define PLL_HZ 180000000u
+#define RCC_CR_PLLON (1u << 24)
+#define RCC_CR_PLLRDY (1u << 25)
+#define RCC_APB1ENR_USART2EN (1u << 17)
+#define RCC_APB1ENR_PWREN (1u << 28)
+#define PWR_CR_VOS_SCALE1 (3u << 14)
+#define PWR_CR_ODEN (1u << 16)
+#define PWR_CR_ODSWEN (1u << 17)
+#define PWR_CSR_ODRDY (1u << 16)
+#define PWR_CSR_ODSWRDY (1u << 17)
+#define FLASH_ACR_ART ((1u << 8) | (1u << 9) | (1u << 10)) /* PRFTEN, ICEN, DCEN */
+#define FLASH_WAIT_STATES 5u
+#define CFGR_SW_PLL 2u
+#define CFGR_SWS_PLL (2u << 2)
+#define CFGR_APB1_DIV4 (5u << 10)
+#define CFGR_APB2_DIV2 (4u << 13)
+
+static void fall_back(struct board_clock *clock, const char *note) {
+    clock->core_hz = HSI_HZ;
+    clock->uart_hz = HSI_HZ;
+    clock->note = note;
+}
+
+void board_clock_init(struct board_clock *clock) {
+    FLASH_ACR = FLASH_ACR_ART; /* caches and prefetch at 0 wait states: fine at 16 MHz */
+    RCC_APB1ENR |= RCC_APB1ENR_PWREN;
+    PWR_CR |= PWR_CR_VOS_SCALE1;
+    /* PLLM 8, PLLN 180, PLLP /2 (0), PLLSRC HSI (0), PLLQ 8, PLLR 2 */
+    RCC_PLLCFGR = 8u | (180u << 6) | (0u << 16) | (8u << 24) | (2u << 28);
+    RCC_CR |= RCC_CR_PLLON;
+    if (!board_wait(&RCC_CR, RCC_CR_PLLRDY, RCC_CR_PLLRDY)) {
+        fall_back(clock, "HSI 16 MHz (fell back: PLLRDY never set, no RCC model?)");
+        return;
+    }
+    PWR_CR |= PWR_CR_ODEN;
+    if (!board_wait(&PWR_CSR, PWR_CSR_ODRDY, PWR_CSR_ODRDY)) {
+        fall_back(clock, "HSI 16 MHz (fell back: over-drive ODRDY never set)");
+        return;
+    }
+    PWR_CR |= PWR_CR_ODSWEN;
+    if (!board_wait(&PWR_CSR, PWR_CSR_ODSWRDY, PWR_CSR_ODSWRDY)) {
+        fall_back(clock, "HSI 16 MHz (fell back: over-drive switch ODSWRDY never set)");
+        return;
+    }
+    FLASH_ACR = FLASH_ACR_ART | FLASH_WAIT_STATES;
+    if ((FLASH_ACR & 0xFu) != FLASH_WAIT_STATES) {
+        fall_back(clock, "HSI 16 MHz (fell back: flash did not take 5 wait states)");
+        return;
+    }
+    RCC_CFGR = (RCC_CFGR & ~0xFCF3u) | CFGR_APB1_DIV4 | CFGR_APB2_DIV2 | CFGR_SW_PLL;
+    if (!board_wait(&RCC_CFGR, 3u << 2, CFGR_SWS_PLL)) {
+        RCC_CFGR &= ~3u;
+        fall_back(clock, "HSI 16 MHz (fell back: the switch to the PLL never showed in SWS)");
+        return;
+    }
+    clock->core_hz = PLL_HZ;
+    clock->uart_hz = PLL_HZ / 4u;
+    clock->note = "PLL from HSI, 180 MHz, over-drive, 5 wait states, ART on";
+}
+
+void board_uart_init(uint32_t uart_hz) {
+    RCC_AHB1ENR |= 1u << 0; /* GPIOA */
+    RCC_APB1ENR |= RCC_APB1ENR_USART2EN;
+    stm32_pin_alternate(GPIOA, 2u, 7u);
+    stm32_pin_alternate(GPIOA, 3u, 7u);
+    stm32_usart_sr_start(USART2, uart_hz);
+}
+
+void board_uart_putc(char c) { stm32_usart_sr_putc(USART2, c); }
