@@ -3,7 +3,7 @@
 A board without a debugger has no host files to read inputs from, so the image carries them (samples.h): the
 held-out samples a project was compiled with, the model's shipped samples, or, for `sapool emulate` on an
 emulated STM32 SoC, exactly the inputs the run compares with TFLite. Each row is one packed model input, the
-bytes sapool_invoke takes.
+bytes of one row of the harness's inputs.bin (SAPOOL_INPUT_BYTES).
 """
 
 from __future__ import annotations
