@@ -20,3 +20,20 @@ def test_two_runners_claim_different_rows_and_a_finished_row_is_not_claimed(tmp_
     second_lock.close()
     third_lock.close()
     assert [record["id"] for record in read_rows(results)] == ["aggressive-sap-w1-s0"]
+
+
+def test_each_lever_changes_only_its_own_training_option(tmp_path):
+    from pooling_plan import Recipe, Row
+    from pooling_row import lever_options
+
+    recipe = Recipe()
+    plain = Row("sap-nowin", "aggressive", 1.0, 0)
+    assert lever_options(plain, recipe, tmp_path) == ([], 10)
+    assert lever_options(Row(**{**plain.__dict__, "lever": "label-smoothing"}), recipe, tmp_path) == (
+        ["--label-smoothing", "0.1"], 10)
+    assert lever_options(Row(**{**plain.__dict__, "lever": "no-augment"}), recipe, tmp_path) == (
+        ["--augment", "none"], 10)
+    assert lever_options(Row(**{**plain.__dict__, "lever": "epochs-30"}), recipe, tmp_path) == ([], 30)
+    distil = Row(**{**plain.__dict__, "lever": "kd-from-standard-avg-w1-s0"})
+    assert lever_options(distil, recipe, tmp_path) == (
+        ["--teacher", str(tmp_path / "standard-avg-w1-s0.pt"), "--kd-alpha", "0.5", "--kd-temperature", "4.0"], 10)
