@@ -28,8 +28,22 @@ BOARD_IMAGE_SOURCES = ("board_main.c", "console_uart.c")
 BOARD_IMAGE_HEADERS = ("board.h", "samples.h")
 IMAGES = ("board", "harness")
 _KEYS = {"irq_count": (int, "a positive integer"), "stack_bytes": (int, "a positive integer"),
-         "sources": (list, "a list of C file names"), "board_sources": (list, "a list of C file names")}
+         "sources": (list, "a list of C file names"), "board_sources": (list, "a list of C file names"),
+         "flash": (dict, "a table {pyocd_target, openocd, st_flash, pyocd_pack}"),
+         "console": (str, "the debug UART and its pins, in words")}
 _REQUIRED = ("irq_count", "stack_bytes")
+_FLASH_KEYS = {"pyocd_target": str, "openocd": str, "st_flash": bool, "pyocd_pack": str}
+
+
+@dataclass(frozen=True)
+class FlashTools:
+    """How `make flash` writes the image: pyOCD's target name (and the CMSIS pack that defines it, when it is not
+    built into pyOCD), OpenOCD's interface and target configuration, and whether ST's st-flash can do it."""
+
+    pyocd_target: str
+    openocd: str
+    st_flash: bool = False
+    pyocd_pack: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,8 @@ class Board:
     stack_bytes: int
     sources: tuple[Path, ...]
     board_sources: tuple[Path, ...] = ()
+    flash: FlashTools | None = None  # None: nothing to flash (a QEMU board)
+    console: str = "semihosting"  # the board image's debug UART, for the project's README
 
     @property
     def default_image(self) -> str:
@@ -96,7 +112,21 @@ def load_board(name: str) -> Board:
             raise BadInputError(f"{data_file}: [firmware]: '{key}' must be {meaning}, got {value!r}")
     sources, board_sources = (tuple(_find_source(data_file, folder, str(source)) for source in data.get(key, []))
                               for key in ("sources", "board_sources"))
-    return Board(name, folder, data["irq_count"], data["stack_bytes"], sources, board_sources)
+    flash = _flash_tools(data_file, data["flash"]) if "flash" in data else None
+    return Board(name, folder, data["irq_count"], data["stack_bytes"], sources, board_sources, flash,
+                 data.get("console", "semihosting"))
+
+
+def _flash_tools(data_file: Path, table: dict) -> FlashTools:
+    unknown = sorted(set(table) - set(_FLASH_KEYS))
+    missing = sorted({"pyocd_target", "openocd"} - set(table))
+    wrong = sorted(key for key, kind in _FLASH_KEYS.items() if key in table and not isinstance(table[key], kind))
+    if unknown or missing or wrong:
+        problem = "; ".join(part for part in (f"unknown {', '.join(unknown)}" if unknown else "",
+                                              f"missing {', '.join(missing)}" if missing else "",
+                                              f"wrong type: {', '.join(wrong)}" if wrong else "") if part)
+        raise BadInputError(f"{data_file}: [firmware.flash]: {problem}")
+    return FlashTools(**table)
 
 
 def cpu_flags(target: Target) -> str:

@@ -98,7 +98,7 @@ def project_files(
         "Makefile.j2", part=target.part, core=target.core, cpu_flags=cpu_flags(target),
         irq_count=board.irq_count, sources=sources, include_dirs=include_dirs,
         kernels=manifest.kernels,
-        image=board.default_image,
+        image=board.default_image, flash=board.flash, flash_base=target.flash_base,
         harness_sources=[f"{FIRMWARE_DIR}/{name}" for name in board.image_sources("harness")],
         board_image_sources=[f"{FIRMWARE_DIR}/{name}" for name in board.image_sources("board")]
         if board.board_sources else [],
@@ -108,7 +108,9 @@ def project_files(
     for path, template in LIBRARY_FILES.items():
         files[path] = board.render(template, model=manifest.model, kernels=manifest.kernels, sources=library,
                                    include_dirs=library_includes)
-    files["README.md"] = board.render("README.md.j2", target=target, manifest=manifest, linker_script=LINKER_SCRIPT)
+    files["README.md"] = board.render("README.md.j2", target=target, manifest=manifest, linker_script=LINKER_SCRIPT,
+                                      board_image=bool(board.board_sources), flash=board.flash,
+                                      console=board.console)
     files["memory_report.txt"] = report_text
     files[MANIFEST] = manifest.to_json()
     files[MODEL_COPY] = model_bytes
