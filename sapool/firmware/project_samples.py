@@ -32,15 +32,17 @@ class StoredSamples:
 
 
 def pack_images(graph: Graph, images, labels) -> StoredSamples:
-    """Float N×C×H×W images prepared for the float model (as the accuracy step has them) → the int8 model's
-    packed input rows: NHWC, quantised as its input tensor says (kept float32 at a float interface)."""
+    """Float inputs prepared for the float model (as the accuracy step has them) → the int8 model's packed input
+    rows: in its layout (NHWC for images), quantised as its input tensor says (kept float32 at a float
+    interface)."""
     from sapool.quantize.int8_run import quantize
+    from sapool.quantize.io_layout import to_int8_layout
 
     if len(graph.inputs) != 1:
         raise BadInputError(f"cannot store image samples for a model with {len(graph.inputs)} inputs")
     tensor = graph.tensor(graph.inputs[0])
-    nhwc = np.asarray(images, dtype=np.float32).transpose(0, 2, 3, 1)
-    values = quantize(nhwc, tensor) if tensor.dtype == "int8" else nhwc.astype(tensor.dtype)
+    laid_out = to_int8_layout(np.asarray(images, dtype=np.float32))
+    values = quantize(laid_out, tensor) if tensor.dtype == "int8" else laid_out.astype(tensor.dtype)
     return StoredSamples(pack([values]), tuple(int(label) for label in labels))
 
 

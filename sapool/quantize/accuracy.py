@@ -64,8 +64,8 @@ def accuracy_report(module, tflite_bytes: bytes, eval_images, eval_labels, *,
 
     images = torch.as_tensor(eval_images, dtype=torch.float32)
     labels = np.asarray(eval_labels)
-    if images.ndim != 4 or len(images) == 0 or len(images) != len(labels):
-        raise BadInputError(f"evaluation needs N×C×H×W images with one label each; got {tuple(images.shape)} "
+    if images.ndim < 2 or len(images) == 0 or len(images) != len(labels):
+        raise BadInputError(f"evaluation needs model inputs with one label each; got {tuple(images.shape)} "
                             f"images and {len(labels)} labels")
     graph = read_tflite_bytes(tflite_bytes, "int8 model")
     task = progress.add_task("measuring accuracy", total=3) if progress is not None else None

@@ -45,6 +45,7 @@ from torchao.quantization.pt2e.quantizer import (
 
 from sapool.errors import UnsupportedError
 from sapool.quantize.decompose import constant_node, decompose_for_int8
+from sapool.quantize.origin import node_origin
 
 aten = torch.ops.aten
 
@@ -72,14 +73,14 @@ SAME_SCALE = frozenset({
     aten.unsqueeze.default, aten.max_pool2d.default, aten.avg_pool2d.default, aten.upsample_nearest2d.vec,
     aten.upsample_nearest2d.default, aten.mean.dim, aten.adaptive_avg_pool2d.default, aten.dropout.default,
     aten.clone.default, aten.contiguous.default, aten.alias.default, aten.pad.default,
-    aten.constant_pad_nd.default, aten.slice.Tensor,
+    aten.constant_pad_nd.default, aten.slice.Tensor, aten.unflatten.int, aten.select.int, aten.expand.default,
 })
 CONCATENATION = frozenset({aten.cat.default, aten.concat.default})
 SHARED_OPERANDS = frozenset({aten.maximum.default, aten.minimum.default})
 UNIT_INTERVAL = frozenset({aten.sigmoid.default, aten.softmax.int, aten._softmax.default})
 SIGNED_UNIT_INTERVAL = frozenset({aten.tanh.default})
 OWN_RANGE = frozenset({aten.add.Tensor, aten.sub.Tensor, aten.mul.Tensor, aten.bmm.default, aten.matmul.default})
-UNARY_OWN_RANGE = frozenset({aten.hardswish.default, aten.leaky_relu.default, aten.gelu.default})
+UNARY_OWN_RANGE = frozenset({aten.hardswish.default, aten.leaky_relu.default, aten.gelu.default, aten.rsqrt.default})
 IGNORED = frozenset({aten._assert_tensor_metadata.default})
 
 
@@ -140,7 +141,7 @@ def _annotate_node(node: Node) -> None:
         _set(node, inputs, None if _fused_activation(node) is not None else ACTIVATION_SPEC)
     else:
         raise UnsupportedError(
-            f"op {_op_name(target)} (node {node.name}{_origin(node)}) has no int8 lowering in sapool's quantiser")
+            f"op {_op_name(target)} (node {node.name}{node_origin(node)}) has no int8 lowering in sapool's quantiser")
 
 
 def _activation_input(source: Node):
@@ -177,14 +178,3 @@ def _op_name(target) -> str:
     """"cumsum" for aten.cumsum.default."""
     name = getattr(target, "__name__", str(target))
     return name.split(".")[0]
-
-
-def _origin(node: Node) -> str:
-    """", from module features.stage1.pool" when torch.export recorded where the node came from."""
-    stack = node.meta.get("nn_module_stack")
-    if not stack:
-        return ""
-    path = list(stack.values())[-1][0]
-    path = path.removeprefix("L['self']").lstrip(".")  # the export root
-    path = path.removeprefix("wrapped").lstrip(".")  # to_channel_last_io's wrapper
-    return f", from module {path}" if path else ""

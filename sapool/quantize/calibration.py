@@ -62,9 +62,11 @@ def calibration_batches(model_input: ModelInput, *, data: str | None = None, rec
 
 
 def _random_pixels(model_input: ModelInput, samples: int) -> torch.Tensor:
-    """Uniform uint8 pixels at the model's resolution, normalised like real images."""
+    """Uniform uint8 values at the model's input shape, normalised like real images (flattened into features for
+    a feature input)."""
     generator = torch.Generator().manual_seed(RANDOM_SEED)
-    pixels = torch.randint(0, 256, (samples, *model_input.shape[1:]), generator=generator, dtype=torch.uint8)
+    shape = model_input.shape[1:] if model_input.is_image else (1, 1, torch.Size(model_input.shape[1:]).numel())
+    pixels = torch.randint(0, 256, (samples, *shape), generator=generator, dtype=torch.uint8)
     return prepare(ImageSet(pixels, torch.zeros(samples, dtype=torch.int64)), model_input, "random")
 
 

@@ -36,9 +36,9 @@ class QuantizedModel:
 
 def quantize_to_tflite(module, example_input_shape, calibration, *, progress=None,
                        require_int8: bool = True) -> QuantizedModel:
-    """Quantise `module` (fixed N×C×H×W input) to int8 TFLite with NHWC int8 input and output.
+    """Quantise `module` (fixed input shape) to int8 TFLite with int8 input and output (NHWC for image inputs).
 
-    `calibration` is an iterable of N×C×H×W float batches (e.g. calibration.calibration_batches(...)); `progress`
+    `calibration` is an iterable of float batches in the module's input layout (e.g. calibration.calibration_batches(...)); `progress`
     is an optional rich.progress.Progress that gets a "calibrating" task. sapool SAP layers are switched to their
     export form for the conversion (and back). Raises UnsupportedError naming the op and module for anything
     without an int8 lowering (with `require_int8=False` a float remainder is reported in the result instead).
@@ -50,14 +50,17 @@ def quantize_to_tflite(module, example_input_shape, calibration, *, progress=Non
     from sapool.models.sap import sap_form
     from sapool.quantize.annotate import Int8Annotator
 
+    from sapool.quantize.io_layout import int8_input_shape, is_image_shape
+
     shape = tuple(int(size) for size in example_input_shape)
-    example = (torch.zeros(shape[0], *shape[2:], shape[1]),)
+    example = (torch.zeros(int8_input_shape(shape)),)
     clock = _Stopwatch()
     was_training = module.training
     module.eval()
     try:
         with sap_form(module, "export"), torch.no_grad():
-            exported = _export(litert_torch.to_channel_last_io(module, args=[0]), example)
+            wrapped = litert_torch.to_channel_last_io(module, args=[0]) if is_image_shape(shape) else module
+            exported = _export(wrapped, example)
             clock.lap("export")
             prepared = quantize_pt2e.prepare_pt2e(exported, Int8Annotator())
             clock.lap("prepare")
@@ -95,13 +98,16 @@ def _export(wrapped, example):
         return torch.export.export(wrapped, example).module()
     except Exception as err:  # torch.export raises many types for data-dependent or untraceable code
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise UnsupportedError(f"torch.export cannot capture {type(wrapped.wrapped).__name__}: "
+        inner = getattr(wrapped, "wrapped", wrapped)  # inside to_channel_last_io's wrapper, for image models
+        raise UnsupportedError(f"torch.export cannot capture {type(inner).__name__}: "
                                f"{first_line[:200]}") from err
 
 
 def _calibrate(prepared, calibration, shape: tuple[int, ...], progress) -> None:
-    """Run every batch through the observers, NCHW → NHWC as the wrapped model takes them, on one torch thread
-    (sapool.quantize.threads)."""
+    """Run every batch through the observers, in the exported model's layout (io_layout: NCHW images → NHWC), on
+    one torch thread (sapool.quantize.threads)."""
+    from sapool.quantize.io_layout import to_int8_layout
+
     batches = list(calibration)
     if not batches:
         raise BadInputError("calibration data is empty")
@@ -113,7 +119,7 @@ def _calibrate(prepared, calibration, shape: tuple[int, ...], progress) -> None:
     with one_torch_thread():
         for batch in batches:
             for image in batch.split(1):
-                prepared(image.permute(0, 2, 3, 1))
+                prepared(to_int8_layout(image))
             if task is not None:
                 progress.advance(task)
 

@@ -20,7 +20,12 @@ aten = torch.ops.aten
 
 
 def decompose_for_int8(model: GraphModule) -> None:
-    """Rewrite silu, prelu and inference batch_norm nodes of `model` in place (call `model.recompile()` after)."""
+    """Rewrite silu, prelu and inference batch_norm nodes of `model` in place, and the transformer ops
+    (decompose_transformer.py); call `model.recompile()` after."""
+    from sapool.quantize.decompose_transformer import decompose_transformer_ops
+    from sapool.quantize.origin import node_origin
+
+    decompose_transformer_ops(model, _replace, constant_node, node_origin)
     for node in list(model.graph.nodes):
         if node.op != "call_function":
             continue
@@ -48,17 +53,32 @@ def _prelu(call, source: Node, slope: Node) -> Node:
 
 
 def _replace(model: GraphModule, node: Node, build) -> None:
-    """Insert what `build(call)` makes before `node` (each new node takes `node`'s metadata: same shape and
-    origin), route `node`'s users to the result and drop `node`."""
+    """Insert what `build(call)` makes before `node` (each new node takes `node`'s metadata, its origin, with the
+    value it computes), route `node`'s users to the result and drop `node`."""
     def call(target, *args) -> Node:
         new = model.graph.call_function(target, args)
         new.meta = dict(node.meta)
+        new.meta["val"] = _example_value(target, args)
         return new
 
     with model.graph.inserting_before(node):
         result = build(call)
     node.replace_all_uses_with(result)
     model.graph.erase_node(node)
+
+
+def _example_value(target, args):
+    """What `target` computes on its arguments' example values, as a fake tensor of the export's fake mode: the
+    new node's "val" (shape and dtype; PT2E observes only nodes whose value is such a tensor)."""
+    from torch._guards import detect_fake_mode
+    from torch.fx.node import map_aggregate
+
+    values = map_aggregate(args, lambda arg: arg.meta.get("val") if isinstance(arg, Node) else arg)
+    mode = detect_fake_mode(values)
+    fake = map_aggregate(values, lambda v: mode.from_tensor(v) if isinstance(v, torch.Tensor)
+                         and not isinstance(v, torch._subclasses.FakeTensor) else v)
+    with mode:
+        return target(*fake)
 
 
 def _value(model: GraphModule, node, default: torch.Tensor | None = None) -> torch.Tensor:

@@ -24,11 +24,13 @@ class Int8Run:
 
 
 def run_int8(tflite: bytes, graph: Graph, images, *, intermediates: bool = False) -> Int8Run:
-    """`images`: float N×C×H×W (torch or numpy) prepared for the float model; the int8 model reads them NHWC."""
+    """`images`: float inputs (torch or numpy) prepared for the float model, in its layout; the int8 model reads
+    them in its own (io_layout: NHWC for images)."""
+    from sapool.quantize.io_layout import to_int8_layout
     from sapool.verify.interpreters import run_model
 
-    nhwc = np.asarray(images, dtype=np.float32).transpose(0, 2, 3, 1)
-    quantized = quantize(nhwc, graph.tensor(graph.inputs[0]))
+    values = to_int8_layout(np.asarray(images, dtype=np.float32))
+    quantized = quantize(values, graph.tensor(graph.inputs[0]))
     result = run_model(tflite, quantized, "litert-ref", intermediates=intermediates)
     saved = {index: dequantize(_without_batch_axis(values, graph.tensor(index)), graph.tensor(index))
              for index, values in (result.intermediates or {}).items()}

@@ -34,3 +34,21 @@ def describe(tensor_name: str) -> str:
     if path is None:
         return f"tensor {tensor_name!r}"
     return f"module {path}" if path else "the model's top level"
+
+
+def node_module_path(node) -> str | None:
+    """The dotted path of the user's module an aten node of the export came from ("encoder.layers.0.self_attn"),
+    read from torch.export's `nn_module_stack`; "" for the model's top level, None when not recorded."""
+    stack = node.meta.get("nn_module_stack")
+    if not stack:
+        return None
+    path = list(stack.values())[-1][0]
+    path = path.removeprefix("L['self']").lstrip(".")  # the export root
+    path = path.removeprefix(WRAPPER_SUFFIX.lstrip("_")).lstrip(".")  # sapool's wrapper around the user's model
+    return path.replace("['", ".").replace("']", "").replace("[", ".").replace("]", "")
+
+
+def node_origin(node) -> str:
+    """", from module encoder.layers.0.self_attn" for messages about an aten node, or "" when unknown."""
+    path = node_module_path(node)
+    return f", from module {path}" if path else ""

@@ -42,3 +42,33 @@ def test_the_rewritten_graph_computes_the_same_and_has_none_of_the_three_ops():
     for _ in range(3):
         x = torch.randn(2, 4, 5, 6) * 3
         torch.testing.assert_close(graph_module(x), module(x), rtol=1e-5, atol=1e-5)
+
+
+def test_layer_norm_attention_and_chunk_are_written_out_and_compute_the_same():
+    from tests.quantize.transformer_models import make
+
+    for name in ("transformer", "sdpa"):
+        module, shape = make(name)
+        graph_module = torch.export.export(module, (torch.randn(shape),)).module()
+        decompose_for_int8(graph_module)
+        graph_module.recompile()
+        targets = {node.target for node in graph_module.graph.nodes if node.op == "call_function"}
+        assert not targets & {aten.layer_norm.default, aten.scaled_dot_product_attention.default,
+                              aten.chunk.default}
+        assert aten._softmax.default in targets
+        x = torch.randn(shape)
+        torch.testing.assert_close(graph_module(x), module(x), rtol=1e-5, atol=1e-5)
+
+
+def test_masked_attention_is_refused_naming_its_module():
+    import pytest
+
+    from sapool.errors import UnsupportedError
+
+    class Causal(nn.Module):
+        def forward(self, x):
+            return F.scaled_dot_product_attention(x, x, x, is_causal=True)
+
+    graph_module = torch.export.export(nn.Sequential(Causal()), (torch.randn(1, 4, 8),)).module()
+    with pytest.raises(UnsupportedError, match=r"scaled_dot_product_attention, from module 0 with a mask"):
+        decompose_for_int8(graph_module)

@@ -228,9 +228,11 @@ typedef struct {
     int32_t lhs_row_stride, lhs_depth_stride, rhs_depth_stride, rhs_col_stride;
     int32_t lhs_offset, rhs_offset, output_offset;
     int32_t output_multiplier, output_shift;
+    int32_t single_rounding; /* 1: one rounding (FULLY_CONNECTED with run-time weights), 0: BATCH_MATMUL's two */
 } sapool_batch_matmul_params;
 
-/* batch_matmul.c: BATCH_MATMUL; *_batch_offsets hold each output batch's operand offsets (broadcasting). */
+/* batch_matmul.c: BATCH_MATMUL, and FULLY_CONNECTED with run-time weights; *_batch_offsets hold each output
+ * batch's operand offsets (broadcasting). */
 void sapool_batch_matmul_s8(const sapool_batch_matmul_params *p, const int32_t *lhs_batch_offsets,
                             const int32_t *rhs_batch_offsets, const int8_t *lhs, const int8_t *rhs,
                             int8_t *output);

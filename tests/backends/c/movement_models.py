@@ -1,5 +1,5 @@
 """Builders for the single-op models of ops that only move bytes (PAD/PADV2, CONCATENATION, RESHAPE, SQUEEZE,
-EXPAND_DIMS, TRANSPOSE, RESIZE_NEAREST_NEIGHBOR): the output keeps the input's scale and zero point, as TFLite's
+EXPAND_DIMS, TRANSPOSE, RESIZE_NEAREST_NEIGHBOR, SLICE, STRIDED_SLICE): the output keeps the input's scale and zero point, as TFLite's
 int8 kernels require. Registered in single_op_models.BUILDERS; the conventions are explained there."""
 
 from __future__ import annotations
@@ -101,6 +101,48 @@ def _resize_nearest_neighbor(draw: Draw):
     return inputs, draw.output([1, *size, channels], quant), options
 
 
+def _slice(draw: Draw):
+    """SLICE with a size of −1 (to the end) on some axes."""
+    shape, quant = draw.shape(draw.int(1, 5), high=6), draw.activation_quant()
+    begin = [draw.int(0, d - 1) for d in shape]
+    size = [-1 if draw.int(0, 3) == 0 else draw.int(1, d - b) for b, d in zip(begin, shape)]
+    out_shape = [d - b if n < 0 else n for b, n, d in zip(begin, size, shape)]
+    draw.note(input=tuple(shape), begin=tuple(begin), size=tuple(size))
+    inputs = [draw.input(shape, quant), draw.int32_constant("begin", begin), draw.int32_constant("size", size)]
+    return inputs, draw.output(out_shape, quant), fb.SliceOptionsT()
+
+
+def _strided_slice(draw: Draw):
+    """Negative indices and strides, begin/end masks and shrunk axes, bounds past the ends (clamped)."""
+    shape, quant = draw.shape(draw.int(1, 5), high=7), draw.activation_quant()
+    begin, end, strides, out_shape = [], [], [], []
+    masks = {"beginMask": 0, "endMask": 0, "shrinkAxisMask": 0}
+    for axis, dim in enumerate(shape):
+        step = draw.choice((1, 1, 2, 3, -1, -2))
+        first, last = draw.int(-dim, dim - 1), draw.int(-dim - 2, dim + 2)
+        begin.append(first), end.append(last), strides.append(step)
+        for mask in ("beginMask", "endMask"):
+            masks[mask] |= (draw.int(0, 3) == 0) << axis
+        if draw.int(0, 4) == 0:
+            masks["shrinkAxisMask"] |= 1 << axis
+            strides[-1] = 1
+            continue
+        start = (0 if step > 0 else dim - 1) if masks["beginMask"] >> axis & 1 else _clamp(first, dim, step)
+        stop = (dim if step > 0 else -1) if masks["endMask"] >> axis & 1 else _clamp(last, dim, step)
+        out_shape.append(max(0, -(-(stop - start) // step)))
+    if 0 in out_shape:  # an empty slice: no bytes to compare; take the whole input instead
+        begin, end, strides, masks, out_shape = [0] * len(shape), list(shape), [1] * len(shape), {}, list(shape)
+    draw.note(input=tuple(shape), begin=tuple(begin), end=tuple(end), strides=tuple(strides), **masks)
+    inputs = [draw.input(shape, quant), draw.int32_constant("begin", begin), draw.int32_constant("end", end),
+              draw.int32_constant("strides", strides)]
+    return inputs, draw.output(out_shape, quant), options_table(fb.StridedSliceOptionsT, **masks)
+
+
+def _clamp(index: int, dim: int, step: int) -> int:
+    index = index + dim if index < 0 else index
+    return min(max(index, 0), dim) if step > 0 else min(max(index, -1), dim - 1)
+
+
 def _prime_factors(n: int) -> list[int]:
     factors, p = [], 2
     while n > 1:
@@ -114,5 +156,6 @@ def _prime_factors(n: int) -> list[int]:
 MOVEMENT_BUILDERS = {
     **{opcode: partial(_pad, opcode=opcode) for opcode in ("PAD", "PADV2")},
     "CONCATENATION": _concatenation, "RESHAPE": _reshape, "SQUEEZE": _squeeze, "EXPAND_DIMS": _expand_dims,
-    "TRANSPOSE": _transpose, "RESIZE_NEAREST_NEIGHBOR": _resize_nearest_neighbor,
+    "TRANSPOSE": _transpose, "RESIZE_NEAREST_NEIGHBOR": _resize_nearest_neighbor, "SLICE": _slice,
+    "STRIDED_SLICE": _strided_slice,
 }

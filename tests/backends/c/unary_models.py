@@ -1,6 +1,6 @@
 """Builders for the single-op models of one-operand ops: LOGISTIC, TANH, QUANTIZE (int8 → int8 requantise, or
 float32 → int8), DEQUANTIZE (int8 → float32), the standalone RELUs, and the activations third-party front ends
-emit (LEAKY_RELU, HARD_SWISH, GELU with and without its tanh approximation). Registered in
+emit (LEAKY_RELU, HARD_SWISH, GELU with and without its tanh approximation) and LayerNorm's RSQRT. Registered in
 single_op_models.BUILDERS; the conventions are explained there."""
 
 from __future__ import annotations
@@ -49,7 +49,17 @@ def _activation(draw: Draw, opcode: str):
     return [draw.input(shape, in_q)], draw.output(shape, out_q), options
 
 
+def _rsqrt(draw: Draw):
+    """Input zero point −128: every int8 value is at or above it (TFLite's RSQRT refuses to run on values below the
+    zero point, negative numbers), as a variance plus ε is."""
+    shape = draw.shape(draw.int(1, 4), high=8)
+    in_q, out_q = (draw.activation_quant()[0], -128), draw.activation_quant()
+    draw.note(input=tuple(shape), input_quant=(round(in_q[0], 5), in_q[1]), output_quant=(round(out_q[0], 5), out_q[1]))
+    return [draw.input(shape, in_q)], draw.output(shape, out_q), None
+
+
 UNARY_BUILDERS = {
+    "RSQRT": _rsqrt,
     **{opcode: partial(_unary, opcode=opcode)
        for opcode in ("LOGISTIC", "TANH", "QUANTIZE", "DEQUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1")},
     **{opcode: partial(_activation, opcode=opcode) for opcode in ("LEAKY_RELU", "HARD_SWISH", "GELU")},

@@ -4,6 +4,12 @@ The multiplier is input_scale · weight_scale / output_scale in double, per tens
 float32 product of the two scales gives a multiplier a few units off in its last bits, and the reference kernels
 disagree with it: tests/backends/c/test_multiplier_scales.py). input_offset · Σ weights[o] is folded into the
 bias. TFLite requantises FULLY_CONNECTED with a single rounding (sapool_requantize_single).
+
+Weights computed at run time (the converter writes a matmul by a transposed activation, e.g. attention scores
+q·kᵀ on 3-D tensors, as a FULLY_CONNECTED whose weights are that activation) are an int8 tensor with its own zero
+point: TFLite's reference kernel then accumulates (input + input_offset)·(weight + weight_offset). That is the
+batch-matmul kernel with the weights as a transposed right-hand side, rounding once as FULLY_CONNECTED does
+(`single_rounding`); the multiplier is still the scales' product in double.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ OPCODES = ("FULLY_CONNECTED",)
 def check(graph: Graph, op: Op) -> None:
     require_int8(graph, op.inputs[0], op.outputs[0])
     weights = graph.tensor(op.inputs[1])
+    if not weights.is_constant:
+        _check_run_time_weights(graph, op)
+        return
     if weights.dtype != "int8" or not weights.is_constant or weights.quantization is None:
         raise UnsupportedError("the weights must be constant int8 with quantisation parameters")
     if len(weights.shape) != 2:
@@ -45,6 +54,8 @@ def scratch_bytes(graph: Graph, op: Op) -> int:
 
 def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
     source, weights, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    if not weights.is_constant:
+        return _lower_run_time_weights(ctx, graph, op)
     units, features = weights.shape
     input_offset = -zero_point(source)
     act_min, act_max = clamp_range(op.options.activation, result)
@@ -75,6 +86,36 @@ def lower(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
         ctx.tensor_pointer(op.outputs[0]),
     ]
     return LoweredOp((f"sapool_fully_connected_s8({', '.join(arguments)});",), ("reference/fully_connected.c",))
+
+
+def _check_run_time_weights(graph: Graph, op: Op) -> None:
+    require_int8(graph, op.inputs[1])
+    weights = graph.tensor(op.inputs[1])
+    if len(weights.shape) != 2 or graph.tensor(op.inputs[0]).num_elements % weights.shape[1]:
+        raise UnsupportedError(f"run-time weights of shape {list(weights.shape)} do not fit the input")
+    if _bias_index(op) is not None:
+        raise UnsupportedError("a bias with run-time weights")
+    if clamp_range(op.options.activation, graph.tensor(op.outputs[0])) != (-128, 127):
+        raise UnsupportedError(f"a fused {op.options.activation} with run-time weights")
+
+
+def _lower_run_time_weights(ctx: EmitContext, graph: Graph, op: Op) -> LoweredOp:
+    """out[b][u] = Σ_f (input[b][f] + input_offset)·(weights[u][f] + weight_offset), rounded once: one batch of
+    sapool_batch_matmul_s8 with the weights read transposed."""
+    source, weights, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    units, features = weights.shape
+    multiplier, shift = quantize_multiplier(scale(source) * scale(weights) / scale(result))
+    prefix = f"sapool_l{op.index}"
+    params = ctx.struct(f"{prefix}_params", "sapool_batch_matmul_params", {
+        "batches": 1, "rows": source.num_elements // features, "cols": units, "depth": features,
+        "lhs_row_stride": features, "lhs_depth_stride": 1, "rhs_depth_stride": 1, "rhs_col_stride": features,
+        "lhs_offset": -zero_point(source), "rhs_offset": -zero_point(weights), "output_offset": zero_point(result),
+        "output_multiplier": multiplier, "output_shift": shift, "single_rounding": 1,
+    })
+    offsets = ctx.array(f"{prefix}_batches", "int32_t", [0])
+    operands = ", ".join(ctx.tensor_pointer(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    return LoweredOp((f"sapool_batch_matmul_s8({params}, {offsets}, {offsets}, {operands});",),
+                     ("reference/batch_matmul.c",))
 
 
 def _bias_index(op: Op) -> int | None:
