@@ -59,7 +59,8 @@ def quantize_to_tflite(module, example_input_shape, calibration, *, progress=Non
     module.eval()
     try:
         with sap_form(module, "export"), torch.no_grad():
-            wrapped = litert_torch.to_channel_last_io(module, args=[0]) if is_image_shape(shape) else module
+            wrapped = (litert_torch.to_channel_last_io(module, args=[0]) if is_image_shape(shape)
+                       else _named_wrapper(module))
             exported = _export(wrapped, example)
             clock.lap("export")
             prepared = quantize_pt2e.prepare_pt2e(exported, Int8Annotator())
@@ -89,6 +90,22 @@ def summarize(tflite: bytes, *, require_int8: bool = True, seconds: dict | None 
                                + (f" (and {len(float_ops) - 1} more float ops)" if len(float_ops) > 1 else ""))
     ops = tuple(dict.fromkeys(op.opcode for op in graph.ops))
     return QuantizedModel(tflite, ops, not float_ops, tuple(float_ops), dict(seconds or {}))
+
+
+def _named_wrapper(module):
+    """`module` held as `.wrapped`, as to_channel_last_io holds an image model: the converter names every tensor
+    after that module stack, which quantize.origin reads back into the user's module paths."""
+    import torch
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.wrapped = inner
+
+        def forward(self, x):
+            return self.wrapped(x)
+
+    return Wrapper(module)
 
 
 def _export(wrapped, example):

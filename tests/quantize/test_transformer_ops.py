@@ -1,8 +1,8 @@
 """MLPs on flat features and transformer ops (LayerNorm, nn.MultiheadAttention, scaled_dot_product_attention,
 GELU) quantise to all-int8 .tflite files, which the C backend runs bit-exact with TFLite's reference kernels
-(ASan/UBSan host build). TFLite-Micro runs them identically where it has every kernel (it has no GELU) and no
-FULLY_CONNECTED rounds differently: the converter writes the batch-1 matmuls of attention on 3-D tokens as
-FULLY_CONNECTED with run-time weights, which TFLite-Micro rounds twice and TFLite's reference kernels once."""
+(ASan/UBSan host build). TFLite-Micro runs the flat-input networks (it has no GELU) up to FULLY_CONNECTED's
+rounding, which it does twice where TFLite's reference kernels round once; the converter also writes the batch-1
+matmuls of attention on 3-D tokens as FULLY_CONNECTED with run-time weights, so the same holds there."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ def test_all_int8_and_the_c_backend_is_bit_exact(quantized, name, tmp_path):
     assert np.array_equal(run_host(executable, inputs, expected.shape[1]), expected)
     if name in ("mlp", "layernorm"):
         micro = run_model(model.tflite, [inputs.reshape(6, *expected_input[1:])], engine="tflm").outputs
-        assert np.array_equal(np.asarray(micro).reshape(6, -1), expected)
+        difference = np.abs(np.asarray(micro).reshape(6, -1).astype(int) - expected)
+        assert difference.max() <= 1  # the classifier FULLY_CONNECTED's rounding, nothing before it
 
 
 def test_int8_stays_close_to_float(quantized):
