@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from sapool.errors import BuildError, VerificationError
-from sapool.firmware.emulator import LayerCount, RunResult
+from sapool.firmware.emulator import SANDBOX, LayerCount, RunResult
 from sapool.firmware.toolchain import require_emulator
 from sapool.targets import Target
 
@@ -29,8 +29,9 @@ def run_board_image(elf: Path, board: Target, expected_inputs: int, *, timeout_s
     """Run `elf` on the QEMU `board` until the image's `done` line; its records as a RunResult."""
     qemu = require_emulator()
     serial = ["-serial", "null"] * CONSOLE_SERIAL[board.qemu_machine] + ["-serial", "stdio"]
-    command = [str(qemu), "-M", board.qemu_machine, "-nographic", "-monitor", "none", *serial,
-               "-icount", "shift=0", "-kernel", str(Path(elf).resolve())]
+    command = [str(qemu), "-M", board.qemu_machine, "-nodefaults", "-no-user-config", "-display", "none",
+               "-monitor", "none", *serial, "-icount", "shift=0", "-sandbox", SANDBOX,
+               "-kernel", str(Path(elf).resolve())]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, errors="replace")
     timed_out = threading.Event()

@@ -21,8 +21,9 @@ from sapool.targets.load import read_board_file
 # Every image: reset handler, profiler, console number formatting.
 COMMON_SOURCES = ("startup.c", "profile.c", "console_number.c")
 COMMON_HEADERS = ("startup.h", "console.h", "profile.h")
-# The QEMU test harness (`sapool emulate` on the mps2/mps3 boards): inputs and outputs through host files.
-HARNESS_SOURCES = ("console_semihosting.c", "harness.c")
+# The QEMU test harness (`sapool emulate` on the mps2/mps3 boards): a CMSDK UART console, inputs QEMU loads into
+# memory, no semihosting.
+HARNESS_SOURCES = ("console_cmsdk_uart.c", "harness.c")
 # The standalone board image: its main() and console over the board's UART, inputs compiled in (samples.c).
 BOARD_IMAGE_SOURCES = ("board_main.c", "console_uart.c")
 BOARD_IMAGE_HEADERS = ("board.h", "samples.h")

@@ -3,7 +3,7 @@
 The project's own sources are compiled unchanged; only the linker script differs: the target's RAM regions (or
 the `--ram-budget` region) are laid out in the QEMU board's RAM with their real sizes (memory_map.emulator_map),
 so an arena that does not fit the part fails to link here too. On the mps2/mps3 boards the QEMU harness image
-runs (inputs and outputs through semihosting files); on an emulated STM32 SoC (netduinoplus2) the board's own
+runs (console on the CMSDK UART, inputs loaded into memory by QEMU: no semihosting); on an emulated STM32 SoC (netduinoplus2) the board's own
 standalone image runs, with the inputs compiled in and its records read from the UART (firmware/board_run.py).
 """
 
@@ -35,7 +35,7 @@ class EmulationRun:
 
 def runs_board_image(board: Target) -> bool:
     """True for a QEMU board that runs the real board's standalone image (an emulated SoC with the board's UART),
-    False for the mps2/mps3 boards, which run the semihosting harness."""
+    False for the mps2/mps3 boards, which run the UART harness."""
     return bool(load_board(board.name).board_sources)
 
 

@@ -1,14 +1,19 @@
-"""Run a harness firmware in qemu-system-arm and read back what it measured.
+"""Run a harness firmware in qemu-system-arm, boxed, and read back what it measured.
 
-The run happens in a scratch folder: inputs.bin goes in, outputs.bin comes out through semihosting file I/O, the
-harness prints its records on the console (see sapool/boards/_common/harness.c) and exits through
-SYS_EXIT_EXTENDED with its status. `-icount shift=0` makes every instruction take 1 ns of virtual time, so
-SysTick ticks (at the QEMU board's clock) convert to instructions and repeat exactly from run to run.
+The firmware is built with the CMSDK UART console (sapool/boards/_common/console_cmsdk_uart.c), so QEMU runs
+without semihosting: nothing the firmware does reaches the host's files or commands. The host writes the input
+rows to inputs.bin (a 4-byte count, padding to 16 bytes, then the rows), which QEMU's `-device loader` places in
+board memory no linker script uses (HOST_INPUTS); it reads the harness's records and `out <hex>` lines (see
+harness.c) from the serial port until the line `sapool-exit <code>`, and then stops QEMU. QEMU itself runs with
+`-nodefaults -no-user-config` (no devices or config files beyond the board's) and its seccomp `-sandbox` (no new
+processes, privileges or resource changes). `-icount shift=0` makes every instruction take 1 ns of virtual time,
+so SysTick ticks (at the QEMU board's clock) convert to instructions and repeat exactly from run to run.
 """
 
 from __future__ import annotations
 
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +21,19 @@ from sapool.errors import BadInputError, BuildError, VerificationError
 from sapool.firmware.toolchain import require_emulator
 from sapool.targets import Target, load_targets
 
-HARNESS_VERSION = "2"
+HARNESS_VERSION = "3"
 NANOSECONDS_PER_SECOND = 1_000_000_000
-_EXIT_MEANINGS = {4: "sapool_model_invoke returned an error", 5: "file I/O with the host failed", 6: "processor fault"}
+_EXIT_MEANINGS = {4: "sapool_model_invoke returned an error", 5: "input or output with the host failed",
+                  6: "processor fault"}
+EXIT_LINE = "sapool-exit"
+# Per QEMU machine: its UART0 (CMSDK APB UART) for console_cmsdk_uart.c, and RAM that no sapool linker script uses
+# (the boards' PSRAM / DDR, 16 MiB at least) where the inputs are loaded.
+UART_BASES = {"mps2-an386": 0x4000_4000, "mps2-an500": 0x4000_4000, "mps3-an547": 0x4930_3000}
+HOST_INPUTS = {"mps2-an386": 0x2100_0000, "mps2-an500": 0x6000_0000, "mps3-an547": 0x6000_0000}
+MAX_INPUT_BLOCK_BYTES = 16 << 20
+ROWS_OFFSET = 16
+SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+MAX_CONSOLE_BYTES = 64 << 20  # a firmware that prints without end is stopped here
 
 
 @dataclass(frozen=True)
@@ -55,31 +70,81 @@ def qemu_board(target: Target) -> Target:
     raise VerificationError(f"no emulated target (sapool/boards) uses QEMU machine {target.qemu_machine}")
 
 
+def harness_addresses(qemu_machine: str | None) -> dict[str, str]:
+    """The harness image's UART_BASE and HOST_INPUTS on `qemu_machine` (empty: no harness image there)."""
+    if qemu_machine not in UART_BASES:
+        return {"uart_base": "", "host_inputs": ""}
+    return {"uart_base": f"{UART_BASES[qemu_machine]:#x}", "host_inputs": f"{HOST_INPUTS[qemu_machine]:#x}"}
+
+
+def qemu_command(qemu: Path, board: Target, elf: Path, inputs_file: Path) -> list[str]:
+    """qemu-system-arm for `board` with only its own devices, the serial port on stdout, `inputs_file` loaded at
+    HOST_INPUTS, and no semihosting."""
+    loader = f"loader,file={Path(inputs_file).resolve()},addr={HOST_INPUTS[board.qemu_machine]:#x},force-raw=on"
+    return [str(qemu), "-M", board.qemu_machine, "-nodefaults", "-no-user-config", "-display", "none",
+            "-monitor", "none", "-serial", "stdio", "-icount", "shift=0", "-sandbox", SANDBOX,
+            "-device", loader, "-kernel", str(Path(elf).resolve())]
+
+
 def run_firmware(elf: Path, board: Target, inputs: list[bytes], work_dir: Path, *, timeout_s: float = 300) -> RunResult:
     """Run `elf` on the QEMU `board` over `inputs` (all of one model's input size)."""
     qemu = require_emulator()
-    work_dir = Path(work_dir)
-    (work_dir / "inputs.bin").write_bytes(b"".join(inputs))
-    console_file = work_dir / "console.txt"
-    command = [
-        str(qemu), "-M", board.qemu_machine, "-nographic", "-monitor", "none", "-serial", "none",
-        "-icount", "shift=0", "-chardev", f"file,id=console,path={console_file}",
-        "-semihosting-config", "enable=on,target=native,chardev=console", "-kernel", str(Path(elf).resolve()),
-    ]
+    block = len(inputs).to_bytes(4, "little").ljust(ROWS_OFFSET, b"\0") + b"".join(inputs)
+    if len(block) > MAX_INPUT_BLOCK_BYTES:
+        raise BadInputError(f"{len(inputs)} inputs take {len(block):,} bytes; an emulation run takes at most "
+                            f"{MAX_INPUT_BLOCK_BYTES:,} (run fewer --inputs)")
+    inputs_file = Path(work_dir) / "inputs.bin"
+    inputs_file.write_bytes(block)
+    process = subprocess.Popen(qemu_command(qemu, board, elf, inputs_file), cwd=work_dir, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines: list[str] = []
+    finished = threading.Event()
+    reader = threading.Thread(target=_read_until_exit, args=(process.stdout, lines, finished), daemon=True)
+    reader.start()
     try:
-        run = subprocess.run(command, cwd=work_dir, capture_output=True, text=True, timeout=timeout_s, check=False)
-    except subprocess.TimeoutExpired:
-        raise VerificationError(
-            f"the firmware did not finish within {timeout_s:g} s under {board.qemu_machine}"
-        ) from None
-    console = console_file.read_text(errors="replace") if console_file.exists() else ""
-    if run.returncode != 0:
-        meaning = _EXIT_MEANINGS.get(run.returncode, "QEMU failed")
+        exited = finished.wait(timeout_s)
+    finally:
+        process.kill()
+        _, stderr = process.communicate()
+    console = "".join(lines)
+    code = _exit_code(lines)
+    if not exited:
+        raise VerificationError(f"the firmware did not finish within {timeout_s:g} s under {board.qemu_machine}")
+    if code != 0:
+        meaning = _EXIT_MEANINGS.get(code, "QEMU failed") if code is not None else "QEMU stopped"
         raise BuildError(
-            f"firmware run failed on {board.qemu_machine} (exit {run.returncode}: {meaning}):\n"
-            f"{(console + run.stderr).strip()[-2000:]}"
+            f"firmware run failed on {board.qemu_machine} (exit {code}: {meaning}):\n"
+            f"{(console + stderr.decode(errors='replace')).strip()[-2000:]}"
         )
-    return parse_console(console, (work_dir / "outputs.bin").read_bytes(), board.clock_hz, len(inputs))
+    return parse_console(console, _outputs(lines), board.clock_hz, len(inputs))
+
+
+def _read_until_exit(stream, lines: list[str], finished: threading.Event) -> None:
+    """Collect the console's lines until the exit line (or QEMU's end, or too much output)."""
+    total = 0
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", errors="replace")
+        lines.append(line)
+        total += len(raw)
+        if line.startswith(EXIT_LINE) or total > MAX_CONSOLE_BYTES:
+            break
+    finished.set()
+
+
+def _exit_code(lines: list[str]) -> int | None:
+    for line in reversed(lines):
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == EXIT_LINE and fields[1].isdigit():
+            return int(fields[1])
+    return None
+
+
+def _outputs(lines: list[str]) -> bytes:
+    """The output bytes of every `out <hex>` record, in order."""
+    try:
+        return b"".join(bytes.fromhex(line.split()[1]) for line in lines if line.startswith("out "))
+    except (ValueError, IndexError):
+        raise BuildError("unreadable output record in the firmware's console output") from None
 
 
 def parse_console(console: str, outputs: bytes, clock_hz: int, expected_inputs: int) -> RunResult:

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from sapool.errors import BadInputError
 from sapool.firmware.board_image import SAMPLES_SOURCE, samples_source
 from sapool.firmware.boards import IMAGES, Board, cpu_flags
+from sapool.firmware.emulator import harness_addresses
 from sapool.firmware.memory_map import MemoryMap
 from sapool.kernels import kernels_for_core
 from sapool.output_folders import atomic_directory
@@ -99,6 +100,7 @@ def project_files(
         irq_count=board.irq_count, sources=sources, include_dirs=include_dirs,
         kernels=manifest.kernels,
         image=board.default_image, flash=board.flash, flash_base=target.flash_base,
+        **harness_addresses(target.qemu_machine),
         harness_sources=[f"{FIRMWARE_DIR}/{name}" for name in board.image_sources("harness")],
         board_image_sources=[f"{FIRMWARE_DIR}/{name}" for name in board.image_sources("board")]
         if board.board_sources else [],

@@ -27,7 +27,7 @@ def random_inputs(count: int, size: int, seed: int) -> list[bytes]:
 @pytest.mark.parametrize("name", ["qemu-m7", "qemu-m4", "qemu-m55", "stm32h7", "stm32f4"])
 def test_fixture_model_runs_bit_exact(tmp_path, name):
     """stm32f4 runs its standalone board image on netduinoplus2 (UART console, inputs compiled in), the others the
-    semihosting harness on an mps2/mps3 board."""
+    UART harness on an mps2/mps3 board."""
     require_firmware_tools()
     target = get_target(name)
     project = write_fixture_project(tmp_path / "project", target)
@@ -86,3 +86,37 @@ def test_a_ram_budget_caps_the_emulated_arena(tmp_path):
     assert result.sizes.arena_bytes == {"budget": 32}
     with pytest.raises(DoesNotFitError, match=r"region budget overflowed by 16 bytes"):
         emulate_project(project, target, (budget_region(16),), inputs, tmp_path / "work2")
+
+
+def test_a_firmware_that_tries_semihosting_faults_and_reaches_nothing_on_the_host(tmp_path, monkeypatch):
+    """A model that calls SYS_SYSTEM ("touch CANARY") and SYS_OPEN: under `sapool emulate` there is no semihosting,
+    so the `bkpt 0xab` is a fault (exit 6), and no file appears anywhere."""
+    from sapool.errors import BuildError
+
+    require_firmware_tools()
+    monkeypatch.chdir(tmp_path)
+    target = get_target("qemu-m7")
+    project = write_fixture_project(tmp_path / "project", target)
+    model_c = project / "model" / "model.c"
+    escape = """
+static int host_call(int operation, const void *block) {
+    register int r0 __asm__("r0") = operation;
+    register const void *r1 __asm__("r1") = block;
+    __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+    return r0;
+}
+static void escape(void) {
+    static const char command[] = "touch CANARY";
+    const unsigned block[2] = {(unsigned)command, sizeof command - 1};
+    host_call(0x12, block); /* SYS_SYSTEM */
+    static const char name[] = "CANARY2";
+    const unsigned open_block[3] = {(unsigned)name, 5, sizeof name - 1};
+    host_call(0x01, open_block); /* SYS_OPEN for writing */
+}
+"""
+    source = model_c.read_text().replace("int sapool_model_invoke(void) {",
+                                         escape + "int sapool_model_invoke(void) {\n    escape();")
+    model_c.write_text(source)
+    with pytest.raises(BuildError, match="exit 6: processor fault"):
+        emulate_project(project, target, target.data_regions, random_inputs(1, 16, seed=1), tmp_path / "work")
+    assert not list(tmp_path.rglob("CANARY*"))

@@ -1,9 +1,10 @@
-/* The firmware's main(): run the compiled model on every input in the host file inputs.bin.
+/* The firmware's main(): run the compiled model on every input row the host gives (console.h).
  *
- * inputs.bin holds N inputs of SAPOOL_INPUT_BYTES each (every graph input packed in graph order, each in its own
- * type, see model.h), back to back; each is read straight into the model's arena (sapool_model_input: model.h's
- * API, nothing else). outputs.bin receives the N outputs (every graph output packed) the same way. On the console it prints, one record per line (parsed by sapool.firmware.emulator):
- *   sapool-harness 2 <inputs> <layers>
+ * A row is SAPOOL_INPUT_BYTES (every graph input packed in graph order, each in its own type, see model.h); each
+ * is read straight into the model's arena (sapool_model_input: model.h's API, nothing else), and the outputs
+ * (every graph output packed) go back the same way. On the console it prints, one record per line (parsed by
+ * sapool.firmware.emulator):
+ *   sapool-harness 3 <inputs> <layers>
  *   input <n> <ticks>           for each input (ticks of the whole sapool_model_invoke call)
  *   layer <i> <ticks> <macs> <name>   for each layer, ticks summed over all inputs
  *   stack <high-water bytes> <reserved bytes> <bytes in use when sapool_model_invoke is called>
@@ -36,19 +37,19 @@ static void write_record(const char *name, uint64_t first, uint64_t second) {
     console_write("\n");
 }
 
-/* One row of inputs.bin into the model's inputs, in place; 0 when every byte arrived. */
-static int read_inputs(int file) {
+/* One input row into the model's inputs, in place; 0 when every byte arrived. */
+static int read_inputs(void) {
     for (int i = 0; i < SAPOOL_MODEL_NUM_INPUTS; ++i) {
-        if (console_read(file, (void *)sapool_model_input(i), sapool_model_input_bytes(i)) != 0) {
+        if (console_read_input((void *)sapool_model_input(i), sapool_model_input_bytes(i)) != 0) {
             return -1;
         }
     }
     return 0;
 }
 
-static int write_outputs(int file) {
+static int write_outputs(void) {
     for (int i = 0; i < SAPOOL_MODEL_NUM_OUTPUTS; ++i) {
-        if (console_write_file(file, (const void *)sapool_model_output(i), sapool_model_output_bytes(i)) != 0) {
+        if (console_write_output((const void *)sapool_model_output(i), sapool_model_output_bytes(i)) != 0) {
             return -1;
         }
     }
@@ -56,20 +57,11 @@ static int write_outputs(int file) {
 }
 
 int main(void) {
-    int inputs = console_open("inputs.bin", 0);
-    if (inputs < 0) {
-        return fail("cannot open inputs.bin");
+    long count = console_input_rows(SAPOOL_INPUT_BYTES);
+    if (count <= 0) {
+        return fail("no inputs, or not a whole number of input rows");
     }
-    long length = console_file_length(inputs);
-    if (length <= 0 || length % SAPOOL_INPUT_BYTES != 0) {
-        return fail("inputs.bin is not a whole number of inputs");
-    }
-    int outputs = console_open("outputs.bin", 1);
-    if (outputs < 0) {
-        return fail("cannot create outputs.bin");
-    }
-    long count = length / SAPOOL_INPUT_BYTES;
-    console_write("sapool-harness 2 ");
+    console_write("sapool-harness 3 ");
     console_write_u64((uint64_t)count);
     console_write(" ");
     console_write_u64(SAPOOL_NUM_LAYERS);
@@ -81,8 +73,8 @@ int main(void) {
     profile_start();
     uint32_t depth_at_invoke = 0;
     for (long n = 0; n < count; ++n) {
-        if (read_inputs(inputs) != 0) {
-            return fail("short read from inputs.bin");
+        if (read_inputs() != 0) {
+            return fail("short read of an input row");
         }
         depth_at_invoke = stack_depth_bytes();
         uint64_t started = profile_now();
@@ -92,13 +84,12 @@ int main(void) {
             console_write("sapool-harness error: sapool_model_invoke failed\n");
             return SAPOOL_EXIT_INVOKE_FAILED;
         }
-        if (write_outputs(outputs) != 0) {
-            return fail("short write to outputs.bin");
+        if (write_outputs() != 0) {
+            return fail("short write of an output row");
         }
         write_record("input", (uint64_t)n, ticks);
     }
-    console_close(outputs);
-    console_close(inputs);
+    console_end_io();
     for (int i = 0; i < SAPOOL_NUM_LAYERS; ++i) {
         console_write("layer ");
         console_write_u64((uint64_t)i);

@@ -6,7 +6,7 @@
 
 #define SAPOOL_STACK_PAINT 0xC5C5C5C5u
 
-/* Exit codes of the harness (seen by the host through semihosting SYS_EXIT_EXTENDED). */
+/* Exit codes of the harness (given to console_exit: the debugger or the host running QEMU reads them). */
 #define SAPOOL_EXIT_OK 0
 #define SAPOOL_EXIT_INVOKE_FAILED 4
 #define SAPOOL_EXIT_IO_FAILED 5
