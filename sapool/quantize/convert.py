@@ -2,7 +2,9 @@
 
     torch.export (NHWC I/O via to_channel_last_io)  →  prepare_pt2e with sapool's Int8Annotator (annotate.py)
     →  run the calibration images through the observers  →  convert_pt2e (Q/DQ pairs)  →  litert_torch.convert
-    (its STATIC Q/DQ mode folds every pair into an int8 op)  →  check the flatbuffer: int8 activations, no float op.
+    (its STATIC Q/DQ mode folds every pair into an int8 op)  →  each FULLY_CONNECTED as RESHAPE → 1×1 CONV_2D →
+    RESHAPE (sapool.passes.fc_as_conv: LiteRT's reference kernels, TFLite-Micro and the firmware then round alike)
+    →  check the flatbuffer: int8 activations, no float op.
 
 Measured on the shipped mcunet SAP checkpoint (one torch thread, CPU seconds): export 1.5 s, prepare and 200
 calibration images 4.9 s, convert_pt2e and litert-torch's conversion 17.8 s (docs/quantization.md).
@@ -14,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from sapool.errors import BadInputError, UnsupportedError
+from sapool.passes.fc_as_conv import lower_fully_connected
 from sapool.quantize.origin import describe
 from sapool.quantize.threads import one_torch_thread
 
@@ -68,7 +71,7 @@ def quantize_to_tflite(module, example_input_shape, calibration, *, progress=Non
             _calibrate(prepared, calibration, shape, progress)
             clock.lap("calibrate")
             quantized = quantize_pt2e.convert_pt2e(prepared, fold_quantize=False)
-            tflite = _convert_quietly(quantized, example, progress)
+            tflite, _ = lower_fully_connected(_convert_quietly(quantized, example, progress))
             clock.lap("convert")
     finally:
         module.train(was_training)

@@ -35,6 +35,24 @@ class SmallExport:
 
 
 @pytest.fixture(scope="session")
+def shipped_export():
+    """(model, model_input, checkpoint, QuantizedModel): the shipped checkpoint quantised as `sapool compile` does
+    (200 calibration images of its recorded data set), once per session."""
+    from sapool.quantize.calibration import calibration_batches
+    from sapool.quantize.convert import quantize_to_tflite
+    from sapool.quantize.images import ModelInput
+    from sapool.train.checkpoint import load_model
+    from tests.test_pretrained import CHECKPOINT
+
+    torch.set_num_threads(1)
+    model, checkpoint = load_model(CHECKPOINT)
+    config = checkpoint.config
+    model_input = ModelInput((1, config.in_channels, config.input_size, config.input_size), checkpoint.normalization)
+    calibration = calibration_batches(model_input, recorded_dataset=checkpoint.dataset)
+    return model, model_input, checkpoint, quantize_to_tflite(model, model_input.shape, calibration)
+
+
+@pytest.fixture(scope="session")
 def small_export():
     """`small_export(pool, mode)` → SmallExport, converted once per session."""
     cache: dict[tuple[str, str], SmallExport] = {}

@@ -1,28 +1,17 @@
 """Float vs int8 top-1 of the shipped SAP checkpoint on 1,000 Fashion-MNIST test images, and the per-layer table."""
 
 import pytest
-import torch
 
 from sapool.quantize.accuracy import accuracy_report, evaluation_images
-from sapool.quantize.calibration import calibration_batches
-from sapool.quantize.convert import quantize_to_tflite
-from sapool.quantize.images import ModelInput
-from sapool.train.checkpoint import load_model
 from tests.quantize.conftest import needs_fashion_mnist
-from tests.test_pretrained import CHECKPOINT
 
 pytestmark = [needs_fashion_mnist, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def shipped():
+def shipped(shipped_export):
     """The shipped checkpoint quantised as `sapool compile` does (200 calibration images) and scored."""
-    torch.set_num_threads(1)
-    model, checkpoint = load_model(CHECKPOINT)
-    config = checkpoint.config
-    model_input = ModelInput((1, config.in_channels, config.input_size, config.input_size), checkpoint.normalization)
-    calibration = calibration_batches(model_input, recorded_dataset=checkpoint.dataset)
-    quantized = quantize_to_tflite(model, model_input.shape, calibration)
+    model, model_input, checkpoint, quantized = shipped_export
     images, labels = evaluation_images(model_input, recorded_dataset=checkpoint.dataset, count=1000)
     return model, quantized, images, labels, accuracy_report(model, quantized.tflite, images, labels)
 

@@ -4,7 +4,8 @@ The C kernels (sapool/kernels/include/sapool_quant.h) apply these multipliers at
 rounding: double rounding (SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT) for CONV_2D,
 DEPTHWISE_CONV_2D and ADD, and a single half-up rounding for FULLY_CONNECTED, which is what ai-edge-litert's
 reference resolver does (measured: the other choice differs by 1 LSB on kws's first CONV_2D and on ad01's second
-FULLY_CONNECTED). The functions below are the Python twins of the C ones, for tests. Bit-exactness starts with
+FULLY_CONNECTED). TFLite-Micro rounds FULLY_CONNECTED twice; sapool's own export has none (passes/fc_as_conv.py).
+The functions below are the Python twins of the C ones, for tests. Bit-exactness starts with
 the same frexp/round-half-away-from-zero decomposition of the same double value.
 """
 

@@ -6,7 +6,8 @@
  * resolver, see docs/adding_an_op.md):
  * - sapool_requantize: double rounding, TFLite's reference MultiplyByQuantizedMultiplier
  *   (SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT); every op but FULLY_CONNECTED;
- * - sapool_requantize_single: one rounding, half up, as TFLite's FULLY_CONNECTED computes it (its GEMM back end).
+ * - sapool_requantize_single: one rounding, half up, as LiteRT's reference FULLY_CONNECTED computes it
+ *   (TFLite-Micro and CMSIS-NN round FULLY_CONNECTED twice, like every other op).
  * Right shifts of negative values are arithmetic (implementation-defined in C99; GCC and Clang do this).
  */
 #ifndef SAPOOL_QUANT_H
