@@ -19,6 +19,7 @@ from sapool.cli.conventions import (chosen_format, emit, format_option, output_o
                                     target_option, verbosity_options)
 from sapool.errors import BadInputError, VerificationError
 from sapool.outputs import check_output_path
+from sapool.text import printable
 from sapool.units import parse_bytes
 
 FORMATS = ("text", "json")
@@ -37,15 +38,21 @@ FORMATS = ("text", "json")
 @click.option("--kernels", type=click.Choice(("arm", "reference")),
               help="Kernel set to build: arm (ACLE SIMD twins, the default on cores with DSP) or reference "
                    "(portable C).")
+@click.option("--trust-project", is_flag=True,
+              help="Build a project folder even though its files differ from what sapool wrote (you edited it): "
+                   "`make` then runs whatever its Makefile says.")
 @patches_option
 @format_option(FORMATS)
 @output_option()
 @verbosity_options
 def emulate(source: Path, target: str | None, ram_budget: str | None, input_count: int | None,
-            input_file: Path | None, kernels: str | None, patches: str, output_format: str, as_json: bool,
-            output: Path | None, quiet: bool, verbose: bool) -> None:
+            input_file: Path | None, kernels: str | None, trust_project: bool, patches: str, output_format: str,
+            as_json: bool, output: Path | None, quiet: bool, verbose: bool) -> None:
     """Build MODEL (an int8 .tflite) or DIR (from `sapool compile`) for the target's core, run it in QEMU and
-    report outputs vs TFLite, instructions per layer, RAM measured against the plan and flash."""
+    report outputs vs TFLite, instructions per layer, RAM measured against the plan and flash.
+
+    DIR is built with `make`, which runs what its Makefile says: only a project whose files are still the ones
+    sapool wrote (sha256 in its sapool_project.json) is built; --trust-project builds one you edited."""
     from sapool.firmware.emulate import DEFAULT_INPUTS
     from sapool.firmware.emulate import emulate as run_emulation
     from sapool.firmware.report import to_json, to_text
@@ -58,10 +65,13 @@ def emulate(source: Path, target: str | None, ram_budget: str | None, input_coun
         check_output_path(output, "report", inputs=(source, input_file), allow_stdout=True)
     if verbose:
         click.echo(f"emulate: {source} on {target or 'its compiled target'}, budget {budget}", err=True)
+    if source.is_dir() and verbose:
+        checked = "as it is (--trust-project)" if trust_project else "after checking its files against its manifest"
+        click.echo(f"emulate: runs `make` on {printable(str(source))} {checked}", err=True)
     with tempfile.TemporaryDirectory(prefix="sapool-emulate-") as work_dir, _progress(quiet) as progress:
         report = run_emulation(source, target, Path(work_dir), ram_budget=budget,
                                input_count=input_count or DEFAULT_INPUTS, input_file=input_file, kernels=kernels,
-                               patches=patches, progress=progress)
+                               patches=patches, progress=progress, trust_project=trust_project)
     emit(to_json(report) if output_format == "json" else to_text(report), output, f"{output_format} report")
     if not report.bit_exact:
         raise VerificationError(f"{report.mismatches} of {report.inputs} outputs differ from TFLite's reference "

@@ -23,6 +23,7 @@ from sapool.errors import BadInputError
 from sapool.firmware.emulation import EmulationRun, emulate_project
 from sapool.firmware.from_model import generate_project
 from sapool.firmware.project import MODEL_COPY, ProjectManifest, read_manifest, write_project
+from sapool.firmware.project_check import check_project_files
 from sapool.firmware.project_samples import StoredSamples, read_stored_samples
 from sapool.firmware.report import EmulationReport, LayerFigures, RamFigures
 from sapool.firmware.toolchain import require_build_tools, require_emulator
@@ -57,6 +58,7 @@ def emulate(
     kernels: str | None = None,
     patches: str = "auto",
     progress: Callable[[str], None] = lambda step: None,
+    trust_project: bool = False,
 ) -> EmulationReport:
     """Emulate `source` (a .tflite or a project folder) for `target_name`; scratch files go into `work_dir`.
     `kernels` ("arm" or "reference") generates a .tflite for that kernel set instead of the core's default; a
@@ -64,8 +66,9 @@ def emulate(
     is an error."""
     require_build_tools()
     require_emulator()
-    progress("generating the C model" if Path(source).is_file() else "reading the project")
-    project = _project(Path(source), target_name, ram_budget, Path(work_dir), patches, kernels)
+    progress("generating the C model" if Path(source).is_file()
+             else "checking the project's files against its manifest before running `make` on it")
+    project = _project(Path(source), target_name, ram_budget, Path(work_dir), patches, kernels, trust_project)
     graph = read_tflite(project.model_path)
     stored = read_stored_samples(project.folder, project.manifest.samples, graph) if input_file is None else None
     inputs = inputs_from_file(input_file, graph) if input_file is not None else model_inputs(
@@ -79,9 +82,11 @@ def emulate(
 
 
 def _project(source: Path, target_name: str | None, ram_budget: int | None, work_dir: Path,
-             patches: str, kernels: str | None) -> _Project:
+             patches: str, kernels: str | None, trust_project: bool = False) -> _Project:
     if source.is_dir():
         manifest = read_manifest(source)
+        if not trust_project:  # `make` runs what the folder says: only a project sapool wrote, unchanged
+            check_project_files(source, manifest.files)
         if kernels is not None and kernels != manifest.kernels:
             raise BadInputError(f"{source} carries the {manifest.kernels} kernels (its model.c holds the weights in "
                                 f"their order); compile the model again with --kernels {kernels}")

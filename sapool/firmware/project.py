@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from sapool.errors import BadInputError
@@ -22,6 +22,7 @@ from sapool.firmware.board_image import SAMPLES_SOURCE, samples_source
 from sapool.firmware.boards import IMAGES, Board, cpu_flags
 from sapool.firmware.emulator import harness_addresses
 from sapool.firmware.memory_map import MemoryMap
+from sapool.firmware.project_check import check_manifest_document, file_hashes
 from sapool.kernels import kernels_for_core
 from sapool.output_folders import atomic_directory
 from sapool.outputs import strict_json
@@ -32,6 +33,7 @@ MODEL_COPY = "model/model.tflite"
 FIRMWARE_DIR = "firmware"
 LINKER_SCRIPT = f"{FIRMWARE_DIR}/linker.ld"
 MANIFEST_SCHEMA_VERSION = 1
+MAX_MANIFEST_BYTES = 16 << 20
 # model/ + kernels/ as a library for an existing project: a CMake target and a Zephyr module (docs/firmware.md)
 LIBRARY_FILES = {"CMakeLists.txt": "CMakeLists.txt.j2", "zephyr/module.yml": "zephyr_module.yml.j2",
                  "zephyr/CMakeLists.txt": "zephyr_CMakeLists.txt.j2", "zephyr/Kconfig": "zephyr_Kconfig.j2"}
@@ -49,6 +51,7 @@ class ProjectManifest:
     source: str | None = None  # absolute path of the .tflite it was compiled from, when known
     kernels: str = "reference"  # the kernel set it carries (model.c's weight order): "arm" or "reference"
     samples: dict | None = None  # {path, count, labels} of the held-out inputs stored (firmware.project_samples)
+    files: dict | None = None  # sha256 of every project file but this manifest, by path (firmware.project_check)
 
     def to_json(self) -> str:
         document = {"schema_version": MANIFEST_SCHEMA_VERSION, **asdict(self)}
@@ -58,12 +61,16 @@ class ProjectManifest:
 
 def read_manifest(project_dir: Path) -> ProjectManifest:
     path = Path(project_dir) / MANIFEST
+    if not path.is_file():  # also refuses a FIFO or device put in its place (reading one would block)
+        raise BadInputError(f"{project_dir} is not a sapool project (no regular file {MANIFEST} in it)")
     try:
-        document = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
+        document = json.loads(path.read_bytes()[:MAX_MANIFEST_BYTES + 1])
+    except (OSError, ValueError, RecursionError) as err:
         raise BadInputError(f"{project_dir} is not a sapool project (cannot read {MANIFEST}: {err})") from None
-    if document.get("schema_version") != MANIFEST_SCHEMA_VERSION:
-        raise BadInputError(f"{path}: unsupported schema_version {document.get('schema_version')!r}")
+    if not isinstance(document, dict) or document.get("schema_version") != MANIFEST_SCHEMA_VERSION:
+        version = document.get("schema_version") if isinstance(document, dict) else None
+        raise BadInputError(f"{path}: unsupported schema_version {version!r}")
+    check_manifest_document(path, document)
     fields = {key: document[key] for key in ProjectManifest.__dataclass_fields__ if key in document}
     fields["planned_regions"] = tuple(fields.get("planned_regions", ()))
     try:
@@ -113,11 +120,11 @@ def project_files(
     files["README.md"] = board.render("README.md.j2", target=target, manifest=manifest, linker_script=LINKER_SCRIPT,
                                       board_image=bool(board.board_sources), flash=board.flash,
                                       console=board.console)
-    files["memory_report.txt"] = report_text
-    files[MANIFEST] = manifest.to_json()
     files[MODEL_COPY] = model_bytes
     if samples is not None:
         files[manifest.samples["path"]] = samples
+    files[MANIFEST] = replace(manifest, files=file_hashes(files)).to_json()
+    files["memory_report.txt"] = report_text  # rewritten by the compile's report step, so not hashed
     return files
 
 

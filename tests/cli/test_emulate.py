@@ -56,6 +56,12 @@ def test_a_folder_from_sapool_compile_runs_and_a_budget_too_small_is_exit_1(tmp_
     result = run(str(project), "--ram-budget", str(planned - 16), "-q")
     assert result.exit_code == 1
     assert "region budget overflowed by 16 bytes" in result.output
+    with (project / "Makefile").open("a") as makefile:  # an edit: make would run it
+        makefile.write("# edited by hand\n")
+    refused = run(str(project), "--inputs", "1", "-q")
+    lines = refused.stderr.strip().splitlines()
+    assert refused.exit_code == 2 and len(lines) == 1 and "Makefile differs" in lines[0], refused.output
+    assert run(str(project), "--inputs", "1", "-q", "--trust-project").exit_code == 0
 
 
 @pytest.mark.emu

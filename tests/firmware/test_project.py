@@ -100,3 +100,57 @@ def test_emulating_a_project_with_the_other_kernel_set_is_refused(tmp_path):
     write_project(tmp_path / "project", generate_project(shared_model("ad01_int8"), get_target("qemu-m7")).files)
     with pytest.raises(BadInputError, match="carries the arm kernels.*--kernels reference"):
         emulate(tmp_path / "project", None, tmp_path / "work", kernels="reference")
+
+
+def _fixture_project(tmp_path):
+    from tests.firmware.fixture_models import write_fixture_project
+
+    return write_fixture_project(tmp_path / "project", get_target("qemu-m7"))
+
+
+def test_an_untouched_project_checks_out(tmp_path):
+    from sapool.firmware.project_check import check_project_files
+
+    project = _fixture_project(tmp_path)
+    (project / "build").mkdir()
+    (project / "build" / "firmware.elf").write_bytes(b"x")  # the compile step's own outputs are not checked
+    (project / "report.json").write_text("{}")
+    assert check_project_files(project, read_manifest(project).files) > 10
+
+
+@pytest.mark.parametrize("tamper, message", [
+    (lambda p: (p / "Makefile").write_text((p / "Makefile").read_text() + "\nall:\n\ttouch CANARY\n"), "Makefile differs"),
+    (lambda p: (p / "GNUmakefile").write_text("all:\n\ttouch CANARY\n"), "GNUmakefile, which sapool did not write"),
+    (lambda p: (p / "model" / "stdint.h").write_text("#error\n"), "model/stdint.h, which sapool did not write"),
+    (lambda p: (p / "firmware" / "harness.c").unlink(), "firmware/harness.c is missing"),
+])
+def test_a_tampered_project_is_refused_in_one_line(tmp_path, tamper, message):
+    from sapool.firmware.project_check import check_project_files
+
+    project = _fixture_project(tmp_path)
+    tamper(project)
+    with pytest.raises(BadInputError, match=message) as refused:
+        check_project_files(project, read_manifest(project).files)
+    assert "--trust-project" in str(refused.value) and "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("target", 7), ("planned_regions", "x"), ("planned_regions", [{"name": 1}]), ("planned_arena_bytes", "9"),
+    ("planned_arena_bytes", True), ("kernels", "evil"), ("files", {"Makefile": 3}), ("samples", [1]),
+])
+def test_manifest_fields_of_the_wrong_json_type_are_one_error(tmp_path, field, value):
+    project = _fixture_project(tmp_path)
+    document = json.loads((project / MANIFEST).read_text())
+    document[field] = value
+    (project / MANIFEST).write_text(json.dumps(document))
+    with pytest.raises(BadInputError, match=field):
+        read_manifest(project)
+
+
+def test_a_fifo_as_the_manifest_is_refused_without_blocking(tmp_path):
+    import os
+
+    (tmp_path / "p").mkdir()
+    os.mkfifo(tmp_path / "p" / MANIFEST)
+    with pytest.raises(BadInputError, match="no regular file"):
+        read_manifest(tmp_path / "p")
