@@ -26,11 +26,17 @@ NANOSECONDS_PER_SECOND = 1_000_000_000
 _EXIT_MEANINGS = {4: "sapool_model_invoke returned an error", 5: "input or output with the host failed",
                   6: "processor fault"}
 EXIT_LINE = "sapool-exit"
-# Per QEMU machine: its UART0 (CMSDK APB UART) for console_cmsdk_uart.c, and RAM that no sapool linker script uses
-# (the boards' PSRAM / DDR, 16 MiB at least) where the inputs are loaded.
-UART_BASES = {"mps2-an386": 0x4000_4000, "mps2-an500": 0x4000_4000, "mps3-an547": 0x4930_3000}
-HOST_INPUTS = {"mps2-an386": 0x2100_0000, "mps2-an500": 0x6000_0000, "mps3-an547": 0x6000_0000}
+# Per QEMU machine: its UART0 for console_cmsdk_uart.c (a CMSDK APB UART; on the microbit the nRF51's own UART,
+# UART_KINDS), and memory that no sapool linker script uses (the boards' PSRAM / DDR, 16 MiB at least; on the
+# microbit the upper half of its 256K flash, which the qemu-m0 target leaves out of its flash) where the inputs
+# are loaded. The mps2-an505 (Cortex-M33) runs Secure: its UART0 at the Secure alias.
+UART_BASES = {"mps2-an386": 0x4000_4000, "mps2-an500": 0x4000_4000, "mps3-an547": 0x4930_3000,
+              "mps2-an505": 0x5020_0000, "microbit": 0x4000_2000}
+UART_KINDS = {"microbit": "nrf51"}
+HOST_INPUTS = {"mps2-an386": 0x2100_0000, "mps2-an500": 0x6000_0000, "mps3-an547": 0x6000_0000,
+               "mps2-an505": 0x8000_0000, "microbit": 0x0002_0000}
 MAX_INPUT_BLOCK_BYTES = 16 << 20
+INPUT_BLOCK_LIMITS = {"microbit": 128 << 10}
 ROWS_OFFSET = 16
 SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
 MAX_CONSOLE_BYTES = 64 << 20  # a firmware that prints without end is stopped here
@@ -73,8 +79,9 @@ def qemu_board(target: Target) -> Target:
 def harness_addresses(qemu_machine: str | None) -> dict[str, str]:
     """The harness image's UART_BASE and HOST_INPUTS on `qemu_machine` (empty: no harness image there)."""
     if qemu_machine not in UART_BASES:
-        return {"uart_base": "", "host_inputs": ""}
-    return {"uart_base": f"{UART_BASES[qemu_machine]:#x}", "host_inputs": f"{HOST_INPUTS[qemu_machine]:#x}"}
+        return {"uart_base": "", "host_inputs": "", "uart_kind": ""}
+    return {"uart_base": f"{UART_BASES[qemu_machine]:#x}", "host_inputs": f"{HOST_INPUTS[qemu_machine]:#x}",
+            "uart_kind": UART_KINDS.get(qemu_machine, "cmsdk")}
 
 
 def qemu_command(qemu: Path, board: Target, elf: Path, inputs_file: Path) -> list[str]:
@@ -90,9 +97,10 @@ def run_firmware(elf: Path, board: Target, inputs: list[bytes], work_dir: Path, 
     """Run `elf` on the QEMU `board` over `inputs` (all of one model's input size)."""
     qemu = require_emulator()
     block = len(inputs).to_bytes(4, "little").ljust(ROWS_OFFSET, b"\0") + b"".join(inputs)
-    if len(block) > MAX_INPUT_BLOCK_BYTES:
-        raise BadInputError(f"{len(inputs)} inputs take {len(block):,} bytes; an emulation run takes at most "
-                            f"{MAX_INPUT_BLOCK_BYTES:,} (run fewer --inputs)")
+    limit = INPUT_BLOCK_LIMITS.get(board.qemu_machine, MAX_INPUT_BLOCK_BYTES)
+    if len(block) > limit:
+        raise BadInputError(f"{len(inputs)} inputs take {len(block):,} bytes; an emulation run on "
+                            f"{board.qemu_machine} takes at most {limit:,} (run fewer --inputs)")
     inputs_file = Path(work_dir) / "inputs.bin"
     inputs_file.write_bytes(block)
     process = subprocess.Popen(qemu_command(qemu, board, elf, inputs_file), cwd=work_dir, stdin=subprocess.DEVNULL,

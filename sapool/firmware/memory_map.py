@@ -73,7 +73,8 @@ def emulator_map(target: Target, board: Target, arena_regions: Sequence[Region])
         if chunk is None:
             raise BadInputError(
                 f"cannot emulate {target.name} on {board.name}: region {region.name} ({region.size} bytes) does not "
-                f"fit in what is left of the QEMU board's RAM"
+                f"fit in what is left of the QEMU board's RAM ({board.data_sram_bytes} bytes in all); emulate with a "
+                "--ram-budget that leaves room for the stack"
             )
         origin = _aligned(chunk[0])
         arenas.append(LinkRegion(region.name, origin, region.size))

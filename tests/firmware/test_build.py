@@ -7,15 +7,17 @@ import shutil
 
 import pytest
 
-from sapool.errors import DoesNotFitError, MissingToolError
 from sapool.boards import BOARDS_DIR
+from sapool.errors import DoesNotFitError, MissingToolError
+from sapool.firmware.boards import load_board
 from sapool.firmware.build import build_firmware, overflowed_regions
 from sapool.firmware.elf import read_sizes
 from sapool.firmware.toolchain import APT_INSTALL
 from sapool.targets import budget_region, get_target, load_targets
 from tests.firmware.fixture_models import require_firmware_tools, write_fixture_project
 
-BOARDS = ("stm32h7", "stm32f7", "stm32f4", "stm32l4", "nrf52840", "qemu-m7", "qemu-m4", "qemu-m55")
+BOARDS = ("stm32h7", "stm32f7", "stm32f4", "stm32l4", "nrf52840", "stm32u5", "stm32g0", "netduinoplus2", "qemu-m7",
+          "qemu-m4", "qemu-m55", "qemu-m33", "qemu-m0")
 
 
 def test_every_target_has_a_board_folder():
@@ -35,7 +37,7 @@ def test_board_builds_the_fixture_model_into_its_regions(tmp_path, board):
     assert sizes.arena_symbols == {"arena": 32}
     assert sizes.static_bytes == 4  # the fixture's one variable (its `ready` flag, as a generated model has)
     assert sizes.harness_bytes > 0  # the harness's counters, in .harness (inputs go straight into the arena)
-    assert sizes.stack_reserved_bytes == 8192
+    assert sizes.stack_reserved_bytes == load_board(board).stack_bytes
     assert 1000 < sizes.flash_bytes < target.flash_size
 
 

@@ -24,7 +24,7 @@ def random_inputs(count: int, size: int, seed: int) -> list[bytes]:
     return [generator.integers(-128, 128, size, dtype=np.int8).tobytes() for _ in range(count)]
 
 
-@pytest.mark.parametrize("name", ["qemu-m7", "qemu-m4", "qemu-m55", "stm32h7", "stm32f4"])
+@pytest.mark.parametrize("name", ["qemu-m7", "qemu-m4", "qemu-m55", "qemu-m33", "qemu-m0", "stm32h7", "stm32f4"])
 def test_fixture_model_runs_bit_exact(tmp_path, name):
     """stm32f4 runs its standalone board image on netduinoplus2 (UART console, inputs compiled in), the others the
     UART harness on an mps2/mps3 board."""
@@ -44,7 +44,7 @@ def test_fixture_model_runs_bit_exact(tmp_path, name):
     assert 0 < result.run.stack_at_invoke_bytes < result.run.stack_high_water_bytes  # main's frame, then the model's
 
 
-@pytest.mark.parametrize("name", ["qemu-m7", "qemu-m55", "netduinoplus2"])
+@pytest.mark.parametrize("name", ["qemu-m7", "qemu-m55", "qemu-m33", "qemu-m0", "netduinoplus2"])
 def test_instruction_count_of_a_known_loop(tmp_path, name):
     require_firmware_tools()
     target = get_target(name)

@@ -1,4 +1,5 @@
-/* console.h over the CMSDK APB UART of Arm's MPS2/MPS3 boards (QEMU's mps2-an386/an500, mps3-an547).
+/* console.h over the CMSDK APB UART of Arm's MPS2/MPS3 boards (QEMU's mps2-an386/an500/an505, mps3-an547), or the
+ * nRF51's UART on QEMU's microbit (-DSAPOOL_UART_NRF51).
  *
  * Polled, no interrupts. Text goes out as it is; outputs leave as text lines `out <hex bytes>`. Inputs are a block
  * the host placed in memory the linker script never uses, at SAPOOL_HOST_INPUTS (QEMU: `-device loader`): a
@@ -27,6 +28,23 @@ enum { STATE_TX_FULL = 1u, CTRL_TX = 1u, MIN_BAUD_DIVIDER = 16u, ROWS_OFFSET = 1
 /* In .harness (not initialised, not counted as the model's RAM): set by console_input_rows before use. */
 static const volatile uint8_t *next_input __attribute__((section(".harness")));
 
+#if defined(SAPOOL_UART_NRF51)
+/* QEMU's microbit (qemu-m0) has the nRF51's UART instead (nRF51 Series Reference Manual, UART): ENABLE 0x500 = 4,
+ * TASKS_STARTTX 0x008, TXD 0x51C, EVENTS_TXDRDY 0x11C. Waits are bounded: a byte is never worth a hang. */
+#define NRF_UART(offset) (*(volatile uint32_t *)((SAPOOL_UART_BASE) + (offset)))
+enum { NRF_ENABLED = 4u, NRF_TXDRDY_POLLS = 100000u };
+
+static void put_char(char c) {
+    if (NRF_UART(0x500u) != NRF_ENABLED) {
+        NRF_UART(0x500u) = NRF_ENABLED;
+        NRF_UART(0x008u) = 1u;
+    }
+    NRF_UART(0x11Cu) = 0u;
+    NRF_UART(0x51Cu) = (uint8_t)c;
+    for (uint32_t poll = 0; poll < NRF_TXDRDY_POLLS && NRF_UART(0x11Cu) == 0u; ++poll) {
+    }
+}
+#else
 static void uart_start(void) {
     if ((UART->ctrl & CTRL_TX) == 0u) {
         UART->baud_div = MIN_BAUD_DIVIDER;
@@ -40,6 +58,7 @@ static void put_char(char c) {
     }
     UART->data = (uint8_t)c;
 }
+#endif
 
 void console_write(const char *text) {
     while (*text != '\0') {
