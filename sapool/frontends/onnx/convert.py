@@ -14,10 +14,20 @@ from pathlib import Path
 from sapool.errors import SapoolError, UnsupportedError
 from sapool.frontends.onnx.divergence import TracedTensor
 from sapool.frontends.onnx.fuse import fuse_matmul_bias
+from sapool.frontends.onnx.fuse_gelu import fuse_gelu
 from sapool.frontends.onnx.node import OnnxNode, decode_attributes
 from sapool.frontends.onnx.read import DEFAULT_DOMAINS, InputSpec, default_opset
 
 DOCS = "docs/frontends.md lists the supported ops"
+# what a user can do about an op sapool refuses, where there is something
+WORKAROUNDS = {
+    "Erf": "sapool converts Erf inside GELU's pattern x·0.5·(1 + erf(x/√2)) only; export GELU as nn.GELU "
+           "(opset ≥ 20 writes one Gelu node), or use GELU's tanh form (approximate='tanh')",
+    "Exp": "TFLite-Micro has no int8 EXP: write the function as a softmax, sigmoid or tanh, or a polynomial",
+    "Sqrt": "Sqrt of run-time data has no int8 lowering; a Sqrt of shapes or constants folds away",
+    "LSTM": "recurrent layers have no int8 lowering in sapool", "GRU": "recurrent layers have no int8 lowering",
+}
+FROM_TORCH = "a model from torch compiles more directly as a .pt2 (torch.export.save) than through ONNX"
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ def convert(path: Path, model, spec: InputSpec) -> Conversion:
     from sapool.frontends.onnx.builder import Const, FxBuilder, Traced
     from sapool.frontends.onnx.registry import OP_HANDLERS
 
+    model = fuse_gelu(model)  # rewritten copies; the caller's model stays the file's (onnxruntime runs it)
     check_supported(path, model, OP_HANDLERS)
     model = fuse_matmul_bias(model)  # a rewritten copy; the caller's model stays the file's (onnxruntime runs it)
     opset = default_opset(model)
@@ -73,8 +84,9 @@ def check_supported(path: Path, model, handlers: dict) -> None:
     op = first.op_type if first.domain in DEFAULT_DOMAINS else f"{first.domain}.{first.op_type}"
     others = Counter(node.op_type for node in bad[1:])
     more = f" (also: {', '.join(f'{t} ×{n}' for t, n in sorted(others.items()))})" if others else ""
+    hint = WORKAROUNDS.get(first.op_type, FROM_TORCH)
     raise UnsupportedError(f"{path}: ONNX op {op} (node {first.name or '(unnamed)'!r}) is not supported: sapool "
-                           f"has no int8 lowering for it{more}; {DOCS}")
+                           f"has no int8 lowering for it{more}; {hint}; {DOCS}")
 
 
 def _lookup(path: Path, node: OnnxNode | None, values: dict, name: str):

@@ -59,7 +59,7 @@ def expand(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
 
 
 def fold_only(function):
-    """An op computed at conversion time from constant inputs only (Equal, Where, Range)."""
+    """An op computed at conversion time from constant inputs only (Equal, Where, Range, Sqrt, Mod, ...)."""
     def handler(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
         if any(isinstance(value, Traced) for value in inputs):
             raise node.unsupported("applied to run-time data (sapool folds it only in constant shape arithmetic)")
@@ -71,4 +71,14 @@ def _range(start: torch.Tensor, limit: torch.Tensor, delta: torch.Tensor) -> tor
     return torch.arange(start.item(), limit.item(), delta.item(), dtype=start.dtype)
 
 
-FOLD_ONLY = {"Equal": fold_only(torch.eq), "Where": fold_only(torch.where), "Range": fold_only(_range)}
+def mod(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
+    """ONNX Mod: the sign of the divisor (torch.remainder), or of the dividend with fmod=1 (torch.fmod)."""
+    return fold_only(torch.fmod if node.attr("fmod", 0) else torch.remainder)(b, node, inputs)
+
+
+# shape arithmetic exporters write (TorchScript's attention: Shape → Gather → Cast → Sqrt → Div for 1/√d)
+FOLD_ONLY = {"Equal": fold_only(torch.eq), "Where": fold_only(torch.where), "Range": fold_only(_range),
+             "Sqrt": fold_only(torch.sqrt), "Mod": mod, "Floor": fold_only(torch.floor),
+             "Ceil": fold_only(torch.ceil), "Pow": fold_only(torch.pow), "Neg": fold_only(torch.neg),
+             "Reciprocal": fold_only(torch.reciprocal), "Less": fold_only(torch.lt),
+             "Greater": fold_only(torch.gt), "Not": fold_only(torch.logical_not)}

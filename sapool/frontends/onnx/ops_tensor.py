@@ -9,7 +9,7 @@ import operator
 import torch
 import torch.nn.functional as F
 
-from sapool.frontends.onnx.builder import FxBuilder, Value
+from sapool.frontends.onnx.builder import Const, FxBuilder, Value
 from sapool.frontends.onnx.node import OnnxNode
 from sapool.frontends.onnx.values import constant, constant_ints, normalize_axis, torch_pad_order
 
@@ -111,14 +111,33 @@ def split(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> list[Valu
 
 
 def gather(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
-    """Gather with constant indices: index_select on the flattened indices, then the ONNX output shape."""
+    """Gather with constant indices, then the ONNX output shape. On constants (shape arithmetic) index_select;
+    on run-time data one slice per run of consecutive indices, concatenated when there are several (int8
+    SLICE/CONCATENATION, which copy bytes; an attention export picks Q, K and V out of one projection so)."""
     data = inputs[0]
     indices = constant(node, inputs[1], "indices").long()
     axis = normalize_axis(node.attr("axis", 0), len(data.shape))
     indices = torch.where(indices < 0, indices + data.shape[axis], indices)
-    picked = b.call(torch.index_select, data, axis, indices.reshape(-1), name=f"{node.name}_select")
     shape = (*data.shape[:axis], *indices.shape, *data.shape[axis + 1:])
+    if isinstance(data, Const):
+        return Const(torch.index_select(data.value, axis, indices.reshape(-1)).reshape(shape))
+    pieces = []
+    for run, (start, count) in enumerate(_runs(indices.reshape(-1).tolist())):
+        window = (slice(None),) * axis + (slice(start, start + count),)
+        pieces.append(b.call(operator.getitem, data, window, name=f"{node.name}_run{run}"))
+    picked = pieces[0] if len(pieces) == 1 else b.call(torch.cat, pieces, axis, name=f"{node.name}_concat")
     return b.call(torch.reshape, picked, shape, name=node.name)
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """(start, length) of each run of consecutive increasing indices, in order."""
+    runs: list[tuple[int, int]] = []
+    for index in indices:
+        if runs and runs[-1][0] + runs[-1][1] == index:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((index, 1))
+    return runs
 
 
 def pad(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from sapool.frontends.onnx import ops_constant, ops_elementwise, ops_layers, ops_pool, ops_tensor
+from sapool.frontends.onnx import ops_constant, ops_elementwise, ops_layers, ops_pool, ops_tensor, ops_transformer
 
 OP_HANDLERS = {
     # layers with weights
@@ -18,6 +18,7 @@ OP_HANDLERS = {
     "Gemm": ops_layers.gemm,
     "MatMul": ops_layers.matmul,
     "BatchNormalization": ops_layers.batch_normalization,
+    "LayerNormalization": ops_transformer.layer_normalization,
     # pooling
     "MaxPool": ops_pool.max_pool,
     "AveragePool": ops_pool.average_pool,
@@ -38,6 +39,7 @@ OP_HANDLERS = {
     "Sigmoid": ops_elementwise.unary(torch.sigmoid),
     "Tanh": ops_elementwise.unary(torch.tanh),
     "HardSwish": ops_elementwise.unary(F.hardswish),
+    "Gelu": ops_transformer.gelu,
     "Softmax": ops_elementwise.softmax,
     "ReduceMean": ops_elementwise.reduce_mean,
     # data movement
