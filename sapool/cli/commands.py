@@ -9,6 +9,7 @@ from sapool.cli.plan import plan
 from sapool.cli.prune import prune
 from sapool.cli.targets import targets
 from sapool.cli.train import evaluate, train
+from sapool.cli.validate import validate
 
 
 def all_commands() -> list[click.Command]:
@@ -18,6 +19,7 @@ def all_commands() -> list[click.Command]:
         targets,
         train,
         evaluate,
+        validate,
         prune,
         emulate,
         doctor,

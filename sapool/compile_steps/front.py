@@ -13,15 +13,18 @@ from sapool.compile_steps.job import CompileJob
 
 
 def load(job: CompileJob) -> str:
-    """Check the target and planner first (cheap), then load the model through the front end its file needs."""
+    """Check the target and planner first (cheap), then load the model through the front end its file needs.
+    A request without a target or output folder (`sapool validate`) only loads."""
     from sapool.frontends import load_model
     from sapool.memory.analyze import check_planner
     from sapool.targets import get_target
 
     request = job.request
-    job.target = get_target(request.target)
+    if request.target is not None:
+        job.target = get_target(request.target)
     check_planner(request.planner)
-    _refuse_output_holding_inputs(request)
+    if request.output is not None:
+        _refuse_output_holding_inputs(request)
     job.loaded = load_model(request.model)
     return f"{job.loaded.kind}: {job.loaded.description}"
 

@@ -15,9 +15,10 @@ from sapool.compile_steps.job import CompileJob
 
 
 def has_float_model(job: CompileJob) -> bool:
-    """Accuracy needs the float model and held-out images: --eval, the --calib data set, or the recorded one."""
+    """Accuracy needs held-out images: --eval, the --calib data set, or the recorded one; and the float model,
+    except that an int8 .tflite given --eval is scored in int8 alone (data that does not fit it is an error)."""
     if job.quantized is None:
-        return False
+        return job.request.eval_data is not None
     if _evaluation_source(job) is None:
         job.warnings.append("float vs int8 accuracy not measured: no held-out images (pass --eval DATA)")
         return False
@@ -37,6 +38,8 @@ def accuracy(job: CompileJob) -> str:
     from sapool.firmware.project_samples import STORED_COUNT
     from sapool.quantize.accuracy import accuracy_report, evaluation_images
 
+    if job.quantized is None:
+        return _int8_accuracy(job)
     images, labels = evaluation_images(job.model_input, data=_evaluation_source(job),
                                        count=job.request.eval_samples)
     job.held_out = (images[:STORED_COUNT], labels[:STORED_COUNT])
@@ -46,6 +49,28 @@ def accuracy(job: CompileJob) -> str:
     if result.warning:
         job.warnings.append(result.warning)
     return f"top-1 float {result.float_top1:.2%} → int8 {result.int8_top1:.2%} on {result.images:,} images"
+
+
+def _int8_accuracy(job: CompileJob) -> str:
+    """An int8 .tflite on --eval data: int8 top-1 alone (sapool validate's data check and scoring; there is no
+    float model). Regression targets are not a top-1: said in a warning, with the command that scores them."""
+    from sapool.quantize.accuracy import AccuracyReport
+    from sapool.quantize.int8_run import run_int8
+    from sapool.validate.metrics import classification
+    from sapool.validate.run import model_side
+    from sapool.validate.samples import CLASSIFICATION, load_samples
+
+    request = job.request
+    samples = load_samples(request.eval_data, model_side(job.loaded, request.calib_mean, request.calib_std),
+                           request.eval_samples)
+    if samples.task != CLASSIFICATION:
+        job.warnings.append(f"{request.eval_data} has regression targets, not class labels: score it with "
+                            f"sapool validate {request.model} --data {request.eval_data}")
+        return "no top-1: regression targets"
+    outputs = run_int8(job.tflite, job.graph, samples.inputs, channels_first=False).outputs
+    top1 = classification(outputs, samples.targets, samples.class_names).top1
+    job.accuracy = AccuracyReport(None, top1, len(samples.targets), (), None)
+    return f"top-1 int8 {top1:.2%} on {len(samples.targets):,} images (no float model)"
 
 
 def tflm_has_kernels(job: CompileJob) -> bool:

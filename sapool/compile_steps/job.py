@@ -9,11 +9,12 @@ from typing import Any
 
 @dataclass(frozen=True)
 class CompileRequest:
-    """The user's request, as the CLI parsed it. `calib` is a data path, "random", or None (the recorded data)."""
+    """The user's request, as the CLI parsed it. `calib` is a data path, "random", or None (the recorded data).
+    `target` and `output` are None when only the front steps run (`sapool validate`, pipeline.run_steps)."""
 
     model: Path
-    target: str
-    output: Path
+    target: str | None
+    output: Path | None
     force: bool = False
     ram_budget: int | None = None
     planner: str = "best"

@@ -80,8 +80,9 @@ def html_sections(job: CompileJob, timings: list[tuple[str, float]]) -> tuple[Se
                         tuple((name, f"{seconds:.2f}") for name, seconds in timings))]
     if job.accuracy is not None:
         result = job.accuracy
+        rows = (("float", f"{result.float_top1:.2%}"),) if result.float_top1 is not None else ()
         sections.append(Section("Accuracy (top-1)", ("model", f"on {result.images:,} held-out images"),
-                                (("float", f"{result.float_top1:.2%}"), ("int8", f"{result.int8_top1:.2%}"))))
+                                (*rows, ("int8", f"{result.int8_top1:.2%}"))))
         sections.append(Section("Per-layer int8 vs float error", ("layer", "cosine", "max abs", "relative L2"),
                                 tuple((f"{layer.name} ({layer.op})", f"{layer.cosine:.4f}", f"{layer.max_abs:.4g}",
                                        "-" if layer.relative_l2 is None else f"{layer.relative_l2:.4f}")
@@ -108,7 +109,8 @@ def render_summary(result, *, verbose: bool = False) -> str:
     lines.append(f"  int8: {len(job.graph.ops)} ops, all int8: {'yes' if all_int8(job) else 'NO'}{interface}")
     if job.accuracy is not None:
         a = job.accuracy
-        lines.append(f"  accuracy: float {a.float_top1:.2%} → int8 {a.int8_top1:.2%} top-1 on {a.images:,} images")
+        before = f"float {a.float_top1:.2%} → " if a.float_top1 is not None else ""
+        lines.append(f"  accuracy: {before}int8 {a.int8_top1:.2%} top-1 on {a.images:,} images")
         if verbose:
             for layer in sorted(a.layers, key=lambda layer: layer.cosine)[:WORST_LAYERS]:
                 lines.append(f"    {layer.name} ({layer.op}): cosine {layer.cosine:.4f}, max abs {layer.max_abs:.4g}")

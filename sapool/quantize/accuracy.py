@@ -24,17 +24,18 @@ FLOAT_BATCH = 100
 
 @dataclass(frozen=True)
 class AccuracyReport:
-    """Top-1 as fractions on `images` held-out images; `layers` in execution order; `warning` or None."""
+    """Top-1 as fractions on `images` held-out images; `layers` in execution order; `warning` or None.
+    `float_top1` is None for an int8 .tflite (no float model)."""
 
-    float_top1: float
+    float_top1: float | None
     int8_top1: float
     images: int
     layers: tuple[LayerError, ...]
     warning: str | None
 
     @property
-    def drop_points(self) -> float:
-        return 100.0 * (self.float_top1 - self.int8_top1)
+    def drop_points(self) -> float | None:
+        return None if self.float_top1 is None else 100.0 * (self.float_top1 - self.int8_top1)
 
     def worst_layer(self) -> LayerError | None:
         """The layer with the lowest cosine similarity (where the int8 model departs most from float)."""

@@ -23,13 +23,17 @@ class Int8Run:
     intermediates: dict[int, np.ndarray]
 
 
-def run_int8(tflite: bytes, graph: Graph, images, *, intermediates: bool = False) -> Int8Run:
+def run_int8(tflite: bytes, graph: Graph, images, *, intermediates: bool = False,
+             channels_first: bool = True) -> Int8Run:
     """`images`: float inputs (torch or numpy) prepared for the float model, in its layout; the int8 model reads
-    them in its own (io_layout: NHWC for images)."""
+    them in its own (io_layout: NHWC for images). With `channels_first=False` the values are already in the int8
+    model's layout (an int8 .tflite's own data)."""
     from sapool.quantize.io_layout import to_int8_layout
     from sapool.verify.interpreters import run_model
 
-    values = to_int8_layout(np.asarray(images, dtype=np.float32))
+    values = np.asarray(images, dtype=np.float32)
+    if channels_first:
+        values = to_int8_layout(values)
     quantized = quantize(values, graph.tensor(graph.inputs[0]))
     result = run_model(tflite, quantized, "litert-ref", intermediates=intermediates)
     saved = {index: dequantize(_without_batch_axis(values, graph.tensor(index)), graph.tensor(index))
@@ -43,8 +47,12 @@ def _without_batch_axis(values: np.ndarray, tensor: Tensor) -> np.ndarray:
 
 
 def quantize(values: np.ndarray, tensor: Tensor) -> np.ndarray:
+    """Float values in `tensor`'s integer type (int8, int16…), or kept float for a float32 interface tensor."""
+    if tensor.quantization is None or not tensor.quantization.scale:
+        return values.astype(np.dtype(tensor.dtype))
     scale, zero_point = _scale_and_zero_point(tensor)
-    return np.clip(np.round(values / scale) + zero_point, -128, 127).astype(np.int8)
+    limits = np.iinfo(np.dtype(tensor.dtype))
+    return np.clip(np.round(values / scale) + zero_point, limits.min, limits.max).astype(tensor.dtype)
 
 
 def dequantize(values: np.ndarray, tensor: Tensor) -> np.ndarray:
