@@ -17,12 +17,12 @@ def test_m7_boards_add_the_cache_setup_and_others_nothing():
 
 
 def test_real_boards_build_their_standalone_image_and_qemu_mps_boards_the_harness():
-    for name in ("stm32h7", "stm32f7", "stm32f4", "stm32l4", "nrf52840", "netduinoplus2"):
+    for name in ("stm32h7", "stm32f7", "stm32f4", "stm32l4", "nrf52840", "stm32u5", "stm32g0", "netduinoplus2"):
         board = load_board(name)
         assert board.default_image == "board", name
         assert "board_main.c" in board.image_sources("board") and "harness.c" not in board.image_sources("board")
     assert [p.name for p in load_board("netduinoplus2").board_sources] == ["board_stm32f4.c", "stm32_usart.h"]
-    for name in ("qemu-m7", "qemu-m4", "qemu-m55"):
+    for name in ("qemu-m7", "qemu-m4", "qemu-m55", "qemu-m33", "qemu-m0"):
         assert load_board(name).default_image == "harness" and load_board(name).board_sources == ()
     assert "console_uart.c" not in [p.name for p in load_board("qemu-m7").firmware_files]
 

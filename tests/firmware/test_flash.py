@@ -27,6 +27,12 @@ EXPECTED = {
     "stm32l4": ("pyocd flash --target stm32l4r5zitx build/firmware.hex",
                 'openocd -f interface/stlink.cfg -f target/stm32l4x.cfg -c "program build/firmware.elf verify reset exit"',
                 "st-flash --reset write build/firmware.bin 0x08000000"),
+    "stm32u5": ("pyocd flash --target stm32u575zitxq build/firmware.hex",
+                'openocd -f interface/stlink.cfg -f target/stm32u5x.cfg -c "program build/firmware.elf verify reset exit"',
+                None),
+    "stm32g0": ("pyocd flash --target stm32g0b1retx build/firmware.hex",
+                'openocd -f interface/stlink.cfg -f target/stm32g0x.cfg -c "program build/firmware.elf verify reset exit"',
+                "st-flash --reset write build/firmware.bin 0x08000000"),
     "nrf52840": ("pyocd flash --target nrf52840 build/firmware.hex",
                  'openocd -f board/nordic_nrf52_dk.cfg -c "program build/firmware.elf verify reset exit"', None),
 }
