@@ -5,7 +5,9 @@ reference`: the portable C kernels; `--kernels arm`: the ACLE SIMD twins in kern
 inference under `-icount shift=0`, the ratio to TFLite-Micro with CMSIS-NN (DESIGN.md §7, measured on mps2-an500;
 the M4 rows are compared with the same M7 figure), code size (machine code of the kernels and the generated model,
 from the ELF's symbol sizes: weights and the harness not counted) against TFLM + CMSIS-NN's runtime and kernel
-code, RAM measured against the plan, flash, and whether the outputs are bit-exact with TFLite's reference kernels.
+code, RAM measured against the plan, flash, whether the outputs are bit-exact with TFLite's reference kernels, and
+the latency: cycles of one traced inference costed for the board's core (sapool/firmware/cycle_model.py, its
+assumptions in docs/firmware.md) and the milliseconds they take at the clock of each real board with that core.
 Every model is built as `sapool emulate` builds it by default (`--patches auto`: a patch-based early stage where
 it lowers the peak, memory/patches.py), with the patched layers and their recompute (MACs executed beyond the
 model's own); a model that gets a patch stage is measured again with `--patches off`, the RAM and instructions
@@ -33,6 +35,7 @@ from sapool.firmware.emulate import emulate
 from sapool.ir.analysis import model_macs
 from sapool.ir.read import read_tflite
 from sapool.memory.patches import stages
+from sapool.targets import get_target, load_targets
 
 BOARDS = ("qemu-m7", "qemu-m4")
 KERNEL_SETS = ("reference", "arm")
@@ -73,7 +76,17 @@ def measure(name: str, path: Path, board: str, kernels: str, patches: str = "aut
         "ram_measured_bytes": ram.measured_bytes,
         "stack_bytes": ram.stack_bytes, "flash_bytes": report.flash_bytes,
         "ram_within_tolerance": abs(ram.measured_bytes - ram.predicted_bytes) <= ram.predicted_bytes * RAM_TOLERANCE,
+        "cycles": report.latency["cycles"],
+        "ms_at": _ms_at(board, report.latency["cycles"]),
     }
+
+
+def _ms_at(board: str, cycles: int) -> dict[str, float]:
+    """Milliseconds per inference at each real board's clock whose core is `board`'s (the cycle model costs the
+    core; the clock only scales it)."""
+    core = get_target(board).core
+    return {target.name: round(cycles / target.clock_hz * 1000, 2) for target in load_targets().values()
+            if not target.emulated and target.core == core}
 
 
 def _stage_labels(path: Path, patches: str) -> list[str]:
@@ -108,7 +121,8 @@ def main() -> int:
                  for board in BOARDS for kernels in KERNEL_SETS]
     table = Table(title=f"Compiled models in QEMU ({INPUTS} inputs each, -icount shift=0)")
     for column in ("model", "board", "kernels", "patches", "bit-exact", "instructions", "instr/MAC", "recompute",
-                   "vs CMSIS-NN", "code", "vs CMSIS-NN code", "RAM planned", "RAM measured", "stack", "flash"):
+                   "vs CMSIS-NN", "code", "vs CMSIS-NN code", "RAM planned", "RAM measured", "stack", "flash",
+                   "cycles", "ms per board"):
         table.add_column(column, justify="left" if column in ("model", "board", "kernels", "patches") else "right")
     for row in rows:
         table.add_row(
@@ -118,8 +132,9 @@ def main() -> int:
             f"{row['vs_tflm_cmsis_nn']:.2f}x",
             f"{row['code_bytes']:,}", f"{row['code_vs_tflm_cmsis_nn']:.2f}x", f"{row['ram_planned_bytes']:,}",
             f"{row['ram_measured_bytes']:,}", f"{row['stack_bytes']:,}", f"{row['flash_bytes']:,}",
+            f"{row['cycles']:,}", ", ".join(f"{board} {ms:g}" for board, ms in row["ms_at"].items()),
         )
-    Console(width=220).print(table)
+    Console(width=260).print(table)
     missed = missed_targets(rows)
     for line in missed:
         print(f"target missed: {line}")

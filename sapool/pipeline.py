@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sapool.compile_steps import emit, front, host_checks, planning
+from sapool.compile_steps import emit, front, host_checks, latency, planning
 from sapool.compile_steps.job import CompileJob, CompileRequest
 from sapool.output_folders import atomic_directory, check_output_folder
 
@@ -41,6 +41,7 @@ STEPS: tuple[Step, ...] = (
     Step("export-tflm", emit.tflm, applies=host_checks.tflm_has_kernels, writes=True),
     Step("generate-c", emit.native_c, applies=emit.wants_firmware, writes=True),
     Step("build", emit.build, applies=emit.can_build, writes=True),
+    Step("latency", latency.trace, applies=latency.can_trace, writes=True),
     Step("report", emit.reports, writes=True),
 )
 

@@ -116,7 +116,8 @@ def reports(job: CompileJob) -> str:
     timings = list(job.timings)  # every step but this one
     job.document = summary.result_document(job, timings)
     write_json_atomically(job.folder / "report.json", job.document)
-    write_text_atomically(job.folder / "report.html", to_html(job.report, summary.html_sections(job, timings), command="compile"))
+    write_text_atomically(job.folder / "report.html", to_html(job.report, summary.html_sections(job, timings),
+                                                              command="compile", lead=(summary.totals_section(job),)))
     write_text_atomically(job.folder / "memory_report.txt", _report_text(job))
     return "report.json, report.html, memory_report.txt"
 

@@ -53,6 +53,7 @@ class CompileJob:
     report: Any = None  # sapool.memory.report.MemoryReport
     tflm: Any = None  # sapool.backends.tflm.export.TflmExport
     firmware: Any = None  # what the native C backend and the build produced
+    latency: Any = None  # sapool.firmware.latency.Latency: one traced inference costed for the target's core
     folder: Path | None = None  # the (temporary, then final) output folder
     document: dict[str, Any] | None = None  # report.json, as written
     timings: list[tuple[str, float]] = field(default_factory=list)

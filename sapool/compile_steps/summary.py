@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sapool.compile_steps.job import CompileJob
+from sapool.firmware.report import shorten_front
 from sapool.memory.render_html import Section
 from sapool.units import format_bytes
 
@@ -23,6 +24,7 @@ def result_document(job: CompileJob, timings: list[tuple[str, float]]) -> dict[s
     ops = sorted({op.opcode for op in job.graph.ops})
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
+        "totals": totals(job),
         "model": str(request.model),
         "model_kind": job.loaded.kind,
         "target": request.target,
@@ -41,9 +43,47 @@ def result_document(job: CompileJob, timings: list[tuple[str, float]]) -> dict[s
         "tflm": None if job.tflm is None else {"arena_bytes": job.tflm.arena_bytes,
                                                "offline_plan": request.offline_plan},
         "firmware": job.firmware,
+        "latency": None if job.latency is None else job.latency.to_dict(),
         "warnings": list(job.warnings),
     }
     return document
+
+
+def totals(job: CompileJob) -> dict[str, Any]:
+    """What the model costs on the board, first in every report: RAM (arena + static + worst-case stack, from the
+    built ELF; the planned arena alone when the firmware was not built, `ram_basis` says which), flash (the ELF's
+    programmed sections; None unbuilt) and latency (the cycle model at the target's clock; None without QEMU)."""
+    firmware, latency = job.firmware, job.latency
+    return {
+        "ram_bytes": firmware["predicted_ram_bytes"] if firmware else job.layout.peak_arena_bytes,
+        "ram_basis": "arena + static + stack (ELF)" if firmware else "planned arena only (firmware not built)",
+        "flash_bytes": firmware["flash_bytes"] if firmware else None,
+        "latency_cycles": latency.cycles if latency is not None else None,
+        "latency_ms": round(latency.ms, 3) if latency is not None else None,
+        "clock_hz": job.target.clock_hz,
+    }
+
+
+def _totals_in_words(job: CompileJob) -> list[tuple[str, str]]:
+    """(figure, value in words) for RAM, flash and latency, each saying what it is made of."""
+    figures, firmware, latency = totals(job), job.firmware, job.latency
+    if firmware:
+        ram = (f"{figures['ram_bytes']:,} B = arena {firmware['arena_bytes']:,} + static "
+               f"{firmware['static_ram_bytes']:,} + worst-case stack {firmware['model_stack_bytes']:,}")
+        flash = f"{figures['flash_bytes']:,} B of code and weights (from the ELF)"
+    else:
+        ram, flash = f"{figures['ram_bytes']:,} B planned arena (firmware not built)", "not built"
+    if latency is not None:
+        speed = (f"{latency.ms:.2f} ms = {latency.cycles:,} cycles at {latency.clock_hz / 1e6:g} MHz "
+                 f"({latency.core} cycle model; a lower bound: flash wait states and cache misses not counted)")
+    else:
+        speed = "not measured (needs the built firmware and qemu-system-arm)"
+    return [("RAM", ram), ("flash", flash), ("latency", speed)]
+
+
+def totals_section(job: CompileJob) -> Section:
+    """The HTML report's first table: the totals in words."""
+    return Section("Totals", ("figure", "value"), tuple(_totals_in_words(job)))
 
 
 def all_int8(job: CompileJob) -> bool:
@@ -89,14 +129,41 @@ def html_sections(job: CompileJob, timings: list[tuple[str, float]]) -> tuple[Se
                                       for layer in result.layers)))
     verify = _verify(job)
     if verify is not None:
-        sections.append(Section("Host verification", ("comparison", "bit-exact", "max LSB"), (
+        note = verify["details"].get("note") or ""
+        sections.append(Section("Host verification", ("comparison", "bit-exact", "max LSB", "note"), (
             (f"{verify['reference']} vs {verify['candidate']}", f"{verify['bit_exact_fraction']:.2%}",
-             str(verify["max_lsb_diff"])),)))
+             str(verify["max_lsb_diff"]), note),)))
     if job.firmware:
         sections.append(Section("Firmware (from the ELF)", ("figure", "bytes"),
-                                tuple((key, f"{value:,}") for key, value in job.firmware.items()
-                                      if isinstance(value, int))))
+                                tuple((FIRMWARE_WORDS[key], f"{value:,}") for key, value in job.firmware.items()
+                                      if key in FIRMWARE_WORDS)))
+    if job.latency is not None:
+        sections.append(_latency_section(job))
     return tuple(sections)
+
+
+FIRMWARE_WORDS = {
+    "flash_bytes": "flash: code and weights",
+    "predicted_ram_bytes": "model RAM: arena + static + worst-case stack",
+    "arena_bytes": "activation arena in the ELF",
+    "planned_arena_bytes": "activation arena planned",
+    "static_ram_bytes": "static data of the model and kernels (.data + .bss)",
+    "model_stack_bytes": "model's worst-case stack (compiler call graph)",
+    "harness_ram_bytes": "test harness buffers (not the model's)",
+    "stack_reserved_bytes": "stack reserved by the harness",
+}
+
+
+def _latency_section(job: CompileJob) -> Section:
+    """Per layer: op, name (its tail), cycles and ms at the target's clock, share of the total; the model's
+    assumptions in the title row's note."""
+    latency, ops = job.latency, job.layout.graph.ops
+    total = latency.cycles or 1
+    rows = tuple((f"{op.index} {op.opcode}", shorten_front(op.name, 48), f"{cycles:,}",
+                  f"{latency.layer_ms(op.index):.3f}", f"{100 * cycles / total:.1f}")
+                 for op, cycles in zip(ops, latency.layer_cycles, strict=True))
+    return Section(f"Latency per layer ({latency.core} at {latency.clock_hz / 1e6:g} MHz; {latency.assumptions})",
+                   ("layer", "name", "cycles", "ms", "%"), rows)
 
 
 def render_summary(result, *, verbose: bool = False) -> str:
@@ -104,6 +171,7 @@ def render_summary(result, *, verbose: bool = False) -> str:
     job = result.job
     layout, lines = job.layout, []
     lines.append(f"{job.request.model.name} ({job.loaded.kind}) → {job.request.output}/ for {job.request.target}")
+    lines += [f"  {figure}: {value}" for figure, value in _totals_in_words(job)]
     floats = sum(job.graph.tensor(i).dtype == "float32" for i in _interface(job))
     interface = f" ({floats} float32 graph input/output{'s' if floats != 1 else ''})" if floats else ""
     lines.append(f"  int8: {len(job.graph.ops)} ops, all int8: {'yes' if all_int8(job) else 'NO'}{interface}")
@@ -118,8 +186,9 @@ def render_summary(result, *, verbose: bool = False) -> str:
     if verify is not None:
         first = verify["details"]["first_divergence"]
         where = f", first at op {first['op_index']} ({first['opcode']})" if first else ""
+        note = verify["details"].get("note")
         lines.append(f"  TFLite reference vs TFLite-Micro: {verify['bit_exact_fraction']:.2%} of outputs bit-exact, "
-                     f"max {verify['max_lsb_diff']} LSB{where}")
+                     f"max {verify['max_lsb_diff']} LSB{where}" + (f" ({note})" if note else ""))
     lines.append(f"  plan: {format_bytes(layout.peak_arena_bytes)} activations (lower bound "
                  f"{format_bytes(layout.lower_bound_bytes)}); {job.report.verdict()}")
     for stage in job.report.patch_stages:
@@ -131,10 +200,9 @@ def render_summary(result, *, verbose: bool = False) -> str:
         lines.append(f"  TFLite-Micro arena: {job.tflm.arena_bytes:,} B (tflm/arena_size.h)")
     if job.firmware:
         f = job.firmware
-        lines.append(f"  firmware (from the ELF): flash {f['flash_bytes']:,} B; model RAM {f['predicted_ram_bytes']:,} B = "
-                     f"arena {f['arena_bytes']:,} B (planned {f['planned_arena_bytes']:,} B) + static "
-                     f"{f['static_ram_bytes']:,} B + worst-case stack {f['model_stack_bytes']:,} B; the test harness "
-                     f"adds I/O buffers {f['harness_ram_bytes']:,} B and a {f['stack_reserved_bytes']:,} B stack reserve")
+        lines.append(f"  firmware (from the ELF): arena {f['arena_bytes']:,} B (planned {f['planned_arena_bytes']:,} B); "
+                     f"the test harness adds {f['harness_ram_bytes']:,} B of buffers and a "
+                     f"{f['stack_reserved_bytes']:,} B stack reserve")
     elif job.request.firmware:
         lines.append(f"  firmware: project written to {job.request.output}/ (not built); build it with `make`")
     lines += [f"  warning: {w}" for w in job.warnings]

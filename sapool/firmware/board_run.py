@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sapool.errors import BuildError, VerificationError
 from sapool.firmware.emulator import SANDBOX, LayerCount, RunResult
+from sapool.firmware.instruction_trace import TRACE_FLAGS
 from sapool.firmware.toolchain import require_emulator
 from sapool.targets import Target
 
@@ -25,12 +26,15 @@ NANOSECONDS_PER_SECOND = 1_000_000_000
 CONSOLE_SERIAL = {"netduinoplus2": 1}
 
 
-def run_board_image(elf: Path, board: Target, expected_inputs: int, *, timeout_s: float = 300) -> RunResult:
-    """Run `elf` on the QEMU `board` until the image's `done` line; its records as a RunResult."""
+def run_board_image(elf: Path, board: Target, expected_inputs: int, *, timeout_s: float = 300,
+                    trace_log: Path | None = None) -> RunResult:
+    """Run `elf` on the QEMU `board` until the image's `done` line; its records as a RunResult. With `trace_log`,
+    QEMU also logs every translated and executed block there (firmware.instruction_trace)."""
     qemu = require_emulator()
     serial = ["-serial", "null"] * CONSOLE_SERIAL[board.qemu_machine] + ["-serial", "stdio"]
     command = [str(qemu), "-M", board.qemu_machine, "-nodefaults", "-no-user-config", "-display", "none",
                "-monitor", "none", *serial, "-icount", "shift=0", "-sandbox", SANDBOX,
+               *([*TRACE_FLAGS, "-D", str(Path(trace_log).resolve())] if trace_log is not None else []),
                "-kernel", str(Path(elf).resolve())]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, errors="replace")

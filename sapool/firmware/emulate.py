@@ -22,6 +22,7 @@ import numpy as np
 from sapool.errors import BadInputError
 from sapool.firmware.emulation import EmulationRun, emulate_project
 from sapool.firmware.from_model import generate_project
+from sapool.firmware.latency import Latency, measure_latency
 from sapool.firmware.project import MODEL_COPY, ProjectManifest, read_manifest, write_project
 from sapool.firmware.project_check import check_project_files
 from sapool.firmware.project_samples import StoredSamples, read_stored_samples
@@ -76,9 +77,12 @@ def emulate(
     progress(f"building for {project.target.name} and running {len(inputs.data)} inputs in QEMU")
     run = emulate_project(project.folder, project.target, project.regions, [row.tobytes() for row in inputs.data],
                           Path(work_dir) / "emulation")
+    progress(f"tracing one inference for {project.target.name}'s cycle model")
+    latency = measure_latency(project.folder, project.target, project.regions, inputs.data[0].tobytes(),
+                              len(run.run.layers), Path(work_dir) / "latency", harness_elf=run.elf)
     progress("running TFLite's reference kernels")
     reference = _reference_outputs(project.model_path, graph, inputs)
-    return _report(project, graph, inputs, run, reference, project.manifest.kernels, stored)
+    return _report(project, graph, inputs, run, reference, stored, latency)
 
 
 def _project(source: Path, target_name: str | None, ram_budget: int | None, work_dir: Path,
@@ -134,7 +138,7 @@ def _classified_right(graph: Graph, firmware: np.ndarray, stored: StoredSamples 
 
 
 def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, reference: np.ndarray,
-            kernels: str, stored: StoredSamples | None):
+            stored: StoredSamples | None, latency: Latency):
     count = len(inputs.data)
     rows = np.stack([np.frombuffer(output, dtype=np.int8) for output in run.run.outputs])
     if rows.shape != reference.shape:
@@ -144,11 +148,11 @@ def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, 
     labelled, classified_right = _classified_right(graph, firmware, stored)
     differing_rows = (rows != reference).any(axis=1)  # bytes: a float output must be the very same float
     # the firmware's layers are the C backend's ops (fused chains and patch stages are one layer each), named
-    # "<index> <opcode>" in model.c
+    # "<index> <opcode> <op name's tail>" in model.c
     layers = tuple(
-        LayerFigures(layer.index, layer.name.partition(" ")[2] or layer.name, layer.name, layer.macs,
-                     round(layer.instructions / count))
-        for layer in run.run.layers
+        LayerFigures(layer.index, *_op_and_name(layer.name), layer.macs, round(layer.instructions / count),
+                     latency.layer_cycles[position])
+        for position, layer in enumerate(run.run.layers)
     )
     sizes = run.sizes
     stack = run.run.model_stack_bytes
@@ -176,7 +180,7 @@ def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, 
         target=project.target.name,
         board=run.board.name,
         qemu_machine=run.board.qemu_machine,
-        kernels=kernels,
+        kernels=project.manifest.kernels,
         inputs=count,
         inputs_description=inputs.description,
         bit_exact=not differing_rows.any(),
@@ -190,4 +194,12 @@ def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, 
         flash_size_bytes=project.target.flash_size,
         labelled_inputs=labelled,
         classified_right=classified_right,
+        latency=latency.to_dict(),
     )
+
+
+def _op_and_name(label: str) -> tuple[str, str]:
+    """("CONV_2D", "conv2d_1/Relu") from sapool_layer_names' "3 CONV_2D conv2d_1/Relu" (the name may be absent)."""
+    _, _, rest = label.partition(" ")
+    op, _, name = rest.partition(" ")
+    return op or label, name

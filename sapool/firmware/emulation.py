@@ -31,6 +31,7 @@ class EmulationRun:
     sizes: ElfSizes
     run: RunResult
     stack: StackBound  # the model's worst-case stack, from the build's call graph (predicted, not measured)
+    elf: Path
 
 
 def runs_board_image(board: Target) -> bool:
@@ -70,4 +71,4 @@ def emulate_project(
         run_dir = Path(work_dir) / "run"
         run_dir.mkdir(exist_ok=True)
         run = run_firmware(elf, board, inputs, run_dir)
-    return EmulationRun(board, read_sizes(elf), run, stack_bound(elf.parent))
+    return EmulationRun(board, read_sizes(elf), run, stack_bound(elf.parent), elf)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sapool.errors import BadInputError, BuildError, VerificationError
+from sapool.firmware.instruction_trace import TRACE_FLAGS
 from sapool.firmware.toolchain import require_emulator
 from sapool.targets import Target, load_targets
 
@@ -84,17 +85,20 @@ def harness_addresses(qemu_machine: str | None) -> dict[str, str]:
             "uart_kind": UART_KINDS.get(qemu_machine, "cmsdk")}
 
 
-def qemu_command(qemu: Path, board: Target, elf: Path, inputs_file: Path) -> list[str]:
+def qemu_command(qemu: Path, board: Target, elf: Path, inputs_file: Path, trace_log: Path | None = None) -> list[str]:
     """qemu-system-arm for `board` with only its own devices, the serial port on stdout, `inputs_file` loaded at
-    HOST_INPUTS, and no semihosting."""
+    HOST_INPUTS, and no semihosting; with `trace_log`, QEMU also logs every translated and executed block there
+    (firmware.instruction_trace)."""
     loader = f"loader,file={Path(inputs_file).resolve()},addr={HOST_INPUTS[board.qemu_machine]:#x},force-raw=on"
+    trace = [*TRACE_FLAGS, "-D", str(Path(trace_log).resolve())] if trace_log is not None else []
     return [str(qemu), "-M", board.qemu_machine, "-nodefaults", "-no-user-config", "-display", "none",
-            "-monitor", "none", "-serial", "stdio", "-icount", "shift=0", "-sandbox", SANDBOX,
+            "-monitor", "none", "-serial", "stdio", "-icount", "shift=0", "-sandbox", SANDBOX, *trace,
             "-device", loader, "-kernel", str(Path(elf).resolve())]
 
 
-def run_firmware(elf: Path, board: Target, inputs: list[bytes], work_dir: Path, *, timeout_s: float = 300) -> RunResult:
-    """Run `elf` on the QEMU `board` over `inputs` (all of one model's input size)."""
+def run_firmware(elf: Path, board: Target, inputs: list[bytes], work_dir: Path, *, timeout_s: float = 300,
+                 trace_log: Path | None = None) -> RunResult:
+    """Run `elf` on the QEMU `board` over `inputs` (all of one model's input size); `trace_log`: qemu_command."""
     qemu = require_emulator()
     block = len(inputs).to_bytes(4, "little").ljust(ROWS_OFFSET, b"\0") + b"".join(inputs)
     limit = INPUT_BLOCK_LIMITS.get(board.qemu_machine, MAX_INPUT_BLOCK_BYTES)
@@ -103,7 +107,7 @@ def run_firmware(elf: Path, board: Target, inputs: list[bytes], work_dir: Path, 
                             f"{board.qemu_machine} takes at most {limit:,} (run fewer --inputs)")
     inputs_file = Path(work_dir) / "inputs.bin"
     inputs_file.write_bytes(block)
-    process = subprocess.Popen(qemu_command(qemu, board, elf, inputs_file), cwd=work_dir, stdin=subprocess.DEVNULL,
+    process = subprocess.Popen(qemu_command(qemu, board, elf, inputs_file, trace_log), cwd=work_dir, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lines: list[str] = []
     finished = threading.Event()

@@ -79,7 +79,8 @@ def project_for_layout(layout: Layout, target: Target, *, model_name: str, model
     )
     board_inputs = samples.rows if samples is not None else _shipped_inputs(source, graph)
     files = project_files(
-        generate(graph, layout, info, kernels=manifest.kernels), target, load_board(target.name), hardware_map(target, regions),
+        generate(graph, layout, info, kernels=manifest.kernels), target, load_board(target.name),
+        hardware_map(target, regions),
         manifest=manifest, model_bytes=model_bytes, report_text=to_text(report),
         samples=samples.rows.tobytes() if samples is not None else None,
         board_inputs=[row.tobytes() for row in board_inputs],

@@ -23,6 +23,7 @@ class LayerFigures:
     name: str
     macs: int
     instructions: int  # per inference
+    cycles: int  # per inference on the target's core, from the cycle model (firmware.cycle_model)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class EmulationReport:
     flash_size_bytes: int
     labelled_inputs: int = 0  # the project's stored held-out inputs among those run (a class-vector output only)
     classified_right: int | None = None  # of those, how many the firmware's output argmax gave the label of
+    latency: dict | None = None  # firmware.latency.Latency.to_dict(): cycles and ms at the target's clock
 
     @property
     def instructions_per_mac(self) -> float:
@@ -80,6 +82,7 @@ def to_text(report: EmulationReport) -> str:
                                               f"up to {report.max_lsb_diff} LSB)"
     lines = [
         f"{report.model} on {report.target}, emulated on {report.board} ({report.qemu_machine}, -icount shift=0)",
+        *_latency_lines(report),
         f"kernels: {report.kernels}",
         f"inputs: {report.inputs} ({report.inputs_description})",
         f"bit-exact with TFLite reference kernels: {verdict}",
@@ -93,12 +96,40 @@ def to_text(report: EmulationReport) -> str:
         *_region_lines(ram),
         f"flash: {report.flash_bytes:,} of {report.flash_size_bytes:,} B",
         "",
-        f"{'#':>3}  {'op':<24} {'MACs':>11} {'instructions':>13} {'instr/MAC':>9}",
+        *layer_table(report),
     ]
+    return "\n".join(lines) + "\n"
+
+
+def layer_table(report: EmulationReport) -> list[str]:
+    """Per layer: op, its name (the tail, where names differ), MACs, instructions and their share, cycles; the
+    layer with the most instructions flagged as the hotspot."""
+    total = sum(layer.instructions for layer in report.layers) or 1
+    hottest = max(report.layers, key=lambda layer: layer.instructions, default=None)
+    width = min(max((len(layer.name) for layer in report.layers), default=4), 40)
+    lines = [f"{'#':>3}  {'op':<20} {'name':<{width}} {'MACs':>11} {'instructions':>13} {'%':>5} "
+             f"{'instr/MAC':>9} {'cycles':>12}"]
     for layer in report.layers:
         per_mac = f"{layer.instructions / layer.macs:.2f}" if layer.macs else "-"
-        lines.append(f"{layer.index:>3}  {layer.op:<24} {layer.macs:>11,} {layer.instructions:>13,} {per_mac:>9}")
-    return "\n".join(lines) + "\n"
+        flag = "  << hotspot" if layer is hottest else ""
+        lines.append(f"{layer.index:>3}  {layer.op:<20} {shorten_front(layer.name, width):<{width}} "
+                     f"{layer.macs:>11,} {layer.instructions:>13,} {100 * layer.instructions / total:>5.1f} "
+                     f"{per_mac:>9} {layer.cycles:>12,}{flag}")
+    return lines
+
+
+def shorten_front(text: str, width: int) -> str:
+    """`text` cut from the front to `width` characters ("..." first), so the distinguishing tail stays."""
+    return text if len(text) <= width else "..." + text[-(width - 3):]
+
+
+def _latency_lines(report: EmulationReport) -> list[str]:
+    latency = report.latency
+    if latency is None:
+        return []
+    return [f"latency: {latency['cycles']:,} cycles = {latency['ms']:.2f} ms at {latency['clock_hz'] / 1e6:g} MHz "
+            f"on the {report.target}'s {latency['core']} (modelled from the emulator's instruction trace)",
+            f"  {latency['assumptions']}"]
 
 
 def _classification_lines(report: EmulationReport) -> list[str]:

@@ -149,6 +149,7 @@ def _layer_rows(layout: Layout):
                 b for b in map(layout.buffer_of_tensor, outputs) if b is not None)),
             in_place=position in layout.in_place_ops,
             patches=_patch_label(op),
+            name=op.name,
         )
 
 

@@ -54,9 +54,10 @@ class Section:
     rows: tuple[tuple[str, ...], ...]
 
 
-def to_html(report: MemoryReport, sections: tuple[Section, ...] = (), command: str = "plan") -> str:
-    """The page for `report`; `sections` are drawn as tables between the summary and the timeline; `command`
-    names the sapool command in the title ("plan", "compile")."""
+def to_html(report: MemoryReport, sections: tuple[Section, ...] = (), command: str = "plan",
+            lead: tuple[Section, ...] = ()) -> str:
+    """The page for `report`; `lead` tables open it (compile's totals), `sections` are drawn between the summary
+    and the timeline; `command` names the sapool command in the title ("plan", "compile")."""
     environment = Environment(
         loader=PackageLoader("sapool.memory", "templates"),
         autoescape=True,
@@ -68,7 +69,8 @@ def to_html(report: MemoryReport, sections: tuple[Section, ...] = (), command: s
     environment.filters["human"] = format_bytes
     template = environment.get_template("report.html.j2")
     return template.render(report=report, svg=timeline(report), where=_output_locations(report), command=command,
-                           sections=sections, peak_buffers=peak_buffers(report), suggestions=suggestions(report),
+                           sections=sections, lead=lead, peak_buffers=peak_buffers(report),
+                           suggestions=suggestions(report),
                            short_name=short_name)
 
 

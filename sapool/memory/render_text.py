@@ -21,8 +21,9 @@ from sapool.units import format_bytes
 
 WIDTH = 100
 PEAK_LINES = 8
-HEADERS = ("#", "op", "output shape", "out B", "weights B", "MACs", "live B", "output at")
-RIGHT = {0, 3, 4, 5, 6}  # right-aligned columns
+HEADERS = ("#", "op", "name", "output shape", "out B", "weights B", "MACs", "live B", "output at")
+RIGHT = {0, 4, 5, 6, 7}  # right-aligned columns
+NAME_WIDTH = 12  # layer and tensor names, cut from the front (advice.short_name)
 UNICODE = {"times": "×", "peak": " ◀", "ellipsis": "…", "rule": "─"}
 ASCII = {"times": "x", "peak": " <", "ellipsis": "~", "rule": "-"}
 
@@ -61,13 +62,14 @@ def _layer_table(report: MemoryReport, symbols: dict[str, str]) -> Text:
     rows = [HEADERS]
     for buffer in report.buffers:  # the model inputs first: they are live from the start and often the largest
         if buffer.kind == "input":
-            rows.append(("in", printable(short_name(buffer.tensors[0], 24)), "", f"{buffer.size_bytes:,}", "", "", "",
-                         where[buffer.id]))
+            rows.append(("in", "", printable(short_name(buffer.tensors[0], NAME_WIDTH)), "",
+                         f"{buffer.size_bytes:,}", "", "", "", where[buffer.id]))
     for layer in report.layers:
         is_peak = peak is not None and layer.index == peak.index
         rows.append((
             str(layer.index),
             printable(layer.op),
+            printable(short_name(layer.name, NAME_WIDTH)),
             symbols["times"].join(map(str, layer.output_shape)),
             f"{layer.output_bytes:,}",
             f"{layer.weight_bytes:,}",

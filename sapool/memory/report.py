@@ -29,6 +29,7 @@ class LayerRow:
     output_buffers: tuple[int, ...]  # buffer ids holding the outputs (a view op's output shares its input's)
     in_place: bool = False  # the op writes its output over an input that dies at it (memory/in_place.py)
     patches: str = ""  # for a patch stage (memory/patches.py): "ops 0-3 in 8x8 patches"
+    name: str = ""  # the op's name in the source model (its first output's, for a .tflite)
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,7 @@ def to_dict(report: MemoryReport) -> dict:
             {
                 "index": layer.index,
                 "op": layer.op,
+                "name": layer.name,
                 "output_shape": list(layer.output_shape),
                 "output_bytes": layer.output_bytes,
                 "weight_bytes": layer.weight_bytes,

@@ -42,7 +42,7 @@ def test_compile_writes_the_whole_project_and_a_report_that_matches_its_parts(co
                  "memory_report.txt", "sapool_project.json"):
         assert (out / name).is_file(), name
     assert [step["name"] for step in document["steps"]] == [
-        "load", "read", "verify", "plan", "export-tflm", "generate-c", "build"]  # "report" writes this document
+        "load", "read", "verify", "plan", "export-tflm", "generate-c", "build", "latency"]  # "report" writes it
     assert document["model_kind"] == "tflite-int8" and document["int8"]["all_int8"] is True
     assert document["accuracy"] is None  # no float model to compare with
     assert json.loads((out / "sapool_project.json").read_text())["samples"] is None  # no data: no stored inputs
@@ -64,6 +64,16 @@ def test_compile_writes_the_whole_project_and_a_report_that_matches_its_parts(co
     assert f"{document['tflm']['arena_bytes']}" in (out / "tflm/arena_size.h").read_text()
     page = (out / "report.html").read_text()
     assert "<h1>sapool compile: kws_ref_model.tflite" in page and "Host verification" in page
+
+    # the totals lead every report: RAM and flash from the ELF, latency from the traced run at the board's clock
+    totals, latency = document["totals"], document["latency"]
+    assert list(document)[:2] == ["schema_version", "totals"]
+    assert totals["ram_bytes"] == firmware["predicted_ram_bytes"] and totals["flash_bytes"] == firmware["flash_bytes"]
+    assert totals["clock_hz"] == 480_000_000 and latency["core"] == "cortex-m7"
+    assert totals["latency_cycles"] == latency["cycles"] == sum(latency["layer_cycles"]) > 0
+    assert totals["latency_ms"] == round(totals["latency_cycles"] / 480_000, 3)
+    assert page.index("<b>RAM</b>") < page.index("<b>flash</b>") < page.index("<b>latency</b>") < page.index("Summary")
+    assert "model RAM: arena + static + worst-case stack" in page and "predicted_ram_bytes" not in page
 
 
 def graph_weight_bytes(graph) -> int:

@@ -55,7 +55,7 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class _Layer:
-    label: str  # "<index> <opcode>": sapool_layer_names, what the harness prints per layer
+    label: str  # "<index> <opcode>"; sapool_layer_names adds the name's tail (what the harness prints per layer)
     macs: int
     statements: tuple[str, ...]
     comment: str

@@ -154,7 +154,8 @@ def test_the_projects_cmake_target_builds_on_the_host_and_matches_tflite(tmp_pat
     graph = read_tflite(path)
     inputs = model_inputs(path, graph, 2)
     (tmp_path / "inputs.bin").write_bytes(inputs.data.tobytes())
-    run = subprocess.run([str(tmp_path / "build" / "app"), str(tmp_path / "inputs.bin")], capture_output=True, text=True)
+    run = subprocess.run([str(tmp_path / "build" / "app"), str(tmp_path / "inputs.bin")], capture_output=True,
+                         text=True)
     assert run.returncode == 0, run.stderr
     expected = run_model(path, inputs.data.reshape(len(inputs.data), *graph.tensor(graph.inputs[0]).shape[1:]),
                          "litert-ref").outputs
