@@ -4,7 +4,8 @@ A TFLite op stores its attributes in one of ~130 "options" tables. The tables sa
 kernels and analyses need) become small frozen dataclasses with TFLite's defaults; every other table is kept as
 `OtherOptions` (its name and fields, read-only), and an op without a table gets `NoOptions`. Readers produce the
 raw fields as {snake_case_field: value} (enums already decoded to names: padding "SAME"/"VALID", activation
-"NONE"/"RELU"/"RELU6"/"RELU_N1_TO_1"/"TANH"/…); `typed_options` maps them onto these classes.
+"NONE"/"RELU"/"RELU6"/"RELU_N1_TO_1"/"TANH"/…); `typed_options` maps them onto these classes. Padding "EXPLICIT"
+with per-side `pads` is no TFLite value: sapool's passes write it when they fold a PAD into a windowed op.
 """
 
 from __future__ import annotations
@@ -32,33 +33,36 @@ class OtherOptions:
 
 @dataclass(frozen=True)
 class Conv2DOptions:
-    padding: str = "SAME"
+    padding: str = "SAME"  # "SAME", "VALID", or "EXPLICIT" (sapool's own, see `pads`)
     stride_h: int = 1
     stride_w: int = 1
     dilation_h: int = 1
     dilation_w: int = 1
     activation: str = "NONE"
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)  # (top, bottom, left, right) when padding is EXPLICIT
 
 
 @dataclass(frozen=True)
 class DepthwiseConv2DOptions:
-    padding: str = "SAME"
+    padding: str = "SAME"  # "SAME", "VALID", or "EXPLICIT" (sapool's own, see `pads`)
     stride_h: int = 1
     stride_w: int = 1
     dilation_h: int = 1
     dilation_w: int = 1
     depth_multiplier: int = 1
     activation: str = "NONE"
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)  # (top, bottom, left, right) when padding is EXPLICIT
 
 
 @dataclass(frozen=True)
 class Pool2DOptions:
-    padding: str = "SAME"
+    padding: str = "SAME"  # "SAME", "VALID", or "EXPLICIT" (sapool's own, see `pads`)
     stride_h: int = 1
     stride_w: int = 1
     filter_h: int = 1
     filter_w: int = 1
     activation: str = "NONE"
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)  # (top, bottom, left, right) when padding is EXPLICIT
 
 
 @dataclass(frozen=True)

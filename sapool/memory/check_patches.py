@@ -21,6 +21,7 @@ import numpy as np
 
 from sapool.errors import VerificationError
 from sapool.ir.graph import Graph, Op
+from sapool.ir.windows import window_axis
 from sapool.memory.patches import BUFFER_ALIGNMENT, PATCH_STAGE
 
 
@@ -89,18 +90,8 @@ def _check_window(graph: Graph, op: Op, window, where: str) -> None:
 
 def _axis(graph: Graph, op: Op, axis: int) -> tuple[int, int, int, int]:
     """(kernel, stride, dilation, padding before) of `op` along rows (axis 0) or columns (1), from the model."""
-    options = op.options
-    if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-        kernel = graph.tensor(op.inputs[1]).shape[1 + axis]
-        dilation = (options.dilation_h, options.dilation_w)[axis]
-    else:
-        kernel, dilation = (options.filter_h, options.filter_w)[axis], 1
-    stride = (options.stride_h, options.stride_w)[axis]
-    in_size = graph.tensor(op.inputs[0]).shape[1 + axis]
-    out_size = graph.tensor(op.outputs[0]).shape[1 + axis]
-    span = (kernel - 1) * dilation + 1
-    total = max(0, (out_size - 1) * stride + span - in_size) if options.padding == "SAME" else 0
-    return kernel, stride, dilation, total // 2
+    window = window_axis(graph, op, axis)
+    return window.kernel, window.stride, window.dilation, window.pad_before
 
 
 def _check_buffers(graph: Graph, ops, windows, options, where: str) -> None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from sapool.ir.graph import Graph, Op
 from sapool.ir.options import Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions
+from sapool.ir.windows import window_axis
 
 IN_PLACE_ALIGNMENT = 16
 
@@ -68,12 +69,7 @@ def _row_streaming_shift(graph: Graph, op: Op) -> int | None:
     options = op.options
     if not isinstance(options, (Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions)):
         return None  # geometry unknown (e.g. a graph traced from torch for an estimate): never in place
-    if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-        filter_h = graph.tensor(op.inputs[1]).shape[1]
-        dilation = options.dilation_h
-    else:
-        filter_h, dilation = options.filter_h, 1
-    pad_top = leading_padding(options.padding, options.stride_h, dilation, in_h, filter_h, out_h)
+    pad_top = window_axis(graph, op, 0).pad_before
     out_row = output.nbytes // out_h
     in_row = source.nbytes // in_h
     pointwise = op.opcode == "CONV_2D" and tuple(graph.tensor(op.inputs[1]).shape[1:3]) == (1, 1)
@@ -81,15 +77,6 @@ def _row_streaming_shift(graph: Graph, op: Op) -> int | None:
     shift = max(min((y + 1) * out_row + ahead, output.nbytes) - min(max(0, y * options.stride_h - pad_top), in_h)
                 * in_row for y in range(out_h))
     return -(-shift // IN_PLACE_ALIGNMENT) * IN_PLACE_ALIGNMENT
-
-
-def leading_padding(padding: str, stride: int, dilation: int, in_size: int, filter_size: int,
-                     out_size: int) -> int:
-    """Rows of padding above the image, as TFLite's Prepare computes them (the odd row goes below)."""
-    if padding != "SAME":
-        return 0
-    effective = (filter_size - 1) * dilation + 1
-    return max(0, (out_size - 1) * stride + effective - in_size) // 2
 
 
 @dataclass

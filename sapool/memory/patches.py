@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from sapool.ir.analysis import MAC_COUNTERS, op_macs
 from sapool.ir.graph import Graph, Op
 from sapool.ir.options import Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions
-from sapool.memory.in_place import leading_padding
+from sapool.ir.windows import window_axis
 
 PATCH_STAGE = "CUSTOM:SAPOOL_PATCH_STAGE"
 SPATIAL_OPS = {"CONV_2D": Conv2DOptions, "DEPTHWISE_CONV_2D": DepthwiseConv2DOptions,
@@ -87,17 +87,9 @@ class PatchStageOptions:
 
 
 def geometry(graph: Graph, op: Op) -> tuple[Geometry, Geometry]:
-    """(rows, cols) window geometry of a spatial op, padding as TFLite's Prepare computes it."""
-    options = op.options
-    source, result = graph.tensor(op.inputs[0]).shape, graph.tensor(op.outputs[0]).shape
-    if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-        kernels = graph.tensor(op.inputs[1]).shape[1:3]
-        dilations = (options.dilation_h, options.dilation_w)
-    else:
-        kernels, dilations = (options.filter_h, options.filter_w), (1, 1)
-    strides = (options.stride_h, options.stride_w)
-    return tuple(Geometry(k, s, d, leading_padding(options.padding, s, d, source[1 + axis], k, result[1 + axis]))
-                 for axis, (k, s, d) in enumerate(zip(kernels, strides, dilations)))
+    """(rows, cols) window geometry of a spatial op (sapool.ir.windows: SAME as TFLite's Prepare, or EXPLICIT)."""
+    axes = (window_axis(graph, op, 0), window_axis(graph, op, 1))
+    return tuple(Geometry(a.kernel, a.stride, a.dilation, a.pad_before) for a in axes)
 
 
 def input_range(axis: Geometry, out_range: tuple[int, int], in_size: int) -> tuple[tuple[int, int], int]:

@@ -1,29 +1,25 @@
-"""Output sizes and padding of windowed ops, as TFLite computes them in Prepare (kernels/padding.h)."""
+"""Windowed ops' output sizes and leading padding for the C lowerings, from sapool.ir.windows (one geometry for
+the lowerings, the in-place rule and the patch stage)."""
 
 from __future__ import annotations
 
 from sapool.errors import UnsupportedError
+from sapool.ir.graph import Graph, Op
+from sapool.ir.windows import output_size, window_axis
 
 
-def output_size(padding: str, in_size: int, filter_size: int, stride: int, dilation: int = 1) -> int:
-    effective = (filter_size - 1) * dilation + 1
-    if padding == "SAME":
-        return (in_size + stride - 1) // stride
-    if padding == "VALID":
-        return (in_size + stride - effective) // stride
-    raise UnsupportedError(f"padding {padding} is not supported")
+def leading_padding(graph: Graph, op: Op) -> tuple[int, int]:
+    """(pad_top, pad_left): the kernels pad before the image by these and clip windows at its far edges, so any
+    padding after the image (SAME's odd row, an EXPLICIT bottom/right) follows from the output size."""
+    return window_axis(graph, op, 0).pad_before, window_axis(graph, op, 1).pad_before
 
 
-def leading_padding(stride: int, dilation: int, in_size: int, filter_size: int, out_size: int) -> int:
-    """Padding before the first row/column: half the total, rounded down (the odd pixel goes after)."""
-    effective = (filter_size - 1) * dilation + 1
-    total = max(0, (out_size - 1) * stride + effective - in_size)
-    return total // 2
-
-
-def check_output_size(padding: str, in_hw: tuple[int, int], filter_hw: tuple[int, int], strides: tuple[int, int],
-                      dilations: tuple[int, int], out_hw: tuple[int, int]) -> None:
+def check_output_size(graph: Graph, op: Op) -> None:
     """The model's stored output shape must be the one TFLite would compute, or offsets would be wrong."""
-    expected = tuple(output_size(padding, i, f, s, d) for i, f, s, d in zip(in_hw, filter_hw, strides, dilations))
-    if expected != tuple(out_hw):
-        raise UnsupportedError(f"output size {list(out_hw)} differs from the {padding} size {list(expected)}")
+    options = op.options
+    axes = [window_axis(graph, op, axis) for axis in (0, 1)]
+    expected = tuple(output_size(options.padding, options.pads[2 * n:2 * n + 2], a.in_size, a.kernel, a.stride,
+                                 a.dilation) for n, a in enumerate(axes))
+    stored = tuple(a.out_size for a in axes)
+    if expected != stored:
+        raise UnsupportedError(f"output size {list(stored)} differs from the {options.padding} size {list(expected)}")

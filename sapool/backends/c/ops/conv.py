@@ -34,18 +34,15 @@ def check(graph: Graph, op: Op) -> None:
     bias = _bias_index(op)
     if bias is not None and (graph.tensor(bias).dtype != "int32" or not graph.tensor(bias).is_constant):
         raise UnsupportedError("the bias must be constant int32")
-    _, in_h, in_w, in_c = nhwc(graph.tensor(op.inputs[0]))
-    _, out_h, out_w, out_c = nhwc(graph.tensor(op.outputs[0]))
-    _, kernel_h, kernel_w, filter_c = nhwc(weights)
+    in_c, out_c, filter_c = (nhwc(tensor)[3] for tensor in (graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0]),
+                                                              weights))
     if op.opcode == "CONV_2D" and (in_c % filter_c or out_c % (in_c // filter_c)):
         raise UnsupportedError(f"filter depth {filter_c} does not split input depth {in_c} and output depth "
                                f"{out_c} into equal groups")
     if op.opcode == "DEPTHWISE_CONV_2D" and (filter_c != out_c or out_c % in_c):
         raise UnsupportedError(f"depthwise filter depth {filter_c} for input depth {in_c}, output depth {out_c}")
-    options = op.options
-    check_output_size(options.padding, (in_h, in_w), (kernel_h, kernel_w), (options.stride_h, options.stride_w),
-                      (options.dilation_h, options.dilation_w), (out_h, out_w))
-    clamp_range(options.activation, graph.tensor(op.outputs[0]))
+    check_output_size(graph, op)
+    clamp_range(op.options.activation, graph.tensor(op.outputs[0]))
 
 
 def scratch_bytes(graph: Graph, op: Op) -> int:
@@ -90,8 +87,7 @@ def window_call(ctx: EmitContext, graph: Graph, op: Op, prefix: str) -> WindowCa
         "batches": batches, "in_h": in_h, "in_w": in_w, "in_c": in_c,
         "out_h": out_h, "out_w": out_w, "out_c": out_c, "kernel_h": kernel_h, "kernel_w": kernel_w,
         "stride_h": stride_h, "stride_w": stride_w, "dilation_h": dilation_h, "dilation_w": dilation_w,
-        "pad_top": leading_padding(stride_h, dilation_h, in_h, kernel_h, out_h),
-        "pad_left": leading_padding(stride_w, dilation_w, in_w, kernel_w, out_w),
+        "pad_top": leading_padding(graph, op)[0], "pad_left": leading_padding(graph, op)[1],
         "depth_multiplier": out_c // in_c if op.opcode == "DEPTHWISE_CONV_2D" else 1,
         "input_offset": input_offset, "output_offset": zero_point(result), "act_min": act_min, "act_max": act_max,
     }

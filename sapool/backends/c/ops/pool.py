@@ -22,14 +22,11 @@ def check(graph: Graph, op: Op) -> None:
     source, result = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     if (scale(source), zero_point(source)) != (scale(result), zero_point(result)):
         raise UnsupportedError("input and output quantisation differ (int8 pooling does not rescale)")
-    _, in_h, in_w, channels = nhwc(source)
-    _, out_h, out_w, out_c = nhwc(result)
+    channels, out_c = nhwc(source)[3], nhwc(result)[3]
     if out_c != channels:
         raise UnsupportedError(f"output depth {out_c} differs from input depth {channels}")
-    options = op.options
-    check_output_size(options.padding, (in_h, in_w), (options.filter_h, options.filter_w),
-                      (options.stride_h, options.stride_w), (1, 1), (out_h, out_w))
-    clamp_range(options.activation, result)
+    check_output_size(graph, op)
+    clamp_range(op.options.activation, result)
 
 
 def scratch_bytes(graph: Graph, op: Op) -> int:
@@ -55,8 +52,7 @@ def window_call(ctx: EmitContext, graph: Graph, op: Op, prefix: str) -> WindowCa
     params = {
         "batches": batches, "in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h, "out_w": out_w,
         "filter_h": filter_h, "filter_w": filter_w, "stride_h": stride_h, "stride_w": stride_w,
-        "pad_top": leading_padding(stride_h, 1, in_h, filter_h, out_h),
-        "pad_left": leading_padding(stride_w, 1, in_w, filter_w, out_w),
+        "pad_top": leading_padding(graph, op)[0], "pad_left": leading_padding(graph, op)[1],
         "act_min": act_min, "act_max": act_max,
     }
     return WindowCall(KERNELS[op.opcode], "sapool_pool_params", params, (), "reference/pool.c")
