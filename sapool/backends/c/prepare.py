@@ -1,8 +1,8 @@
 """The graph the native C backend runs, from the model's: the one pre-planning rewrite `sapool plan` and
 `sapool compile` share, so the plan a report shows is the plan the generated code uses.
 
-Three rewrites, in order: passes.fold_pad (a PAD before a convolution or max pool becomes its padding), fuse.fuse_for_c (op chains run as one kernel, e.g. attention) and, with patches "auto",
-memory.patch_choice (the memory-dominant early stage run patch by patch, when that lowers the peak). The patch
+Three rewrites, in order: passes.fold_pad (a PAD before a convolution or max pool becomes its padding),
+fuse.fuse_for_c (op chains run as one kernel, e.g. attention) and, with patches "auto", memory.patch_choice (the memory-dominant early stage run patch by patch, when that lowers the peak). The patch
 choice is scored with the backend's own scratch needs (patch buffers and kernel scratch), whichever command
 asks, so both commands make the same choice.
 """
