@@ -92,8 +92,10 @@ def layer_mixes(log: Path, hooks: dict[str, int], layers: int, costs: CoreCosts)
 
 
 def _translations(log: Path, costs: CoreCosts) -> dict[str, _Block]:
-    """Every translated block, keyed by the host address its exec lines name (bound at its first execution)."""
+    """Every translated block, keyed by the host address its exec lines name. A block is bound at the first exec
+    line of its start PC after its translation (an interrupt may run other blocks in between)."""
     blocks: dict[str, _Block] = {}
+    unbound: dict[int, _Block] = {}  # translated, not yet seen executing, by start PC
     current: list[tuple[int, int, object]] = []
     with open(log, errors="replace") as lines:
         for line in lines:
@@ -102,13 +104,19 @@ def _translations(log: Path, costs: CoreCosts) -> dict[str, _Block]:
                 size = 4 if decoded[3] else 2
                 current.append((int(decoded[1], 16), size, classify(decoded[4], decoded[5] or "")))
                 continue
-            executed = _EXEC.match(line)
-            if executed is not None and current:
-                instructions = [item[2] for item in current]
-                last_pc, last_size, last = current[-1]
-                blocks[executed[1]] = _Block(
-                    pc=current[0][0], kinds=Counter(item.kind for item in instructions),
-                    base_cycles=block_cycles(instructions, costs), fallthrough=last_pc + last_size,
-                    ends_in_jump=last.kind == "branch" or last.writes_pc)
+            if current:
+                block = _block(current, costs)
+                unbound[block.pc] = block
                 current = []
+            executed = _EXEC.match(line)
+            if executed is not None and int(executed[2], 16) in unbound:
+                blocks[executed[1]] = unbound.pop(int(executed[2], 16))
     return blocks
+
+
+def _block(decoded: list[tuple[int, int, object]], costs: CoreCosts) -> _Block:
+    instructions = [item[2] for item in decoded]
+    last_pc, last_size, last = decoded[-1]
+    return _Block(pc=decoded[0][0], kinds=Counter(item.kind for item in instructions),
+                  base_cycles=block_cycles(instructions, costs), fallthrough=last_pc + last_size,
+                  ends_in_jump=last.kind == "branch" or last.writes_pc)
