@@ -56,7 +56,8 @@ bench: setup
 	$(BIN)/python bench/firmware_qemu.py; firmware=$$?; \
 	$(BIN)/python bench/tflm_export.py; tflm=$$?; \
 	$(BIN)/python bench/compile.py; compile=$$?; \
-	exit $$(( planner || scaling || fuzz || pooling || firmware || tflm || compile ))
+	$(BIN)/python bench/coverage.py; coverage=$$?; \
+	exit $$(( planner || scaling || fuzz || pooling || firmware || tflm || compile || coverage ))
 
 # Retrain the shipped demo checkpoint with the project's own CLI (about 5 min on 2 cores); recipe.md explains it.
 pretrained: setup

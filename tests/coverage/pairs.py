@@ -10,6 +10,7 @@ the stage it failed at and its reason: the command's `Error:` line (or the last 
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,4 +84,5 @@ def error_line(stderr: str) -> str:
 
 
 def first_line(text: str) -> str:
-    return (text.strip().splitlines() or [""])[0][:300]
+    """The first line, without terminal colour codes (torch's exporter colours its messages)."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", (text.strip().splitlines() or [""])[0])[:300]

@@ -153,14 +153,18 @@ class TokenNet(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    """Q/K/V projections and F.scaled_dot_product_attention (one head)."""
+    """Q/K/V projections split into 2 heads (N×heads×L×d, the 4-D form torch's ONNX exporter requires) and
+    F.scaled_dot_product_attention, as hand-written transformer code does it."""
 
-    def __init__(self, features: int = 16):
+    def __init__(self, features: int = 16, heads: int = 2):
         super().__init__()
+        self.heads = heads
         self.q, self.k, self.v = (nn.Linear(features, features) for _ in range(3))
 
     def forward(self, x):
-        return F.scaled_dot_product_attention(self.q(x), self.k(x), self.v(x))
+        q, k, v = (projection(x).unflatten(-1, (self.heads, -1)).transpose(1, 2)
+                   for projection in (self.q, self.k, self.v))
+        return F.scaled_dot_product_attention(q, k, v).transpose(1, 2).flatten(2)
 
 
 class MultiheadSelfAttention(nn.Module):
