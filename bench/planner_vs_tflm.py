@@ -24,7 +24,7 @@ from rich.table import Table
 
 from sapool.ir.read import read_tflite
 from sapool.memory import PLANNERS, compute_lifetimes, lower_bound, make_plan
-from sapool.memory.analyze import analyze
+from sapool.planning import plan_file
 
 ALIGNMENT = 16
 PLANNER_NAMES = ("best", *PLANNERS)
@@ -74,7 +74,7 @@ def measure(name: str, path: Path) -> dict:
             "proven_optimal": plan.proven_optimal,
             "time_s": round(seconds, 6),
         }
-    _, analyze_seconds = fastest(lambda: analyze(path, "stm32h7"))
+    _, analyze_seconds = fastest(lambda: plan_file(path, "stm32h7"))
     tflm = tflm_arena(path)
     best = planners["best"]["arena_bytes"]
     return {

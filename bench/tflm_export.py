@@ -27,8 +27,7 @@ from rich.table import Table
 from sapool.backends.tflm.arena import MCU_32, estimate_arena
 from sapool.backends.tflm.export import write_tflm_export
 from sapool.ir.read import read_tflite_bytes
-from sapool.memory.analyze import regions_for
-from sapool.memory.layout import plan_layout
+from sapool.planning import plan_model, tflm_layout
 from sapool.targets import get_target
 from sapool.verify.compare import compare_outputs
 from sapool.verify.interpreters import run_model, smallest_tflm_arena
@@ -57,11 +56,11 @@ def inputs_for(name: str, graph) -> np.ndarray:
 def measure(name: str, path: Path) -> dict:
     data = path.read_bytes()
     graph = read_tflite_bytes(data, name)
-    layout = plan_layout(graph, regions_for(get_target("stm32h7"), None))
+    offline = tflm_layout(graph, plan_model(graph, get_target("stm32h7")))
     row = {"model": name}
     with tempfile.TemporaryDirectory() as folder:
         for label, embed in (("offline_plan", True), ("tflm_plan", False)):
-            result = write_tflm_export(data, graph, layout, Path(folder) / label, offline_plan=embed)
+            result = write_tflm_export(data, graph, offline if embed else None, Path(folder) / label)
             smallest = smallest_tflm_arena(result.model_path)
             mcu = estimate_arena(graph, result.head_bytes, len(graph.activations()), MCU_32)
             row[label] = {

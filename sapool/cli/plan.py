@@ -37,13 +37,13 @@ FORMATS = ("text", "json", "html")
 def plan(model: Path, target: str | None, ram_budget: str | None, planner: str, patches: str, output_format: str,
          as_json: bool, output: Path | None, quiet: bool, verbose: bool) -> None:
     """Plan MODEL's activation memory and report it layer by layer."""
-    from sapool.memory.analyze import analyze
+    from sapool.planning import PlanOptions, plan_file
 
     output_format = "json" if as_json else output_format
     budget = parse_bytes(ram_budget) if ram_budget is not None else None
     if output is not None:
         check_output_path(output, "report", inputs=(model,), allow_stdout=True)
-    report = analyze(model, target, ram_budget=budget, planner=planner, patches=patches)
+    report = plan_file(model, target, PlanOptions(ram_budget=budget, planner=planner, patches=patches))
     if verbose:
         click.echo(f"planned {len(report.layers)} ops in {report.elapsed_s:.3f} s", err=True)
     if output_format == "text" and (output is None or is_stdout(output)):

@@ -17,8 +17,7 @@ def tflm(job: CompileJob) -> str:
     """model.tflite (with sapool's plan as TFLite-Micro's offline plan) and the tflm/ C arrays and app."""
     from sapool.backends.tflm.export import write_tflm_export
 
-    job.tflm = write_tflm_export(job.tflite, job.graph, job.layout, job.folder,
-                                 offline_plan=job.request.offline_plan)
+    job.tflm = write_tflm_export(job.tflite, job.graph, job.tflm_layout, job.folder)
     _check_tflm_arena(job)
     return f"model.tflite + tflm/ (arena {job.tflm.arena_bytes:,} B for TFLite-Micro on a 32-bit MCU)"
 
@@ -92,6 +91,7 @@ def build(job: CompileJob) -> str:
     worst-case stack from the compiler's call graphs (firmware.stack_bound)."""
     from sapool.firmware.build import build_firmware
     from sapool.firmware.elf import read_sizes
+    from sapool.firmware.report import predicted_ram_bytes
     from sapool.firmware.stack_bound import stack_bound
 
     elf = build_firmware(job.folder, job.folder / "build")
@@ -102,7 +102,7 @@ def build(job: CompileJob) -> str:
         "arena_bytes": sizes.total_arena_bytes,
         "planned_arena_bytes": job.layout.peak_arena_bytes,
         "model_stack_bytes": stack.bytes,
-        "predicted_ram_bytes": job.layout.peak_arena_bytes + sizes.static_bytes + stack.bytes,
+        "predicted_ram_bytes": predicted_ram_bytes(job.layout.peak_arena_bytes, sizes.static_bytes, stack.bytes),
         "harness_ram_bytes": sizes.harness_bytes,
         "stack_reserved_bytes": sizes.stack_reserved_bytes,
     }

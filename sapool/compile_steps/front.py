@@ -16,7 +16,7 @@ def load(job: CompileJob) -> str:
     """Check the target and planner first (cheap), then load the model through the front end its file needs.
     A request without a target or output folder (`sapool validate`) only loads."""
     from sapool.frontends import load_model
-    from sapool.memory.analyze import check_planner
+    from sapool.planning import check_planner
     from sapool.targets import get_target
 
     request = job.request

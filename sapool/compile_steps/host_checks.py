@@ -75,9 +75,9 @@ def _int8_accuracy(job: CompileJob) -> str:
 
 def tflm_has_kernels(job: CompileJob) -> bool:
     """TFLite-Micro has a kernel for every op of the int8 model (GELU, for one, it has not)."""
-    from sapool.backends.tflm.op_resolver import RESOLVER_METHODS
+    from sapool.backends.tflm.op_resolver import tflm_runs
 
-    return all(op.opcode in RESOLVER_METHODS for op in job.graph.ops)
+    return tflm_runs(job.graph)
 
 
 def tflm_can_verify(job: CompileJob) -> bool:

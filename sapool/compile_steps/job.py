@@ -48,8 +48,8 @@ class CompileJob:
     accuracy: Any = None  # sapool.quantize.accuracy.AccuracyReport
     held_out: Any = None  # (float NCHW images, labels): the first of the accuracy step's, stored in the project
     verification: dict[str, Any] = field(default_factory=dict)  # engine → sapool.verify.compare.Comparison
-    scratch: dict[int, int] = field(default_factory=dict)  # kernel scratch per op, declared by the C backend
-    layout: Any = None  # sapool.memory.layout.Layout
+    layout: Any = None  # sapool.memory.layout.Layout: the one plan (sapool.planning.plan_model)
+    tflm_layout: Any = None  # sapool.memory.layout.Layout: TFLite-Micro's offline plan, derived from `layout`
     report: Any = None  # sapool.memory.report.MemoryReport
     tflm: Any = None  # sapool.backends.tflm.export.TflmExport
     firmware: Any = None  # what the native C backend and the build produced

@@ -1,4 +1,4 @@
-"""The plan step: declare kernel scratch, plan the int8 graph once into the target's regions, keep the Layout."""
+"""The plan step: the model planned once by sapool.planning's recipe, kept (and the fit it answers)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,25 @@ from sapool.units import format_bytes
 
 
 def plan(job: CompileJob) -> str:
-    """Plan with the native backend's scratch needs declared and its graph (fused ops, a patch stage with
-    `--patches auto`), so the report's peak is the firmware's arena (job.layout.graph is then that graph;
-    job.graph stays the model's own).
+    """Plan with sapool.planning's one recipe (the graph the C kernels run, their scratch declared), so the
+    report's peak is the firmware's arena and `sapool plan`'s (job.layout.graph is that graph; job.graph stays the
+    model's own); with a TFLite-Micro export, derive its offline plan (job.tflm_layout) here too, once.
 
-    The backend's op check runs first: an op it lacks is an UnsupportedError naming the op and its index, raised
-    before any file is written.
+    With the firmware wanted, the backend's op check runs first: an op it lacks is an UnsupportedError naming the
+    op and its index, raised before any file is written.
     """
-    from sapool.memory.analyze import build_report, regions_for
-    from sapool.memory.layout import plan_layout
+    from sapool.backends.c import check_supported
+    from sapool.backends.tflm.op_resolver import tflm_runs
+    from sapool.memory.analyze import build_report
+    from sapool.planning import PlanOptions, plan_model, tflm_layout
 
     request = job.request
-    graph = job.graph
+    options = PlanOptions(ram_budget=request.ram_budget, planner=request.planner, patches=request.patches)
+    job.layout = plan_model(job.graph, job.target, options)
     if request.firmware:
-        from sapool.backends.c import check_supported, prepare_for_c, scratch_needs
-
-        # the graph the firmware runs (fused ops, patch stage), planned and generated as is
-        graph = prepare_for_c(job.graph, request.patches)
-        check_supported(graph)
-        job.scratch = dict(scratch_needs(graph))
-    regions = regions_for(job.target, request.ram_budget)
-    job.layout = plan_layout(graph, regions, planner=request.planner, scratch=job.scratch)
+        check_supported(job.layout.graph)
+    if request.offline_plan and tflm_runs(job.graph):
+        job.tflm_layout = tflm_layout(job.graph, job.layout)
     job.report = build_report(job.layout, job.target, model_name=request.model.name,
                               ram_budget=request.ram_budget)
     layout = job.layout

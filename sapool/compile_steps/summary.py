@@ -37,7 +37,7 @@ def result_document(job: CompileJob, timings: list[tuple[str, float]]) -> dict[s
             "peak_arena_bytes": layout.peak_arena_bytes,
             "lower_bound_bytes": layout.lower_bound_bytes,
             "fits": job.report.fits,
-            "scratch_bytes": sum(job.scratch.values()),
+            "scratch_bytes": sum(buffer.size for buffer in layout.buffers if buffer.kind == "scratch"),
             "report": to_dict(job.report),
         },
         "tflm": None if job.tflm is None else {"arena_bytes": job.tflm.arena_bytes,

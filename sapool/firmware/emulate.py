@@ -26,7 +26,7 @@ from sapool.firmware.latency import Latency, measure_latency
 from sapool.firmware.project import MODEL_COPY, ProjectManifest, read_manifest, write_project
 from sapool.firmware.project_check import check_project_files
 from sapool.firmware.project_samples import StoredSamples, read_stored_samples
-from sapool.firmware.report import EmulationReport, LayerFigures, RamFigures
+from sapool.firmware.report import EmulationReport, LayerFigures, RamFigures, predicted_ram_bytes
 from sapool.firmware.toolchain import require_build_tools, require_emulator
 from sapool.ir.graph import Graph
 from sapool.ir.read import read_tflite
@@ -159,7 +159,8 @@ def _report(project: _Project, graph: Graph, inputs: Inputs, run: EmulationRun, 
     planned = {region["name"]: region for region in project.manifest.planned_regions}
     ram = RamFigures(
         planned_bytes=project.manifest.planned_arena_bytes,
-        predicted_bytes=project.manifest.planned_arena_bytes + sizes.static_bytes + run.stack.bytes,
+        predicted_bytes=predicted_ram_bytes(project.manifest.planned_arena_bytes, sizes.static_bytes,
+                                            run.stack.bytes),
         measured_bytes=sizes.total_arena_bytes + sizes.static_bytes + stack,
         arena_bytes=sizes.total_arena_bytes,
         static_bytes=sizes.static_bytes,

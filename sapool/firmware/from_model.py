@@ -1,8 +1,8 @@
 """A .tflite → a firmware project's files, through the C backend: the steps `sapool compile` also takes.
 
-check_supported (an unsupported op stops everything before a file is written) → scratch_needs (kernel scratch
-goes into the plan like any buffer) → plan_layout into the target's regions or the --ram-budget → generate. A
-plan that does not fit is still generated: its arena is larger than the region, so the link fails with ld's
+sapool.planning.plan_model (the one recipe: the C backend's graph, kernel scratch declared, the target's regions
+or the --ram-budget) → check_supported (an unsupported op stops everything before a file is written) → generate.
+A plan that does not fit is still generated: its arena is larger than the region, so the link fails with ld's
 message naming the region and the bytes over, which is the check a user can reproduce with `make`.
 """
 
@@ -18,7 +18,7 @@ from sapool.firmware.project_samples import StoredSamples
 from sapool.ir.graph import Graph
 from sapool.ir.read import read_tflite
 from sapool.memory.analyze import build_report, regions_for
-from sapool.memory.layout import Layout, plan_layout
+from sapool.memory.layout import Layout
 from sapool.targets import Region, Target
 
 
@@ -38,13 +38,12 @@ def generate_project(model_path: Path, target: Target, *, ram_budget: int | None
                      patches: str = "auto", kernels: str | None = None) -> GeneratedProject:
     """Every file of the project for `model_path` on `target` (`patches`: backends/c/prepare.py; `kernels`: the
     kernel set, default the core's); nothing is written."""
-    from sapool.backends.c import check_supported, prepare_for_c, scratch_needs
+    from sapool.backends.c import check_supported
+    from sapool.planning import PlanOptions, plan_model
 
     model_path = Path(model_path)
-    graph = prepare_for_c(read_tflite(model_path), patches)
-    check_supported(graph)
-    regions = regions_for(target, ram_budget)
-    layout = plan_layout(graph, regions, scratch=scratch_needs(graph))
+    layout = plan_model(read_tflite(model_path), target, PlanOptions(ram_budget=ram_budget, patches=patches))
+    check_supported(layout.graph)
     return project_for_layout(layout, target, model_name=model_path.name, model_bytes=model_path.read_bytes(),
                               ram_budget=ram_budget, source=model_path, kernels=kernels)
 

@@ -26,6 +26,12 @@ class LayerFigures:
     cycles: int  # per inference on the target's core, from the cycle model (firmware.cycle_model)
 
 
+def predicted_ram_bytes(planned_arena_bytes: int, static_bytes: int, stack_bound_bytes: int) -> int:
+    """The RAM the model is predicted to take on the part before it runs: the planned arena, the static data the
+    ELF holds and the deepest stack the call graph allows (`sapool compile` and `sapool emulate` both print it)."""
+    return planned_arena_bytes + static_bytes + stack_bound_bytes
+
+
 @dataclass(frozen=True)
 class RamFigures:
     planned_bytes: int  # the planner's arena

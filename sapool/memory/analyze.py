@@ -1,85 +1,21 @@
-"""Model + target → MemoryReport: lifetimes, placement in the target's RAM regions, per-layer costs.
+"""Layout → MemoryReport: the per-op figures, buffers and regions `sapool plan` and `sapool compile` print.
 
-This is the whole of `sapool plan` minus the rendering. It reads the model once, plans it once into a Layout
-(sapool.memory.layout: lifetimes, planners, placement, independent check) and renders the per-op figures the
-report shows from that Layout, the same object the code generators read. `--ram-budget` replaces the target's data regions by one region of
-that size; flash is still compared with the target's flash.
+The report is rendered from a Layout already planned (sapool.planning.plan_model: the one recipe), the same
+object the code generators read. `regions_for` turns a target or a `--ram-budget` (one region of that size;
+flash is still compared with the target's flash) into the regions to plan into.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from pathlib import Path
 
 from sapool.errors import BadInputError
 from sapool.ir.analysis import op_macs
 from sapool.ir.graph import Graph
-from sapool.ir.read import read_tflite
-from sapool.memory.layout import Layout, plan_layout
-from sapool.memory.planners import PLANNERS
+from sapool.memory.layout import Layout
 from sapool.memory.patches import PATCH_STAGE, patched_macs, unpatched_macs
 from sapool.memory.report import BufferRow, LayerRow, MemoryReport, PatchStageRow, RegionRow
-from sapool.targets import Region, Target, budget_region, get_target
-
-PLANNER_CHOICES = ("best", *PLANNERS)
-
-
-def analyze(
-    model_path: str | Path,
-    target: str | None = None,
-    *,
-    ram_budget: int | None = None,
-    planner: str = "best",
-    alignment: int = 16,
-    patches: str = "auto",
-) -> MemoryReport:
-    """Plan the activations of the .tflite at `model_path` for `target` (or a bare `ram_budget`), as sapool's
-    firmware runs it: the C backend's graph (backends/c/prepare.py: fused ops and, with `patches` "auto", a
-    patch-based early stage where it lowers the peak, its patch buffers placed as its scratch) and in-place
-    layers. Other kernel scratch is left out (it is the compile report's)."""
-    from sapool.backends.c.prepare import patch_scratch, prepare_for_c
-
-    started = time.perf_counter()
-    check_planner(planner)
-    if target is None and ram_budget is None:
-        raise BadInputError("give a --target, a --ram-budget, or both")
-    target_info = get_target(target) if target is not None else None
-    graph = prepare_for_c(read_tflite(model_path), patches)
-    return analyze_graph(
-        graph,
-        target_info,
-        model_name=Path(model_path).name,
-        ram_budget=ram_budget,
-        planner=planner,
-        alignment=alignment,
-        scratch=patch_scratch(graph),
-        started=started,
-    )
-
-
-def check_planner(planner: str) -> None:
-    if planner not in PLANNER_CHOICES:
-        raise BadInputError(f"unknown planner '{planner}'; choose one of: {', '.join(PLANNER_CHOICES)}")
-
-
-def analyze_graph(
-    graph: Graph,
-    target: Target | None,
-    *,
-    model_name: str,
-    ram_budget: int | None = None,
-    planner: str = "best",
-    alignment: int = 16,
-    scratch: Mapping[int, int] | None = None,
-    started: float | None = None,
-) -> MemoryReport:
-    """The report for an already-read graph (with `scratch`, op index → bytes, declared); `started` (a
-    perf_counter value) lets `elapsed_s` include reading."""
-    started = time.perf_counter() if started is None else started
-    layout = plan_layout(graph, regions_for(target, ram_budget), planner=planner, alignment=alignment,
-                         scratch=scratch)
-    return build_report(layout, target, model_name=model_name, ram_budget=ram_budget, started=started)
+from sapool.targets import Region, Target, budget_region
 
 
 def build_report(
@@ -90,7 +26,7 @@ def build_report(
     ram_budget: int | None = None,
     started: float | None = None,
 ) -> MemoryReport:
-    """The per-layer report of a Layout already planned (by analyze_graph or a compile pipeline)."""
+    """The per-layer report of a Layout already planned (sapool.planning.plan_model)."""
     started = time.perf_counter() if started is None else started
     graph = layout.graph
     return MemoryReport(

@@ -3,7 +3,7 @@
 `torch_to_graph` traces the module with torch.fx, propagates shapes with one example input and hands the traced
 graph to `models.fx_to_graph`, which writes the sapool.ir Graph the int8 TFLite export will contain (its module
 docstring lists the converter's rewrites it mimics and where the estimate can differ from a real export).
-`int8_peak_activation` plans that graph as the native C backend runs it, with the planner `sapool plan` uses.
+`int8_peak_activation` plans that graph with sapool.planning's recipe, the one every command uses.
 """
 
 from __future__ import annotations
@@ -42,9 +42,11 @@ class Footprint:
 
     @property
     def macs(self) -> int:
+        """The network's multiply-accumulates (a patch stage's recomputed overlaps not counted)."""
         from sapool.ir.analysis import model_macs
+        from sapool.memory.patches import expand
 
-        return model_macs(self.graph)
+        return model_macs(expand(self.graph)[0])
 
 
 def input_shape_of(config_or_input_shape) -> tuple[int, ...]:
@@ -92,35 +94,27 @@ def torch_to_graph(model, config_or_input_shape) -> Graph:
     return write_graph(module, type(model).__name__)
 
 
-def firmware_graph(model, config_or_input_shape) -> tuple[Graph, dict[int, int]]:
-    """(graph, kernel scratch per op) of `model` as `sapool compile --patches off` plans its export: the estimated
-    graph as the native C backend runs it (backends.c.prepare_for_c: its fusions, structural, so they apply to
-    this unquantised graph as to the export) and the kernels' scratch (backends.c.scratch_needs).
+def firmware_graph(model, config_or_input_shape, patches: str = "auto") -> tuple[Graph, dict[int, int]]:
+    """(graph, kernel scratch per op) of `model` as `sapool compile` plans its export: the estimated graph as the
+    native C backend runs it (sapool.planning.firmware_graph: fusions and patch stages are structural, so they
+    apply to this unquantised graph as to the export) and the kernels' scratch."""
+    from sapool.planning import firmware_graph as prepared
 
-    Patch stages are not estimated yet: compile's default (`--patches auto`) may plan a lower peak than this."""
-    from sapool.backends.c import prepare_for_c, scratch_needs
-
-    graph = prepare_for_c(torch_to_graph(model, config_or_input_shape), patches="off")
-    return graph, scratch_needs(graph)
+    return prepared(torch_to_graph(model, config_or_input_shape), patches)
 
 
 def int8_peak_activation(model, config_or_input_shape, target=None, ram_budget: int | None = None,
-                         time_limit_s: float = 5.0) -> Footprint:
-    """Plan the int8 activations of `model` once, as `sapool compile` plans its export for the firmware (fused
-    ops, kernel scratch, in-place layers; see `firmware_graph`), with the planner and placement `sapool plan` uses.
+                         time_limit_s: float = 5.0, patches: str = "auto") -> Footprint:
+    """Plan the int8 activations of `model` once with sapool.planning's recipe, as `sapool plan` and `sapool
+    compile` plan its export (fused ops, patch stages, kernel scratch, in-place layers).
 
     `target` is a target name or Target; `ram_budget` (bytes) replaces the target's regions by one region of
     that size, as `sapool plan --ram-budget` does. With neither, the plan is made without a size limit.
     """
-    from sapool.memory.analyze import regions_for
-    from sapool.memory.layout import UNBOUNDED, plan_layout
+    from sapool.planning import PlanOptions, plan_model
     from sapool.targets import get_target
 
-    graph, scratch = firmware_graph(model, config_or_input_shape)
-    if target is None and ram_budget is None:
-        return Footprint(plan_layout(graph, (UNBOUNDED,), scratch=scratch, time_limit_s=time_limit_s), fits=None)
     target_info = get_target(target) if isinstance(target, str) else target
-    layout = plan_layout(graph, regions_for(target_info, ram_budget), scratch=scratch, time_limit_s=time_limit_s)
-    return Footprint(layout, fits=layout.fits)
-
-
+    options = PlanOptions(ram_budget=ram_budget, patches=patches, time_limit_s=time_limit_s)
+    layout = plan_model(torch_to_graph(model, config_or_input_shape), target_info, options)
+    return Footprint(layout, fits=None if target is None and ram_budget is None else layout.fits)

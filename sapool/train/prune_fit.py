@@ -2,10 +2,11 @@
 
 Two strategies:
 - `peak` (the default): prune only the channel groups whose tensors are live at the peak op. Each round plans the
-  pruned network's lifetimes, finds the op with the most bytes live, and removes from every group live there the
-  same fraction of its remaining channels, sized so that the bytes it sheds (in proportion to its share of that
-  op's bytes) cover the excess. The peak may then move to another op; the rounds repeat until the lower bound fits,
-  then the real plan (`int8_peak_activation`, the `sapool plan` path) decides. A group nobody's peak touches keeps
+  pruned network with sapool.planning's recipe (`int8_peak_activation`: patch stages, in-place layers, kernel
+  scratch; the one fit answer) and stops when it fits; otherwise it finds the op with the most bytes live (layer by
+  layer, without patches) and removes from every group live there the same fraction of its remaining channels,
+  sized so that the bytes it sheds (in proportion to its share of that op's bytes) cover the plan's excess. The
+  peak may then move to another op; the rounds repeat. A group nobody's peak touches keeps
   all its channels, so a network whose memory sits in its first layers (MCUNet-like) keeps its deep, wide layers.
 - `global`: one ratio for every group, the smallest on a 0.05 grid that fits (bisection: the footprint shrinks as
   the ratio grows).
@@ -34,11 +35,12 @@ MAX_RATIO = 0.95
 
 
 def prune_to_fit(model: nn.Module, config, *, target=None, ram_budget: int | None = None, criterion: str = "l1",
-                 strategy: str = "peak", time_limit_s: float = 2.0):
+                 strategy: str = "peak", time_limit_s: float = 2.0, patches: str = "auto"):
     """The pruned copy of `model` whose int8 activations fit; returns (pruned model, PruneReport, Footprint).
 
     `config` is the ModelConfig or input shape; `target` a target name or Target, `ram_budget` bytes (one region
-    of that size instead of the target's). The model is returned unpruned when it already fits.
+    of that size instead of the target's); `patches` as `sapool compile --patches`. The model is returned unpruned
+    when it already fits.
     """
     if target is None and ram_budget is None:
         raise BadInputError("prune_to_fit needs a target or a RAM budget")
@@ -47,7 +49,7 @@ def prune_to_fit(model: nn.Module, config, *, target=None, ram_budget: int | Non
     target_info = get_target(target) if isinstance(target, str) else target
     where = f"a RAM budget of {ram_budget} B" if ram_budget is not None else f"target {target_info.name}"
     fit = _fit_peak if strategy == "peak" else _fit_global
-    return fit(model, config, target_info, ram_budget, criterion, time_limit_s, where)
+    return fit(model, config, target_info, ram_budget, criterion, time_limit_s, where, patches)
 
 
 def most_removable(group: ChannelGroup) -> int:
@@ -70,7 +72,7 @@ def advice(model: nn.Module, graph, position: int) -> str:
             f"do not shrink with channels: reduce L (a smaller input or a larger patch size) instead")
 
 
-def _fit_peak(model, config, target, ram_budget, criterion, time_limit_s, where):
+def _fit_peak(model, config, target, ram_budget, criterion, time_limit_s, where, patches):
     groups = model_groups(model, config)
     prunable = {group.name: group for group in groups if group.prunable}
     owners = channel_owners(model, config, groups)
@@ -83,15 +85,14 @@ def _fit_peak(model, config, target, ram_budget, criterion, time_limit_s, where)
         raise _does_not_fit(model, memory, hopeless, owners, where, exhausted=False)
     while True:
         pruned, report = prune_channels(model, groups, removals, criterion)
+        footprint = int8_peak_activation(pruned, config, target=target, ram_budget=ram_budget,
+                                         time_limit_s=time_limit_s, patches=patches)
+        if footprint.fits:  # the real plan (patch stages, in-place layers, kernel scratch) decides
+            return pruned, report, footprint
         memory = live_memory(pruned, config)
         position = memory.peak_op
-        excess = memory.live[position] - capacity
-        if excess <= 0:  # the lower bound fits: the real plan decides
-            footprint = int8_peak_activation(pruned, config, target=target, ram_budget=ram_budget,
-                                             time_limit_s=time_limit_s)
-            if footprint.fits:
-                return pruned, report, footprint
-            excess = max(1, sum(use.over_budget_bytes for use in footprint.layout.regions))
+        excess = max(1, min(memory.live[position] - capacity,
+                            sum(use.over_budget_bytes for use in footprint.layout.regions)))
         by_group = memory.bytes_by_group(position, owners)[0]
         shrinkable = {name: size for name, size in by_group.items()
                       if removals[name] < most_removable(prunable[name])}
@@ -119,11 +120,11 @@ def _does_not_fit(model, memory, position: int, owners: dict[str, str], where: s
         f"{advice(model, memory.graph, position)}")
 
 
-def _fit_global(model, config, target, ram_budget, criterion, time_limit_s, where):
+def _fit_global(model, config, target, ram_budget, criterion, time_limit_s, where, patches):
     def attempt(steps: int):
         pruned, report = prune_model(model, round(steps * RATIO_STEP, 6), criterion, input_shape=config)
         footprint = int8_peak_activation(pruned, config, target=target, ram_budget=ram_budget,
-                                         time_limit_s=time_limit_s)
+                                         time_limit_s=time_limit_s, patches=patches)
         return pruned, report, footprint
 
     low, high = 0, int(round(MAX_RATIO / RATIO_STEP))

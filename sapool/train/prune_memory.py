@@ -71,8 +71,9 @@ class LiveMemory:
 
 
 def live_memory(model: nn.Module, config) -> LiveMemory:
-    """The int8 graph of `model` and its live bytes per op, without running a planner."""
-    graph, scratch = firmware_graph(model, config)
+    """The int8 graph of `model` (without patch stages, so every op is a layer of the network) and its live
+    bytes per op, without running a planner: where to prune; the real plan (patch stages included) decides."""
+    graph, scratch = firmware_graph(model, config, patches="off")
     buffers = tuple(compute_lifetimes(graph, in_place=True, scratch=scratch))  # as the footprint plans it
     return LiveMemory(graph, buffers, tuple(live_bytes_per_op(buffers, len(graph.ops), ALIGNMENT)))
 

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from sapool.backends.c import scratch_needs
 from sapool.cli import main
 from sapool.ir.read import read_tflite
-from sapool.memory.analyze import analyze
 from sapool.memory.lifetimes import aligned
 from sapool.output_folders import OWNER_MARKER
+from sapool.planning import plan_file
 from tests.conftest import shared_model
 
 NEEDS_ARM = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
@@ -49,7 +49,7 @@ def test_compile_writes_the_whole_project_and_a_report_that_matches_its_parts(co
     assert not (out / "samples").exists()
 
     graph = read_tflite(shared_model("kws_ref_model"))
-    plain = analyze(shared_model("kws_ref_model"), "stm32h7")
+    plain = plan_file(shared_model("kws_ref_model"), "stm32h7")
     scratch = sum(aligned(size) for size in scratch_needs(graph).values())
     plan = document["plan"]
     assert plain.peak_arena_bytes <= plan["peak_arena_bytes"] <= plain.peak_arena_bytes + scratch

@@ -10,7 +10,7 @@ import pytest
 from sapool.compile_steps.job import CompileJob, CompileRequest
 from sapool.compile_steps.planning import plan
 from sapool.ir.read import read_tflite
-from sapool.memory.analyze import analyze
+from sapool.planning import PlanOptions, plan_file
 from sapool.targets import get_target
 from tests.conftest import shared_model
 
@@ -26,7 +26,7 @@ def _planned(patches: str) -> CompileJob:
 @pytest.mark.parametrize("patches", ["auto", "off"])
 def test_compile_plans_the_stage_sapool_plan_reports(patches):
     job = _planned(patches)
-    reported = analyze(shared_model("vww_96_int8"), "stm32h7", patches=patches)
+    reported = plan_file(shared_model("vww_96_int8"), "stm32h7", PlanOptions(patches=patches))
     planned = [(stage.ops, stage.grid) for stage in job.report.patch_stages]
     assert planned == [(stage.ops, stage.grid) for stage in reported.patch_stages]
     assert planned == ([((0, 1, 2, 3), (8, 8))] if patches == "auto" else [])

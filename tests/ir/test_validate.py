@@ -6,7 +6,7 @@ from ai_edge_litert import schema_py_generated as fb
 from sapool.errors import BadInputError
 from sapool.ir.analysis import model_macs
 from sapool.ir.read import read_tflite_bytes
-from sapool.memory.analyze import analyze_graph
+from sapool.planning import PlanOptions, plan_report
 from tests.ir.tflite_models import make_tensor, pack, tiny_float_model
 
 
@@ -54,7 +54,7 @@ def test_an_omitted_optional_bias_is_fine_and_counted_as_nothing():
     graph = read_tflite_bytes(_model(lambda m: None), "ok")
     assert graph.ops[1].inputs[2] is None
     assert model_macs(graph) == 4 * 4 * 3 * 3 * 3 * 2 + 5 * 48  # conv + fully connected, bias never read
-    analyze_graph(graph, None, model_name="ok", ram_budget=4096)
+    plan_report(graph, None, PlanOptions(ram_budget=4096), model_name="ok")
 
 
 def test_unknown_and_custom_ops_are_left_alone():

@@ -6,8 +6,9 @@ import pytest
 from sapool.backends.c import prepare_for_c
 from sapool.errors import BadInputError
 from sapool.ir.read import read_tflite
-from sapool.memory.analyze import analyze, analyze_graph, unique_weight_bytes
+from sapool.memory.analyze import unique_weight_bytes
 from sapool.memory.lifetimes import aligned
+from sapool.planning import PlanOptions, plan_file, plan_report
 from sapool.targets import Region, Target, get_target
 from tests.conftest import shared_model
 
@@ -31,7 +32,7 @@ def _two_region_target(fast_kib: int, slow_kib: int) -> Target:
 
 def test_every_model_fits_stm32h7_with_consistent_figures(mlperf_model):
     graph = prepare_for_c(read_tflite(mlperf_model))
-    report = analyze(mlperf_model, "stm32h7")
+    report = plan_file(mlperf_model, "stm32h7")
     name = mlperf_model.stem
     assert report.fits and not report.split
     assert len(report.layers) == len(graph.ops)
@@ -47,7 +48,7 @@ def test_every_model_fits_stm32h7_with_consistent_figures(mlperf_model):
 
 def test_layer_rows_match_the_graph(mlperf_model):
     graph = prepare_for_c(read_tflite(mlperf_model))
-    report = analyze(mlperf_model, "stm32h7")
+    report = plan_file(mlperf_model, "stm32h7")
     buffers = {buffer.id: buffer for buffer in report.buffers}
     for layer, op in zip(report.layers, graph.ops):
         assert layer.output_shape == graph.tensor(op.outputs[0]).shape
@@ -59,14 +60,14 @@ def test_layer_rows_match_the_graph(mlperf_model):
 
 
 def test_live_bytes_are_the_aligned_sizes_of_the_buffers_live_at_each_op():
-    report = analyze(shared_model("vww_96_int8"), "stm32h7")
+    report = plan_file(shared_model("vww_96_int8"), "stm32h7")
     for layer in report.layers:
         live = [b for b in report.buffers if b.first <= layer.index <= b.last]
         assert layer.live_bytes == sum(aligned(b.size_bytes, report.alignment) for b in live)
 
 
 def test_buffers_in_one_region_never_overlap_while_both_live():
-    report = analyze(shared_model("pretrainedResnet_quant"), "stm32h7")
+    report = plan_file(shared_model("pretrainedResnet_quant"), "stm32h7")
     for a in report.buffers:
         assert a.address == report.regions[0].base + a.offset
         for b in report.buffers:
@@ -76,7 +77,7 @@ def test_buffers_in_one_region_never_overlap_while_both_live():
 
 def test_vww_on_stm32f4_goes_whole_into_sram1():
     """38,800 B fits the 112 KiB SRAM1, the first (preferred) region, so nothing is split off into SRAM2."""
-    report = analyze(shared_model("vww_96_int8"), "stm32f4")
+    report = plan_file(shared_model("vww_96_int8"), "stm32f4")
     sram1, sram2 = report.regions
     assert (sram1.name, sram1.size_bytes, sram1.used_bytes) == ("SRAM1", 112 * 1024, 38_800)
     assert (sram2.name, sram2.size_bytes, sram2.used_bytes) == ("SRAM2", 16 * 1024, 0)
@@ -86,7 +87,7 @@ def test_vww_on_stm32f4_goes_whole_into_sram1():
 
 
 def test_ram_budget_too_small_reports_overflow_at_the_peak_layer():
-    report = analyze(shared_model("kws_ref_model"), "stm32h7", ram_budget=8 * 1024)
+    report = plan_file(shared_model("kws_ref_model"), "stm32h7", PlanOptions(ram_budget=8 * 1024))
     assert not report.fits and not report.ram_fits and report.flash_fits
     assert [region.name for region in report.regions] == ["budget"]
     assert report.ram_over_bytes == 12_592 - 8192  # the in-place lower bound, reached
@@ -94,13 +95,13 @@ def test_ram_budget_too_small_reports_overflow_at_the_peak_layer():
 
 
 def test_ram_budget_alone_needs_no_target():
-    report = analyze(shared_model("ad01_int8"), None, ram_budget=1024)
+    report = plan_file(shared_model("ad01_int8"), None, PlanOptions(ram_budget=1024))
     assert report.fits and report.target == "budget" and report.flash_fits is None
 
 
 def test_split_over_two_regions_keeps_every_region_within_its_size():
     graph = read_tflite(shared_model("kws_ref_model"))
-    report = analyze_graph(graph, _two_region_target(8, 8), model_name="kws")
+    report = plan_report(graph, _two_region_target(8, 8), model_name="kws")
     assert report.fits and report.split and not report.proven_optimal
     assert all(region.used_bytes <= region.size_bytes for region in report.regions)
     assert {buffer.region for buffer in report.buffers} == {"FAST", "SLOW"}
@@ -113,14 +114,14 @@ def test_split_over_two_regions_keeps_every_region_within_its_size():
 def test_split_that_cannot_fit_reports_overflow():
     """At op 2 of vww 36,864 + 18,432 B are live and neither buffer fits a 16 KiB region: no split can work."""
     graph = read_tflite(shared_model("vww_96_int8"))
-    report = analyze_graph(graph, _two_region_target(48, 16), model_name="vww")
+    report = plan_report(graph, _two_region_target(48, 16), model_name="vww")
     assert not report.fits
     assert report.ram_over_bytes == report.peak_arena_bytes - 48 * 1024 > 0
 
 
 @pytest.mark.parametrize("planner", ["greedy", "multi_order"])
 def test_named_planner_is_used(planner):
-    report = analyze(shared_model("kws_ref_model"), "stm32h7", planner=planner)
+    report = plan_file(shared_model("kws_ref_model"), "stm32h7", PlanOptions(planner=planner))
     assert report.planner == planner and report.planners_used == (planner,)
 
 
@@ -132,22 +133,22 @@ def test_unique_weight_bytes_counts_shared_constants_once():
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    "target, planner, message",
     [
-        ({"target": None}, "--target"),
-        ({"target": "stm32h8"}, "stm32h7"),
-        ({"target": "stm32h7", "planner": "fastest"}, "unknown planner"),
+        (None, "best", "--target"),
+        ("stm32h8", "best", "stm32h7"),
+        ("stm32h7", "fastest", "unknown planner"),
     ],
 )
-def test_bad_arguments_raise_bad_input(kwargs, message):
+def test_bad_arguments_raise_bad_input(target, planner, message):
     with pytest.raises(BadInputError, match=message):
-        analyze(shared_model("ad01_int8"), **kwargs)
+        plan_file(shared_model("ad01_int8"), target, PlanOptions(planner=planner))
 
 
 def test_bad_model_file_raises_bad_input(tmp_path):
     corrupt = tmp_path / "corrupt.tflite"
     corrupt.write_bytes(b"\x10\x00\x00\x00TFL3" + b"\xff" * 40)
     with pytest.raises(BadInputError):
-        analyze(corrupt, "stm32h7")
+        plan_file(corrupt, "stm32h7")
     with pytest.raises(BadInputError):
-        analyze(tmp_path / "missing.tflite", "stm32h7")
+        plan_file(tmp_path / "missing.tflite", "stm32h7")

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import pytest
 
 from sapool.ir.read import read_tflite
-from sapool.memory.analyze import analyze, analyze_graph
 from sapool.memory.render_html import to_html
+from sapool.planning import PlanOptions, plan_file, plan_report
 from sapool.targets import Region, Target
 from tests.conftest import shared_model
 
@@ -27,7 +27,7 @@ def _rects(root: ET.Element, css_class: str) -> list[ET.Element]:
 
 @pytest.fixture(scope="module")
 def vww_report():
-    return analyze(shared_model("vww_96_int8"), "stm32h7")
+    return plan_file(shared_model("vww_96_int8"), "stm32h7")
 
 
 def test_one_titled_box_per_buffer_inside_the_plot(vww_report):
@@ -72,7 +72,7 @@ def test_peak_is_marked_and_the_region_is_drawn_to_full_size_with_its_headroom(v
 
 def test_big_boxes_carry_their_tensor_name_and_the_peak_tensors_and_advice_are_listed():
     # without patches (which bring vww down to 38,800 B), so that it does not fit and the peak is a tensor
-    report = analyze(shared_model("vww_96_int8"), "stm32h7", ram_budget=40 * 1024, patches="off")
+    report = plan_file(shared_model("vww_96_int8"), "stm32h7", PlanOptions(ram_budget=40 * 1024, patches="off"))
     html = to_html(report)
     root = _parse(html)
     labels = [text.text for text in root.iter(f"{SVG}text") if text.get("class") == "label"]
@@ -87,7 +87,7 @@ def test_big_boxes_carry_their_tensor_name_and_the_peak_tensors_and_advice_are_l
 
 
 def test_overflow_draws_the_capacity_line():
-    report = analyze(shared_model("kws_ref_model"), "stm32h7", ram_budget=8192)
+    report = plan_file(shared_model("kws_ref_model"), "stm32h7", PlanOptions(ram_budget=8192))
     root = _parse(to_html(report))
     capacity = [line for line in root.iter(f"{SVG}line") if line.get("class") == "capacity"]
     assert len(capacity) == 1
@@ -99,7 +99,7 @@ def test_overflow_draws_the_capacity_line():
 def test_split_placement_gets_one_band_per_region():
     regions = (Region("FAST", 0x2000_0000, 8 * 1024), Region("SLOW", 0x3000_0000, 8 * 1024))
     target = Target("two_regions", "TEST", "cortex-m4", "none", 1, 0, 1 << 20, regions, "test", "mps2-an386")
-    report = analyze_graph(read_tflite(shared_model("kws_ref_model")), target, model_name="kws")
+    report = plan_report(read_tflite(shared_model("kws_ref_model")), target, model_name="kws")
     root = _parse(to_html(report))
     bands = _rects(root, "band")
     assert len(bands) == 2
@@ -141,7 +141,7 @@ BROWSER = shutil.which("chromium-headless-shell") or shutil.which("chromium")
 def test_a_real_browser_renders_the_page_within_a_700_px_window(tmp_path):
     from PIL import Image
 
-    report = analyze(shared_model("vww_96_int8"), "stm32h7", ram_budget=40 * 1024, patches="off")
+    report = plan_file(shared_model("vww_96_int8"), "stm32h7", PlanOptions(ram_budget=40 * 1024, patches="off"))
     page, shot = tmp_path / "plan.html", tmp_path / "plan.png"
     page.write_text(to_html(report), encoding="utf-8")
     subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",

@@ -2,13 +2,13 @@
 
 import re
 
-from sapool.memory.analyze import analyze
 from sapool.memory.render_text import WIDTH, to_text
+from sapool.planning import PlanOptions, plan_file
 from tests.conftest import shared_model
 
 
 def test_every_model_renders_within_100_columns_with_one_row_per_op(mlperf_model):
-    report = analyze(mlperf_model, "stm32h7")
+    report = plan_file(mlperf_model, "stm32h7")
     text = to_text(report)
     assert max(len(line) for line in text.splitlines()) <= WIDTH
     rows = [line for line in text.splitlines() if re.match(r"^\s*\d+\s+[A-Z_0-9:]+\s", line)]
@@ -17,7 +17,7 @@ def test_every_model_renders_within_100_columns_with_one_row_per_op(mlperf_model
 
 
 def test_peak_row_region_lines_and_verdict():
-    report = analyze(shared_model("vww_96_int8"), "stm32f4")
+    report = plan_file(shared_model("vww_96_int8"), "stm32f4")
     lines = to_text(report).splitlines()
     marked = [line for line in lines if "◀" in line]
     assert len(marked) == 1 and marked[0].split()[:2] == ["0", "CUSTOM:SAPOOL_PATCH_STAGE"] and "38,800" in marked[0]
@@ -28,7 +28,7 @@ def test_peak_row_region_lines_and_verdict():
 
 
 def test_overflowing_region_is_flagged():
-    report = analyze(shared_model("kws_ref_model"), "stm32h7", ram_budget=8192)
+    report = plan_file(shared_model("kws_ref_model"), "stm32h7", PlanOptions(ram_budget=8192))
     text = " ".join(to_text(report).split())  # undo rich's line wrapping
     assert "12,592 / 8,192 B used, headroom -4,400 B [OVER]" in text
     assert "does not fit the 8,192 B RAM budget on stm32h7" in text and "4,400 B over" in text

@@ -10,9 +10,9 @@ import pytest
 
 from sapool.ir.read import read_tflite_bytes
 from sapool.memory import check_plan, compute_lifetimes, lower_bound, make_plan
-from sapool.memory.analyze import analyze_graph
 from sapool.memory.planners.exact import _maximal_live_sets
 from sapool.memory.planners.plan import PlanRequest
+from sapool.planning import plan_report
 from sapool.targets import get_target
 from tests.ir.tflite_models import skip_chain_model
 
@@ -25,7 +25,7 @@ def big_graph():
 def test_a_1000_op_graph_plans_in_seconds_and_little_memory(big_graph):
     tracemalloc.start()
     started = time.perf_counter()
-    report = analyze_graph(big_graph, get_target("stm32h7"), model_name="skip1000")
+    report = plan_report(big_graph, get_target("stm32h7"), model_name="skip1000")
     seconds = time.perf_counter() - started
     peak_bytes = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()

@@ -71,7 +71,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def fits(model):
-    return {strategy: prune_to_fit(model, SHAPE, ram_budget=BUDGET, strategy=strategy)
+    return {strategy: prune_to_fit(model, SHAPE, ram_budget=BUDGET, strategy=strategy, patches="off")
             for strategy in ("peak", "global")}
 
 
@@ -84,13 +84,13 @@ def _kept(report) -> dict[str, int]:
 
 
 def test_the_unpruned_model_does_not_fit(model):
-    assert int8_peak_activation(model, SHAPE, ram_budget=BUDGET).fits is False
+    assert int8_peak_activation(model, SHAPE, ram_budget=BUDGET, patches="off").fits is False
 
 
 @pytest.mark.parametrize("strategy", ["peak", "global"])
 def test_the_fit_is_verified_with_the_footprint_path(fits, strategy):
     pruned, _, footprint = fits[strategy]
-    again = int8_peak_activation(pruned, SHAPE, ram_budget=BUDGET)
+    again = int8_peak_activation(pruned, SHAPE, ram_budget=BUDGET, patches="off")
     assert footprint.fits and again.fits and again.peak_arena_bytes == footprint.peak_arena_bytes <= BUDGET
 
 
@@ -112,16 +112,16 @@ def test_peak_strategy_prunes_only_the_groups_live_at_a_peak_and_follows_the_pea
 def test_global_strategy_is_the_least_ratio_on_its_grid_that_fits(model, fits):
     _, report, _ = fits["global"]
     less = prune_model(model, report.ratio - 0.05, input_shape=SHAPE)[0]
-    assert int8_peak_activation(less, SHAPE, ram_budget=BUDGET).fits is False
+    assert int8_peak_activation(less, SHAPE, ram_budget=BUDGET, patches="off").fits is False
 
 
 def test_a_target_fit_is_placed_in_its_regions_with_more_channels_kept_than_one_ratio(model):
     """stm32f4 has SRAM1 112 KiB + SRAM2 16 KiB: at 128×128 the plan must split over both, and when the lower bound
     fits but the split placement does not, the placement's excess drives another round."""
     shape = (1, 3, 128, 128)
-    peak, peak_report, footprint = prune_to_fit(model, shape, target="stm32f4")
-    _, global_report, _ = prune_to_fit(model, shape, target="stm32f4", strategy="global")
-    again = int8_peak_activation(peak, shape, target="stm32f4")
+    peak, peak_report, footprint = prune_to_fit(model, shape, target="stm32f4", patches="off")
+    _, global_report, _ = prune_to_fit(model, shape, target="stm32f4", strategy="global", patches="off")
+    again = int8_peak_activation(peak, shape, target="stm32f4", patches="off")
     assert footprint.fits and again.fits and again.peak_arena_bytes == footprint.peak_arena_bytes
     assert all(use.used_bytes <= use.size_bytes for use in again.layout.regions)
     assert peak_report.channels_after > global_report.channels_after
@@ -130,14 +130,14 @@ def test_a_target_fit_is_placed_in_its_regions_with_more_channels_kept_than_one_
 
 @pytest.mark.parametrize("strategy", ["peak", "global"])
 def test_a_model_that_fits_is_returned_unpruned(model, strategy):
-    _, report, footprint = prune_to_fit(model, SHAPE, ram_budget=1 << 20, strategy=strategy)
+    _, report, footprint = prune_to_fit(model, SHAPE, ram_budget=1 << 20, strategy=strategy, patches="off")
     assert footprint.fits and report.channels_after == report.channels_before
 
 
 def test_a_budget_below_the_input_names_the_op_and_what_does_not_shrink(model):
     """The 3 KB input alone exceeds 2 KB: refused before any pruning round."""
     with pytest.raises(DoesNotFitError) as error:
-        prune_to_fit(model, SHAPE, ram_budget=2048)
+        prune_to_fit(model, SHAPE, ram_budget=2048, patches="off")
     message = str(error.value)
     # 3072 B of input and the stem conv's two 27 B im2col patches (3×3×3 input values, 64 B aligned) do not shrink
     assert "at op 0 CONV_2D stem_0 (torch module stem.0) with 19520 B live, 3126 B do not shrink" in message
@@ -146,7 +146,7 @@ def test_a_budget_below_the_input_names_the_op_and_what_does_not_shrink(model):
 
 def test_a_budget_just_above_the_input_prunes_the_peak_groups_as_far_as_allowed(model):
     with pytest.raises(DoesNotFitError) as error:
-        prune_to_fit(model, SHAPE, ram_budget=3200)
+        prune_to_fit(model, SHAPE, ram_budget=3200, patches="off")
     # the stem keeps its last channel (16 × 0.95 = 15 removed): 3072 + 1024 B live at the stem conv, + 64 B im2col
     assert "at op 0 CONV_2D stem_0 (torch module stem.0) with 4160 B live, 3126 B do not shrink" in str(error.value)
     assert "the channel groups there (stem.0) are pruned as far as allowed" in str(error.value)
@@ -156,7 +156,7 @@ def test_a_budget_just_above_the_input_prunes_the_peak_groups_as_far_as_allowed(
 def test_sap_attention_tokens_at_the_peak_are_named_instead_of_pruning_everything(strategy):
     torch.manual_seed(0)
     with pytest.raises(DoesNotFitError) as error:
-        prune_to_fit(TinySap().eval(), (1, 1, 16, 16), ram_budget=4096, strategy=strategy)
+        prune_to_fit(TinySap().eval(), (1, 1, 16, 16), ram_budget=4096, strategy=strategy, patches="off")
     message = str(error.value)
     assert "CUSTOM:SAPOOL_ATTENTION bmm_1 (torch call_function bmm in pool.attention.scores" in message
     assert message.endswith("inside SAP layer pool, whose attention tokens (q, k, v: L × embed dim, L = number of "
@@ -166,4 +166,4 @@ def test_sap_attention_tokens_at_the_peak_are_named_instead_of_pruning_everythin
 
 def test_unknown_strategy_is_bad_input(model):
     with pytest.raises(BadInputError, match="strategy must be one of peak, global"):
-        prune_to_fit(model, SHAPE, ram_budget=BUDGET, strategy="uniform")
+        prune_to_fit(model, SHAPE, ram_budget=BUDGET, strategy="uniform", patches="off")

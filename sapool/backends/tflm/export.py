@@ -50,12 +50,13 @@ class TflmExport:
                 "ops": list(self.ops)}
 
 
-def write_tflm_export(tflite_bytes: bytes, graph: Graph, layout: Layout, out_dir: Path, *,
-                      offline_plan: bool = True) -> TflmExport:
-    """Write the export of `tflite_bytes` (whose subgraph 0 is `graph`, planned as `layout`) into `out_dir`."""
+def write_tflm_export(tflite_bytes: bytes, graph: Graph, offline: Layout | None, out_dir: Path) -> TflmExport:
+    """Write the export of `tflite_bytes` (whose subgraph 0 is `graph`) into `out_dir`, with `offline` embedded as
+    TFLM's offline plan (sapool.planning.tflm_layout: one arena of `graph`), or None to let TFLM plan itself."""
     out_dir = Path(out_dir)
+    offline_plan = offline is not None
     methods = resolver_methods(graph)  # fails before anything is written when TFLM lacks an op
-    model, head = _model_and_head(tflite_bytes, graph, layout, offline_plan)
+    model, head = _model_and_head(tflite_bytes, graph, offline)
     planned = sum(1 for tensor in graph.activations() if not tensor.is_variable)
     mcu = estimate_arena(graph, head, planned, MCU_32)
     host = estimate_arena(graph, head, planned, HOST_64)
@@ -83,17 +84,19 @@ def write_tflm_export(tflite_bytes: bytes, graph: Graph, layout: Layout, out_dir
                       ops=tuple(opcode for opcode, _ in methods), model_path=model_path, files=files)
 
 
-def _model_and_head(tflite_bytes: bytes, graph: Graph, layout: Layout, embed: bool) -> tuple[bytes, int]:
+def _model_and_head(tflite_bytes: bytes, graph: Graph, offline: Layout | None) -> tuple[bytes, int]:
     """The model bytes to ship and the arena head TFLM will lay out for them.
 
     Without the offline plan TFLM plans with its greedy planner and copies view ops; sapool's `greedy` planner on
     non-aliased lifetimes reproduces TFLM's head exactly (docs/memory_planner.md).
     """
-    if not embed:
+    if offline is None:
         model = offline_plan.strip_offline_plan(bytes(tflite_bytes))
         buffers = compute_lifetimes(graph, alias_views=False)
         return model, make_plan(buffers, "greedy", offline_plan.TFLM_ALIGNMENT).arena_bytes
-    offsets = offline_plan.tensor_offsets(graph, offline_plan.single_arena_layout(layout, graph))
+    if offline.graph is not graph or len([use for use in offline.regions if use.buffer_ids]) > 1:
+        raise ValueError("the offline plan must be one arena of the exported graph (sapool.planning.tflm_layout)")
+    offsets = offline_plan.tensor_offsets(graph, offline)
     return offline_plan.embed_offline_plan(bytes(tflite_bytes), offsets), offline_plan.head_bytes(graph, offsets)
 
 

@@ -39,6 +39,11 @@ RESOLVER_METHODS = {
 }
 
 
+def tflm_runs(graph: Graph) -> bool:
+    """TFLite-Micro has a kernel for every op of `graph` (GELU, for one, it has not)."""
+    return all(op.opcode in RESOLVER_METHODS for op in graph.ops)
+
+
 def used_opcodes(graph: Graph) -> list[str]:
     """The model's distinct opcodes in order of first use."""
     return list(dict.fromkeys(op.opcode for op in graph.ops))

@@ -9,8 +9,7 @@ from sapool.backends.tflm.export import write_tflm_export
 from sapool.backends.tflm.offline_plan import read_offline_plan
 from sapool.errors import UnsupportedError
 from sapool.ir.read import read_tflite_bytes
-from sapool.memory.analyze import regions_for
-from sapool.memory.layout import plan_layout
+from sapool.planning import plan_model, tflm_layout
 from sapool.targets import get_target
 from sapool.verify.interpreters import run_model, smallest_tflm_arena
 from tests.conftest import MODEL_NAMES, shared_model
@@ -21,8 +20,8 @@ HOST_TOLERANCE = 0.05  # predicted host arena within 5 % above the smallest aren
 
 def export(tflite: bytes, out_dir, offline_plan=True, name="model"):
     graph = read_tflite_bytes(tflite, name)
-    layout = plan_layout(graph, regions_for(get_target("stm32h7"), None))
-    return write_tflm_export(tflite, graph, layout, out_dir, offline_plan=offline_plan)
+    layout = plan_model(graph, get_target("stm32h7"))
+    return write_tflm_export(tflite, graph, tflm_layout(graph, layout) if offline_plan else None, out_dir)
 
 
 def parse_c_array(source: str) -> tuple[bytes, int]:

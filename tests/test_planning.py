@@ -1,0 +1,137 @@
+"""One peak and one fit answer per model, target and options, whatever the command (sapool/planning.py).
+
+Each test compares what two or more commands wrote on their own: `sapool plan`'s JSON, `sapool compile`'s
+report.json and project manifest, the project `sapool emulate MODEL.tflite` generates (its manifest), `sapool
+train --dry-run`'s JSON and `sapool prune`'s JSON. A command that planned with other settings (kernel scratch left
+out, no patch stage, another graph) would disagree with the others here.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sapool.cli import main
+from sapool.firmware.from_model import generate_project
+from sapool.targets import get_target
+from sapool.train.data import FASHION_MNIST_DIR
+from tests.conftest import MODEL_NAMES, shared_model
+from tests.verify.int8_models import tiny_int8_bytes
+
+
+def _sapool(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _plan(model: Path, *options) -> tuple[int, bool, int]:
+    """(peak, fits, exit code) as `sapool plan --json` prints them."""
+    result = _sapool("plan", model, "--json", *options)
+    assert result.exit_code in (0, 1), result.output
+    document = json.loads(result.stdout)
+    return document["peak_arena_bytes"], document["fits"], result.exit_code
+
+
+def _compile(model: Path, out: Path, *options) -> tuple[int | None, bool, int, dict | None]:
+    """(peak, fits, exit code, project manifest) from `sapool compile`'s report.json and sapool_project.json; a
+    model that does not fit writes nothing (peak None, fits False)."""
+    result = _sapool("compile", model, "-o", out, "--no-build", "-q", *options)
+    if result.exit_code == 1:
+        assert not out.exists() and "does not fit" in result.stderr
+        return None, False, 1, None
+    assert result.exit_code == 0, result.output
+    plan = json.loads((out / "report.json").read_text())["plan"]
+    return plan["peak_arena_bytes"], plan["fits"], 0, json.loads((out / "sapool_project.json").read_text())
+
+
+def _emulated(model: Path, target: str, ram_budget: int | None = None) -> tuple[int, bool]:
+    """(peak, fits) of the project `sapool emulate MODEL.tflite` builds, from its manifest."""
+    manifest = generate_project(model, get_target(target), ram_budget=ram_budget).manifest
+    fits = all(region["used_bytes"] <= region["size_bytes"] for region in manifest.planned_regions)
+    return manifest.planned_arena_bytes, fits
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_plan_compile_and_emulate_agree_on_the_shared_models(name, tmp_path):
+    model = shared_model(name)
+    planned, plan_fits, _ = _plan(model, "--target", "stm32h7")
+    compiled, compile_fits, _, manifest = _compile(model, tmp_path / "out", "--target", "stm32h7",
+                                                  "--no-offline-plan")
+    assert compiled == planned == manifest["planned_arena_bytes"] and compile_fits == plan_fits
+    assert _emulated(model, "stm32h7") == (planned, plan_fits)
+
+
+def test_every_command_answers_the_same_around_the_peak_with_kernel_scratch(tmp_path):
+    """kws_ref_model's first CONV_2D has 80 B of im2col scratch: a plan that left it out said "fits" at 12,600 B
+    while compile said 72 B over and the emulated firmware failed to link."""
+    model = shared_model("kws_ref_model")
+    peak, _, _ = _plan(model, "--target", "stm32h7")
+    for budget in (12_600, peak - 1, peak, peak + 16):
+        planned, plan_fits, plan_exit = _plan(model, "--ram-budget", budget)
+        assert planned == peak and plan_fits == (budget >= peak) and plan_exit == (0 if plan_fits else 1)
+        compiled, compile_fits, compile_exit, _ = _compile(model, tmp_path / str(budget), "--target", "stm32h7",
+                                                          "--ram-budget", budget, "--no-offline-plan")
+        assert (compile_fits, compile_exit) == (plan_fits, plan_exit)
+        assert compiled in (None, peak)
+        assert _emulated(model, "stm32h7", budget) == (peak, plan_fits)
+
+
+def test_a_built_graph_fits_from_its_peak_up_in_every_command(tmp_path):
+    model = tmp_path / "tiny.tflite"
+    model.write_bytes(tiny_int8_bytes())
+    peak, _, _ = _plan(model, "--target", "stm32f4")
+    for budget in (peak - 16, peak - 1, peak, peak + 1):
+        planned, plan_fits, plan_exit = _plan(model, "--ram-budget", budget)
+        assert (planned, plan_fits) == (peak, budget >= peak)
+        compiled, compile_fits, compile_exit, _ = _compile(model, tmp_path / str(budget), "--target", "stm32f4",
+                                                          "--ram-budget", budget)
+        assert (compile_fits, compile_exit) == (plan_fits, plan_exit) and compiled in (None, peak)
+        assert _emulated(model, "stm32f4", budget) == (peak, plan_fits)
+
+
+NETWORK = ["--arch", "mcunet", "--width", "0.25", "--pool", "sap-nowin", "--input-size", "64",
+           "--downsample", "aggressive"]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    if not FASHION_MNIST_DIR.is_dir():
+        pytest.skip("dataset-fashion-mnist not installed")
+    path = tmp_path_factory.mktemp("trained") / "model.pt"
+    result = _sapool("train", *NETWORK, "--subset", "64", "--epochs", "1", "--batch-size", "32", "-q", "-o", path)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+FEW = ["--calib", "random", "--calib-samples", "8", "--eval-samples", "16", "--verify-samples", "2"]
+
+
+@pytest.fixture(scope="module")
+def compiled(checkpoint, tmp_path_factory) -> tuple[Path, int]:
+    """The checkpoint compiled for stm32h7 without a build: (output folder, report.json's peak)."""
+    out = tmp_path_factory.mktemp("compiled") / "out"
+    peak, _, _, manifest = _compile(checkpoint, out, "--target", "stm32h7", *FEW)
+    assert manifest["planned_arena_bytes"] == peak
+    return out, peak
+
+
+def test_train_dry_run_plan_and_compile_agree_on_a_checkpoint(compiled):
+    """The dry run plans the torch network before any export; compile plans the int8 export: same figure, patch
+    stage included."""
+    out, compiled_peak = compiled
+    dry_run = json.loads(_sapool("train", *NETWORK, "--dry-run", "--format", "json").stdout)["peak_arena_bytes"]
+    planned, _, _ = _plan(out / "model.tflite", "--target", "stm32h7")
+    assert dry_run == compiled_peak == planned
+
+
+def test_prune_fit_and_compile_agree_at_the_budget(checkpoint, compiled, tmp_path):
+    """`prune --ram-budget` stops at the first pruned network its plan says fits; compiling that checkpoint for the
+    same budget must plan the same peak and fit."""
+    budget = compiled[1] - 256
+    pruned = tmp_path / "pruned.pt"
+    result = _sapool("prune", checkpoint, "--ram-budget", budget, "--subset", "64", "--json", "-q", "-o", pruned)
+    assert result.exit_code == 0, result.output
+    after = json.loads(result.stdout)["after"]
+    assert after["fits"] is True and after["peak_arena_bytes"] <= budget
+    peak, fits, _, manifest = _compile(pruned, tmp_path / "out", "--target", "stm32h7", "--ram-budget", budget, *FEW)
+    assert (peak, fits) == (after["peak_arena_bytes"], True) and manifest["planned_arena_bytes"] == peak
