@@ -9,8 +9,8 @@ verification.
 
 from sapool.backends.c.fuse import fuse_for_c
 from sapool.backends.c.generate import ModelInfo, check_supported, generate
-from sapool.backends.c.prepare import PATCH_MODES, patch_scratch, prepare_for_c
+from sapool.backends.c.prepare import PATCH_MODES, prepare_for_c
 from sapool.backends.c.registry import scratch_needs
 
-__all__ = ["PATCH_MODES", "ModelInfo", "check_supported", "fuse_for_c", "generate", "patch_scratch", "prepare_for_c",
+__all__ = ["PATCH_MODES", "ModelInfo", "check_supported", "fuse_for_c", "generate", "prepare_for_c",
            "scratch_needs"]

@@ -41,9 +41,3 @@ def prepare_for_c(graph: Graph, patches: str = "auto") -> Graph:
     except UnsupportedError:
         return graph  # a stage op the kernels cannot run bit-exactly: keep the ops whole
     return patched
-
-
-def patch_scratch(graph: Graph) -> dict[int, int]:
-    """{op index: scratch bytes} of the patch stages alone (their patch buffers and inner kernel scratch): what
-    `sapool plan`, which leaves other kernel scratch out, still has to place, since patch buffers hold data."""
-    return {op.index: lowering_for(op.opcode).scratch_bytes(graph, op) for op in stages(graph)}
