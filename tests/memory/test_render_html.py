@@ -92,7 +92,7 @@ def test_overflow_draws_the_capacity_line():
     capacity = [line for line in root.iter(f"{SVG}line") if line.get("class") == "capacity"]
     assert len(capacity) == 1
     band = _rects(root, "band")[0]
-    middle = float(band.get("y")) + float(band.get("height")) * (1 - 8192 / 12_592)
+    middle = float(band.get("y")) + float(band.get("height")) * (1 - 8192 / 12_672)
     assert float(capacity[0].get("y1")) == pytest.approx(middle, abs=0.1)
 
 
