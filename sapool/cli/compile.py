@@ -16,8 +16,10 @@ from sapool.errors import DoesNotFitError
 from sapool.units import parse_bytes
 
 
-def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
-    """Comma-separated finite numbers ("0.5" or "0.485,0.456,0.406"), or None when the option was not given."""
+def _floats(text: str | None, option: str, low: float, high: float) -> tuple[float, ...] | None:
+    """Comma-separated numbers in [low, high] ("0.5" or "0.485,0.456,0.406"), or None when the option was not
+    given. The range keeps out what would break calibration: a std of 0, below 0 or 1e-300 (images scaled to
+    ±1e300), or a mean far outside the 0..1 pixel scale."""
     if text is None:
         return None
     import math
@@ -30,6 +32,8 @@ def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
         values = ()
     if not values or not all(math.isfinite(v) for v in values):
         raise BadInputError(f"{option} takes comma-separated numbers (e.g. 0.5 or 0.485,0.456,0.406), got {text!r}")
+    if not all(low <= v <= high for v in values):
+        raise BadInputError(f"{option} values must lie in [{low:g}, {high:g}], got {text!r}")
     return values
 
 
@@ -82,7 +86,8 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
     request = CompileRequest(
         model=model, target=target, output=output, force=force,
         ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, planner=planner, patches=patches,
-        calib=calib, calib_samples=calib_samples, calib_mean=_floats(calib_mean, "--calib-mean"), calib_std=_floats(calib_std, "--calib-std"),
+        calib=calib, calib_samples=calib_samples, calib_mean=_floats(calib_mean, "--calib-mean", -1e3, 1e3),
+        calib_std=_floats(calib_std, "--calib-std", 1e-4, 1e3),
         eval_data=eval_data, eval_samples=eval_samples, offline_plan=not no_offline_plan,
         firmware=not no_firmware, build=not no_build, kernels=kernels, quiet=quiet or output_format == "json")
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from sapool.cli.conventions import (chosen_format, emit, format_option, output_option, patches_option,
+from sapool.cli.conventions import (chosen_format, count, emit, format_option, output_option, patches_option,
                                     target_option, verbosity_options)
 from sapool.errors import BadInputError, VerificationError
 from sapool.outputs import check_output_path
@@ -31,7 +31,7 @@ FORMATS = ("text", "json")
                "for.")
 @click.option("--ram-budget", metavar="BYTES",
               help="Cap the RAM at one region of this many bytes instead of the target's regions (e.g. 64K).")
-@click.option("--inputs", "input_count", type=click.IntRange(min=1), metavar="N",
+@click.option("--inputs", "input_count", type=count(1, 10_000), metavar="N",
               help="Run N inputs: the model's shipped samples first, then seeded random ones (default 10).")
 @click.option("--input", "input_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Run the inputs in this file instead (raw int8, back to back).")

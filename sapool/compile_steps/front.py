@@ -23,25 +23,8 @@ def load(job: CompileJob) -> str:
     if request.target is not None:
         job.target = get_target(request.target)
     check_planner(request.planner)
-    if request.output is not None:
-        _refuse_output_holding_inputs(request)
     job.loaded = load_model(request.model)
     return f"{job.loaded.kind}: {job.loaded.description}"
-
-
-def _refuse_output_holding_inputs(request) -> None:
-    """`-o DIR --force` replaces DIR whole: never when DIR is, or holds, the model or the data being read."""
-    from pathlib import Path
-
-    from sapool.errors import BadInputError
-
-    output = Path(request.output).resolve()
-    for source in (request.model, request.calib, request.eval_data):
-        if source is None or not Path(source).exists():
-            continue
-        path = Path(source).resolve()
-        if path == output or output in path.parents:
-            raise BadInputError(f"output folder {request.output} holds the input {source}; choose another -o")
 
 
 def needs_quantisation(job: CompileJob) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sapool.errors import BadInputError
+from sapool.input_files import require_regular_file
 from sapool.ir.graph import Graph
 from sapool.verify.packing import pack, row_bytes
 
@@ -56,6 +57,10 @@ def read_stored_samples(folder: Path, entry: dict | None, graph: Graph) -> Store
             and isinstance(entry.get("labels"), list) and all(isinstance(x, int) for x in entry["labels"])):
         raise BadInputError(f"{where}: \"samples\" must be {{path, count, labels}}, got {entry!r}")
     path, count, labels = Path(folder) / entry["path"], entry["count"], tuple(entry["labels"])
+    if Path(entry["path"]).is_absolute() or ".." in Path(entry["path"]).parts:
+        raise BadInputError(f"{where}: samples path {entry['path']!r} is not inside the project")
+    if path.exists() or path.is_symlink():
+        require_regular_file(path, "stored samples file", max_bytes=1 << 30)
     try:
         data = np.fromfile(path, dtype=np.int8)
     except OSError as err:

@@ -11,8 +11,10 @@ import zipfile
 from pathlib import Path
 
 from sapool.errors import BadInputError
+from sapool.input_files import require_regular_file
 from sapool.frontends.loaded import ONNX, SAPOOL_CHECKPOINT, TFLITE_INT8, TORCH_EXPORT, LoadedModel
 
+MAX_WEIGHT_MAGNITUDE = 1e30
 SUFFIXES = (".pt", ".pth", ".pt2", ".onnx", ".tflite")
 ZIP_MAGIC = b"PK\x03\x04"
 TFLITE_IDENTIFIER = b"TFL3"
@@ -24,25 +26,43 @@ def load_model(path: str | Path) -> LoadedModel:
     """Load any model sapool compiles; every problem with the file is one BadInputError/UnsupportedError line."""
     path = Path(path)
     kind = detect_kind(path)
-    if kind == SAPOOL_CHECKPOINT:
-        from sapool.frontends.checkpoint import load_sapool_checkpoint
-        return load_sapool_checkpoint(path)
-    if kind == TORCH_EXPORT:
-        from sapool.frontends.torch_export import load_torch_export
-        return load_torch_export(path)
     if kind == TFLITE_INT8:
         from sapool.frontends.tflite import load_int8_tflite
         return load_int8_tflite(path)
-    from sapool.frontends.onnx import load_onnx
-    return load_onnx(path)
+    if kind == SAPOOL_CHECKPOINT:
+        from sapool.frontends.checkpoint import load_sapool_checkpoint
+        loaded = load_sapool_checkpoint(path)
+    elif kind == TORCH_EXPORT:
+        from sapool.frontends.torch_export import load_torch_export
+        loaded = load_torch_export(path)
+    else:
+        from sapool.frontends.onnx import load_onnx
+        loaded = load_onnx(path)
+    check_weights(path, loaded.module)
+    return loaded
+
+
+def check_weights(path: Path, module) -> None:
+    """Every float weight and buffer finite and below MAX_WEIGHT_MAGNITUDE: NaN, ±inf or 1e38 would reach the
+    calibration histograms (torch.histc) and fail deep inside them, or quantise to nonsense."""
+    import torch
+
+    tensors = [*module.named_parameters(), *module.named_buffers()]
+    for name, tensor in tensors:
+        if not tensor.is_floating_point() or tensor.numel() == 0:
+            continue
+        if not bool(torch.isfinite(tensor).all()):
+            raise BadInputError(f"{path}: weight {name!r} holds NaN or infinite values")
+        if float(tensor.abs().max()) > MAX_WEIGHT_MAGNITUDE:
+            raise BadInputError(f"{path}: weight {name!r} reaches {float(tensor.abs().max()):.3g}; sapool "
+                                f"quantises weights of magnitude up to {MAX_WEIGHT_MAGNITUDE:g}")
 
 
 def detect_kind(path: Path) -> str:
     """The front end for `path`, from its suffix and first bytes; BadInputError for anything we cannot read."""
     if path.is_dir():
         raise BadInputError(f"{path} is a directory; give a model file: {ACCEPTED}")
-    if not path.exists():
-        raise BadInputError(f"{path}: no such file")
+    require_regular_file(path, "model")
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise BadInputError(f"{path}: unknown model file type {suffix or '(no suffix)'!r}; sapool reads {ACCEPTED}")

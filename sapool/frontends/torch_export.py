@@ -8,10 +8,12 @@ batch size is wrapped in batching.AnyBatch so that it also runs on other batch s
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from sapool.errors import BadInputError, UnsupportedError
 from sapool.frontends.loaded import TORCH_EXPORT, LoadedModel
+from sapool.frontends.onnx.read import MAX_INPUT_ELEMENTS
 from sapool.frontends.pt2_archive import check_plain_archive
 
 
@@ -63,6 +65,9 @@ def _input_shape(path: Path, program) -> tuple[tuple[int, ...], bool]:
         else:
             raise UnsupportedError(f"{path}: input dimension {axis} is dynamic ({size}); export with a fixed "
                                    "input shape (only the batch dimension may be dynamic)")
+    if math.prod(shape) > MAX_INPUT_ELEMENTS:
+        raise UnsupportedError(f"{path}: the input of shape {shape} has {math.prod(shape):,} elements; sapool "
+                               f"compiles models whose input has at most {MAX_INPUT_ELEMENTS:,}")
     return tuple(shape), dynamic_batch
 
 

@@ -30,6 +30,7 @@ from tflite.Padding import Padding
 from tflite.TensorType import TensorType
 
 from sapool.errors import BadInputError, UnsupportedError
+from sapool.input_files import require_regular_file
 from sapool.ir.graph import DTYPE_BITS, Graph, Op, Quantization, Tensor
 from sapool.ir.options import OpOptions, typed_options
 from sapool.ir.validate import validate_graph
@@ -80,6 +81,7 @@ def read_tflite(path: str | Path) -> Graph:
     multi-GB file or a PyTorch checkpoint given by mistake costs one small read, not the machine's RAM.
     """
     path = Path(path)
+    require_regular_file(path, "model")
     try:
         with path.open("rb") as stream:
             header = stream.read(8)

@@ -81,7 +81,10 @@ SIGNATURES: dict[str, Signature] = {
 
 
 def validate_graph(graph: Graph) -> None:
-    """Raise BadInputError naming the first op whose inputs, outputs or ranks break its signature."""
+    """Raise BadInputError for a graph without operators (nothing to compile: it used to reach gcc and fail there),
+    and naming the first op whose inputs, outputs or ranks break its signature."""
+    if not graph.ops:
+        raise BadInputError("the model has no operators: nothing to compile")
     for op in graph.ops:
         signature = SIGNATURES.get(op.opcode)
         if signature is not None:

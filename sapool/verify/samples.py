@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from sapool.errors import BadInputError
+from sapool.input_files import require_regular_file
 from sapool.ir.graph import Graph
 from sapool.verify.packing import pack, row_bytes, sample_shape
 
@@ -51,9 +52,13 @@ def model_inputs(model_path: Path, graph: Graph, count: int, *, seed: int = 0,
     return Inputs(np.concatenate([shipped, random]), len(shipped), " + ".join(parts))
 
 
+MAX_INPUT_FILE_BYTES = 16 << 20  # what one emulation run takes (firmware.emulator.MAX_INPUT_BLOCK_BYTES)
+
+
 def inputs_from_file(path: Path, graph: Graph) -> Inputs:
     """Raw inputs back to back (a whole number of the model's packed input size)."""
     input_bytes = row_bytes(graph, graph.inputs)
+    require_regular_file(path, "--input file", max_bytes=MAX_INPUT_FILE_BYTES)
     try:
         data = np.fromfile(path, dtype=np.int8)
     except OSError as err:

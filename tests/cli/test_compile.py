@@ -121,6 +121,9 @@ def test_a_model_that_does_not_fit_writes_nothing_and_says_what_would_help(tmp_p
     (["--target", "nosuchboard"], "unknown target"),
     (["--target", "stm32h7", "--planner", "magic"], "invalid value for '--planner'"),
     (["--target", "stm32h7", "--calib-mean", "nan"], "--calib-mean takes"),
+    (["--target", "stm32h7", "--calib-std", "1e-300"], "--calib-std values must lie in"),
+    (["--target", "stm32h7", "--calib-std=-0.5"], "--calib-std values must lie in"),
+    (["--target", "stm32h7", "--calib-mean", "1e9"], "--calib-mean values must lie in"),
 ])
 def test_bad_options_fail_before_any_work(tmp_path, args, message):
     out = tmp_path / "out"

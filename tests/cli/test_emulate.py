@@ -83,6 +83,11 @@ def test_missing_toolchain_is_exit_3_with_the_apt_command(tmp_path, monkeypatch)
     assert APT_INSTALL in result.output
 
 
+def test_a_billion_inputs_are_refused_up_front(tmp_path):
+    result = run(str(tmp_path / "m.tflite"), "--target", "qemu-m7", "--inputs", str(10 ** 12))
+    assert result.exit_code == 2 and "--inputs" in result.output
+
+
 def test_inputs_and_input_file_are_exclusive(tmp_path):
     (tmp_path / "in.bin").write_bytes(b"\0" * 16)
     result = run(str(tmp_path / "m.tflite"), "--target", "qemu-m7", "--inputs", "2",

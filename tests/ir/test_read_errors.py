@@ -49,12 +49,12 @@ def test_unreadable_file(tmp_path):
 
 
 def test_socket_cannot_be_read(tmp_path):
-    """An existing path that open() refuses even for root: the OSError branch."""
+    """An existing path that is not a regular file is refused before it is opened."""
     path = tmp_path / "model.sock"
     server = socket.socket(socket.AF_UNIX)
     try:
         server.bind(str(path))
-        read_error(path, "cannot read")
+        read_error(path, "a device or socket, not a regular file")
     finally:
         server.close()
 
@@ -217,8 +217,8 @@ def test_dev_zero_is_refused_after_reading_its_header_only():
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    with pytest.raises(BadInputError, match="file identifier is"):
-        read_tflite("/dev/zero")  # read whole, this took 11 GB of RAM
+    with pytest.raises(BadInputError, match="not a regular file"):
+        read_tflite("/dev/zero")  # read whole, this took 11 GB of RAM; now refused before it is opened
     assert time.perf_counter() - started < 1
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # KiB
 
@@ -239,3 +239,15 @@ def test_a_pytorch_checkpoint_is_named_as_such_with_the_commands_that_take_it(tm
         archive.writestr("model/data.pkl", b"\x80\x02}q\x00.")
     message = read_error(path, "zip archive, as PyTorch checkpoints")
     assert "`sapool compile`" in message and "`sapool eval`" in message
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    path = tmp_path / "model.tflite"
+    os.mkfifo(path)
+    read_error(path, "a FIFO, not a regular file")
+
+
+def test_a_model_without_operators_is_refused_at_load(tmp_path):
+    model = tiny_float_model()
+    model.subgraphs[0].operators = []
+    read_error(write(tmp_path, pack(model)), "no operators")

@@ -14,6 +14,7 @@ from sapool.frontends.loaded import ONNX, LoadedModel
 def load_onnx(path: Path) -> LoadedModel:
     """Read, convert and check an ONNX model; `parity` is the measured worst difference to onnxruntime."""
     from sapool.frontends.batching import AnyBatch
+    from sapool.frontends.load import check_weights
     from sapool.frontends.onnx.convert import convert
     from sapool.frontends.onnx.parity import parity_with_onnxruntime
     from sapool.frontends.onnx.read import default_opset, input_spec, read_onnx
@@ -21,6 +22,7 @@ def load_onnx(path: Path) -> LoadedModel:
     model = read_onnx(path)
     spec = input_spec(path, model)
     conversion = convert(path, model, spec)
+    check_weights(path, conversion.module)  # before onnxruntime runs it: NaN there reads as a converter bug
     parity = parity_with_onnxruntime(path, model, conversion, spec)
     producer = f", from {model.producer_name}" if model.producer_name else ""
     layout = ", NHWC input taken as NCHW (its Transpose dropped)" if spec.channels_last else ""

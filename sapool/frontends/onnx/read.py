@@ -17,6 +17,8 @@ from pathlib import Path
 from sapool.errors import BadInputError, UnsupportedError
 
 DEFAULT_DOMAINS = ("", "ai.onnx")
+MAX_INPUT_ELEMENTS = 1 << 24  # 64 MiB of float input: far beyond any image an MCU model takes
+MAX_EXTERNAL_BYTES = 2 << 30
 
 
 NHWC_TO_NCHW = [0, 3, 1, 2]
@@ -41,8 +43,12 @@ def read_onnx(path: Path):
     import onnx
     from google.protobuf.message import DecodeError
 
+    from sapool.input_files import require_regular_file
+
+    require_regular_file(path, "model")
     try:
-        model = onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)
+        _load_external_data(path, model)
     except (DecodeError, ValueError, OSError, RuntimeError) as err:
         raise BadInputError(f"{path}: not a readable ONNX model (corrupt or truncated: {_first_line(err)})") from None
     if not model.graph.node:
@@ -52,6 +58,29 @@ def read_onnx(path: Path):
     except onnx.checker.ValidationError as err:
         raise BadInputError(f"{path}: invalid ONNX model ({_first_line(err)})") from None
     return model
+
+
+def _load_external_data(path: Path, model) -> None:
+    """Load tensors stored beside the model, refusing any whose file lies outside the model's folder (an absolute
+    path, `..`, or a link leading out), is not a regular file, or is larger than MAX_EXTERNAL_BYTES in total."""
+    from onnx.external_data_helper import _get_all_tensors, load_external_data_for_model, uses_external_data
+
+    from sapool.input_files import require_regular_file
+
+    folder = Path(path).resolve().parent
+    total = 0
+    external = [tensor for tensor in _get_all_tensors(model) if uses_external_data(tensor)]
+    for tensor in external:
+        location = next((entry.value for entry in tensor.external_data if entry.key == "location"), "")
+        target = (folder / location).resolve()
+        if not location or Path(location).is_absolute() or folder not in target.parents:
+            raise BadInputError(f"{path}: tensor {tensor.name!r} keeps its data in {location!r}, outside the model's "
+                                "folder; sapool reads external data only from beside the model")
+        total += require_regular_file(target, "external data file", max_bytes=MAX_EXTERNAL_BYTES)
+        if total > MAX_EXTERNAL_BYTES:
+            raise BadInputError(f"{path}: external data of more than {MAX_EXTERNAL_BYTES:,} bytes")
+    if external:
+        load_external_data_for_model(model, str(folder))
 
 
 def default_opset(model) -> int:
@@ -84,6 +113,12 @@ def input_spec(path: Path, model) -> InputSpec:
         else:
             raise BadInputError(f"{path}: input {inputs[0].name!r} has a dynamic dimension {axis} "
                                 f"({dim.dim_param or '?'}); export with a fixed input shape (only batch may vary)")
+    elements = 1
+    for size in shape:
+        elements *= size
+    if elements > MAX_INPUT_ELEMENTS:
+        raise UnsupportedError(f"{path}: input {inputs[0].name!r} of shape {shape} has {elements:,} elements; sapool "
+                               f"compiles models whose input has at most {MAX_INPUT_ELEMENTS:,}")
     return InputSpec(inputs[0].name, tuple(shape), channels_last=_feeds_only_nchw_transposes(model, inputs[0].name))
 
 

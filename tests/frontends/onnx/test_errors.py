@@ -88,3 +88,48 @@ def test_two_inputs_are_refused(tmp_path):
     path.write_bytes(model.SerializeToString())
     with pytest.raises(UnsupportedError, match="2 inputs; sapool compiles one-input models"):
         load_model(path)
+
+
+@pytest.mark.parametrize("location", ["../outside.bin", "/etc/hostname", "sub/../../outside.bin"])
+def test_external_data_outside_the_model_folder_is_one_error(tmp_path, location):
+    import onnx
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    path = _small_cnn(folder / "model.onnx")
+    model = onnx.load(str(path))
+    weight = model.graph.initializer[0]
+    (tmp_path / "outside.bin").write_bytes(weight.raw_data or bytes(4 * 108))
+    weight.ClearField("raw_data")
+    weight.ClearField("float_data")
+    weight.data_location = TensorProto.EXTERNAL
+    weight.external_data.add(key="location", value=location)
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(BadInputError, match="outside the model's folder") as err:
+        load_model(path)
+    one_line(err)
+
+
+def test_an_input_of_ten_billion_elements_is_refused_before_anything_is_allocated(tmp_path):
+    g = OnnxGraph([1, 1, 100_000, 100_000])
+    path = g.save(tmp_path / "huge.onnx", g.node("Relu", ["image"], "relu"), [1, 1, 100_000, 100_000])
+    with pytest.raises(UnsupportedError, match="10,000,000,000 elements") as err:
+        load_model(path)
+    one_line(err)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 1e38])
+def test_weights_that_are_not_finite_or_absurd_are_one_error(tmp_path, bad):
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    path = _small_cnn(tmp_path / "model.onnx")
+    model = onnx.load(str(path))
+    values = numpy_helper.to_array(model.graph.initializer[0]).copy()
+    values.flat[0] = bad
+    model.graph.initializer[0].CopyFrom(numpy_helper.from_array(values.astype(np.float32), model.graph.initializer[0].name))
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(BadInputError, match="NaN or infinite|reaches") as err:
+        load_model(path)
+    one_line(err)
