@@ -163,3 +163,19 @@ def test_a_checkpoint_is_scored_on_its_recorded_data_and_its_float_top1_is_the_m
         predicted = loaded.module(prepared).argmax(dim=1).numpy()
     assert report["float"]["confusion"] == _expected_confusion(labels, predicted, 2)
     assert [sum(row) for row in report["int8"]["confusion"]] == [20, 20]
+
+
+def test_a_flat_input_autoencoder_is_a_regression_against_its_own_input(tmp_path):
+    """An identity Linear on N×8 features: float reconstructs exactly (MAE 0); int8 within its quantisation step."""
+    model = nn.Linear(8, 8, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(8))
+    torch.export.save(torch.export.export(model.eval(), (torch.zeros(1, 8),)), tmp_path / "ae.pt2")
+    x = np.random.default_rng(1).uniform(-1, 1, (50, 8)).astype(np.float32)
+    np.savez(tmp_path / "ae.npz", x=x, y=x)
+    code, out, err = _sapool("validate", tmp_path / "ae.pt2", "--data", tmp_path / "ae.npz", "--json", "-q")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["task"] == "regression" and report["samples"] == 50
+    assert report["float"]["mean_abs_error"] < 1e-6
+    assert 0 < report["int8"]["mean_abs_error"] < 2 / 255  # a step of the int8 range over [-1, 1] is ~2/255
