@@ -45,6 +45,7 @@ from torchao.quantization.pt2e.quantizer import (
 
 from sapool.errors import UnsupportedError
 from sapool.quantize.decompose import constant_node, decompose_for_int8
+from sapool.quantize.fold_affine import fold_affine_into_layers
 from sapool.quantize.origin import node_origin
 
 aten = torch.ops.aten
@@ -88,10 +89,13 @@ class Int8Annotator(Quantizer):
     """Full-integer int8 annotation of a `torch.export` graph (see the module docstring for the rules)."""
 
     def transform_for_annotation(self, model: GraphModule) -> GraphModule:
-        """silu, prelu and unfolded batch_norm are written out as int8-friendly ops (decompose.py); Python numbers
-        in arithmetic (x * 0.5, y * 4) become float32 constant tensors, quantised like weights (litert-torch's own
-        pass keeps Python ints as int64 tensors, which no observer accepts)."""
+        """silu, prelu and unfolded batch_norm are written out as int8-friendly ops (decompose.py), and a per-channel
+        ADD/SUB/MUL by a constant after a conv or linear layer (a separate bias, a BatchNorm) is folded into that
+        layer (fold_affine.py); Python numbers in arithmetic (x * 0.5, y * 4) become float32 constant tensors,
+        quantised like weights (litert-torch's own pass keeps Python ints as int64 tensors, which no observer
+        accepts)."""
         decompose_for_int8(model)
+        fold_affine_into_layers(model)
         for node in list(model.graph.nodes):
             if node.op == "call_function" and node.target in OWN_RANGE:
                 node.args = tuple(_as_constant(model, node, arg) for arg in node.args)
