@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sapool.compile_steps import emit, front, host_checks, latency, planning
+from sapool.compile_steps.chatter import third_party_output
 from sapool.compile_steps.job import CompileJob, CompileRequest
 from sapool.output_folders import atomic_directory, check_output_folder
 
@@ -89,7 +90,8 @@ def run_steps(job: CompileJob, names, on_step: Callable[[StepTiming], None] | No
         if on_start:
             on_start(step.name)
         started = time.perf_counter()
-        line = step.run(job)
+        with third_party_output(job.request.verbose) as job.terminal:
+            line = step.run(job)
         timing = StepTiming(step.name, time.perf_counter() - started, line)
         timings.append(timing)
         job.timings.append((timing.name, timing.seconds))

@@ -89,7 +89,8 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
         calib=calib, calib_samples=calib_samples, calib_mean=_floats(calib_mean, "--calib-mean", -1e3, 1e3),
         calib_std=_floats(calib_std, "--calib-std", 1e-4, 1e3),
         eval_data=eval_data, eval_samples=eval_samples, offline_plan=not no_offline_plan,
-        firmware=not no_firmware, build=not no_build, kernels=kernels, quiet=quiet or output_format == "json")
+        firmware=not no_firmware, build=not no_build, kernels=kernels, quiet=quiet or output_format == "json",
+        verbose=verbose)
     try:
         result = compile_model(request, on_step=None if request.quiet else _print_step)
     except DoesNotFitError as error:  # the report first (where the memory goes), then the one error line

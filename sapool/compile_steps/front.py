@@ -102,5 +102,6 @@ def progress_display(job: CompileJob):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    console = Console(file=job.terminal) if job.terminal is not None else Console(stderr=True)
     return Progress(TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=Console(stderr=True), transient=True, disable=job.request.quiet)
+                    console=console, transient=True, disable=job.request.quiet)

@@ -31,6 +31,7 @@ class CompileRequest:
     build: bool = True
     kernels: str | None = None  # "arm" or "reference" for the firmware project; None: the core's default
     quiet: bool = False
+    verbose: bool = False  # also show third-party output (torch, torchao, LiteRT's absl/oneDNN lines)
 
 
 @dataclass
@@ -58,3 +59,4 @@ class CompileJob:
     document: dict[str, Any] | None = None  # report.json, as written
     timings: list[tuple[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    terminal: Any = None  # where the running step's live display writes (chatter.third_party_output)

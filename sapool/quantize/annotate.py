@@ -86,7 +86,13 @@ IGNORED = frozenset({aten._assert_tensor_metadata.default})
 
 
 class Int8Annotator(Quantizer):
-    """Full-integer int8 annotation of a `torch.export` graph (see the module docstring for the rules)."""
+    """Full-integer int8 annotation of a `torch.export` graph (see the module docstring for the rules).
+    `origins` (node name → place in the user's file, quantize.origin.source_origins) names where a refused op
+    came from when the graph's own module stack cannot."""
+
+    def __init__(self, origins: dict[str, str] | None = None):
+        super().__init__()
+        self.origins = origins or {}
 
     def transform_for_annotation(self, model: GraphModule) -> GraphModule:
         """silu, prelu and unfolded batch_norm are written out as int8-friendly ops (decompose.py), and a per-channel
@@ -94,7 +100,7 @@ class Int8Annotator(Quantizer):
         layer (fold_affine.py); Python numbers in arithmetic (x * 0.5, y * 4) become float32 constant tensors,
         quantised like weights (litert-torch's own pass keeps Python ints as int64 tensors, which no observer
         accepts)."""
-        decompose_for_int8(model)
+        decompose_for_int8(model, self.origins)
         fold_affine_into_layers(model)
         for node in list(model.graph.nodes):
             if node.op == "call_function" and node.target in OWN_RANGE:
@@ -105,7 +111,7 @@ class Int8Annotator(Quantizer):
     def annotate(self, model: GraphModule) -> GraphModule:
         for node in model.graph.nodes:
             if node.op == "call_function" and node.target not in IGNORED and _is_float_tensor(node):
-                _annotate_node(node)
+                _annotate_node(node, self.origins)
         return model
 
     def validate(self, model: GraphModule) -> None:
@@ -118,7 +124,7 @@ def _as_constant(model: GraphModule, node: Node, arg):
     return constant_node(model, node, torch.tensor(float(arg), dtype=torch.float32))
 
 
-def _annotate_node(node: Node) -> None:
+def _annotate_node(node: Node, origins: dict[str, str]) -> None:
     target = node.target
     if target in WEIGHTED:
         inputs = {node.args[0]: _activation_input(node.args[0]), node.args[1]: WEIGHT_SPEC}
@@ -145,7 +151,8 @@ def _annotate_node(node: Node) -> None:
         _set(node, inputs, None if _fused_activation(node) is not None else ACTIVATION_SPEC)
     else:
         raise UnsupportedError(
-            f"op {_op_name(target)} (node {node.name}{node_origin(node)}) has no int8 lowering in sapool's quantiser")
+            f"op {_op_name(target)} (aten node {node.name}{node_origin(node, origins)}) has no int8 lowering in "
+            "sapool's quantiser")
 
 
 def _activation_input(source: Node):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from sapool.errors import BadInputError, UnsupportedError
 from sapool.passes.fc_as_conv import lower_fully_connected
-from sapool.quantize.origin import describe
+from sapool.quantize.origin import describe, source_origins
 from sapool.quantize.threads import one_torch_thread
 
 # int8 -> float; in the result it means part of the model stayed float (a requantising QUANTIZE is legal int8).
@@ -66,7 +66,7 @@ def quantize_to_tflite(module, example_input_shape, calibration, *, progress=Non
                        else _named_wrapper(module))
             exported = _export(wrapped, example)
             clock.lap("export")
-            prepared = quantize_pt2e.prepare_pt2e(exported, Int8Annotator())
+            prepared = quantize_pt2e.prepare_pt2e(exported, Int8Annotator(source_origins(module)))
             clock.lap("prepare")
             _calibrate(prepared, calibration, shape, progress)
             clock.lap("calibrate")

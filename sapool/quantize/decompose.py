@@ -19,13 +19,13 @@ from torch.fx import GraphModule, Node
 aten = torch.ops.aten
 
 
-def decompose_for_int8(model: GraphModule) -> None:
+def decompose_for_int8(model: GraphModule, origins: dict[str, str] | None = None) -> None:
     """Rewrite silu, prelu and inference batch_norm nodes of `model` in place, and the transformer ops
     (decompose_transformer.py); call `model.recompile()` after."""
     from sapool.quantize.decompose_transformer import decompose_transformer_ops
     from sapool.quantize.origin import node_origin
 
-    decompose_transformer_ops(model, _replace, constant_node, node_origin)
+    decompose_transformer_ops(model, _replace, constant_node, lambda node: node_origin(node, origins))
     for node in list(model.graph.nodes):
         if node.op != "call_function":
             continue

@@ -8,6 +8,8 @@ location). `module_path` turns that into "stem.conv", the name `model.named_modu
 
 from __future__ import annotations
 
+import re
+
 WRAPPER_SUFFIX = "_wrapped"  # to_channel_last_io's wrapper holds the user's model under this attribute
 
 
@@ -48,7 +50,41 @@ def node_module_path(node) -> str | None:
     return path.replace("['", ".").replace("']", "").replace("[", ".").replace("]", "")
 
 
-def node_origin(node) -> str:
-    """", from module encoder.layers.0.self_attn" for messages about an aten node, or "" when unknown."""
+def _module_description(node) -> str | None:
+    """"module encoder.layers.0.self_attn (MultiheadAttention)" from a node's own module stack, or None."""
     path = node_module_path(node)
-    return f", from module {path}" if path else ""
+    if not path:
+        return None
+    kind = list(node.meta["nn_module_stack"].values())[-1][1]
+    kind = kind.rsplit(".", 1)[-1] if isinstance(kind, str) else getattr(kind, "__name__", "")
+    return f"module {path}" + (f" ({kind})" if kind and kind not in ("AnyBatch", "Wrapper") else "")
+
+
+def source_origins(module) -> dict[str, str]:
+    """Node name → where it came from in the user's file, for a module that is a traced graph already (a .pt2's
+    program, an ONNX conversion): the sapool export of such a module keeps node names but not that knowledge.
+    .pt2 nodes carry the original export's module stack; ONNX conversions record the ONNX node
+    (`sapool_origin`, set by frontends/onnx/convert.py)."""
+    graph_module = getattr(module, "inner", module)
+    graph = getattr(graph_module, "graph", None)
+    if graph is None:
+        return {}
+    origins = {}
+    for node in graph.nodes:
+        where = node.meta.get("sapool_origin") or _module_description(node)
+        if where:
+            origins[node.name] = where
+    return origins
+
+
+def node_origin(node, origins: dict[str, str] | None = None) -> str:
+    """", from module encoder.layers.0.self_attn (MultiheadAttention)" or ", from ONNX Mod node '/Mod'" for
+    messages about an aten node of sapool's export, or "" when unknown. The source node is the one whose line of
+    generated code the export traced (the last line of its stack trace, "name = torch.div(…)"), else the node of
+    the same name."""
+    where = _module_description(node)
+    if where is None and origins:
+        lines = (node.meta.get("stack_trace") or "").strip().splitlines()
+        source = re.match(r"\s*(\w+) = ", lines[-1]) if lines else None
+        where = (origins.get(source.group(1)) if source else None) or origins.get(node.name)
+    return f", from {where}" if where else ""

@@ -65,7 +65,11 @@ def convert(path: Path, model, spec: InputSpec) -> Conversion:
             node = OnnxNode(proto.op_type, proto.name or f"{proto.op_type}_{index}", decode_attributes(proto),
                             tuple(proto.output), opset)
             inputs = [_lookup(path, node, values, name) for name in proto.input]
+            known = set(builder.graph.nodes)
             result = _run_handler(path, node, OP_HANDLERS[proto.op_type], builder, inputs)
+            for made in builder.graph.nodes:  # where each fx node came from, for the quantiser's messages
+                if made not in known:
+                    made.meta.setdefault("sapool_origin", f"ONNX {node.label}")
             for name, value in zip(proto.output, result if isinstance(result, list) else [result]):
                 if name:
                     values[name] = value

@@ -80,3 +80,13 @@ def test_both_exporters_files_of_the_transformer_convert(tmp_path, dynamo):
     x = torch.randn(2, *shape[1:], generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         torch.testing.assert_close(loaded.module(x), module(x), rtol=0, atol=1e-5)
+
+
+def test_an_op_the_quantiser_refuses_names_its_onnx_node(tmp_path):
+    from sapool.quantize.convert import quantize_to_tflite
+
+    g = OnnxGraph([1, 8], input_name="x")
+    path = g.save(tmp_path / "div.onnx", g.node("Div", ["x", g.node("Sigmoid", ["x"], "gate")], "ratio"), [1, 8])
+    loaded = load_model(path)
+    with pytest.raises(UnsupportedError, match=r"op div .*from ONNX Div node 'ratio'"):
+        quantize_to_tflite(loaded.module, loaded.input_shape, [torch.randn(1, 8)])
