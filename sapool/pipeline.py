@@ -36,7 +36,7 @@ STEPS: tuple[Step, ...] = (
     Step("calibrate", front.calibrate, applies=front.needs_quantisation),
     Step("quantize", front.quantize, applies=front.needs_quantisation),
     Step("read", front.read_int8_graph),
-    Step("accuracy", host_checks.accuracy, applies=host_checks.has_float_model),
+    Step("accuracy", host_checks.accuracy, applies=host_checks.has_held_out_data),
     Step("verify", host_checks.verify, applies=host_checks.tflm_can_verify),
     Step("plan", planning.plan),
     Step("export-tflm", emit.tflm, applies=host_checks.tflm_has_kernels, writes=True),

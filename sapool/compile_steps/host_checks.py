@@ -14,7 +14,7 @@ import numpy as np
 from sapool.compile_steps.job import CompileJob
 
 
-def has_float_model(job: CompileJob) -> bool:
+def has_held_out_data(job: CompileJob) -> bool:
     """Accuracy needs held-out images: --eval, the --calib data set, or the recorded one; and the float model,
     except that an int8 .tflite given --eval is scored in int8 alone (data that does not fit it is an error)."""
     if job.quantized is None:
