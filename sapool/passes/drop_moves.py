@@ -15,8 +15,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from sapool.backends.c.graph_rewrite import is_constant, only_reader
 from sapool.ir.graph import VIEW_OPS, Graph, Op
+from sapool.passes.graph_rewrite import is_constant, only_reader
 
 MOVES = VIEW_OPS | {"TRANSPOSE"}
 

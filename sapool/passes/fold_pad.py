@@ -22,10 +22,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from sapool.backends.c.graph_rewrite import is_constant, only_reader, splice
 from sapool.ir.graph import Graph, Op
 from sapool.ir.options import Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions
 from sapool.ir.windows import window_axis
+from sapool.passes.graph_rewrite import is_constant, only_reader, splice
 
 FOLDS_INTO = {"CONV_2D": Conv2DOptions, "DEPTHWISE_CONV_2D": DepthwiseConv2DOptions, "MAX_POOL_2D": Pool2DOptions}
 INT8_MIN = -128

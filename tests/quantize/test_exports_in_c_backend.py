@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sapool.backends.c.fuse import FUSED_ATTENTION
-from sapool.backends.c.fuse_lookup import FUSED_LOOKUP
-from sapool.backends.c.fuse_window import FUSED_WINDOW_POOL
 from sapool.backends.c.host import run_host
 from sapool.ir.read import read_tflite_bytes
 from sapool.memory.patches import PATCH_STAGE
+from sapool.passes.fuse_attention import FUSED_ATTENTION
+from sapool.passes.fuse_lookup import FUSED_LOOKUP
+from sapool.passes.fuse_window import FUSED_WINDOW_POOL
 from tests.backends.c.conftest import compile_for_host, reference_outputs
 from tests.quantize.conftest import needs_fashion_mnist
 

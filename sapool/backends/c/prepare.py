@@ -9,13 +9,13 @@ asks, so both commands make the same choice.
 
 from __future__ import annotations
 
-from sapool.backends.c.fuse import fuse_for_c
 from sapool.backends.c.registry import lowering_for, scratch_needs
 from sapool.errors import BadInputError, UnsupportedError
 from sapool.ir.graph import Graph
 from sapool.memory.patches import stages
 from sapool.passes.drop_moves import drop_noop_moves
 from sapool.passes.fold_pad import fold_pad
+from sapool.passes.fuse_attention import fuse_for_c
 
 PATCH_MODES = ("auto", "off")
 

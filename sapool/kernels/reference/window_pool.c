@@ -1,6 +1,6 @@
 /* window_pool.c: SOFTMAX over a window of m, MUL by the same window of x, MEAN over the window, fused.
  *
- * SAP's window-normalised pooling (backends/c/fuse_window.py): each output element is one window. Its weights are
+ * SAP's window-normalised pooling (passes/fuse_window.py): each output element is one window. Its weights are
  * gathered from m into `row` (window[0] * window[1] bytes of scratch), softmaxed there by softmax.c (rows = 1),
  * each probability times its x value is requantised to int8 exactly as elementwise.c's MUL does, and the int8
  * products are summed in int32 and requantised by mean.c. Same integer arithmetic as the three kernels on the

@@ -1,4 +1,4 @@
-"""BATCH_MATMUL → SOFTMAX → BATCH_MATMUL fused into one kernel (backends/c/fuse.py): bit-exact with TFLite's
+"""BATCH_MATMUL → SOFTMAX → BATCH_MATMUL fused into one kernel (passes/fuse_attention.py): bit-exact with TFLite's
 reference kernels running the three ops, and the h×L×L scores and probabilities never get arena bytes."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import pytest
 from ai_edge_litert import schema_py_generated as fb
 
 from sapool.backends.c import fuse_for_c, scratch_needs
-from sapool.backends.c.fuse import FUSED_ATTENTION
 from sapool.backends.c.host import run_host
 from sapool.ir.read import read_tflite_bytes
 from sapool.memory.layout import plan_layout
 from sapool.memory.lifetimes import aligned
+from sapool.passes.fuse_attention import FUSED_ATTENTION
 from tests.backends.c.conftest import compile_for_host
 from tests.backends.c.single_op_models import run_reference
 from tests.ir.tflite_models import ModelBuilder, make_quantization, pack

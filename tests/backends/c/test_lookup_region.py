@@ -1,4 +1,4 @@
-"""Lookup regions (backends/c/fuse_lookup.py, ops/lookup_region.py): a run of int8 elementwise ops fed by one
+"""Lookup regions (passes/fuse_lookup.py, ops/lookup_region.py): a run of int8 elementwise ops fed by one
 tensor becomes one 256-entry table, equal on every int8 input to the unfused C kernels (host build, sanitizers
 on) and to TFLite's reference kernels running the ops."""
 
@@ -9,9 +9,9 @@ import pytest
 from ai_edge_litert import schema_py_generated as fb
 
 from sapool.backends.c import fuse_for_c
-from sapool.backends.c.fuse_lookup import FUSED_LOOKUP
 from sapool.backends.c.ops.lookup_region import region_table
 from sapool.ir.read import read_tflite_bytes
+from sapool.passes.fuse_lookup import FUSED_LOOKUP
 from tests.backends.c.host_batch import build_batch, run_batch
 from tests.backends.c.single_op_models import run_reference
 from tests.ir.tflite_models import ModelBuilder, make_quantization, pack

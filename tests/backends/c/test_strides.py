@@ -10,7 +10,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sapool.backends.c.strides import broadcast_strides, contiguous_strides, merge_dims, to_rank
+from sapool.backends.c.strides import broadcast_strides, contiguous_strides, to_rank
+from sapool.ir.shapes import merge_dims
 
 
 def _walk(dims, strides) -> list[int]:

@@ -1,4 +1,4 @@
-"""SOFTMAX → MUL → MEAN over window views fused into one kernel (backends/c/fuse_window.py, ops/window_pool.py):
+"""SOFTMAX → MUL → MEAN over window views fused into one kernel (passes/fuse_window.py, ops/window_pool.py):
 bit-exact with TFLite's reference kernels running the unfused ops, and the views, probabilities and products
 never get arena bytes. The models are SAP's window-normalised pooling as the export writes it (models/sap.py
 WindowSoftmaxPool): NHWC → NCHW → (C·H/k, k, W/k, k) → (C·H/k, W/k, k, k) → (1, C, H/k, W/k, k²)."""
@@ -10,8 +10,8 @@ import pytest
 from ai_edge_litert import schema_py_generated as fb
 
 from sapool.backends.c import fuse_for_c, scratch_needs
-from sapool.backends.c.fuse_window import FUSED_WINDOW_POOL
 from sapool.ir.read import read_tflite_bytes
+from sapool.passes.fuse_window import FUSED_WINDOW_POOL
 from tests.backends.c.host_batch import build_batch, run_batch
 from tests.backends.c.single_op_models import run_reference
 from tests.ir.tflite_models import ModelBuilder, make_quantization, pack

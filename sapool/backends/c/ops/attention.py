@@ -1,4 +1,4 @@
-"""FUSED_ATTENTION (backends/c/fuse.py) → reference/attention.c: scores → softmax → mix, one row at a time.
+"""FUSED_ATTENTION (passes/fuse_attention.py) → reference/attention.c: scores → softmax → mix, one row at a time.
 
 Every constant is the unfused ops' own (batch_matmul.emit_params, softmax.emit_params with one row), so the
 kernel's arithmetic is theirs; only the order changes (row by row), and the scores row lives in kernel scratch.
@@ -7,9 +7,9 @@ kernel's arithmetic is theirs; only the order changes (row by row), and the scor
 from __future__ import annotations
 
 from sapool.backends.c.emit import EmitContext, LoweredOp, RenamedContext
-from sapool.backends.c.fuse import FUSED_ATTENTION, unfused_ops
 from sapool.backends.c.ops import batch_matmul, softmax
 from sapool.ir.graph import Graph, Op
+from sapool.passes.fuse_attention import FUSED_ATTENTION, unfused_ops
 
 OPCODES = (FUSED_ATTENTION,)
 

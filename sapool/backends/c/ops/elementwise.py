@@ -11,10 +11,11 @@ import numpy as np
 
 from sapool.backends.c.emit import EmitContext, LoweredOp
 from sapool.backends.c.quant import multiply_by_quantized_multiplier, quantize_multiplier
-from sapool.backends.c.strides import broadcast_strides, merge_dims, to_rank
+from sapool.backends.c.strides import broadcast_strides, to_rank
 from sapool.backends.c.tensors import clamp_range, require_int8, scale, zero_point
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import Graph, Op
+from sapool.ir.shapes import merge_dims
 
 OPCODES = ("ADD", "SUB", "MUL")
 

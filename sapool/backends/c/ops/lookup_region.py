@@ -1,4 +1,4 @@
-"""FUSED_LOOKUP (backends/c/fuse_lookup.py) → reference/lookup.c: a region of int8 elementwise ops as one table.
+"""FUSED_LOOKUP (passes/fuse_lookup.py) → reference/lookup.c: a region of int8 elementwise ops as one table.
 
 The table is the region evaluated on all 256 int8 inputs, op by op, with exactly the arithmetic of the kernels the
 ops would otherwise run: LOGISTIC/TANH/RELU* and int8 QUANTIZE through the tables their own lowerings ship (their
@@ -17,11 +17,11 @@ from dataclasses import replace
 import numpy as np
 
 from sapool.backends.c.emit import EmitContext, LoweredOp
-from sapool.backends.c.fuse_lookup import FUSED_LOOKUP, UNARY_OPCODES
 from sapool.backends.c.ops import elementwise, lookup
 from sapool.backends.c.tensors import require_int8, scale, zero_point
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import Graph, Op
+from sapool.passes.fuse_lookup import FUSED_LOOKUP, UNARY_OPCODES
 
 OPCODES = (FUSED_LOOKUP,)
 UNARY_TABLES = {**lookup.TABLES, "QUANTIZE": lookup.requantize_table}  # the tables those ops' kernels look up

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from sapool.backends.c.emit import EmitContext, LoweredOp
-from sapool.backends.c.strides import contiguous_strides, merge_dims, to_rank
+from sapool.backends.c.strides import contiguous_strides, to_rank
 from sapool.backends.c.tensors import require_int8
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import Graph, Op
+from sapool.ir.shapes import merge_dims
 
 OPCODES = ("TRANSPOSE",)
 

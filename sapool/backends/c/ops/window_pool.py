@@ -1,4 +1,4 @@
-"""FUSED_WINDOW_POOL (backends/c/fuse_window.py) → reference/window_pool.c: SOFTMAX → MUL → MEAN per window.
+"""FUSED_WINDOW_POOL (passes/fuse_window.py) → reference/window_pool.c: SOFTMAX → MUL → MEAN per window.
 
 Every constant is the unfused ops' own (softmax.emit_params with one row, elementwise.kernel_fields for the MUL,
 mean.emit_params), so the kernel's arithmetic is theirs; only the order changes (window by window) and the
@@ -9,10 +9,10 @@ first: the integer product is the same either way round.
 from __future__ import annotations
 
 from sapool.backends.c.emit import EmitContext, LoweredOp, RenamedContext
-from sapool.backends.c.fuse_window import FUSED_WINDOW_POOL, window_strides
 from sapool.backends.c.ops import elementwise, mean, reshape, softmax, transpose
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import Graph, Op
+from sapool.passes.fuse_window import FUSED_WINDOW_POOL, window_strides
 
 OPCODES = (FUSED_WINDOW_POOL,)
 

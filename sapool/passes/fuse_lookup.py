@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sapool.backends.c.graph_rewrite import is_constant, splice
 from sapool.ir.graph import Graph, Op
+from sapool.passes.graph_rewrite import is_constant, splice
 
 FUSED_LOOKUP = "CUSTOM:SAPOOL_LOOKUP"
 UNARY_OPCODES = frozenset({"LOGISTIC", "TANH", "QUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1"})

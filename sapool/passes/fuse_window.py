@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sapool.backends.c.graph_rewrite import only_reader, splice
-from sapool.backends.c.strides import merge_dims
 from sapool.ir.graph import Graph, Op
+from sapool.ir.shapes import merge_dims
+from sapool.passes.graph_rewrite import only_reader, splice
 
 FUSED_WINDOW_POOL = "CUSTOM:SAPOOL_WINDOW_POOL"
 MOVEMENT_OPCODES = frozenset({"RESHAPE", "TRANSPOSE"})

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sapool.backends.c.graph_rewrite import only_reader, splice
 from sapool.ir.analysis import MAC_COUNTERS, op_macs
 from sapool.ir.graph import Graph, Op
 from sapool.ir.options import BatchMatMulOptions, SoftmaxOptions
+from sapool.passes.graph_rewrite import only_reader, splice
 
 FUSED_ATTENTION = "CUSTOM:SAPOOL_ATTENTION"
 
@@ -44,8 +44,8 @@ def fuse_for_c(graph: Graph) -> Graph:
     fused op's kernel takes the quantisation is its lowering's `check`, which checks each of the ops it stands for
     as their own lowerings would (an op the unfused kernels refuse is refused fused too).
     """
-    from sapool.backends.c.fuse_lookup import fuse_lookup_regions
-    from sapool.backends.c.fuse_window import fuse_window_pools
+    from sapool.passes.fuse_lookup import fuse_lookup_regions
+    from sapool.passes.fuse_window import fuse_window_pools
 
     return _fuse_attention(fuse_window_pools(fuse_lookup_regions(graph)))
 

@@ -1,4 +1,4 @@
-"""Small graph queries and one splice, shared by the C backend's fusions (fuse.py, fuse_lookup.py, fuse_window.py).
+"""Small graph queries and one splice, shared by the graph passes (fold_pad, drop_moves, the fusions).
 
 A fusion finds a chain of ops, replaces its last op by one fused op (which keeps that op's output tensor) and
 drops the others; the tensors between them stay in `graph.tensors` (the fused op's options may name them, for
