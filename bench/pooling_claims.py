@@ -136,10 +136,14 @@ def verdict_lines(result: dict) -> list[str]:
             lines.append(f"  vs best standard {standard['other']} ({standard['other_mean']:.2f}%, "
                          f"{standard['other_ram']:,} B): {standard['gap_points']:+.2f} points behind, "
                          f"{standard['ram_reduction']:.2f}x less RAM -> {standard['outcome']}")
+        else:
+            lines.append(f"  vs best standard: {standard['detail']}")
         cheaper = judgement["best_at_no_more_ram"]
         if cheaper:
             lines.append(f"  vs best at no more RAM {cheaper['other']} ({cheaper['other_mean']:.2f}%, "
                          f"{cheaper['other_ram']:,} B): {cheaper['margin_points']:+.2f} points -> {cheaper['outcome']}")
+        if not judgement["other_pools_same_setting"]:
+            lines.append("  vs the other pools at this setting: none finished yet")
         for comparison in judgement["other_pools_same_setting"]:
             lines.append(f"  vs {comparison['other']} ({comparison['other_mean']:.2f}%, {comparison['other_ram']:,} B):"
                          f" {comparison['margin_points']:+.2f} points -> {comparison['outcome']}")
