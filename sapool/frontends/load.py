@@ -47,7 +47,7 @@ def check_weights(path: Path, module) -> None:
     calibration histograms (torch.histc) and fail deep inside them, or quantise to nonsense."""
     import torch
 
-    tensors = [*module.named_parameters(), *module.named_buffers()]
+    tensors = [(name, tensor.detach()) for name, tensor in (*module.named_parameters(), *module.named_buffers())]
     for name, tensor in tensors:
         if not tensor.is_floating_point() or tensor.numel() == 0:
             continue

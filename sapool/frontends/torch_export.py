@@ -9,6 +9,7 @@ batch size is wrapped in batching.AnyBatch so that it also runs on other batch s
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from pathlib import Path
 
 from sapool.errors import BadInputError, UnsupportedError
@@ -23,7 +24,8 @@ def load_torch_export(path: Path) -> LoadedModel:
 
     check_plain_archive(path)
     try:
-        program = torch.export.load(path)
+        with _quiet_torch_logs():  # torch logs a failed deserialisation's traceback itself: the Error line says it
+            program = torch.export.load(path)
     except Exception as err:  # deserialisation errors come as many types (version, schema, missing ops)
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise BadInputError(f"{path}: cannot load the torch.export archive ({reason[:200]})") from None
@@ -41,6 +43,21 @@ def load_torch_export(path: Path) -> LoadedModel:
         input_shape=input_shape,
         description=f"torch.export archive: {_count_calls(program)} ops, input {list(input_shape)}",
     )
+
+
+@contextmanager
+def _quiet_torch_logs():
+    import logging
+
+    loggers = [logging.getLogger(name) for name in ("torch.export", "torch._export")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _input_shape(path: Path, program) -> tuple[tuple[int, ...], bool]:

@@ -57,6 +57,8 @@ def read_onnx(path: Path):
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as err:
         raise BadInputError(f"{path}: invalid ONNX model ({_first_line(err)})") from None
+    except UnicodeDecodeError:  # a name or string attribute that is not UTF-8 (a corrupt file)
+        raise BadInputError(f"{path}: invalid ONNX model (a name or string is not UTF-8: corrupt file?)") from None
     return model
 
 
