@@ -66,10 +66,14 @@ def quantize(job: CompileJob) -> str:
 def read_int8_graph(job: CompileJob) -> str:
     """The Graph every later step reads; an int8 .tflite's bytes come straight from the front end."""
     from sapool.ir.read import read_tflite_bytes
+    from sapool.verify.litert_compat import normalisation_note, normalise_for_litert
 
     if job.tflite is None:
         job.tflite = job.loaded.tflite
     job.graph = read_tflite_bytes(job.tflite, job.request.model.name)
+    _, normalised = normalise_for_litert(job.tflite)
+    if normalised:
+        job.warnings.append(normalisation_note(normalised))
     activations = job.graph.activations()
     return f"{len(job.graph.ops)} ops, {len(activations)} activation tensors"
 

@@ -6,7 +6,8 @@ the flatbuffer says, it does not verify it). So every run happens in a child Pyt
 crash, a hang or an interpreter error comes back as one sapool error line:
 - the model cannot be read, or an interpreter refuses to load it: BadInputError (exit 2);
 - TFLite-Micro cannot fit it in the given arena: DoesNotFitError (exit 1);
-- it fails while running, crashes (signal) or exceeds the timeout: VerificationError (exit 1);
+- the interpreter crashes on it (a signal: something in the file it cannot handle): BadInputError (exit 2);
+- it fails while running or exceeds the timeout: VerificationError (exit 1);
 - the interpreter package is not installed: MissingToolError (exit 3, with the pip command).
 
 Engines: "litert-ref" is ai-edge-litert with `OpResolverType.BUILTIN_REF` (TFLite's reference kernels, the
@@ -33,6 +34,7 @@ from sapool.errors import BadInputError, DoesNotFitError, MissingToolError, Unsu
 from sapool.ir.graph import Graph
 from sapool.ir.read import read_tflite_bytes
 from sapool.verify import worker
+from sapool.verify.litert_compat import normalise_for_litert
 
 ENGINES = ("litert-ref", "tflm")
 ENGINE_NAMES = {"litert-ref": "LiteRT (reference kernels)", "tflm": "TFLite-Micro"}
@@ -76,6 +78,8 @@ def run_model(
     batch = _check_inputs(graph, inputs)
     if engine == "tflm" and intermediates:
         data = strip_offline_plan(data)
+    if engine != "tflm":
+        data, _ = normalise_for_litert(data)
     request = {
         "task": "run",
         "engine": engine,
@@ -168,11 +172,11 @@ def _call_worker(folder: Path, data: bytes, inputs: list[np.ndarray], request: d
         message = f"{model_name}: {error['message']}{_stderr_hint(finished.stderr)}"
         kinds = {worker.LOAD: BadInputError, worker.ARENA: DoesNotFitError, worker.MISSING: MissingToolError}
         raise kinds.get(error["kind"], VerificationError)(message)
-    if finished.returncode < 0:
-        what = f"crashed ({signal.Signals(-finished.returncode).name})"
-    else:
-        what = f"exited with status {finished.returncode}"
-    raise VerificationError(f"{engine} {what} on {model_name}{_stderr_hint(finished.stderr)}")
+    if finished.returncode < 0:  # the file made the interpreter itself crash: something in it is malformed
+        raise BadInputError(f"{engine} crashed ({signal.Signals(-finished.returncode).name}) on {model_name}: "
+                            f"the model has something this interpreter cannot handle{_stderr_hint(finished.stderr)}")
+    raise VerificationError(f"{engine} exited with status {finished.returncode} on {model_name}"
+                            f"{_stderr_hint(finished.stderr)}")
 
 
 def _stderr_hint(stderr: str) -> str:
