@@ -10,31 +10,10 @@ from pathlib import Path
 
 import click
 
-from sapool.cli.conventions import (chosen_format, count, emit_json, format_option, patches_option, planner_option,
-                                    target_option, verbosity_options)
+from sapool.cli.conventions import (chosen_format, count, emit_json, float_list, format_option, patches_option,
+                                    planner_option, target_option, verbosity_options)
 from sapool.errors import DoesNotFitError
 from sapool.units import parse_bytes
-
-
-def _floats(text: str | None, option: str, low: float, high: float) -> tuple[float, ...] | None:
-    """Comma-separated numbers in [low, high] ("0.5" or "0.485,0.456,0.406"), or None when the option was not
-    given. The range keeps out what would break calibration: a std of 0, below 0 or 1e-300 (images scaled to
-    ±1e300), or a mean far outside the 0..1 pixel scale."""
-    if text is None:
-        return None
-    import math
-
-    from sapool.errors import BadInputError
-
-    try:
-        values = tuple(float(part) for part in text.split(","))
-    except ValueError:
-        values = ()
-    if not values or not all(math.isfinite(v) for v in values):
-        raise BadInputError(f"{option} takes comma-separated numbers (e.g. 0.5 or 0.485,0.456,0.406), got {text!r}")
-    if not all(low <= v <= high for v in values):
-        raise BadInputError(f"{option} values must lie in [{low:g}, {high:g}], got {text!r}")
-    return values
 
 
 @click.command("compile")
@@ -86,8 +65,8 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
     request = CompileRequest(
         model=model, target=target, output=output, force=force,
         ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, planner=planner, patches=patches,
-        calib=calib, calib_samples=calib_samples, calib_mean=_floats(calib_mean, "--calib-mean", -1e3, 1e3),
-        calib_std=_floats(calib_std, "--calib-std", 1e-4, 1e3),
+        calib=calib, calib_samples=calib_samples, calib_mean=float_list(calib_mean, "--calib-mean", -1e3, 1e3),
+        calib_std=float_list(calib_std, "--calib-std", 1e-4, 1e3),
         eval_data=eval_data, eval_samples=eval_samples, offline_plan=not no_offline_plan,
         firmware=not no_firmware, build=not no_build, kernels=kernels, quiet=quiet or output_format == "json",
         verbose=verbose)

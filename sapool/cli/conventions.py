@@ -133,3 +133,24 @@ class FiniteFloat(click.ParamType):
 def count(low: int = 1, high: int = 2 ** 31 - 1) -> click.IntRange:
     """A whole number in [low, high] (batch sizes, epochs, threads …)."""
     return click.IntRange(low, high)
+
+
+def float_list(text: str | None, option: str, low: float, high: float) -> tuple[float, ...] | None:
+    """Comma-separated numbers in [low, high] ("0.5" or "0.485,0.456,0.406"), or None when the option was not
+    given. The range keeps out what would break calibration: a std of 0, below 0 or 1e-300 (images scaled to
+    ±1e300), or a mean far outside the 0..1 pixel scale."""
+    if text is None:
+        return None
+    import math
+
+    from sapool.errors import BadInputError
+
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or not all(math.isfinite(v) for v in values):
+        raise BadInputError(f"{option} takes comma-separated numbers (e.g. 0.5 or 0.485,0.456,0.406), got {text!r}")
+    if not all(low <= v <= high for v in values):
+        raise BadInputError(f"{option} values must lie in [{low:g}, {high:g}], got {text!r}")
+    return values

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from sapool.cli.compile import _floats
-from sapool.cli.conventions import chosen_format, count, emit, format_option, output_option, verbosity_options
+from sapool.cli.conventions import (chosen_format, count, emit, float_list, format_option, output_option,
+                                    verbosity_options)
 from sapool.errors import BadInputError
 from sapool.outputs import check_output_path
 
@@ -57,7 +57,7 @@ def validate(model: Path, data: str | None, samples: int, calib: str | None, cal
     if verbose:
         click.echo(f"validate: {model} on {data}, {samples} samples", err=True)
     request = ValidationRequest(model=model, data=data, samples=samples, calib=calib, calib_samples=calib_samples,
-                                mean=_floats(mean, "--mean"), std=_floats(std, "--std"),
+                                mean=float_list(mean, "--mean", -1e3, 1e3), std=float_list(std, "--std", 1e-4, 1e3),
                                 quiet=quiet or (output_format != "text" and output is None))
     report = validate_model(request)
     if output_format == "json":

@@ -179,3 +179,11 @@ def test_a_flat_input_autoencoder_is_a_regression_against_its_own_input(tmp_path
     assert report["task"] == "regression" and report["samples"] == 50
     assert report["float"]["mean_abs_error"] < 1e-6
     assert 0 < report["int8"]["mean_abs_error"] < 2 / 255  # a step of the int8 range over [-1, 1] is ~2/255
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--mean", "x", "--mean takes comma-separated numbers"), ("--std", "0", "--std values must lie in")])
+def test_bad_normalisation_values_are_refused_before_any_work(labelled, option, value, message):
+    folder = labelled[0]
+    code, _, err = _sapool("validate", folder / "model.pt2", "--data", folder / "nchw.npz", option, value)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
