@@ -20,6 +20,7 @@
 #define RCC_PLLCKSELR BOARD_REG(RCC + 0x028u)
 #define RCC_PLLCFGR BOARD_REG(RCC + 0x02Cu)
 #define RCC_PLL1DIVR BOARD_REG(RCC + 0x030u)
+#define RCC_AHB2ENR BOARD_REG(RCC + 0x0DCu)
 #define RCC_AHB4ENR BOARD_REG(RCC + 0x0E0u)
 #define RCC_APB1LENR BOARD_REG(RCC + 0x0E8u)
 #define RCC_APB4ENR BOARD_REG(RCC + 0x0F4u)
@@ -52,6 +53,7 @@ static void fall_back(struct board_clock *clock, const char *note) {
 }
 
 void board_clock_init(struct board_clock *clock) {
+    RCC_AHB2ENR |= 7u << 29; /* the D2 domain's SRAM1, SRAM2, SRAM3, where a large plan puts arenas (§8.7.41) */
     PWR_CR3 = (PWR_CR3 & ~PWR_CR3_SUPPLY_MASK) | PWR_CR3_LDOEN;
     if (!board_wait(&PWR_CSR1, PWR_CSR1_ACTVOSRDY, PWR_CSR1_ACTVOSRDY)) {
         fall_back(clock, "HSI 64 MHz (fell back: ACTVOSRDY never set after the LDO supply setting, no PWR model?)");
