@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-C_TYPES = {"int8": "int8_t", "int32": "int32_t", "float32": "float"}
+C_TYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
 NO_SCRATCH = "SAPOOL_NO_SCRATCH"  # model.c's name for "this layer's kernel has no work buffer" (a null pointer)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import jinja2
 import numpy as np
 
-from sapool.backends.c.emit import NO_SCRATCH, EmitContext, LoweredOp
+from sapool.backends.c.emit import C_TYPES, NO_SCRATCH, EmitContext, LoweredOp
 from sapool.backends.c.registry import lowering_for
 from sapool.errors import UnsupportedError
 from sapool.ir.analysis import op_macs
@@ -83,13 +83,14 @@ class _Port:
     offset: int
     nbytes: int
     dtype: str
-    ctype: str  # int8_t or float
+    ctype: str  # int8_t, int16_t or float
     shape: list
     scale: str | None  # C float literal, None for a float port
     zero_point: int | None
 
 
-IO_DTYPES = ("int8", "float32")  # graph inputs and outputs: int8, or float32 around QUANTIZE / DEQUANTIZE
+# graph inputs and outputs: int8, or float32 / int16 around QUANTIZE / DEQUANTIZE (float and audio interfaces)
+IO_DTYPES = ("int8", "int16", "float32")
 
 
 def check_supported(graph: Graph) -> None:
@@ -170,11 +171,11 @@ def _ports(context: EmitContext, indices) -> list[_Port]:
     ports, offset = [], 0
     for index in indices:
         tensor = context.graph.tensor(index)
-        quantised = tensor.dtype == "int8"
+        quantised = tensor.dtype in ("int8", "int16")
         scale = np.format_float_positional(np.float32(tensor.quantization.scale[0]), unique=True) + "f" \
             if quantised else None
         ports.append(_Port(tensor.name or f"tensor {index}", context.tensor_pointer(index), offset, tensor.nbytes,
-                           tensor.dtype, "int8_t" if quantised else "float", [int(d) for d in tensor.shape],
+                           tensor.dtype, C_TYPES[tensor.dtype], [int(d) for d in tensor.shape],
                            scale.replace(".f", ".0f") if scale else None,
                            int(tensor.quantization.zero_point[0]) if quantised else None))
         offset += tensor.nbytes

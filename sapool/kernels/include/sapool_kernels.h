@@ -175,6 +175,14 @@ void sapool_lookup_s8_f32(int32_t size, const float *table, const int8_t *input,
  * plus the zero point, saturated to int8; NaN gives the zero point. */
 void sapool_quantize_f32_s8(int32_t size, float scale, int32_t zero_point, const float *input, int8_t *output);
 
+/* quantize.c: QUANTIZE int16 -> int8 and int8 -> int16 (an audio front end's int16 graph I/O around an int8
+ * body), TFLite's Requantize: (v - input_zero_point) requantised with double rounding, + output_zero_point,
+ * clamped to the output type. */
+void sapool_requantize_s16_s8(int32_t size, int32_t multiplier, int32_t shift, int32_t input_zero_point,
+                              int32_t output_zero_point, const int16_t *input, int8_t *output);
+void sapool_requantize_s8_s16(int32_t size, int32_t multiplier, int32_t shift, int32_t input_zero_point,
+                              int32_t output_zero_point, const int8_t *input, int16_t *output);
+
 typedef struct {
     int32_t kept_dims[3], kept_strides[3];
     int32_t reduced_dims[3], reduced_strides[3];
