@@ -26,15 +26,23 @@ def can_trace(job: CompileJob) -> bool:
 
 
 def trace(job: CompileJob) -> str:
+    """The latency figure; when the QEMU board of the core cannot run this model (its RAM is smaller than the
+    part's, the run fails), a warning instead: the firmware itself was built and is unaffected."""
     from sapool.compile_steps.host_checks import verification_inputs
+    from sapool.errors import BuildError, DoesNotFitError, VerificationError
     from sapool.firmware.latency import measure_latency
     from sapool.memory.analyze import regions_for
     from sapool.verify.packing import pack
 
     first = pack([array[:1] for array in verification_inputs(job)])[0].tobytes()
-    with tempfile.TemporaryDirectory(prefix="sapool-latency-") as scratch:
-        shutil.copytree(job.folder / "build", Path(scratch) / "build")  # keeps times: the objects are up to date
-        job.latency = measure_latency(job.folder, job.target, regions_for(job.target, job.request.ram_budget), first,
-                                      len(job.layout.graph.ops), Path(scratch))
+    try:
+        with tempfile.TemporaryDirectory(prefix="sapool-latency-") as scratch:
+            shutil.copytree(job.folder / "build", Path(scratch) / "build")  # keeps times: the objects are up to date
+            job.latency = measure_latency(job.folder, job.target, regions_for(job.target, job.request.ram_budget),
+                                          first, len(job.layout.graph.ops), Path(scratch))
+    except (BuildError, DoesNotFitError, VerificationError) as error:
+        reason = str(error).splitlines()[0]
+        job.warnings.append(f"no latency figure: the traced QEMU run failed ({reason})")
+        return f"not measured: {reason}"
     latency = job.latency
     return f"{latency.cycles:,} cycles = {latency.ms:.2f} ms at {latency.clock_hz / 1e6:g} MHz ({latency.core} model)"

@@ -14,7 +14,8 @@ instruction timings). What the model assumes, stated with every figure it produc
   cycle for both) unless the second reads or writes the register the first writes, both access memory, both
   multiply, or either branches; a branch costs 1 when its
   direction repeats the last one of the same branch (the predictor's guess) and 1 + 6 otherwise;
-- M0+ (no DSP, reference kernels only): loads/stores 2, multiplies 1, taken branches 2.
+- M0+ / M0 (no DSP, reference kernels only): loads/stores 2, multiplies 1 (the fast multiplier), taken branches
+  2 (M0+, 2-stage pipeline) / 3 (M0).
 The figure checks nothing by itself: a user with a board compares it with the DWT cycle counter
 (docs/firmware.md, "Latency").
 """
@@ -55,6 +56,8 @@ CORE_COSTS = {
                            dual_issue=True),
     "cortex-m0plus": CoreCosts("cortex-m0plus", load=2, store=2, pipelined_access=2, pair=2, multiple_base=1,
                                per_register=1, mac=1, div=1, taken_branch=2, untaken_branch=1),
+    "cortex-m0": CoreCosts("cortex-m0", load=2, store=2, pipelined_access=2, pair=2, multiple_base=1,
+                           per_register=1, mac=1, div=1, taken_branch=3, untaken_branch=1),
 }
 ASSUMPTIONS = ("cycle model: TRM instruction timings per class; zero-wait memory assumed (TCM, cache hits, flash "
                "behind ART/prefetch): flash wait states on weight reads and cache misses are not counted, so this "
@@ -182,5 +185,6 @@ def branch_extra(costs: CoreCosts, taken: bool, predicted: bool) -> float:
 
 
 def costs_for(core: str) -> CoreCosts:
-    """The cost table of `core` (a target's `core`, e.g. "cortex-m7"); an unknown core gets the M4's."""
+    """The cost table of `core` (a target's `core`, e.g. "cortex-m7"); an unknown core gets the M4's (and the
+    assumptions say which core was costed)."""
     return CORE_COSTS.get(core.lower(), CORE_COSTS["cortex-m4"])
