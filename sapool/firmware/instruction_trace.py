@@ -58,8 +58,8 @@ HOOKS = ("sapool_layer_begin", "sapool_layer_end")
 
 
 def layer_mixes(log: Path, hooks: dict[str, int], layers: int, costs: CoreCosts) -> list[LayerMix]:
-    """Read a `-d in_asm,exec,nochain` log of one inference: one LayerMix per layer, in order. `hooks` are the
-    addresses of the HOOKS functions (symbol_addresses of the ELF)."""
+    """Read a `-d in_asm,exec,nochain` log: one LayerMix per layer of the first inference in it, in order. `hooks`
+    are the addresses of the HOOKS functions (symbol_addresses of the ELF)."""
     blocks = _translations(log, costs)
     mixes = [LayerMix() for _ in range(layers)]
     started, current, pending, last_direction = 0, None, None, {}
@@ -77,7 +77,9 @@ def layer_mixes(log: Path, hooks: dict[str, int], layers: int, costs: CoreCosts)
                 pending = None
             if pc in (hooks["sapool_layer_begin"], hooks["sapool_layer_end"]):  # the hooks count for no layer
                 begins = pc == hooks["sapool_layer_begin"]
-                current = mixes[started % layers] if begins and layers else None
+                if not begins and started >= layers:
+                    break  # the first inference is complete (a board image goes on running its inputs)
+                current = mixes[started] if begins and started < layers else None
                 started += begins
                 continue
             block = blocks.get(executed[1])
@@ -92,8 +94,9 @@ def layer_mixes(log: Path, hooks: dict[str, int], layers: int, costs: CoreCosts)
 
 
 def _translations(log: Path, costs: CoreCosts) -> dict[str, _Block]:
-    """Every translated block, keyed by the host address its exec lines name. A block is bound at the first exec
-    line of its start PC after its translation (an interrupt may run other blocks in between)."""
+    """Every translated block, keyed by the host address its exec lines name. A block is bound to the first exec
+    line of a not yet known host address at its start PC after its translation (an interrupt may run other blocks
+    in between, and an older translation of the same PC, e.g. before an I/O recompile, keeps its own address)."""
     blocks: dict[str, _Block] = {}
     unbound: dict[int, _Block] = {}  # translated, not yet seen executing, by start PC
     current: list[tuple[int, int, object]] = []
@@ -109,7 +112,7 @@ def _translations(log: Path, costs: CoreCosts) -> dict[str, _Block]:
                 unbound[block.pc] = block
                 current = []
             executed = _EXEC.match(line)
-            if executed is not None and int(executed[2], 16) in unbound:
+            if executed is not None and executed[1] not in blocks and int(executed[2], 16) in unbound:
                 blocks[executed[1]] = unbound.pop(int(executed[2], 16))
     return blocks
 
