@@ -60,7 +60,7 @@ class Board:
     sources: tuple[Path, ...]
     board_sources: tuple[Path, ...] = ()
     flash: FlashTools | None = None  # None: nothing to flash (a QEMU board)
-    console: str = "semihosting"  # the board image's debug UART, for the project's README
+    console: str = ""  # the board image's debug UART and pins, in words, for the project's README
 
     @property
     def default_image(self) -> str:
@@ -115,7 +115,7 @@ def load_board(name: str) -> Board:
                               for key in ("sources", "board_sources"))
     flash = _flash_tools(data_file, data["flash"]) if "flash" in data else None
     return Board(name, folder, data["irq_count"], data["stack_bytes"], sources, board_sources, flash,
-                 data.get("console", "semihosting"))
+                 data.get("console", ""))
 
 
 def _flash_tools(data_file: Path, table: dict) -> FlashTools:

@@ -64,3 +64,21 @@ def test_board_data_is_checked_naming_the_file(tmp_path, monkeypatch, text, mess
     monkeypatch.setattr(boards, "COMMON_DIR", tmp_path / "_common")
     with pytest.raises(BadInputError, match=r"board.toml: \[firmware\]: .*" + message.replace("(", r"\(").replace("[", r"\[")):
         load_board("myboard")
+
+
+@pytest.mark.parametrize("table, message", [
+    ('pyocd_target = "x"\n', "missing openocd"),
+    ('pyocd_target = "x"\nopenocd = "-f a.cfg"\nst_flash = "yes"\n', "wrong type: st_flash"),
+    ('pyocd_target = "x"\nopenocd = "-f a.cfg"\nprobe = "jlink"\n', "unknown probe"),
+])
+def test_the_flash_table_is_checked_naming_the_file(tmp_path, monkeypatch, table, message):
+    import sapool.firmware.boards as boards
+
+    (tmp_path / "_common").mkdir()
+    (tmp_path / "myboard").mkdir()
+    (tmp_path / "myboard" / "board.toml").write_text(
+        "[firmware]\nirq_count = 32\nstack_bytes = 4096\n\n[firmware.flash]\n" + table)
+    monkeypatch.setattr(boards, "BOARDS_DIR", tmp_path)
+    monkeypatch.setattr(boards, "COMMON_DIR", tmp_path / "_common")
+    with pytest.raises(BadInputError, match=r"board.toml: \[firmware.flash\]: " + message):
+        load_board("myboard")
