@@ -73,7 +73,8 @@ def test_an_op_tflite_micro_lacks_skips_its_comparison_and_export_but_not_the_fi
                                        "json", "-q"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert [step["name"] for step in document["steps"]] == ["load", "read", "plan", "generate-c", "build"]
+    assert [step["name"] for step in document["steps"]] == ["load", "read", "plan", "generate-c", "build",
+                                                               "latency"]
     assert document["verify"] is None and document["tflm"] is None and not (out / "tflm").exists()
     assert [w for w in document["warnings"] if "TFLite-Micro has no GELU kernel" in w]
     emulated = CliRunner().invoke(main, ["emulate", str(out), "--inputs", "3", "--format", "json", "-q"])
