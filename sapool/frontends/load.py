@@ -89,7 +89,7 @@ def _zip_kind(path: Path, suffix: str) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError) as err:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as err:
         raise BadInputError(f"{path}: damaged or truncated zip archive ({err})") from None
     if any(name.rsplit("/", 1)[-1] == "archive_format" for name in names):
         return TORCH_EXPORT

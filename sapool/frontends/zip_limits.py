@@ -26,7 +26,7 @@ def open_checked(path: Path) -> zipfile.ZipFile:
     The caller closes it (use as a context manager)."""
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as err:
         raise BadInputError(f"{path}: damaged or truncated zip archive ({err})") from None
     try:
         check_members(path, archive.infolist())
