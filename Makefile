@@ -37,8 +37,8 @@ demo: setup
 	else echo "(skipping the MLPerf Tiny plan: $(SHARED) is not in this clone)"; fi
 	$(BIN)/sapool compile $(PRETRAINED) --target stm32h7 -o $(DEMO_OUT)/mcunet_sap
 	$(BIN)/sapool emulate $(DEMO_OUT)/mcunet_sap --target stm32h7
-	$(BIN)/sapool prune $(PRETRAINED) --ram-budget 8K --finetune-epochs 1 --subset 10000 -o $(DEMO_OUT)/pruned.pt
-	$(BIN)/sapool compile $(DEMO_OUT)/pruned.pt --target stm32h7 -o $(DEMO_OUT)/mcunet_sap_pruned
+	$(BIN)/sapool prune $(PRETRAINED) --ram-budget 5.5K --finetune-epochs 1 --subset 10000 -o $(DEMO_OUT)/pruned.pt
+	$(BIN)/sapool compile $(DEMO_OUT)/pruned.pt --target stm32h7 --ram-budget 5.5K -o $(DEMO_OUT)/mcunet_sap_pruned
 	@echo "demo outputs in $(DEMO_OUT)/ (open mcunet_sap/report.html)"
 
 # The pooling study trains for many hours, so `make bench` only reports its committed rows; `make pooling-study`

@@ -38,6 +38,12 @@ class VerificationError(SapoolError):
     exit_code = EXIT_DOES_NOT_FIT
 
 
+class AccuracyLossError(SapoolError):
+    """A transformed model (e.g. pruned) lost more accuracy than allowed; nothing was written."""
+
+    exit_code = EXIT_DOES_NOT_FIT
+
+
 class BuildError(SapoolError):
     """Generated firmware failed to compile or link for a reason other than not fitting (a bug to report)."""
 

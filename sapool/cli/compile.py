@@ -85,7 +85,7 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
 
 def _print_report(report, output_format: str) -> None:
     if output_format == "json":
-        from sapool.memory.report import to_dict
+        from sapool.memory.report_json import to_dict
 
         emit_json(to_dict(report))
     else:

@@ -68,7 +68,7 @@ def _print_text(report) -> None:
 
 def _render(report, output_format: str) -> str:
     if output_format == "json":
-        from sapool.memory.report import to_json
+        from sapool.memory.report_json import to_json
 
         return to_json(report)
     if output_format == "html":

@@ -35,16 +35,23 @@ from sapool.units import format_bytes, parse_bytes
 @click.option("--lr", type=FiniteFloat(0, MAX_LR), default=0.01, show_default=True,
               help="Peak fine-tuning learning rate (SGD).")
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True)
+@click.option("--max-accuracy-drop", type=FiniteFloat(0, 100, low_open=False), default=10.0, show_default=True, metavar="POINTS",
+              help="Refuse (exit 1, nothing written) when test top-1 falls by more than this many points.")
+@click.option("--force", is_flag=True, help="Write the pruned checkpoint even when accuracy fell more than allowed.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Pruned checkpoint to write.")
 @format_option()
 @verbosity_options
 def prune(model: Path, ratio, target, ram_budget, strategy, criterion, finetune_epochs, data, subset, batch_size, lr,
-          device, output: Path, output_format: str, as_json: bool, quiet: bool, verbose: bool) -> None:
+          device, max_accuracy_drop: float, force: bool, output: Path, output_format: str, as_json: bool, quiet: bool,
+          verbose: bool) -> None:
     """Remove whole channels from a trained checkpoint, optionally until its int8 activations fit a target.
 
     Example: `sapool prune model.pt --fit stm32f4 --finetune-epochs 2 -o pruned.pt`. Reports params, MACs,
-    int8 peak activation memory and test accuracy before and after; the input checkpoint is never modified.
+    int8 peak activation memory and test accuracy before and after (and before fine-tuning); warns about channel
+    groups that lost most of their channels; exits 1 without writing when accuracy fell by more than
+    --max-accuracy-drop points (unless --force). The input checkpoint is never modified.
     """
+    from sapool.errors import AccuracyLossError
     from sapool.train.prune_session import PruneRequest, run_pruning
 
     as_json = chosen_format(output_format, as_json) == "json"
@@ -52,10 +59,21 @@ def prune(model: Path, ratio, target, ram_budget, strategy, criterion, finetune_
         model=model, output=output, ratio=ratio, target=target,
         ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, strategy=strategy,
         criterion=criterion, finetune_epochs=finetune_epochs, data=data, subset=subset, batch_size=batch_size, lr=lr,
-        device=device, quiet=quiet or as_json)
+        device=device, quiet=quiet or as_json, max_accuracy_drop=max_accuracy_drop / 100, force=force)
     if verbose:
         click.echo(f"prune: {request}", err=True)
-    summary = run_pruning(request)
+    try:
+        summary = run_pruning(request)
+    except AccuracyLossError as error:  # the table first, then the one error line
+        _show(error.summary, as_json, quiet)
+        raise
+    _show(summary, as_json, quiet)
+
+
+def _show(summary: dict, as_json: bool, quiet: bool) -> None:
+    if not quiet:
+        for warning in summary["warnings"]:
+            click.echo(f"warning: {warning}", err=True)
     if as_json:
         emit_json(summary)
     else:
@@ -70,6 +88,8 @@ def _text(summary: dict) -> str:
         ("int8 peak activations", format_bytes(before["peak_arena_bytes"]), format_bytes(after["peak_arena_bytes"])),
         ("test accuracy", f"{before['test_accuracy']:.1%}", f"{after['test_accuracy']:.1%}"),
     ]
+    if summary["accuracy"]["after_finetuning"] is not None:
+        rows.insert(3, ("  before fine-tuning", "", f"{summary['accuracy']['after_pruning']:.1%}"))
     if after["fits"] is not None:
         rows.append(("fits", _yes(before["fits"]), _yes(after["fits"])))
     lines = [f"{'':<24} {'before':>14} {'after':>14}"]

@@ -28,7 +28,7 @@ def plan(job: CompileJob) -> str:
     if request.offline_plan and tflm_runs(job.graph):
         job.tflm_layout = tflm_layout(job.graph, job.layout)
     job.report = build_report(job.layout, job.target, model_name=request.model.name,
-                              ram_budget=request.ram_budget)
+                              ram_budget=request.ram_budget, source_kind=job.loaded.kind if job.loaded is not None else "tflite-int8")
     layout = job.layout
     return (f"peak {format_bytes(layout.peak_arena_bytes)} of activations (lower bound "
             f"{format_bytes(layout.lower_bound_bytes)}), {'fits' if job.report.fits else 'does NOT fit'} "
@@ -36,14 +36,14 @@ def plan(job: CompileJob) -> str:
 
 
 def require_fit(job: CompileJob) -> None:
-    """Stop before writing anything when the model does not fit, saying what would make it fit."""
+    """Stop before writing anything when the model does not fit, saying what would make it fit (the report's
+    own advice, worded for the front end the model came through)."""
+    from sapool.memory.advice import io_over, shrink_hint
+
     if job.report.fits:
         return
-    kind = getattr(job.loaded, "kind", "")
-    if kind == "sapool-checkpoint":
-        hint = f"`sapool prune {job.request.model} --fit {job.request.target}` would make it fit"
-    else:
-        hint = "a smaller input size or fewer channels in the source model (or a larger target) would make it fit"
+    hint = (io_over(job.report) or shrink_hint(job.report)) if not job.report.ram_fits else \
+        "fewer channels, or a target with more flash"
     error = DoesNotFitError(f"{job.report.verdict()}; {hint}. Nothing was written.")
     error.report = job.report  # the CLI prints the per-layer report before the error line, as `sapool plan` does
     raise error

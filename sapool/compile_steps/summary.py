@@ -18,7 +18,7 @@ WORST_LAYERS = 5  # listed with -v
 
 def result_document(job: CompileJob, timings: list[tuple[str, float]]) -> dict[str, Any]:
     """The report.json document (strict JSON: no NaN). Keys the issue lists are stable; more may be added."""
-    from sapool.memory.report import to_dict
+    from sapool.memory.report_json import to_dict
 
     request, layout = job.request, job.layout
     ops = sorted({op.opcode for op in job.graph.ops})

@@ -25,6 +25,7 @@ def build_report(
     model_name: str,
     ram_budget: int | None = None,
     started: float | None = None,
+    source_kind: str = "tflite-int8",
 ) -> MemoryReport:
     """The per-layer report of a Layout already planned (sapool.planning.plan_model)."""
     started = time.perf_counter() if started is None else started
@@ -48,6 +49,7 @@ def build_report(
         weights_bytes=unique_weight_bytes(graph),
         flash_size_bytes=target.flash_size if target is not None else None,
         elapsed_s=time.perf_counter() - started,
+        source_kind=source_kind,
         notes=tuple(dict.fromkeys(note for use in layout.placement.regions if use.plan for note in use.plan.notes)),
     )
 

@@ -174,7 +174,7 @@ def _band_view(band: Band) -> dict:
         "label": f"{band.name} ({format_bytes(band.size_bytes)})",
         "top_label": f"+{band.bytes_shown:,} B" if band.used_bytes else "unused",
         "base_label": f"0x{band.base:08x}",
-        "headroom_label": (f"{headroom:,} B over" if overflow else f"headroom {headroom:,} B"
+        "headroom_label": (f"{-headroom:,} B over" if overflow else f"headroom {headroom:,} B"
                            + ("" if capacity_shown else " (above, not to scale)")) if band.used_bytes else "",
         "used_y": band.y(band.used_bytes) if band.used_bytes else None,
         "capacity_y": band.y(band.size_bytes) if capacity_shown and band.used_bytes else None,

@@ -125,8 +125,9 @@ def _summary_table(report: MemoryReport) -> Table:
         state = "ok" if region.fits else "OVER"
         table.add_row(
             f"region {region.name}",
-            Text(f"{region.used_bytes:,} / {region.size_bytes:,} B used, headroom {region.headroom_bytes:,} B"
-                 f"  [{state}]"),
+            Text(f"{region.used_bytes:,} / {region.size_bytes:,} B used, "
+                 + (f"headroom {region.headroom_bytes:,} B" if region.fits else f"{-region.headroom_bytes:,} B over")
+                 + f"  [{state}]"),
         )
     if report.split:
         table.add_row("split", "activations are spread over several regions")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sapool.memory.advice import peak_buffers, suggestions
-from sapool.outputs import strict_json
 
 SCHEMA_VERSION = 1
 
@@ -112,6 +110,8 @@ class MemoryReport:
     # no patches)
     unpatched_lower_bound_bytes: int | None = None  # the bound with in-place layers but no patch stage
     patch_stages: tuple[PatchStageRow, ...] = ()
+    source_kind: str = "tflite-int8"  # the front end the model came through (frontends.loaded): advice is worded
+    # for it (a sapool checkpoint can be pruned by sapool; a .pt2 or .onnx model is changed in its own code)
 
     @property
     def peak_arena_bytes(self) -> int:
@@ -129,10 +129,6 @@ class MemoryReport:
     def peak_layer(self) -> LayerRow | None:
         """The op with the most live bytes (the first one on ties): where the memory pressure is."""
         return max(self.layers, key=lambda layer: layer.live_bytes, default=None)
-
-    @property
-    def ram_capacity_bytes(self) -> int:
-        return sum(region.size_bytes for region in self.regions)
 
     @property
     def ram_over_bytes(self) -> int:
@@ -161,6 +157,12 @@ class MemoryReport:
     def planners_used(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(region.planner for region in self.regions if region.planner))
 
+    def overshoot(self) -> str:
+        """How far over, worded against what it was measured on: each overflowing region (or the budget)."""
+        over = [region for region in self.regions if not region.fits]
+        return ", ".join(f"{-region.headroom_bytes:,} B over the {region.size_bytes:,} B of "
+                         + ("the budget" if self.ram_budget_bytes is not None else region.name) for region in over)
+
     def verdict(self) -> str:
         """One line saying whether the model fits, and if not, where and by how much."""
         if self.fits:
@@ -175,10 +177,7 @@ class MemoryReport:
         if not self.ram_fits:
             peak = self.peak_layer
             where = f" at layer {peak.index} ({peak.op}, {peak.live_bytes:,} B live)" if peak else ""
-            reasons.append(
-                f"activations need {self.peak_arena_bytes:,} B{where}, "
-                f"{self.ram_over_bytes:,} B over the {self.ram_capacity_bytes:,} B of RAM"
-            )
+            reasons.append(f"activations need {self.peak_arena_bytes:,} B{where}, {self.overshoot()}")
         if self.flash_fits is False:
             reasons.append(
                 f"weights need {self.weights_bytes:,} B of flash, "
@@ -188,98 +187,3 @@ class MemoryReport:
         if self.ram_budget_bytes is not None:
             where = f"the {self.ram_budget_bytes:,} B RAM budget" + (f" on {self.target}" if self.target_part else "")
         return f"{self.model} does not fit {where}: " + "; ".join(reasons)
-
-
-def to_dict(report: MemoryReport) -> dict:
-    """The JSON document (schema_version 1). Keys listed in DESIGN §6 are stable; the rest may grow."""
-    peak = report.peak_layer
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "model": report.model,
-        "target": report.target,
-        "target_part": report.target_part,
-        "ram_budget_bytes": report.ram_budget_bytes,
-        "planner": report.planner,
-        "planners_used": list(report.planners_used),
-        "proven_optimal": report.proven_optimal,
-        "alignment": report.alignment,
-        "peak_arena_bytes": report.peak_arena_bytes,
-        "peak_live_bytes": peak.live_bytes if peak else 0,
-        "peak_layer": peak.index if peak else None,
-        "lower_bound_bytes": report.lower_bound_bytes,
-        "tensor_lower_bound_bytes": report.tensor_lower_bound_bytes,
-        "unpatched_lower_bound_bytes": report.unpatched_lower_bound_bytes,
-        "extra_macs_percent": round(report.extra_macs_percent, 2),
-        "in_place_layers": [layer.index for layer in report.layers if layer.in_place],
-        "patch_stages": [
-            {"layer": stage.layer, "ops": list(stage.ops), "opcodes": list(stage.opcodes), "grid": list(stage.grid),
-             "patch_buffer_bytes": list(stage.patch_buffer_bytes), "macs": stage.macs,
-             "patched_macs": stage.patched_macs, "extra_macs": stage.extra_macs,
-             "extra_percent": round(stage.extra_percent, 2)}
-            for stage in report.patch_stages
-        ],
-        "fits": report.fits,
-        "ram_fits": report.ram_fits,
-        "ram_over_bytes": report.ram_over_bytes,
-        "split": report.split,
-        "verdict": report.verdict(),
-        "flash": {
-            "weights_bytes": report.weights_bytes,
-            "size_bytes": report.flash_size_bytes,
-            "fits": report.flash_fits,
-        },
-        "regions": [
-            {
-                "name": region.name,
-                "base": region.base,
-                "size_bytes": region.size_bytes,
-                "used_bytes": region.used_bytes,
-                "headroom_bytes": region.headroom_bytes,
-                "planner": region.planner,
-                "proven_optimal": region.proven_optimal,
-            }
-            for region in report.regions
-        ],
-        "layers": [
-            {
-                "index": layer.index,
-                "op": layer.op,
-                "name": layer.name,
-                "output_shape": list(layer.output_shape),
-                "output_bytes": layer.output_bytes,
-                "weight_bytes": layer.weight_bytes,
-                "macs": layer.macs,
-                "live_bytes": layer.live_bytes,
-                "output_buffers": list(layer.output_buffers),
-                "in_place": layer.in_place,
-                "patches": layer.patches,
-            }
-            for layer in report.layers
-        ],
-        "buffers": [
-            {
-                "id": buffer.id,
-                "kind": buffer.kind,
-                "tensors": list(buffer.tensors),
-                "size_bytes": buffer.size_bytes,
-                "first": buffer.first,
-                "last": buffer.last,
-                "region": buffer.region,
-                "offset": buffer.offset,
-                "address": buffer.address,
-            }
-            for buffer in report.buffers
-        ],
-        "notes": list(report.notes),
-        "peak_tensors": [
-            {"tensors": list(buffer.tensors), "size_bytes": buffer.size_bytes, "kind": buffer.kind,
-             "region": buffer.region, "offset": buffer.offset}
-            for buffer in peak_buffers(report)
-        ],
-        "suggestions": suggestions(report),
-        "elapsed_s": round(report.elapsed_s, 4),
-    }
-
-
-def to_json(report: MemoryReport) -> str:
-    return strict_json(to_dict(report)) + "\n"

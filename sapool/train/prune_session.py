@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from sapool.errors import BadInputError
+from sapool.errors import AccuracyLossError, BadInputError
 from sapool.models.footprint import int8_peak_activation
 from sapool.outputs import check_output_path
 from sapool.targets import get_target
@@ -26,7 +26,9 @@ from sapool.train.progress import TrainingProgress
 from sapool.train.prune import CRITERIA, prune_model
 from sapool.train.prune_fit import STRATEGIES, prune_to_fit
 
-SCHEMA_VERSION = 2  # 2: `strategy` and per-group `groups`; `ratio` is null when groups got their own counts
+SCHEMA_VERSION = 3  # 3: `accuracy` (before, after pruning, after fine-tuning, drop) and `warnings`
+MAX_ACCURACY_DROP = 0.10  # default --max-accuracy-drop: test top-1 may fall 10 points before the run is refused
+MOSTLY_PRUNED = 0.75  # a group that loses more than this share of its channels is named in a warning
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class PruneRequest:
     lr: float = 0.01
     device: str = "auto"
     quiet: bool = False
+    max_accuracy_drop: float = MAX_ACCURACY_DROP  # a fraction (0.1 = 10 points of top-1)
+    force: bool = False  # keep the pruned model even when it lost more than max_accuracy_drop
 
 
 def run_pruning(request: PruneRequest) -> dict:
@@ -81,9 +85,12 @@ def run_pruning(request: PruneRequest) -> dict:
     else:
         pruned, report, footprint = prune_to_fit(model, config, target=request.target, ram_budget=request.ram_budget,
                                                  criterion=request.criterion, strategy=strategy)
+    after_pruning = None
     if request.finetune_epochs:
+        after_pruning = measure(pruned.eval(), footprint)["test_accuracy"]
         _finetune(pruned, train, test, checkpoint, request, workers)
     after = measure(pruned.eval(), footprint)
+    drop = before["test_accuracy"] - after["test_accuracy"]
 
     record = {**checkpoint.train_args.get(PRUNED_CHANNELS_KEY, {}), **report.channel_record}
     summary = {
@@ -95,7 +102,19 @@ def run_pruning(request: PruneRequest) -> dict:
         "groups": [{"name": group.name, "channels_before": group.channels_before, "channels_after": len(group.kept)}
                    for group in report.groups if group.removed],
         "before": before, "after": after,
+        "accuracy": {"before": before["test_accuracy"],
+                     "after_pruning": after["test_accuracy"] if after_pruning is None else after_pruning,
+                     "after_finetuning": None if after_pruning is None else after["test_accuracy"],
+                     "drop": drop, "max_drop": request.max_accuracy_drop},
+        "warnings": _warnings(report),
     }
+    if drop > request.max_accuracy_drop and not request.force:
+        error = AccuracyLossError(
+            f"test accuracy fell from {before['test_accuracy']:.1%} to {after['test_accuracy']:.1%} ({drop:.1%} "
+            f"points, more than --max-accuracy-drop {request.max_accuracy_drop:.1%}); nothing was written: fine-tune "
+            f"longer (--finetune-epochs), prune less (a larger budget or ratio), or keep it anyway with --force")
+        error.summary = summary  # the CLI prints the before/after table before the error line
+        raise error
     metrics = {"test_accuracy": after["test_accuracy"], "prune": {k: summary[k] for k in ("before", "after")}}
     train_args = {**checkpoint.train_args, PRUNED_CHANNELS_KEY: record,
                   "prune": {k: summary[k] for k in ("criterion", "strategy", "ratio", "target", "ram_budget_bytes",
@@ -104,6 +123,13 @@ def run_pruning(request: PruneRequest) -> dict:
     save_checkpoint(Checkpoint(config, state, checkpoint.normalization, checkpoint.class_names, checkpoint.dataset,
                                metrics, train_args, {}), request.output)
     return summary
+
+
+def _warnings(report) -> list[str]:
+    """One line per channel group that lost most of its channels: what usually costs the accuracy."""
+    return [f"{group.name} keeps {len(group.kept)} of {group.channels_before} channels "
+            f"(-{1 - len(group.kept) / group.channels_before:.0%}): expect accuracy to suffer there"
+            for group in report.groups if group.removed and len(group.kept) < (1 - MOSTLY_PRUNED) * group.channels_before]
 
 
 def _check_request(request: PruneRequest) -> None:
@@ -117,6 +143,8 @@ def _check_request(request: PruneRequest) -> None:
         raise BadInputError(f"criterion must be one of {', '.join(CRITERIA)}; got {request.criterion!r}")
     if request.ratio is not None and not 0.0 <= request.ratio < 1.0:
         raise BadInputError(f"--ratio must be in [0, 1), got {request.ratio}")
+    if not 0.0 <= request.max_accuracy_drop <= 1.0:
+        raise BadInputError(f"--max-accuracy-drop must be between 0 and 100 points, got {request.max_accuracy_drop:.0%}")
     if request.finetune_epochs < 0:
         raise BadInputError(f"--finetune-epochs must be >= 0, got {request.finetune_epochs}")
     if request.subset is not None and request.subset < 2:

@@ -150,3 +150,25 @@ def test_bad_options_are_usage_errors(trained, tmp_path, options, message):
 
 def test_output_over_the_input_is_refused(trained):
     _assert_error(_sapool("prune", trained, "--ratio", "0.5", "-o", trained), 2, "-o must differ from the input")
+
+
+def test_a_large_accuracy_drop_is_refused_unless_forced(trained, tmp_path):
+    """The summary carries accuracy before pruning, after pruning and after fine-tuning; a drop beyond
+    --max-accuracy-drop exits 1 with the table printed and nothing written; --force writes it."""
+    output = tmp_path / "pruned.pt"
+    args = ("prune", trained, "--ratio", "0.9", "--finetune-epochs", "1", "--subset", "128", "--json", "-q")
+    result = _sapool(*args, "--max-accuracy-drop", "0", "-o", output)
+    summary = json.loads(result.stdout)
+    accuracy = summary["accuracy"]
+    assert accuracy["before"] == summary["before"]["test_accuracy"]
+    assert accuracy["after_finetuning"] == summary["after"]["test_accuracy"]
+    assert accuracy["drop"] == pytest.approx(accuracy["before"] - accuracy["after_finetuning"])
+    assert 0.0 <= accuracy["after_pruning"] <= 1.0 and accuracy["max_drop"] == 0.0
+    assert any("keeps" in warning and "channels" in warning for warning in summary["warnings"])  # 90 % go
+    if accuracy["drop"] > 0:
+        _assert_error(result, 1, "--max-accuracy-drop")
+        assert not output.exists()
+        forced = _sapool(*args, "--max-accuracy-drop", "0", "--force", "-o", output)
+        assert forced.exit_code == 0 and output.is_file()
+    else:  # fine-tuning recovered everything: nothing to refuse
+        assert result.exit_code == 0 and output.is_file()

@@ -78,7 +78,7 @@ def test_big_boxes_carry_their_tensor_name_and_the_peak_tensors_and_advice_are_l
     labels = [text.text for text in root.iter(f"{SVG}text") if text.get("class") == "label"]
     assert "36 KiB activation_2/Relu" in labels
     assert "<h2>Live at the peak (layer 2)</h2>" in html and "36,864" in html
-    assert "<h2>To make it fit</h2>" in html and "sapool prune CHECKPOINT --ram-budget 40960" in html
+    assert "<h2>To make it fit</h2>" in html and "the model it was converted from" in html
     assert ('<tr class="input"><td>in</td><td class="text"></td><td class="text" title="input_1_int8">input_1_int8</td>'
             in html)
     # each layer row names its op's output tensor, cut from the front so the tail stays

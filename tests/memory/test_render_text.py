@@ -30,5 +30,5 @@ def test_peak_row_region_lines_and_verdict():
 def test_overflowing_region_is_flagged():
     report = plan_file(shared_model("kws_ref_model"), "stm32h7", PlanOptions(ram_budget=8192))
     text = " ".join(to_text(report).split())  # undo rich's line wrapping
-    assert "12,672 / 8,192 B used, headroom -4,480 B [OVER]" in text
+    assert "12,672 / 8,192 B used, 4,480 B over [OVER]" in text
     assert "does not fit the 8,192 B RAM budget on stm32h7" in text and "4,480 B over" in text

@@ -2,7 +2,8 @@
 
 import json
 
-from sapool.memory.report import SCHEMA_VERSION, BufferRow, LayerRow, MemoryReport, RegionRow, to_dict, to_json
+from sapool.memory.report import SCHEMA_VERSION, BufferRow, LayerRow, MemoryReport, RegionRow
+from sapool.memory.report_json import to_dict, to_json
 
 DESIGN_KEYS = {
     "schema_version", "model", "target", "planner", "peak_arena_bytes", "lower_bound_bytes", "fits", "regions", "layers",
