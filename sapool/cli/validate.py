@@ -58,7 +58,7 @@ def validate(model: Path, data: str | None, samples: int, calib: str | None, cal
         click.echo(f"validate: {model} on {data}, {samples} samples", err=True)
     request = ValidationRequest(model=model, data=data, samples=samples, calib=calib, calib_samples=calib_samples,
                                 mean=float_list(mean, "--mean", -1e3, 1e3), std=float_list(std, "--std", 1e-4, 1e3),
-                                quiet=quiet or (output_format != "text" and output is None))
+                                quiet=quiet or (output_format != "text" and output is None), verbose=verbose)
     report = validate_model(request)
     if output_format == "json":
         from sapool.outputs import strict_json

@@ -38,16 +38,19 @@ class ValidationRequest:
     std: tuple[float, ...] | None = None
     layer_samples: int = DEFAULT_LAYER_SAMPLES
     quiet: bool = False
+    verbose: bool = False  # show third-party output (torch, LiteRT) instead of hiding it, as compile -v
 
 
 def validate_model(request: ValidationRequest) -> ValidationReport:
+    from sapool.compile_steps.chatter import third_party_output
     from sapool.compile_steps.front import progress_display
     from sapool.compile_steps.job import CompileJob, CompileRequest
     from sapool.pipeline import run_steps
 
     job = CompileJob(CompileRequest(model=request.model, target=None, output=None, calib=request.calib,
                                     calib_samples=request.calib_samples, calib_mean=request.mean,
-                                    calib_std=request.std, quiet=request.quiet))
+                                    calib_std=request.std, quiet=request.quiet,
+                                    verbose=request.verbose))
     run_steps(job, ("load",))
     loaded = job.loaded
     samples = load_samples(request.data, model_side(loaded, request.mean, request.std), request.samples)
@@ -63,7 +66,7 @@ def validate_model(request: ValidationRequest) -> ValidationReport:
                 warnings.append(job.calibration.warning)
     else:
         run_steps(job, ("read",))
-    with progress_display(job) as progress:
+    with third_party_output(request.verbose) as job.terminal, progress_display(job) as progress:
         float_outputs = _float_outputs(loaded.module, samples.inputs, progress) if loaded.is_torch else None
         int8_outputs = _int8_outputs(job, samples.inputs, progress)
         layers = _layer_errors(job, samples.inputs[:request.layer_samples]) if loaded.is_torch else ()

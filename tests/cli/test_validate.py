@@ -94,22 +94,34 @@ def test_an_onnx_autoencoder_style_regression_is_scored_by_mean_absolute_error(l
     assert report["agreement"]["int8_vs_float_mean_abs_error"] < 0.02
 
 
-def test_an_int8_tflite_is_scored_in_int8_alone_and_compile_eval_agrees(labelled, tmp_path):
-    folder, _, labels, dominant = labelled
-    project = tmp_path / "project"
-    code, _, err = _sapool("compile", folder / "model.pt2", "-t", "qemu-m7", "-o", project, "--calib", "random",
-                           "--calib-samples", 8, "--no-firmware", "-q")
-    assert code == 0, err
-    code, out, err = _sapool("validate", project / "model.tflite", "--data", folder / "nhwc.npz", "--json", "-q")
+def test_an_int8_tflite_is_scored_in_int8_alone_and_compile_eval_agrees(tmp_path):
+    """kws_ref_model on float inputs in its own NHWC layout; the right answers are the interpreter's own argmax
+    (TFLite's reference kernels run directly here), every 7th sample labelled as the next class."""
+    from sapool.ir.read import read_tflite
+    from sapool.quantize.int8_run import quantize
+    from sapool.verify.interpreters import run_model
+    from tests.conftest import shared_model
+
+    model = shared_model("kws_ref_model")
+    graph = read_tflite(model)
+    tensor = graph.tensor(graph.inputs[0])
+    scale, zero_point = tensor.quantization.scale[0], tensor.quantization.zero_point[0]
+    low, high = (-128 - zero_point) * scale, (127 - zero_point) * scale
+    x = np.random.default_rng(2).uniform(low, high, (COUNT, *tensor.shape[1:])).astype(np.float32)
+    predicted = run_model(model, quantize(x, tensor), "litert-ref").outputs.reshape(COUNT, -1).argmax(axis=1)
+    labels = predicted.copy()
+    labels[::7] = (labels[::7] + 1) % 12
+    np.savez(tmp_path / "kws.npz", x=x, y=labels)
+    code, out, err = _sapool("validate", model, "--data", tmp_path / "kws.npz", "--json", "-q")
     assert code == 0, err
     report = json.loads(out)
     assert report["model_kind"] == "tflite-int8" and report["float"] is None and report["agreement"] is None
-    assert report["int8"]["confusion"] == _expected_confusion(labels, dominant) and report["layers"] == []
-    code, out, err = _sapool("compile", project / "model.tflite", "-t", "qemu-m7", "-o", tmp_path / "again",
-                             "--eval", folder / "nhwc.npz", "--no-firmware", "--json", "-q")
+    assert report["int8"]["confusion"] == _expected_confusion(labels, predicted, 12) and report["layers"] == []
+    code, out, err = _sapool("compile", model, "-t", "stm32h7", "-o", tmp_path / "project", "--eval",
+                             tmp_path / "kws.npz", "--no-firmware", "--json", "-q")
     assert code == 0, err
     accuracy = json.loads(out)["accuracy"]
-    assert accuracy["float_top1"] is None and accuracy["int8_top1"] == pytest.approx(np.mean(labels == dominant))
+    assert accuracy["float_top1"] is None and accuracy["int8_top1"] == pytest.approx(np.mean(labels == predicted))
 
 
 def test_compile_eval_with_data_that_does_not_fit_an_int8_tflite_is_an_error(labelled, tmp_path):
