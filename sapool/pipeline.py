@@ -102,7 +102,7 @@ def run_steps(job: CompileJob, names, on_step: Callable[[StepTiming], None] | No
 
 def _data_inputs(request: CompileRequest) -> list[Path]:
     """The data files and folders the request names (calibration, evaluation): no output may replace them."""
-    from sapool.train.data import data_file
+    from sapool.data.datasets import data_file
 
     specs = (request.calib, request.eval_data)
     return [data_file(spec) for spec in specs if spec is not None and spec != "random"]

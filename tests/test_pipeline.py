@@ -23,7 +23,7 @@ from sapool.ir.read import read_tflite
 from sapool.models.sap import set_export_form
 from sapool.quantize.int8_run import quantize
 from sapool.train.checkpoint import load_model as load_checkpoint_model
-from sapool.train.data import FASHION_MNIST_DIR
+from sapool.data.datasets import FASHION_MNIST_DIR
 from sapool.verify.interpreters import run_model
 from tests.frontends.onnx.test_third_party_cnn import third_party_cnn
 from tests.conftest import with_default_sigint

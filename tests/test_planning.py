@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from sapool.cli import main
 from sapool.firmware.from_model import generate_project
 from sapool.targets import get_target
-from sapool.train.data import FASHION_MNIST_DIR
+from sapool.data.datasets import FASHION_MNIST_DIR
 from tests.conftest import MODEL_NAMES, shared_model
 from tests.verify.int8_models import tiny_int8_bytes
 

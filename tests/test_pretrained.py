@@ -55,7 +55,7 @@ def test_planned_int8_peak_is_as_recorded(loaded, metrics):
 
 @pytest.mark.slow
 def test_reaches_recorded_accuracy_on_the_full_test_split(metrics):
-    from sapool.train.data import FASHION_MNIST_DIR
+    from sapool.data.datasets import FASHION_MNIST_DIR
     from sapool.train.session import run_evaluation
 
     if not FASHION_MNIST_DIR.is_dir():

@@ -89,7 +89,7 @@ def tool_checks() -> list[Check]:
 
 
 def dataset_check() -> Check:
-    from sapool.train import FASHION_MNIST_DIR
+    from sapool.data import FASHION_MNIST_DIR
 
     present = FASHION_MNIST_DIR.is_dir() and any(FASHION_MNIST_DIR.glob("*-idx*-ubyte.gz"))
     return Check("fashion-mnist", "train/eval on the default data", str(FASHION_MNIST_DIR) if present else None,

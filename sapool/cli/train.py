@@ -132,7 +132,7 @@ def _dry_run(model_options: dict, data: str, as_json: bool) -> None:
     """
     from sapool.models.footprint import int8_peak_activation
     from sapool.models.profile import profile_model
-    from sapool.train.data import load_dataset
+    from sapool.data.datasets import load_dataset
     from sapool.train.session import build_network, model_config_for
 
     config = model_config_for(model_options, load_dataset(data))

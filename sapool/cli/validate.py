@@ -46,7 +46,7 @@ def validate(model: Path, data: str | None, samples: int, calib: str | None, cal
 
     Example: `sapool validate model.onnx --data test.npz --format html -o validation.html`.
     """
-    from sapool.train.data import data_file
+    from sapool.data.datasets import data_file
     from sapool.validate.report import to_dict, to_html, to_text
     from sapool.validate.run import ValidationRequest, validate_model
 

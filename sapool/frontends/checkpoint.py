@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sapool.errors import BadInputError
 from sapool.frontends.loaded import SAPOOL_CHECKPOINT, LoadedModel
-from sapool.train.data import FASHION_MNIST
+from sapool.data.datasets import FASHION_MNIST
 
 OTHER_MODELS_HINT = ("sapool reads only checkpoints written by sapool train/prune as .pt; "
                      "for another torch model use torch.export.save (.pt2) or export it to ONNX")
@@ -59,7 +59,7 @@ def recorded_dataset(spec: str) -> str | None:
         return None
     if spec == FASHION_MNIST:
         return spec
-    from sapool.train.data import data_file
+    from sapool.data.datasets import data_file
 
     try:
         folder = data_file(spec).expanduser().resolve()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sapool.ir.graph import Graph
     from sapool.train.checkpoint import Checkpoint
-    from sapool.train.transforms import Normalization
+    from sapool.data.transforms import Normalization
 
 SAPOOL_CHECKPOINT = "sapool-checkpoint"
 TORCH_EXPORT = "torch-export"

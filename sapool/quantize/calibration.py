@@ -14,7 +14,7 @@ import torch
 
 from sapool.errors import BadInputError
 from sapool.quantize.images import ModelInput, load_split, prepare
-from sapool.train.data import ImageSet
+from sapool.data.datasets import ImageSet
 
 DEFAULT_SAMPLES = 200
 RANDOM = "random"
@@ -42,7 +42,7 @@ def calibration_batches(model_input: ModelInput, *, data: str | None = None, rec
                         samples: int = DEFAULT_SAMPLES) -> CalibrationSet:
     """`samples` prepared images from `data` (a data spec or "random"), else from `recorded_dataset`.
 
-    A fixed subset (sapool.train.data.SUBSET_SEED) is taken, so two compiles of one model calibrate alike.
+    A fixed subset (sapool.data.datasets.SUBSET_SEED) is taken, so two compiles of one model calibrate alike.
     Fewer images than `samples`, or images with the wrong channel count, raise BadInputError.
     """
     if samples < 1:

@@ -1,7 +1,7 @@
 """Images for calibration and accuracy checks, prepared exactly as `sapool train` prepares them.
 
-The data come through sapool.train.data's loaders (Fashion-MNIST from the Debian package, an image folder, an
-.npz file) and sapool.train.transforms.prepare_batch (bilinear resize to the model's input, the recorded
+The data come through sapool.data.datasets's loaders (Fashion-MNIST from the Debian package, an image folder, an
+.npz file) and sapool.data.transforms.prepare_batch (bilinear resize to the model's input, the recorded
 per-channel normalisation), so a checkpoint is calibrated and scored on the inputs it was trained on.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import torch
 
 from sapool.errors import BadInputError
-from sapool.train.data import ImageSet, load_dataset
-from sapool.train.transforms import Normalization, prepare_batch
+from sapool.data.datasets import ImageSet, load_dataset
+from sapool.data.transforms import Normalization, prepare_batch
 
 
 @dataclass(frozen=True)

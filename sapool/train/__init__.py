@@ -1,9 +1,4 @@
-"""Training: data sources, the training loop, checkpoints, and the `sapool train` / `sapool eval` sessions.
+"""Training: the training loop, checkpoints, and the `sapool train` / `sapool eval` sessions (data: sapool/data/).
 
-The modules import torch; only the train/eval/compile commands load them. This file does not, so `sapool doctor`
-can say where the data set is expected without torch.
+The modules import torch; only the train/eval/compile commands load them.
 """
-
-from pathlib import Path
-
-FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist

@@ -15,7 +15,7 @@ import torch
 from sapool.errors import BadInputError
 from sapool.models.config import ModelConfig
 from sapool.outputs import atomic_output, check_output_path
-from sapool.train.transforms import Normalization
+from sapool.data.transforms import Normalization
 
 FORMAT = "sapool-checkpoint"
 VERSION = 1

@@ -17,12 +17,12 @@ import torch.nn.functional as F
 from torch.utils.data import DistributedSampler
 
 from sapool.errors import BadInputError
-from sapool.train.data import ImageSet
+from sapool.data.datasets import ImageSet
 from sapool.train.distributed import Workers
 from sapool.train.objective import Objective
 from sapool.train.objective_options import ObjectiveOptions
 from sapool.train.progress import TrainingProgress
-from sapool.train.transforms import Normalization, prepare_batch
+from sapool.data.transforms import Normalization, prepare_batch
 
 OPTIMIZERS = ("sgd", "adamw")
 DEFAULT_LR = {"sgd": 0.05, "adamw": 0.002}

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from sapool.errors import BadInputError
 from sapool.models.config import ModelConfig
 from sapool.train.objective_options import ObjectiveOptions
-from sapool.train.transforms import Normalization
+from sapool.data.transforms import Normalization
 
 def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, labels: torch.Tensor, temperature: float,
                       alpha: float, label_smoothing: float = 0.0) -> torch.Tensor:

@@ -19,7 +19,7 @@ from sapool.models.footprint import int8_peak_activation
 from sapool.outputs import check_output_path
 from sapool.targets import get_target
 from sapool.train.checkpoint import PRUNED_CHANNELS_KEY, Checkpoint, load_checkpoint, restore_model, save_checkpoint
-from sapool.train.data import data_file, load_dataset
+from sapool.data.datasets import data_file, load_dataset
 from sapool.train.distributed import Workers, choose_device
 from sapool.train.loop import Schedule, evaluate, fit, make_optimizer
 from sapool.train.progress import TrainingProgress

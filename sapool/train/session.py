@@ -16,13 +16,13 @@ from sapool.errors import BadInputError
 from sapool.models.config import ModelConfig
 from sapool.outputs import check_output_path
 from sapool.train.checkpoint import Checkpoint, load_checkpoint, restore_model, save_checkpoint
-from sapool.train.data import Dataset, ImageSet, data_file, load_dataset
+from sapool.data.datasets import Dataset, ImageSet, data_file, load_dataset
 from sapool.train.distributed import Workers, choose_device, start_workers, stop_workers, use_threads
 from sapool.train.loop import EpochResult, Schedule, evaluate, fit, make_optimizer
 from sapool.train.objective import Objective, check_teacher
 from sapool.train.objective_options import ObjectiveOptions
 from sapool.train.progress import TrainingProgress
-from sapool.train.transforms import Normalization, channel_statistics
+from sapool.data.transforms import Normalization, channel_statistics
 
 SCHEMA_VERSION = 1
 

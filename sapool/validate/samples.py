@@ -56,7 +56,7 @@ class ModelSide:
 
 def load_samples(spec: str, model: ModelSide, count: int) -> Samples:
     """The samples of data `spec` for `model`; BadInputError when they do not fit it."""
-    from sapool.train.data import FASHION_MNIST
+    from sapool.data.datasets import FASHION_MNIST
 
     path = Path(spec.split(":", 1)[1] if spec.startswith(("npz:", "folder:")) else spec)
     if spec != FASHION_MNIST and path.suffix.lower() == ".npz":
@@ -75,10 +75,10 @@ def load_samples(spec: str, model: ModelSide, count: int) -> Samples:
 
 
 def _subset(total: int, count: int) -> np.ndarray:
-    """The same fixed subset compile's accuracy step scores (sapool.train.data.ImageSet.take)."""
+    """The same fixed subset compile's accuracy step scores (sapool.data.datasets.ImageSet.take)."""
     import torch
 
-    from sapool.train.data import SUBSET_SEED
+    from sapool.data.datasets import SUBSET_SEED
 
     return torch.randperm(total, generator=torch.Generator().manual_seed(SUBSET_SEED))[:count].numpy()
 
@@ -87,7 +87,7 @@ def _read_images(spec: str, path: Path):
     """(uint8 N×C×H×W images, int labels, split name, class names) of Fashion-MNIST or an image folder."""
     import torch
 
-    from sapool.train.data import FASHION_MNIST, load_dataset
+    from sapool.data.datasets import FASHION_MNIST, load_dataset
 
     dataset = load_dataset(spec)
     if spec == FASHION_MNIST or ((path / "train").is_dir() and (path / "test").is_dir()):
@@ -101,7 +101,7 @@ def _read_images(spec: str, path: Path):
 
 def _read_npz(path: Path):
     """(x as stored, y as stored, split name, class names or None): `x_test`/`y_test` when present, else x/y."""
-    from sapool.train.data import _check_npz_headers  # the size check training's loader makes, before reading
+    from sapool.data.datasets import _check_npz_headers  # the size check training's loader makes, before reading
 
     if not path.is_file():
         raise BadInputError(f"data file not found: {path}")
@@ -154,7 +154,7 @@ def _images(spec: str, pixels: np.ndarray, model: ModelSide) -> np.ndarray:
     """uint8 N×C×H×W → the model's input: resized and normalised (image models) or flattened (flat inputs)."""
     import torch
 
-    from sapool.train.transforms import Normalization, prepare_batch
+    from sapool.data.transforms import Normalization, prepare_batch
 
     channels = pixels.shape[1]
     fits = f"images {_shape(pixels.shape[1:])} do not fit the model input {_shape(model.input_shape)}"

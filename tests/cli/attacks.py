@@ -37,7 +37,7 @@ def seed_files(folder: Path) -> dict[str, bytes]:
 
     from sapool.models.config import ModelConfig
     from sapool.train.checkpoint import Checkpoint, save_checkpoint
-    from sapool.train.transforms import Normalization
+    from sapool.data.transforms import Normalization
     from sapool.models.build import build_model
 
     class Small(nn.Module):

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from sapool.cli import main
 from sapool.models.footprint import int8_peak_activation
-from sapool.train.data import FASHION_MNIST_DIR
+from sapool.data.datasets import FASHION_MNIST_DIR
 from sapool.train.checkpoint import PRUNED_CHANNELS_KEY, load_checkpoint, restore_model
 
 pytestmark = pytest.mark.skipif(not FASHION_MNIST_DIR.is_dir(), reason="dataset-fashion-mnist not installed")

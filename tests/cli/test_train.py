@@ -14,7 +14,7 @@ from PIL import Image
 
 from sapool.cli import main
 from sapool.train.checkpoint import load_checkpoint
-from sapool.train.data import FASHION_MNIST_DIR
+from sapool.data.datasets import FASHION_MNIST_DIR
 
 pytestmark = pytest.mark.skipif(not FASHION_MNIST_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
 

@@ -153,7 +153,7 @@ def test_a_checkpoint_is_scored_on_its_recorded_data_and_its_float_top1_is_the_m
     """A three-epoch checkpoint on an .npz of dark and bright images; without --data, validate takes all of the
     recorded .npz (it has no test split) and calibrates on its train split, as compile does."""
     from sapool.frontends import load_model
-    from sapool.train.transforms import prepare_batch
+    from sapool.data.transforms import prepare_batch
 
     rng = np.random.default_rng(0)
     labels = np.arange(40) % 2

@@ -22,7 +22,7 @@ from sapool.frontends import load_model
 from sapool.ir.read import read_tflite
 from sapool.quantize.accuracy import evaluation_images
 from sapool.quantize.images import ModelInput
-from sapool.train.data import FASHION_MNIST_DIR
+from sapool.data.datasets import FASHION_MNIST_DIR
 from sapool.verify.interpreters import run_model
 from tests.firmware.fixture_models import require_firmware_tools
 

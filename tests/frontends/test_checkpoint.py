@@ -11,7 +11,7 @@ from sapool.models.build import build_model
 from sapool.models.config import ModelConfig
 from sapool.train.checkpoint import PRUNED_CHANNELS_KEY, Checkpoint, save_checkpoint
 from sapool.train.prune import prune_model
-from sapool.train.transforms import Normalization
+from sapool.data.transforms import Normalization
 from tests.frontends.bad_inputs import MakesADirectoryWhenUnpickled, one_line
 
 SHIPPED = Path(__file__).resolve().parents[2] / "sapool" / "pretrained" / "mcunet_sap_fmnist.pt"

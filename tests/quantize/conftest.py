@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from sapool.models.config import ModelConfig
-from sapool.train.data import FASHION_MNIST_DIR
+from sapool.data.datasets import FASHION_MNIST_DIR
 
 POOLS = ("sap", "sap-nowin", "lip", "max", "avg", "strided")
 MODES = ("aggressive", "standard")

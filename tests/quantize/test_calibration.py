@@ -7,7 +7,7 @@ import torch
 from sapool.errors import BadInputError
 from sapool.quantize.calibration import RANDOM, calibration_batches
 from sapool.quantize.images import ModelInput
-from sapool.train.transforms import Normalization, prepare_batch
+from sapool.data.transforms import Normalization, prepare_batch
 from tests.quantize.conftest import needs_fashion_mnist
 
 

@@ -11,7 +11,7 @@ from sapool.errors import BadInputError
 from sapool.quantize.calibration import calibration_batches
 from sapool.quantize.images import ModelInput, prepare
 from sapool.quantize.io_layout import int8_input_shape, to_int8_layout
-from sapool.train.data import ImageSet
+from sapool.data.datasets import ImageSet
 
 
 def test_only_image_inputs_change_layout():

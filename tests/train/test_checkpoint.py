@@ -9,7 +9,7 @@ import torch
 from sapool.errors import BadInputError
 from sapool.models.config import ModelConfig
 from sapool.train.checkpoint import Checkpoint, load_checkpoint, load_model, save_checkpoint
-from sapool.train.transforms import Normalization
+from sapool.data.transforms import Normalization
 
 SMALL = ModelConfig(arch="mcunet", pool="max", downsample="standard", width=0.25, input_size=32)
 

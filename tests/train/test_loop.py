@@ -7,11 +7,11 @@ import torch
 from torch import nn
 
 from sapool.errors import BadInputError
-from sapool.train.data import ImageSet
+from sapool.data.datasets import ImageSet
 from sapool.train.distributed import Workers
 from sapool.train.loop import Schedule, _epoch_batches, evaluate, fit, learning_rate, make_optimizer, train_epoch
 from sapool.train.progress import TrainingProgress
-from sapool.train.transforms import channel_statistics
+from sapool.data.transforms import channel_statistics
 
 CPU_ALONE = Workers(rank=0, world_size=1, device=torch.device("cpu"))
 

@@ -10,7 +10,7 @@ from torch import nn
 from sapool.errors import BadInputError
 from sapool.train.objective import Objective, distillation_loss
 from sapool.train.objective_options import ObjectiveOptions
-from sapool.train.transforms import Normalization
+from sapool.data.transforms import Normalization
 
 STUDENT = torch.tensor([[0.0, 0.0]])  # softmax q = (1/2, 1/2) at any temperature
 TEACHER = torch.tensor([[math.log(3.0), 0.0]])  # softmax p = (3/4, 1/4) at T = 1

@@ -1,7 +1,7 @@
 """Image data sources for training: the embedded Fashion-MNIST, an image folder, or an .npz file.
 
 Every source is decoded once into uint8 tensors (N×C×H×W) at the images' own size; resizing, augmentation and
-normalisation happen per batch (sapool.train.transforms), which keeps 60k Fashion-MNIST images at 47 MB instead
+normalisation happen per batch (sapool.data.transforms), which keeps 60k Fashion-MNIST images at 47 MB instead
 of ~1 GB of 64×64 floats. Nothing is ever downloaded: Fashion-MNIST comes from Debian's dataset-fashion-mnist.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from sapool.errors import BadInputError, MissingToolError
-from sapool.train import FASHION_MNIST_DIR
+from sapool.data import FASHION_MNIST_DIR
 
 FASHION_MNIST = "fashion-mnist"
 FASHION_MNIST_CLASSES = (

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from sapool.errors import BadInputError
-from sapool.train.data import FASHION_MNIST_DIR, load_dataset
+from sapool.data.datasets import FASHION_MNIST_DIR, load_dataset
 
 needs_fashion_mnist = pytest.mark.skipif(
     not FASHION_MNIST_DIR.is_dir(), reason="Debian package dataset-fashion-mnist not installed"

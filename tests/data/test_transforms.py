@@ -2,7 +2,7 @@
 
 import torch
 
-from sapool.train.transforms import Normalization, channel_statistics, prepare_batch
+from sapool.data.transforms import Normalization, channel_statistics, prepare_batch
 
 
 def test_channel_statistics_match_a_direct_computation():
