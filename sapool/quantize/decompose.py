@@ -20,11 +20,15 @@ aten = torch.ops.aten
 
 
 def decompose_for_int8(model: GraphModule, origins: dict[str, str] | None = None) -> None:
-    """Rewrite silu, prelu and inference batch_norm nodes of `model` in place, and the transformer ops
-    (decompose_transformer.py); call `model.recompile()` after."""
+    """Rewrite silu, prelu and inference batch_norm nodes of `model` in place, fold arithmetic on constants and
+    division by constants (fold_constants.py) and the transformer ops (decompose_transformer.py); call
+    `model.recompile()` after."""
     from sapool.quantize.decompose_transformer import decompose_transformer_ops
+    from sapool.quantize.fold_constants import divisions_as_products, fold_constants
     from sapool.quantize.origin import node_origin
 
+    fold_constants(model, constant_node)
+    divisions_as_products(model, constant_node)
     decompose_transformer_ops(model, _replace, constant_node, lambda node: node_origin(node, origins))
     for node in list(model.graph.nodes):
         if node.op != "call_function":

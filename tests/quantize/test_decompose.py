@@ -70,5 +70,25 @@ def test_masked_attention_is_refused_naming_its_module():
             return F.scaled_dot_product_attention(x, x, x, is_causal=True)
 
     graph_module = torch.export.export(nn.Sequential(Causal()), (torch.randn(1, 4, 8),)).module()
-    with pytest.raises(UnsupportedError, match=r"scaled_dot_product_attention, from module 0 with a mask"):
+    with pytest.raises(UnsupportedError,
+                       match=r"scaled_dot_product_attention, from module 0 \(Causal\) with a mask"):
         decompose_for_int8(graph_module)
+
+
+def test_constant_arithmetic_folds_and_division_by_a_constant_becomes_a_product():
+    class ScaledSum(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(8, 8)
+
+        def forward(self, x):
+            return torch.relu(self.fc(x)) / 3.0 + torch.sqrt(torch.tensor(2.0)) - self.fc(x) / self.fc.bias
+
+    module = ScaledSum().eval()
+    graph_module = torch.export.export(module, (torch.randn(1, 8),)).module()
+    decompose_for_int8(graph_module)
+    graph_module.recompile()
+    targets = {node.target for node in graph_module.graph.nodes if node.op == "call_function"}
+    assert aten.sqrt.default not in targets and aten.div.Tensor not in targets
+    x = torch.randn(1, 8)
+    torch.testing.assert_close(graph_module(x), module(x), rtol=1e-5, atol=1e-5)
