@@ -100,6 +100,10 @@ def test_an_existing_folder_is_kept_without_force_and_replaced_with_it(compiled_
     assert replaced.exit_code == 0, replaced.output
     assert not (target / "stale.txt").exists() and (target / "model/model.c").is_file()
     assert "ad01_int8.tflite" in replaced.output and "report.html" in replaced.output
+    summary = replaced.stdout.splitlines()  # the totals lead, each saying what it is (no firmware was built)
+    assert summary[1].startswith("  RAM: ") and summary[1].endswith("B planned arena (firmware not built)")
+    assert summary[2:4] == ["  flash: not built",
+                            "  latency: not measured (needs the built firmware and qemu-system-arm)"]
     verify = json.loads((target / "report.json").read_text())["verify"]
     assert verify["bit_exact_fraction"] < 1  # TFLM's FULLY_CONNECTED rounds differently (DESIGN §7)...
     assert verify["details"]["first_divergence"]["opcode"] == "FULLY_CONNECTED"  # ...located by intermediates
