@@ -1,4 +1,4 @@
-"""`sapool prune`: a thin click wrapper over sapool.train.prune_session.run_pruning.
+"""`sapool prune`: a thin click wrapper over sapool.prune.session.run_pruning.
 
 torch is imported inside the command body so that `sapool --help`, `plan` and `targets` start fast.
 """
@@ -52,7 +52,7 @@ def prune(model: Path, ratio, target, ram_budget, strategy, criterion, finetune_
     --max-accuracy-drop points (unless --force). The input checkpoint is never modified.
     """
     from sapool.errors import AccuracyLossError
-    from sapool.train.prune_session import PruneRequest, run_pruning
+    from sapool.prune.session import PruneRequest, run_pruning
 
     as_json = chosen_format(output_format, as_json) == "json"
     request = PruneRequest(

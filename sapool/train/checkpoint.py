@@ -134,7 +134,7 @@ def restore_model(checkpoint: Checkpoint) -> torch.nn.Module:
     """Rebuild the network from its config, resized by the pruned-channel record if `sapool prune` wrote one,
     and load the weights; eval mode, on CPU."""
     from sapool.models.build import build_model
-    from sapool.train.prune_surgery import apply_channel_record
+    from sapool.models.surgery import apply_channel_record
 
     model = apply_channel_record(build_model(checkpoint.config), checkpoint.train_args.get(PRUNED_CHANNELS_KEY, {}))
     try:

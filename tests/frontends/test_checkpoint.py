@@ -10,7 +10,7 @@ from sapool.frontends import detect_kind, load_model
 from sapool.models.build import build_model
 from sapool.models.config import ModelConfig
 from sapool.train.checkpoint import PRUNED_CHANNELS_KEY, Checkpoint, save_checkpoint
-from sapool.train.prune import prune_model
+from sapool.prune.channels import prune_model
 from sapool.data.transforms import Normalization
 from tests.frontends.bad_inputs import MakesADirectoryWhenUnpickled, one_line
 

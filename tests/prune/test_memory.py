@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from sapool.train.prune import model_groups, prune_channels
-from sapool.train.prune_memory import channel_owners, live_memory
+from sapool.prune.channels import model_groups, prune_channels
+from sapool.prune.memory import channel_owners, live_memory
 
 SHAPE = (1, 3, 16, 16)
 

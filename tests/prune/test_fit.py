@@ -10,8 +10,8 @@ from torch import nn
 from sapool.errors import BadInputError, DoesNotFitError
 from sapool.models.footprint import int8_peak_activation
 from sapool.models.sap import SAPool
-from sapool.train.prune import prune_model
-from sapool.train.prune_fit import prune_to_fit
+from sapool.prune.channels import prune_model
+from sapool.prune.fit import prune_to_fit
 
 SHAPE = (1, 3, 32, 32)
 BUDGET = 12 * 1024

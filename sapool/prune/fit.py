@@ -25,9 +25,9 @@ from sapool.errors import BadInputError, DoesNotFitError
 from sapool.memory.analyze import regions_for
 from sapool.models.footprint import int8_peak_activation
 from sapool.targets import get_target
-from sapool.train.prune import model_groups, prune_channels, prune_model
-from sapool.train.prune_groups import ChannelGroup
-from sapool.train.prune_memory import channel_owners, live_memory
+from sapool.prune.channels import model_groups, prune_channels, prune_model
+from sapool.prune.groups import ChannelGroup
+from sapool.prune.memory import channel_owners, live_memory
 
 STRATEGIES = ("peak", "global")
 RATIO_STEP = 0.05

@@ -2,7 +2,7 @@
 save a checkpoint that remembers the pruned channel counts.
 
 The pruned architecture is stored in the checkpoint's `train_args["pruned_channels"]` (module name → new sizes,
-see prune_surgery), the one free-form entry the checkpoint format round-trips; checkpoint.restore_model rebuilds it.
+see models/surgery.py), the one free-form entry the checkpoint format round-trips; checkpoint.restore_model rebuilds it.
 Everything the user can get wrong is checked before any work, and the output is written atomically by
 save_checkpoint, so a failed run (bad input, does not fit) leaves the input and the output path untouched.
 """
@@ -23,8 +23,8 @@ from sapool.data.datasets import data_file, load_dataset
 from sapool.train.distributed import Workers, choose_device
 from sapool.train.loop import Schedule, evaluate, fit, make_optimizer
 from sapool.train.progress import TrainingProgress
-from sapool.train.prune import CRITERIA, prune_model
-from sapool.train.prune_fit import STRATEGIES, prune_to_fit
+from sapool.prune.channels import CRITERIA, prune_model
+from sapool.prune.fit import STRATEGIES, prune_to_fit
 
 SCHEMA_VERSION = 3  # 3: `accuracy` (before, after pruning, after fine-tuning, drop) and `warnings`
 MAX_ACCURACY_DROP = 0.10  # default --max-accuracy-drop: test top-1 may fall 10 points before the run is refused
@@ -39,7 +39,7 @@ class PruneRequest:
     target: str | None = None
     ram_budget: int | None = None
     criterion: str = "l1"
-    strategy: str | None = None  # how a fit spreads the pruning (prune_fit.STRATEGIES); None: "peak" for a fit
+    strategy: str | None = None  # how a fit spreads the pruning (fit.STRATEGIES); None: "peak" for a fit
     finetune_epochs: int = 0
     data: str | None = None  # default: the checkpoint's dataset
     subset: int | None = None

@@ -1,10 +1,10 @@
 """Structured channel pruning: remove whole channels (smaller Conv2d / BatchNorm / Linear modules, not masks).
 
 `prune_model(model, ratio, criterion)` removes round(ratio · C) channels from every prunable channel group
-(prune_groups.channel_groups: residual sums, depthwise convs and SAP layers couple channels; model inputs and
+(groups.channel_groups: residual sums, depthwise convs and SAP layers couple channels; model inputs and
 outputs stay); `prune_channels` removes a chosen number per group instead. A channel's importance is the L1 norm
 of every filter that produces it (`l1`) or the sum of |γ| of the BatchNorms on it (`bn`), summed over the group,
-so a residual channel is judged on all its producers. Fitting a RAM budget is prune_fit's job. The input model is
+so a residual channel is judged on all its producers. Fitting a RAM budget is fit.py's job. The input model is
 never modified; the result carries a channel record for checkpoints.
 """
 
@@ -18,8 +18,8 @@ from torch import nn
 
 from sapool.errors import BadInputError
 from sapool.models.footprint import input_shape_of
-from sapool.train.prune_groups import BLOCK, DEPTHWISE, IN, NORM, OUT, ChannelGroup, channel_groups
-from sapool.train.prune_surgery import channel_record, slice_modules
+from sapool.prune.groups import BLOCK, DEPTHWISE, IN, NORM, OUT, ChannelGroup, channel_groups
+from sapool.models.surgery import channel_record, slice_modules
 
 CRITERIA = ("l1", "bn")
 
@@ -46,7 +46,7 @@ class PrunedGroup:
 
 @dataclass(frozen=True)
 class PruneReport:
-    ratio: float | None  # the one ratio of every group, or None when each group got its own count (prune_fit)
+    ratio: float | None  # the one ratio of every group, or None when each group got its own count (fit.py)
     criterion: str
     groups: tuple[PrunedGroup, ...]  # the prunable groups, in network order
     frozen_groups: int  # coupled groups left whole (inputs, outputs, ops the analysis does not understand)

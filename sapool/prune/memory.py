@@ -1,7 +1,7 @@
 """Which channel groups hold the int8 activation bytes at each op: what memory-aware pruning needs to know.
 
 The int8 graph (models.footprint.torch_to_graph) names its tensors after the fx nodes of the export form, where
-SAP layers are traced through; the channel groups (prune_groups) come from a different trace, with SAP layers kept
+SAP layers are traced through; the channel groups (groups.py) come from a different trace, with SAP layers kept
 whole. Rather than matching the two traces rule by rule, `channel_owners` measures it: it prunes one group at a
 time (half its channels), writes the int8 graph again and records which activation tensors shrank. Those tensors
 hold that group's channels; a tensor that shrinks for no group (the model input, SAP's embed-dim tokens and its
@@ -21,8 +21,8 @@ from torch import nn
 from sapool.ir.graph import Graph
 from sapool.memory.lifetimes import Buffer, compute_lifetimes, live_bytes_per_op
 from sapool.models.footprint import firmware_graph, torch_to_graph
-from sapool.train.prune import prune_channels
-from sapool.train.prune_groups import ChannelGroup
+from sapool.prune.channels import prune_channels
+from sapool.prune.groups import ChannelGroup
 
 ALIGNMENT = 16  # plan_layout's default, which int8_peak_activation uses
 

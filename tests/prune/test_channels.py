@@ -10,9 +10,9 @@ from sapool.errors import BadInputError
 from sapool.models.build import build_model
 from sapool.models.config import POOLS, ModelConfig
 from sapool.models.footprint import int8_peak_activation
-from sapool.train.prune import prune_model
-from sapool.train.prune_groups import DEPTHWISE, NORM, OUT, channel_groups
-from sapool.train.prune_surgery import apply_channel_record
+from sapool.prune.channels import prune_model
+from sapool.prune.groups import DEPTHWISE, NORM, OUT, channel_groups
+from sapool.models.surgery import apply_channel_record
 
 SHAPE = (1, 3, 16, 16)
 
@@ -201,7 +201,7 @@ def test_sap_network_footprint_shrinks_but_attention_scores_remain():
     (["stem.conv.conv"], "table of module names"),
 ])
 def test_a_garbage_pruning_record_is_refused_before_building(record, message):
-    from sapool.train.prune_surgery import apply_channel_record
+    from sapool.models.surgery import apply_channel_record
 
     model = build_model(ModelConfig(width=0.25, pool="max"))
     with pytest.raises(BadInputError, match=message):
