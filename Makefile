@@ -59,10 +59,10 @@ bench: setup
 	$(BIN)/python bench/coverage.py; coverage=$$?; \
 	exit $$(( planner || scaling || fuzz || pooling || firmware || tflm || compile || coverage ))
 
-# Retrain the shipped demo checkpoint with the project's own CLI (about 5 min on 2 cores); recipe.md explains it.
+# Retrain the shipped demo checkpoint with the project's own CLI (10-50 min on 2 cores); recipe.md explains it.
 pretrained: setup
 	$(BIN)/sapool train --arch mcunet --pool sap-nowin --downsample aggressive --width 1 --input-size 64 \
-	  --data fashion-mnist --epochs 8 --batch-size 128 --optimizer sgd --lr 0.05 --seed 0 --device cpu \
+	  --data fashion-mnist --epochs 10 --batch-size 128 --optimizer sgd --lr 0.05 --seed 0 --device cpu --threads 1 \
 	  -o $(PRETRAINED)
 	$(BIN)/python tools/pretrained_metrics.py $(PRETRAINED) -o sapool/pretrained/metrics.json
 

@@ -21,13 +21,14 @@ SCHEMA_VERSION = 1
 
 
 def train_command(config: dict, train_args: dict, output: str) -> str:
-    """The `sapool train` command line that reproduces the checkpoint (CPU, one process)."""
+    """The `sapool train` command line that reproduces the checkpoint (CPU, one process, one thread: the thread
+    count splits floating-point sums differently and so changes the last bits of the weights)."""
     return (f"sapool train --arch {config['arch']} --pool {config['pool']} --downsample {config['downsample']} "
             f"--width {config['width']:g} --input-size {config['input_size']} --data {train_args['data']} "
             f"--epochs {train_args['epochs']} --batch-size {train_args['batch_size']} "
             f"--optimizer {train_args['optimizer']} --lr {train_args['lr']:g} --seed {train_args['seed']}"
             + (f" --subset {train_args['subset']}" if train_args.get("subset") else "")
-            + f" --device cpu -o {output}")
+            + f" --device cpu --threads 1 -o {output}")
 
 
 def measure(checkpoint_path: Path) -> dict:
