@@ -15,6 +15,10 @@ import os
 import sys
 import tempfile
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sapool.compile_steps.job import CompileJob
 
 
 @contextmanager
@@ -36,3 +40,13 @@ def third_party_output(show: bool):
             os.dup2(saved, 2)
             os.close(saved)
             terminal.close()
+
+
+def progress_display(job: CompileJob):
+    """A transient rich progress display on stderr for a long step (hidden with -q / --format json)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(file=job.terminal) if job.terminal is not None else Console(stderr=True)
+    return Progress(TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True, disable=job.request.quiet)

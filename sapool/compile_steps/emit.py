@@ -27,7 +27,7 @@ def _check_tflm_arena(job: CompileJob) -> None:
     under-estimate fails here (DoesNotFitError) instead of on the user's board, and the outputs must match."""
     import numpy as np
 
-    from sapool.compile_steps.host_checks import verification_inputs
+    from sapool.compile_steps.inputs import verification_inputs
     from sapool.errors import VerificationError
     from sapool.verify.interpreters import run_model
 

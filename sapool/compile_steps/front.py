@@ -9,6 +9,7 @@ import os
 import sys
 from contextlib import contextmanager, redirect_stdout
 
+from sapool.compile_steps.chatter import progress_display
 from sapool.compile_steps.job import CompileJob
 
 
@@ -99,13 +100,3 @@ def converter_chatter(quiet: bool):
         os.close(saved)
         if sink:
             sink.close()
-
-
-def progress_display(job: CompileJob):
-    """A transient rich progress display on stderr for a long step (hidden with -q / --format json)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(file=job.terminal) if job.terminal is not None else Console(stderr=True)
-    return Progress(TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True, disable=job.request.quiet)

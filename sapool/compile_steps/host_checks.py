@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
+from sapool.compile_steps.inputs import verification_inputs
 from sapool.compile_steps.job import CompileJob
 
 
@@ -34,7 +33,7 @@ def _evaluation_source(job: CompileJob) -> str | None:
 def accuracy(job: CompileJob) -> str:
     """Float (torch) vs int8 (TFLite reference kernels) top-1 on the same held-out images, and per-layer error.
     The first few images are kept, to be stored in the firmware project for `sapool emulate DIR`."""
-    from sapool.compile_steps.front import progress_display
+    from sapool.compile_steps.chatter import progress_display
     from sapool.firmware.project_samples import STORED_COUNT
     from sapool.quantize.accuracy import accuracy_report, evaluation_images
 
@@ -57,8 +56,7 @@ def _int8_accuracy(job: CompileJob) -> str:
     from sapool.quantize.accuracy import AccuracyReport
     from sapool.quantize.int8_run import run_int8
     from sapool.validate.metrics import classification
-    from sapool.validate.run import model_side
-    from sapool.validate.samples import CLASSIFICATION, load_samples
+    from sapool.validate.samples import CLASSIFICATION, load_samples, model_side
 
     request = job.request
     samples = load_samples(request.eval_data, model_side(job.loaded, request.calib_mean, request.calib_std),
@@ -117,19 +115,3 @@ def verify(job: CompileJob) -> str:
         where = f"; they first differ at op {first.op_index} ({first.opcode}, {first.max_lsb_diff} LSB)"
     return (f"TFLite reference vs TFLite-Micro on {len(reference)} inputs: {comparison.bit_exact:,}/{comparison.total:,} "
             f"output values bit-exact, max {comparison.max_lsb_diff} LSB{where}")
-
-
-def verification_inputs(job: CompileJob) -> list[np.ndarray]:
-    """One array of samples per graph input, in the model's own layout: the calibration images when there are
-    some (float, in the torch layout, quantised into the int8 export's input layout as the accuracy step does), else seeded random
-    (int8, or float32 over what a float interface's QUANTIZE represents)."""
-    from sapool.verify.samples import random_inputs
-
-    count = job.request.verify_samples
-    if job.calibration is not None:
-        from sapool.quantize.int8_run import quantize
-        from sapool.quantize.io_layout import to_int8_layout
-
-        images = np.concatenate([batch.numpy() for batch in list(job.calibration)[:count]])
-        return [quantize(to_int8_layout(images), job.graph.tensor(job.graph.inputs[0]))]
-    return random_inputs(job.graph, count, seed=0)

@@ -28,7 +28,7 @@ def can_trace(job: CompileJob) -> bool:
 def trace(job: CompileJob) -> str:
     """The latency figure; when the QEMU board of the core cannot run this model (its RAM is smaller than the
     part's, the run fails), a warning instead: the firmware itself was built and is unaffected."""
-    from sapool.compile_steps.host_checks import verification_inputs
+    from sapool.compile_steps.inputs import verification_inputs
     from sapool.errors import BuildError, DoesNotFitError, VerificationError
     from sapool.firmware.latency import measure_latency
     from sapool.memory.analyze import regions_for

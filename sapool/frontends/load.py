@@ -12,9 +12,8 @@ from pathlib import Path
 
 from sapool.errors import BadInputError
 from sapool.input_files import require_regular_file
-from sapool.frontends.loaded import ONNX, SAPOOL_CHECKPOINT, TFLITE_INT8, TORCH_EXPORT, LoadedModel
+from sapool.frontends.loaded import ONNX, SAPOOL_CHECKPOINT, TFLITE_INT8, TORCH_EXPORT, LoadedModel, check_weights
 
-MAX_WEIGHT_MAGNITUDE = 1e30
 SUFFIXES = (".pt", ".pth", ".pt2", ".onnx", ".tflite")
 ZIP_MAGIC = b"PK\x03\x04"
 TFLITE_IDENTIFIER = b"TFL3"
@@ -40,22 +39,6 @@ def load_model(path: str | Path) -> LoadedModel:
         loaded = load_onnx(path)
     check_weights(path, loaded.module)
     return loaded
-
-
-def check_weights(path: Path, module) -> None:
-    """Every float weight and buffer finite and below MAX_WEIGHT_MAGNITUDE: NaN, ±inf or 1e38 would reach the
-    calibration histograms (torch.histc) and fail deep inside them, or quantise to nonsense."""
-    import torch
-
-    tensors = [(name, tensor.detach()) for name, tensor in (*module.named_parameters(), *module.named_buffers())]
-    for name, tensor in tensors:
-        if not tensor.is_floating_point() or tensor.numel() == 0:
-            continue
-        if not bool(torch.isfinite(tensor).all()):
-            raise BadInputError(f"{path}: weight {name!r} holds NaN or infinite values")
-        if float(tensor.abs().max()) > MAX_WEIGHT_MAGNITUDE:
-            raise BadInputError(f"{path}: weight {name!r} reaches {float(tensor.abs().max()):.3g}; sapool "
-                                f"quantises weights of magnitude up to {MAX_WEIGHT_MAGNITUDE:g}")
 
 
 def detect_kind(path: Path) -> str:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sapool.errors import BadInputError
+
 if TYPE_CHECKING:
     from sapool.ir.graph import Graph
     from sapool.train.checkpoint import Checkpoint
@@ -21,6 +23,7 @@ ONNX = "onnx"
 TFLITE_INT8 = "tflite-int8"
 KINDS = (SAPOOL_CHECKPOINT, TORCH_EXPORT, ONNX, TFLITE_INT8)
 TORCH_KINDS = (SAPOOL_CHECKPOINT, TORCH_EXPORT, ONNX)
+MAX_WEIGHT_MAGNITUDE = 1e30  # check_weights: larger float weights are refused before calibration
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,19 @@ class LoadedModel:
     @property
     def is_torch(self) -> bool:
         return self.kind in TORCH_KINDS
+
+
+def check_weights(path: Path, module) -> None:
+    """Every float weight and buffer finite and below MAX_WEIGHT_MAGNITUDE: NaN, ±inf or 1e38 would reach the
+    calibration histograms (torch.histc) and fail deep inside them, or quantise to nonsense."""
+    import torch
+
+    tensors = [(name, tensor.detach()) for name, tensor in (*module.named_parameters(), *module.named_buffers())]
+    for name, tensor in tensors:
+        if not tensor.is_floating_point() or tensor.numel() == 0:
+            continue
+        if not bool(torch.isfinite(tensor).all()):
+            raise BadInputError(f"{path}: weight {name!r} holds NaN or infinite values")
+        if float(tensor.abs().max()) > MAX_WEIGHT_MAGNITUDE:
+            raise BadInputError(f"{path}: weight {name!r} reaches {float(tensor.abs().max()):.3g}; sapool "
+                                f"quantises weights of magnitude up to {MAX_WEIGHT_MAGNITUDE:g}")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sapool.errors import BadInputError, UnsupportedError
 from sapool.frontends.pt2_program import check_program_json
-from sapool.frontends.zip_limits import open_checked, read_member
+from sapool.zip_limits import open_checked, read_member
 
 MAX_JSON_BYTES = 64 << 20
 

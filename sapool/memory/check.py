@@ -22,7 +22,7 @@ from sapool.memory.in_place import in_place_shift
 from sapool.memory.lifetimes import Buffer, aligned
 
 if TYPE_CHECKING:
-    from sapool.memory.planners import MemoryPlan
+    from sapool.memory.planners.plan import MemoryPlan
 
 
 def check_plan(

@@ -69,7 +69,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
     with path.open("rb") as stream:
         if stream.read(4) != ZIP_MAGIC:
             raise BadInputError(f"{path} is not a torch checkpoint (torch.save writes a zip archive; this is not one)")
-    from sapool.frontends.zip_limits import open_checked
+    from sapool.zip_limits import open_checked
 
     try:
         with open_checked(path):  # declared member sizes checked before torch inflates any of them

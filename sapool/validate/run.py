@@ -17,7 +17,7 @@ import numpy as np
 
 from sapool.validate.metrics import classification, regression, top1_agreement
 from sapool.validate.report import ValidationReport
-from sapool.validate.samples import CLASSIFICATION, ModelSide, Samples, load_samples
+from sapool.validate.samples import CLASSIFICATION, Samples, load_samples, model_side
 
 DEFAULT_SAMPLES = 1000
 DEFAULT_LAYER_SAMPLES = 16
@@ -42,8 +42,7 @@ class ValidationRequest:
 
 
 def validate_model(request: ValidationRequest) -> ValidationReport:
-    from sapool.compile_steps.chatter import third_party_output
-    from sapool.compile_steps.front import progress_display
+    from sapool.compile_steps.chatter import progress_display, third_party_output
     from sapool.compile_steps.job import CompileJob, CompileRequest
     from sapool.pipeline import run_steps
 
@@ -71,42 +70,6 @@ def validate_model(request: ValidationRequest) -> ValidationReport:
         int8_outputs = _int8_outputs(job, samples.inputs, progress)
         layers = _layer_errors(job, samples.inputs[:request.layer_samples]) if loaded.is_torch else ()
     return _report(request, job, samples, float_outputs, int8_outputs, layers, warnings)
-
-
-def model_side(loaded, mean: tuple[float, ...] | None, std: tuple[float, ...] | None) -> ModelSide:
-    """What data must fit for the loaded model (sapool.frontends.LoadedModel), and the normalisation of pixels:
-    `mean`/`std` (compile's --calib-mean/--calib-std), else what the checkpoint records, else none ([0, 1])."""
-    shape = tuple(loaded.input_shape)
-    recorded = loaded.normalization
-    if mean is None and std is None and recorded is not None:
-        mean, std = recorded.mean, recorded.std
-    else:  # as compile's --calib-mean/--calib-std (sapool.quantize.images.ModelInput.of)
-        mean, std = mean or (0.0,), std or (1.0,)
-    if loaded.is_torch:
-        return ModelSide(shape, 1 if len(shape) == 4 else None, tuple(mean), tuple(std), _float_output_shape(loaded))
-    graph = loaded.graph
-    _single_input(graph, loaded.path)
-    return ModelSide(shape, -1 if len(shape) == 4 else None, tuple(mean), tuple(std),
-                     tuple(graph.tensor(graph.outputs[0]).shape))
-
-
-def _single_input(graph, model: Path) -> None:
-    from sapool.errors import UnsupportedError
-
-    if len(graph.inputs) != 1:
-        raise UnsupportedError(f"{model} takes {len(graph.inputs)} inputs; sapool validate scores one-input models")
-
-
-def _float_output_shape(loaded) -> tuple[int, ...]:
-    """The float model's output shape, from one zero input (the data check needs it before quantising)."""
-    import torch
-
-    from sapool.quantize.threads import one_torch_thread
-
-    with torch.no_grad(), one_torch_thread():
-        output = loaded.module(torch.zeros(loaded.input_shape))
-    output = output[0] if isinstance(output, (tuple, list)) else output
-    return tuple(output.shape)
 
 
 def _self_calibration(samples: Samples, count: int):

@@ -196,3 +196,39 @@ def _targets(spec: str, y: np.ndarray, task: str, model: ModelSide) -> np.ndarra
 
 def _shape(shape) -> str:
     return "×".join(str(int(size)) for size in shape) or "a scalar"
+
+
+def model_side(loaded, mean: tuple[float, ...] | None, std: tuple[float, ...] | None) -> ModelSide:
+    """What data must fit for the loaded model (sapool.frontends.LoadedModel), and the normalisation of pixels:
+    `mean`/`std` (compile's --calib-mean/--calib-std), else what the checkpoint records, else none ([0, 1])."""
+    shape = tuple(loaded.input_shape)
+    recorded = loaded.normalization
+    if mean is None and std is None and recorded is not None:
+        mean, std = recorded.mean, recorded.std
+    else:  # as compile's --calib-mean/--calib-std (sapool.quantize.images.ModelInput.of)
+        mean, std = mean or (0.0,), std or (1.0,)
+    if loaded.is_torch:
+        return ModelSide(shape, 1 if len(shape) == 4 else None, tuple(mean), tuple(std), _float_output_shape(loaded))
+    graph = loaded.graph
+    _single_input(graph, loaded.path)
+    return ModelSide(shape, -1 if len(shape) == 4 else None, tuple(mean), tuple(std),
+                     tuple(graph.tensor(graph.outputs[0]).shape))
+
+
+def _single_input(graph, model: Path) -> None:
+    from sapool.errors import UnsupportedError
+
+    if len(graph.inputs) != 1:
+        raise UnsupportedError(f"{model} takes {len(graph.inputs)} inputs; sapool validate scores one-input models")
+
+
+def _float_output_shape(loaded) -> tuple[int, ...]:
+    """The float model's output shape, from one zero input (the data check needs it before quantising)."""
+    import torch
+
+    from sapool.quantize.threads import one_torch_thread
+
+    with torch.no_grad(), one_torch_thread():
+        output = loaded.module(torch.zeros(loaded.input_shape))
+    output = output[0] if isinstance(output, (tuple, list)) else output
+    return tuple(output.shape)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sapool.frontends.loaded import ONNX, LoadedModel
+from sapool.frontends.loaded import ONNX, LoadedModel, check_weights
 
 
 def load_onnx(path: Path) -> LoadedModel:
     """Read, convert and check an ONNX model; `parity` is the measured worst difference to onnxruntime."""
     from sapool.frontends.batching import AnyBatch
-    from sapool.frontends.load import check_weights
     from sapool.frontends.onnx.convert import convert
     from sapool.frontends.onnx.parity import parity_with_onnxruntime
     from sapool.frontends.onnx.read import default_opset, input_spec, read_onnx
