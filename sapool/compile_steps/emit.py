@@ -18,8 +18,29 @@ def tflm(job: CompileJob) -> str:
     from sapool.backends.tflm.export import write_tflm_export
 
     job.tflm = write_tflm_export(job.tflite, job.graph, job.tflm_layout, job.folder)
+    shortfall = _tflm_arena_shortfall(job)
+    if shortfall:  # the estimate fell short (a tiny model's start-up): write the measured figure instead
+        job.tflm = write_tflm_export(job.tflite, job.graph, job.tflm_layout, job.folder, measured_shortfall=shortfall)
+        job.warnings.append(f"TFLite-Micro needed {shortfall:,} B more arena than estimated for this model; "
+                            "tflm/arena_size.h holds the measured figure")
     _check_tflm_arena(job)
     return f"model.tflite + tflm/ (arena {job.tflm.arena_bytes:,} B for TFLite-Micro on a 32-bit MCU)"
+
+
+def _tflm_arena_shortfall(job: CompileJob) -> int:
+    """0 when the predicted host arena runs the export; else how many bytes more TFLite-Micro's interpreter needs
+    (its smallest working arena, by bisection, minus the prediction)."""
+    from sapool.compile_steps.host_checks import verification_inputs
+    from sapool.errors import DoesNotFitError
+    from sapool.verify.interpreters import run_model, smallest_tflm_arena
+
+    inputs = [array[:1] for array in verification_inputs(job)]
+    try:
+        run_model(job.tflm.model_path, inputs, "tflm", arena_size=job.tflm.host_arena_bytes)
+    except DoesNotFitError:
+        sample = [array[0] for array in inputs]
+        return max(0, smallest_tflm_arena(job.tflm.model_path, sample) - job.tflm.host_arena_bytes)
+    return 0
 
 
 def _check_tflm_arena(job: CompileJob) -> None:

@@ -14,7 +14,7 @@ The caller (the compile pipeline) owns `out_dir` and makes it appear atomically;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -50,9 +50,13 @@ class TflmExport:
                 "ops": list(self.ops)}
 
 
-def write_tflm_export(tflite_bytes: bytes, graph: Graph, offline: Layout | None, out_dir: Path) -> TflmExport:
+def write_tflm_export(tflite_bytes: bytes, graph: Graph, offline: Layout | None, out_dir: Path, *,
+                      measured_shortfall: int = 0) -> TflmExport:
     """Write the export of `tflite_bytes` (whose subgraph 0 is `graph`) into `out_dir`, with `offline` embedded as
-    TFLM's offline plan (sapool.planning.tflm_layout: one arena of `graph`), or None to let TFLM plan itself."""
+    TFLM's offline plan (sapool.planning.tflm_layout: one arena of `graph`), or None to let TFLM plan itself.
+    `measured_shortfall`: bytes TFLM's interpreter needed beyond the estimate (compile_steps.emit measures it when
+    the estimate falls short, as it can for tiny models whose start-up, not their head, sets the arena); added to
+    both the host and the 32-bit figures."""
     out_dir = Path(out_dir)
     offline_plan = offline is not None
     methods = resolver_methods(graph)  # fails before anything is written when TFLM lacks an op
@@ -60,6 +64,9 @@ def write_tflm_export(tflite_bytes: bytes, graph: Graph, offline: Layout | None,
     planned = sum(1 for tensor in graph.activations() if not tensor.is_variable)
     mcu = estimate_arena(graph, head, planned, MCU_32)
     host = estimate_arena(graph, head, planned, HOST_64)
+    if measured_shortfall:
+        mcu, host = (replace(estimate, arena_bytes=aligned(estimate.arena_bytes + measured_shortfall, 16),
+                             start_up_bytes=estimate.start_up_bytes + measured_shortfall) for estimate in (mcu, host))
     arena = aligned(mcu.arena_bytes + MARGIN_BYTES, 16)
     context = {
         "model": graph.name, "length": len(model), "lines": _c_array_lines(model), "methods": methods,
