@@ -1,4 +1,4 @@
-"""The pooling study at measured firmware RAM (issue 17): every pool × downsampling × width, trained, compiled and run.
+"""The pooling study at measured firmware RAM (issue 17): every pool × downsampling × width, trained, compiled, run.
 
 For mcunet at 64×64 on Fashion-MNIST, each pooling method (sap, sap-nowin, lip, max, avg, strided) with standard
 (`1222`) and aggressive (`4221`) stage strides, at widths 1 and 0.5: `sapool train` on the full 60,000 training

@@ -128,7 +128,8 @@ def verdict_lines(result: dict) -> list[str]:
     """The verdict in words, one line per check, numbers included."""
     lines = []
     for judgement in result["judgements"]:
-        name = f"{judgement['subject']} ({judgement['mean']:.2f}%, {judgement['seeds']} seed(s), {judgement['ram']:,} B)"
+        name = (f"{judgement['subject']} ({judgement['mean']:.2f}%, {judgement['seeds']} seed(s), "
+                f"{judgement['ram']:,} B)")
         goal = {True: "MET", False: "NOT MET", None: "UNDECIDED (missing seeds or rows)"}[judgement["goal_met"]]
         lines.append(f"{name}: goal {goal}")
         standard = judgement["best_standard_with_patches"]
