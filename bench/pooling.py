@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO
 
 from pooling_plan import QUICK, Recipe, Row, pending_rows
-from pooling_row import StepFailed, measure_row
+from pooling_row import StepFailed, completed_epochs, measure_row
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,12 +126,27 @@ def run_study(recipe: Recipe, results: Path, work: Path, max_rows: int | None, r
     return 0
 
 
-def print_status(results: Path) -> int:
+def _running(work: Path, row: Row) -> bool:
+    """Whether a runner holds this row's lock right now."""
+    path = work / f"{row.id}.lock"
+    if not path.is_file():
+        return False
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
+
+
+def print_status(results: Path, work: Path) -> int:
     done = finished_rows(results)
     for record in done.values():
-        print(f"done    {record['id']:<32} {record['status']}")
+        print(f"done    {record['id']:<40} {record['status']}")
     for row in pending_rows(done):
-        print(f"pending {row.id}")
+        epochs = completed_epochs(work / f"{row.id}.pt")
+        state = "running" if _running(work, row) else "pending"
+        print(f"{state:<7} {row.id:<40} {f'{epochs} epochs in its checkpoint' if epochs else ''}".rstrip())
     return 0
 
 
@@ -155,7 +170,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.status:
-        return print_status(args.results)
+        return print_status(args.results, args.work)
     if args.report:
         from pooling_report import report
 

@@ -37,3 +37,16 @@ def test_each_lever_changes_only_its_own_training_option(tmp_path):
     distil = Row(**{**plain.__dict__, "lever": "kd-from-standard-avg-w1-s0"})
     assert lever_options(distil, recipe, tmp_path) == (
         ["--teacher", str(tmp_path / "standard-avg-w1-s0.pt"), "--kd-alpha", "0.5", "--kd-temperature", "4.0"], 10)
+
+
+def test_status_tells_running_rows_from_pending_ones(tmp_path, capsys):
+    from pooling import print_status
+
+    results, work = tmp_path / "results", tmp_path / "work"
+    results.mkdir()
+    _, lock, _ = claim_row(results, work)
+    assert print_status(results, work) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "running aggressive-sap-w1-s0"
+    assert lines[1] == "pending aggressive-sap-nowin-w1-s0"
+    lock.close()
