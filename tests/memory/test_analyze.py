@@ -50,17 +50,26 @@ def test_every_model_fits_stm32h7_with_consistent_figures(mlperf_model):
     assert report.regions[0].name == "DTCM" and report.regions[0].used_bytes == report.peak_arena_bytes
 
 
-def test_layer_rows_match_the_graph(mlperf_model):
-    graph = prepare_for_c(read_tflite(mlperf_model))
-    report = plan_file(mlperf_model, "stm32h7")
-    buffers = {buffer.id: buffer for buffer in report.buffers}
-    for layer, op in zip(report.layers, graph.ops):
-        assert layer.output_shape == graph.tensor(op.outputs[0]).shape
-        assert layer.output_bytes == sum(graph.tensor(i).nbytes for i in op.outputs)
-        assert layer.weight_bytes == graph.weight_bytes(op)
-        output_names = {graph.tensor(i).name for i in op.outputs}
-        assert output_names <= {name for b in layer.output_buffers for name in buffers[b].tensors}
-        assert all(buffers[b].first <= layer.index <= buffers[b].last for b in layer.output_buffers)
+def test_kws_layer_rows_are_the_ds_cnn_figures_by_hand():
+    """kws_ref_model is DS-CNN (MLPerf Tiny README): a 49×10×1 input, a 10×4 stride-2 conv to 25×5×64, four
+    depthwise-3×3 + pointwise-64 pairs, average pool, FC to 12 classes. Int8 weights, int32 biases."""
+    report = plan_file(shared_model("kws_ref_model"), "stm32h7")
+    rows = {layer.index: layer for layer in report.layers}
+    pixels = 25 * 5
+    expected = {  # index: (op, output shape, output bytes, weight bytes, MACs)
+        0: ("CONV_2D", (1, 25, 5, 64), pixels * 64, 64 * 10 * 4 + 64 * 4, pixels * 64 * 10 * 4),
+        1: ("DEPTHWISE_CONV_2D", (1, 25, 5, 64), pixels * 64, 3 * 3 * 64 + 64 * 4, pixels * 64 * 9),
+        2: ("CONV_2D", (1, 25, 5, 64), pixels * 64, 64 * 64 + 64 * 4, pixels * 64 * 64),
+        11: ("FULLY_CONNECTED", (1, 12), 12, 12 * 64 + 12 * 4, 12 * 64),
+    }
+    for index, (op, shape, output, weights, macs) in expected.items():
+        row = rows[index]
+        assert (row.op, row.output_shape, row.output_bytes, row.weight_bytes, row.macs) == (op, shape, output,
+                                                                                              weights, macs)
+    # the depthwise/pointwise pairs write over their input (one buffer for the chain); at op 0 that buffer, the
+    # 490 B input (496 aligned) and the first conv's two 10·4·1 im2col windows (80 B) are live
+    assert all(rows[index].in_place for index in range(1, 9)) and not rows[0].in_place
+    assert rows[0].live_bytes == rows[1].live_bytes + 496 + 80
 
 
 def test_live_bytes_are_the_aligned_sizes_of_the_buffers_live_at_each_op():
