@@ -61,6 +61,8 @@ OBJECTIVE_OPTIONS = ("label_smoothing", "teacher", "kd_temperature", "kd_alpha",
               help="Training augmentation: padded random crop and left-right flip, crop only (for classes that "
                    "are not mirror-symmetric), or none.")
 @click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True)
+@click.option("--sync-bn", is_flag=True,
+              help="Under torchrun on CUDA: batch-norm statistics over all processes (SyncBatchNorm).")
 @click.option("--threads", type=count(1, 1024), default=None, help=THREADS_HELP)
 @click.option("--dry-run", is_flag=True, help="Print the network's per-layer memory, params and MACs; do not train.")
 @format_option()
@@ -105,6 +107,7 @@ def train(ctx: click.Context, **options) -> None:
         subset=options["subset"],
         resume=options["resume"],
         objective={key: options[key] for key in OBJECTIVE_OPTIONS},
+        sync_bn=options["sync_bn"],
         device=options["device"],
         threads=options["threads"],
         quiet=options["quiet"] or as_json,

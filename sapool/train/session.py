@@ -40,6 +40,7 @@ class TrainRequest:
     subset: int | None = None
     resume: Path | None = None
     objective: dict = field(default_factory=dict)  # ObjectiveOptions: label smoothing, teacher, kd_*, augment
+    sync_bn: bool = False  # torchrun on CUDA: batch-norm statistics over all processes
     device: str = "auto"
     threads: int | None = None
     quiet: bool = False
@@ -89,6 +90,9 @@ class _Run:
 def _plan_run(request: TrainRequest) -> _Run:
     """Check every input (data, options, resume file, output folder) before anything is trained or written."""
     check_output_path(request.output, "checkpoint", inputs=(data_file(request.data),))
+    if request.sync_bn and choose_device(request.device).type != "cuda":
+        raise BadInputError("--sync-bn needs CUDA devices: torch's SyncBatchNorm has no CPU kernel (on CPU, batch "
+                            "norm statistics stay per process)")
     if request.resume is None:
         dataset = load_dataset(request.data)
         config = model_config_for(request.model, dataset)
@@ -159,7 +163,7 @@ def run_training(request: TrainRequest) -> dict | None:
                                            run.dataset.dataset_id, metrics, train_args, state), request.output)
 
         with TrainingProgress(enabled=workers.is_main and not request.quiet) as progress:
-            results = fit(_wrap_distributed(model, workers), optimizer, run.train, run.test, run.normalization,
+            results = fit(_wrap_distributed(model, workers, request.sync_bn), optimizer, run.train, run.test, run.normalization,
                           run.config.input_size, run.schedule, workers, progress, run.first_epoch, save,
                           _objective(run, workers.device))
         if not workers.is_main:
@@ -190,10 +194,16 @@ def build_network(config: ModelConfig, seed: int) -> torch.nn.Module:
     return build_model(config)
 
 
-def _wrap_distributed(model: torch.nn.Module, workers: Workers) -> torch.nn.Module:
+def _wrap_distributed(model: torch.nn.Module, workers: Workers, sync_bn: bool = False) -> torch.nn.Module:
+    """DistributedDataParallel under torchrun; with sync_bn, batch norm shares its statistics across processes (its
+    layers are swapped for SyncBatchNorm inside the model, whose state-dict keys are BatchNorm2d's, so the checkpoint
+    still loads as the plain network)."""
     if not workers.distributed:
         return model
     from torch.nn.parallel import DistributedDataParallel
+
+    if sync_bn:
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
 
     return DistributedDataParallel(model, device_ids=[workers.device] if workers.device.type == "cuda" else None)
 

@@ -290,3 +290,8 @@ def test_a_distilled_run_records_its_objective_and_resumes_with_it(trained, tmp_
     assert json.loads(resumed.stdout)["objective"]["kd_alpha"] == 0.7
     _assert_error(_sapool("train", "--resume", student, "--epochs", 3, "--kd-alpha", "0.2", "-o", student),
                   "--kd-alpha cannot be combined with --resume")
+
+
+def test_sync_batch_norm_without_cuda_is_one_error_line(tmp_path):
+    _assert_error(_sapool("train", *FAST, "--sync-bn", "--device", "cpu", "-o", tmp_path / "x.pt"),
+                  "--sync-bn needs CUDA devices")
