@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -98,19 +99,35 @@ def test_no_color_keeps_styles_off_a_forced_terminal():
     assert "\x1b[1;33m" in coloured.stdout and "33m" not in plain.stdout and "32m" not in plain.stdout
 
 
+# The command is held inside its model read (the reader replaced by one that says so and sleeps), so the signal
+# lands in the middle of real work at a known point; a FIFO as the model no longer blocks (it is refused up front).
+_HELD_PLAN = """import sys, time
+import sapool.ir.read as reader
+def held(*args, **kwargs):
+    open(sys.argv[1], "w").close()
+    time.sleep(120)
+reader.read_tflite = held
+from sapool.cli import main
+main(["plan", sys.argv[2], "-t", "stm32h7", "-o", sys.argv[3]])
+"""
+
+
 @pytest.mark.parametrize("sent, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupted_and_terminated_commands_exit_130_and_143_with_one_line(tmp_path, sent, code):
-    fifo = tmp_path / "model.tflite"
-    os.mkfifo(fifo)
-    process = subprocess.Popen([sys.executable, "-m", "sapool", "plan", str(fifo), "-t", "stm32h7", "-o",
-                                str(tmp_path / "r.json")], env={**os.environ, "PYTHONPATH": str(REPO)},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=with_default_sigint)
-    with fifo.open("wb"):  # returns once the command has opened the model: it is past start-up, waiting to read
-        process.send_signal(sent)
-        _, stderr = process.communicate(timeout=30)
+    model, ready, report = tmp_path / "model.tflite", tmp_path / "reading", tmp_path / "r.json"
+    model.write_bytes(skip_chain_model(4, seed=1))
+    process = subprocess.Popen([sys.executable, "-c", _HELD_PLAN, str(ready), str(model), str(report)],
+                               env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, preexec_fn=with_default_sigint)
+    for _ in range(1200):  # at most 120 s for start-up on a busy machine
+        if ready.exists() or process.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert ready.exists(), process.communicate(timeout=30)
+    process.send_signal(sent)
+    _, stderr = process.communicate(timeout=30)
     assert process.returncode == code and stderr.startswith("Error: ") and len(stderr.splitlines()) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tflite"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tflite", "reading"]
 
 
 def test_a_missing_python_package_exits_3_with_the_install_command(tmp_path):
