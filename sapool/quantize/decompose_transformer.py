@@ -8,6 +8,9 @@ chunk/split/unbind that cut a packed Q/K/V projection apart.
                                                    → MUL, TRANSPOSE, BATCH_MATMUL, SOFTMAX, BATCH_MATMUL
   (the BATCH_MATMUL → SOFTMAX → BATCH_MATMUL chain is what the C backend runs as its fused attention kernel)
 - chunk / split / split_with_sizes / unbind        → one slice (or select) per piece
+- softmax over an axis TFLite's SOFTMAX cannot take (it normalises the last axis; the converter's channel-last
+  layout makes axis 1 of an image the last one)     → TRANSPOSE, RESHAPE to rows, SOFTMAX, RESHAPE, TRANSPOSE
+  (litert-torch otherwise writes such a softmax out as float EXP/SUM/DIV)
 litert-torch would otherwise lower layer_norm and attention after annotation, into float ops, and PT2E cannot
 annotate an op with several outputs. Masks, causal attention, dropout and grouped-query attention are refused
 (UnsupportedError naming the node and module): no int8 form is tested for them.
@@ -24,6 +27,8 @@ from sapool.errors import UnsupportedError
 
 aten = torch.ops.aten
 SPLITTING = frozenset({aten.chunk.default, aten.split.Tensor, aten.split_with_sizes.default, aten.unbind.int})
+SOFTMAXES = frozenset({aten.softmax.int, aten._softmax.default})
+IMAGE_RANK = 4
 
 
 def decompose_transformer_ops(model: GraphModule, replace, constant, describe) -> None:
@@ -39,6 +44,8 @@ def decompose_transformer_ops(model: GraphModule, replace, constant, describe) -
             replace(model, node, lambda call, node=node: _attention(call, model, node, constant))
         elif node.target in SPLITTING:
             _split(model, node)
+        elif node.target in SOFTMAXES and _needs_last_axis(node):
+            replace(model, node, lambda call, node=node: _softmax_on_last_axis(call, node))
 
 
 def _layer_norm(call, model: GraphModule, node: Node, constant) -> Node:
@@ -70,6 +77,24 @@ def _attention(call, model: GraphModule, node: Node, constant) -> Node:
     scaled = call(aten.mul.Tensor, query, constant(model, node, torch.tensor(float(scale))))
     scores = call(aten.matmul.default, scaled, call(aten.transpose.int, key, -2, -1))
     return call(aten.matmul.default, call(aten._softmax.default, scores, -1, False), value)
+
+
+def _needs_last_axis(node: Node) -> bool:
+    """TFLite's SOFTMAX normalises the last axis. The converter lays 4-D tensors out channel-last, so there axis 1
+    is the one it takes as is; elsewhere the last axis."""
+    rank = node.args[0].meta["val"].dim()
+    return node.args[1] % rank != (1 if rank == IMAGE_RANK else rank - 1)
+
+
+def _softmax_on_last_axis(call, node: Node) -> Node:
+    """The axis moved last and the rest flattened into rows (2-D, which no layout pass touches), softmax over
+    each row, then back."""
+    source, axis = node.args[0], node.args[1]
+    moved = call(aten.transpose.int, source, axis, -1)
+    shape = list(moved.meta["val"].shape)
+    rows = call(aten.reshape.default, moved, [-1, shape[-1]])
+    normalised = call(aten.reshape.default, call(aten._softmax.default, rows, -1, False), shape)
+    return call(aten.transpose.int, normalised, axis, -1)
 
 
 def _split(model: GraphModule, node: Node) -> None:
