@@ -58,6 +58,11 @@ def test_the_shipped_sap_model_compiles_all_int8_within_one_point_of_float(shipp
     assert verify["details"]["samples"] == 10 and verify["max_lsb_diff"] <= 3  # TFLM's FC rounding at most
     assert document["plan"]["fits"] and document["firmware"]["arena_bytes"] == document["plan"]["peak_arena_bytes"]
     assert [s["name"] for s in document["steps"]][:5] == ["load", "calibrate", "quantize", "read", "accuracy"]
+    # model.h tells the application what the checkpoint recorded: its classes and the input normalisation
+    header = (out / "model/model.h").read_text()
+    checkpoint = torch.load(SHIPPED, map_location="cpu", weights_only=True)
+    assert f"#define SAPOOL_MODEL_NUM_CLASSES  {len(checkpoint['class_names'])}" in header
+    assert '"T-shirt/top"' in header and "#define SAPOOL_MODEL_INPUT0_MEAN  {" in header
 
 
 def test_the_onnx_export_of_the_shipped_model_compiles_to_the_same_int8_model_within_one_lsb(shipped, tmp_path):
