@@ -87,6 +87,8 @@ def _print_details(console: Console, target: Target) -> None:
     facts.add_row("flash", f"{format_bytes(target.flash_size)} @ {target.flash_base:#010x}")
     facts.add_row("data SRAM", f"{format_bytes(target.data_sram_bytes)} in {len(target.data_regions)} region(s)")
     facts.add_row("emulator", f"qemu-system-arm -M {target.qemu_machine}")
+    for label, value in _firmware_facts(target.name):
+        facts.add_row(label, value)
     console.print(facts)
     regions = Table(title="RAM regions, in order of preference", title_justify="left")
     for header in ("#", "region", "kind", "base", "end", "size", "bytes"):
@@ -97,6 +99,24 @@ def _print_details(console: Console, target: Target) -> None:
             format_bytes(region.size), f"{region.size:,}",
         )
     console.print(regions)
+
+
+def _firmware_facts(name: str) -> list[tuple[str, str]]:
+    """What the board folder's [firmware] table says about the image `make` builds and how `make flash` writes it."""
+    from sapool.errors import BadInputError
+    from sapool.firmware.boards import load_board
+
+    try:
+        board = load_board(name)
+    except BadInputError:
+        return [("firmware", "none: its board.toml has no [firmware] table (plan only)")]
+    if not board.board_sources:
+        return [("firmware", "QEMU harness image (sapool emulate)")]
+    facts = [("firmware", f"standalone board image, console on {board.console}, 115200 8N1")]
+    if board.flash is not None:
+        tools = [f"pyocd --target {board.flash.pyocd_target}", f"openocd {board.flash.openocd}"]
+        facts.append(("make flash", " | ".join(tools + (["st-flash"] if board.flash.st_flash else []))))
+    return facts
 
 
 def _mhz(target: Target) -> str:

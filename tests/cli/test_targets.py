@@ -61,3 +61,11 @@ def test_help_explains_the_command():
     result = run("--help")
     assert result.exit_code == 0
     assert "fastest first" in result.output and "--json" in result.output
+
+
+def test_details_name_the_board_image_console_and_flash_tools():
+    result = run("stm32f4")
+    assert result.exit_code == 0, result.output
+    assert "USART2, PA2 TX / PA3 RX" in result.output
+    assert "pyocd --target stm32f446retx" in result.output and "st-flash" in result.output
+    assert "QEMU harness image" in run("qemu-m7").output
