@@ -31,11 +31,11 @@ def peak_buffers(report: MemoryReport) -> list[BufferRow]:
     return sorted(live, key=lambda b: (-b.size_bytes, b.id))
 
 
-def short_name(name: str, limit: int = 48) -> str:
+def short_name(name: str, limit: int = 48, ellipsis: str = "…") -> str:
     """A tensor name short enough for a sentence: converters join fused names with ';', the first one says it;
     a longer one is cut from the front, so the distinguishing tail (`.../block_12/conv2d_3/Relu`) stays."""
     first = name.split(";")[0]
-    return first if len(first) <= limit else "…" + first[-(limit - 1):]
+    return first if len(first) <= limit else ellipsis + first[-(limit - len(ellipsis)):]
 
 
 def io_over(report: MemoryReport) -> str | None:

@@ -31,7 +31,7 @@ ASCII = {"times": "x", "peak": " <", "ellipsis": "~", "rule": "-"}
 def render(report: MemoryReport, ascii_only: bool = False) -> Group:
     """Rich renderables for a console; `ascii_only` swaps × ◀ … ─ for x < ~ - (a stdout that is not UTF-8)."""
     symbols = ASCII if ascii_only else UNICODE
-    return Group(_header(report), _layer_table(report, symbols), _summary_table(report), _advice(report),
+    return Group(_header(report), _layer_table(report, symbols), _summary_table(report), _advice(report, symbols),
                  _verdict(report))
 
 
@@ -62,14 +62,14 @@ def _layer_table(report: MemoryReport, symbols: dict[str, str]) -> Text:
     rows = [HEADERS]
     for buffer in report.buffers:  # the model inputs first: they are live from the start and often the largest
         if buffer.kind == "input":
-            rows.append(("in", "", printable(short_name(buffer.tensors[0], NAME_WIDTH)), "",
+            rows.append(("in", "", printable(short_name(buffer.tensors[0], NAME_WIDTH, symbols["ellipsis"])), "",
                          f"{buffer.size_bytes:,}", "", "", "", where[buffer.id]))
     for layer in report.layers:
         is_peak = peak is not None and layer.index == peak.index
         rows.append((
             str(layer.index),
             printable(layer.op),
-            printable(short_name(layer.name, NAME_WIDTH)),
+            printable(short_name(layer.name, NAME_WIDTH, symbols["ellipsis"])),
             symbols["times"].join(map(str, layer.output_shape)),
             f"{layer.output_bytes:,}",
             f"{layer.weight_bytes:,}",
@@ -136,13 +136,13 @@ def _summary_table(report: MemoryReport) -> Table:
     return table
 
 
-def _advice(report: MemoryReport) -> Text:
+def _advice(report: MemoryReport, symbols: dict[str, str]) -> Text:
     """The tensors live at the peak (largest first, at most PEAK_LINES) and, when it does not fit, what to do."""
     live = peak_buffers(report)
     if not live:
         return Text("")
     lines = [f"live at the peak (layer {report.peak_layer.index}, {report.peak_layer.op}):"]
-    lines += [f"  {short_name(b.tensors[0], WIDTH - 40)}: {b.size_bytes:,} B"
+    lines += [f"  {short_name(b.tensors[0], WIDTH - 40, symbols['ellipsis'])}: {b.size_bytes:,} B"
               + ("" if b.kind == "activation" else f" ({b.kind})") for b in live[:PEAK_LINES]]
     if len(live) > PEAK_LINES:
         rest = sum(b.size_bytes for b in live[PEAK_LINES:])
@@ -150,7 +150,7 @@ def _advice(report: MemoryReport) -> Text:
     advice = suggestions(report)
     if advice:
         lines.append("to make it fit:")
-        lines += [f"  - {line}" for line in advice]
+        lines += [f"  - {line}".replace(UNICODE["ellipsis"], symbols["ellipsis"]) for line in advice]
     return Text("\n".join(printable(line) for line in lines) + "\n")
 
 
