@@ -23,27 +23,42 @@ from sapool.output_folders import atomic_directory, check_output_folder
 
 @dataclass(frozen=True)
 class Step:
-    """One named stage. `run` returns a one-line summary for the progress display; `applies` skips the step."""
+    """One named stage. `run` returns a one-line summary for the progress display and is the only part that may
+    add warnings; `applies` is a pure check that skips the step, and `skipped`, when given, says why it was
+    skipped (the runner adds that warning). `reads` and `makes` name the CompileJob fields the step uses and
+    fills (tests/test_pipeline.py checks that every field read was made by an earlier step)."""
 
     name: str
     run: Callable[[CompileJob], str]
+    reads: tuple[str, ...]
+    makes: tuple[str, ...]
     applies: Callable[[CompileJob], bool] = field(default=lambda job: True)
+    skipped: Callable[[CompileJob], str | None] | None = None
     writes: bool = False  # runs inside the temporary output folder
 
 
 STEPS: tuple[Step, ...] = (
-    Step("load", front.load),
-    Step("calibrate", front.calibrate, applies=front.needs_quantisation),
-    Step("quantize", front.quantize, applies=front.needs_quantisation),
-    Step("read", front.read_int8_graph),
-    Step("accuracy", host_checks.accuracy, applies=host_checks.has_held_out_data),
-    Step("verify", host_checks.verify, applies=host_checks.tflm_can_verify),
-    Step("plan", planning.plan),
-    Step("export-tflm", emit.tflm, applies=host_checks.tflm_has_kernels, writes=True),
-    Step("generate-c", emit.native_c, applies=emit.wants_firmware, writes=True),
-    Step("build", emit.build, applies=emit.can_build, writes=True),
-    Step("latency", latency.trace, applies=latency.can_trace, writes=True),
-    Step("report", emit.reports, writes=True),
+    Step("load", front.load, (), ("target", "loaded")),
+    Step("calibrate", front.calibrate, ("loaded",), ("model_input", "calibration"),
+         applies=front.needs_quantisation),
+    Step("quantize", front.quantize, ("loaded", "model_input", "calibration"), ("quantized", "tflite"),
+         applies=front.needs_quantisation),
+    Step("read", front.read_int8_graph, ("loaded", "tflite"), ("tflite", "graph")),
+    Step("accuracy", host_checks.accuracy, ("loaded", "model_input", "quantized", "tflite", "graph"), ("accuracy", "held_out"),
+         applies=host_checks.has_held_out_data, skipped=host_checks.no_held_out_data),
+    Step("verify", host_checks.verify, ("tflite", "graph", "calibration"), ("verification",),
+         applies=host_checks.tflm_has_kernels, skipped=host_checks.tflm_lacks_kernels),
+    Step("plan", planning.plan, ("target", "loaded", "graph"), ("layout", "tflm_layout", "report")),
+    Step("export-tflm", emit.tflm, ("tflite", "graph", "tflm_layout", "calibration"), ("tflm",),
+         applies=host_checks.tflm_has_kernels, writes=True),
+    Step("generate-c", emit.native_c, ("target", "loaded", "tflite", "graph", "layout", "held_out"), (),
+         applies=emit.wants_firmware, writes=True),
+    Step("build", emit.build, ("layout",), ("firmware",), applies=emit.can_build, skipped=emit.no_compiler,
+         writes=True),
+    Step("latency", latency.trace, ("target", "graph", "calibration", "layout", "firmware"), ("latency",),
+         applies=latency.can_trace, skipped=latency.no_emulator, writes=True),
+    Step("report", emit.reports, ("loaded", "graph", "accuracy", "verification", "layout", "report", "tflm",
+                                  "firmware", "latency"), ("document",), writes=True),
 )
 
 
@@ -86,6 +101,9 @@ def run_steps(job: CompileJob, names, on_step: Callable[[StepTiming], None] | No
     timings: list[StepTiming] = []
     for step in (s for s in STEPS if s.name in names):
         if not step.applies(job):
+            note = step.skipped(job) if step.skipped is not None else None
+            if note:
+                job.warnings.append(note)
             continue
         if on_start:
             on_start(step.name)

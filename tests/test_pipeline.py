@@ -108,3 +108,39 @@ def test_ctrl_c_during_calibration_exits_130_and_leaves_no_folder(tmp_path):
     assert process.wait(timeout=60) == 130, rest
     assert "Traceback" not in rest
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_step_reads_only_what_an_earlier_step_made_and_declares_what_it_touches():
+    """STEPS is the compiler's data flow: a field a step reads is made by a step before it, and the step's own
+    body touches no CompileJob field it does not declare (read from its source, so a new `job.x` must be listed)."""
+    import inspect
+    import re
+    from dataclasses import fields
+
+    from sapool.compile_steps.job import CompileJob
+    from sapool.pipeline import STEPS
+
+    artefacts = {f.name for f in fields(CompileJob)} - {"request", "warnings", "folder", "timings", "terminal"}
+    made: set[str] = set()
+    for step in STEPS:
+        assert set(step.reads) <= made, (step.name, set(step.reads) - made)
+        touched = set(re.findall(r"job\.(\w+)", inspect.getsource(step.run))) & artefacts
+        assert touched <= set(step.reads) | set(step.makes), (step.name, touched - set(step.reads) - set(step.makes))
+        made |= set(step.makes)
+    assert made == artefacts  # every artefact has a step that makes it
+
+
+def test_an_applies_check_never_warns_the_runner_says_why_a_step_was_skipped():
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from sapool.compile_steps.job import CompileJob, CompileRequest
+    from sapool.pipeline import STEPS, run_steps
+
+    job = CompileJob(CompileRequest(model=Path("m.pt"), target="stm32h7", output=Path("out")))
+    job.quantized = SimpleNamespace()  # a float model was quantised, but there are no held-out images
+    job.loaded = SimpleNamespace(dataset=None)
+    accuracy = next(step for step in STEPS if step.name == "accuracy")
+    assert accuracy.applies(job) is False and job.warnings == []
+    run_steps(job, ["accuracy"])
+    assert job.warnings == ["float vs int8 accuracy not measured: no held-out images (pass --eval DATA)"]

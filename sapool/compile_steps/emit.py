@@ -96,13 +96,15 @@ def _model_info(job: CompileJob):
 
 def can_build(job: CompileJob) -> bool:
     """Build when asked and when arm-none-eabi-gcc is installed (otherwise the project is still written)."""
-    if not (job.request.firmware and job.request.build):
-        return False
-    if shutil.which("arm-none-eabi-gcc") is None:
-        job.warnings.append("arm-none-eabi-gcc not found: firmware written but not built "
-                            "(apt-get install -y gcc-arm-none-eabi libnewlib-arm-none-eabi)")
-        return False
-    return True
+    return job.request.firmware and job.request.build and shutil.which("arm-none-eabi-gcc") is not None
+
+
+def no_compiler(job: CompileJob) -> str | None:
+    """Why the build is skipped when it was asked for."""
+    if job.request.firmware and job.request.build:
+        return ("arm-none-eabi-gcc not found: firmware written but not built "
+                "(apt-get install -y gcc-arm-none-eabi libnewlib-arm-none-eabi)")
+    return None
 
 
 def build(job: CompileJob) -> str:

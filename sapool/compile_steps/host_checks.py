@@ -18,10 +18,14 @@ def has_held_out_data(job: CompileJob) -> bool:
     except that an int8 .tflite given --eval is scored in int8 alone (data that does not fit it is an error)."""
     if job.quantized is None:
         return job.request.eval_data is not None
-    if _evaluation_source(job) is None:
-        job.warnings.append("float vs int8 accuracy not measured: no held-out images (pass --eval DATA)")
-        return False
-    return True
+    return _evaluation_source(job) is not None
+
+
+def no_held_out_data(job: CompileJob) -> str | None:
+    """Why the accuracy step is skipped, when the user would expect it (a float model and no images)."""
+    if job.quantized is not None:
+        return "float vs int8 accuracy not measured: no held-out images (pass --eval DATA)"
+    return None
 
 
 def _evaluation_source(job: CompileJob) -> str | None:
@@ -78,17 +82,14 @@ def tflm_has_kernels(job: CompileJob) -> bool:
     return tflm_runs(job.graph)
 
 
-def tflm_can_verify(job: CompileJob) -> bool:
-    """The TFLite-Micro comparison and export apply; when they do not, say why once (the native firmware still
-    runs the model, and `sapool emulate` checks it against TFLite's reference kernels)."""
-    if tflm_has_kernels(job):
-        return True
+def tflm_lacks_kernels(job: CompileJob) -> str:
+    """Why the TFLite-Micro comparison and export are skipped (said once, by the verify step; the native firmware
+    still runs the model, and `sapool emulate` checks it against TFLite's reference kernels)."""
     from sapool.backends.tflm.op_resolver import RESOLVER_METHODS
 
     missing = sorted({op.opcode for op in job.graph.ops} - set(RESOLVER_METHODS))
-    job.warnings.append(f"TFLite-Micro has no {', '.join(missing)} kernel: no TFLite-Micro comparison and no tflm/ "
-                        "export; the native firmware runs the model (check it with sapool emulate)")
-    return False
+    return (f"TFLite-Micro has no {', '.join(missing)} kernel: no TFLite-Micro comparison and no tflm/ "
+            "export; the native firmware runs the model (check it with sapool emulate)")
 
 
 def verify(job: CompileJob) -> str:

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # the types only: the job module stays importable without torch
+    import numpy as np
+
+    from sapool.backends.tflm.export import TflmExport
+    from sapool.firmware.latency import Latency
+    from sapool.frontends.loaded import LoadedModel
+    from sapool.ir.graph import Graph
+    from sapool.memory.layout import Layout
+    from sapool.memory.report import MemoryReport
+    from sapool.quantize.accuracy import AccuracyReport
+    from sapool.quantize.calibration import CalibrationSet
+    from sapool.quantize.convert import QuantizedModel
+    from sapool.quantize.images import ModelInput
+    from sapool.targets import Target
+    from sapool.verify.compare import Comparison
 
 
 @dataclass(frozen=True)
@@ -36,27 +52,28 @@ class CompileRequest:
 
 @dataclass
 class CompileJob:
-    """The artefacts, filled in step by step; a field is None until its step has run (or when it does not apply)."""
+    """The artefacts, filled in step by step; a field is None until its step has run (or when it does not apply).
+    pipeline.STEPS says which step reads and which writes each field."""
 
     request: CompileRequest
-    target: Any = None  # sapool.targets.Target
-    loaded: Any = None  # sapool.frontends.LoadedModel
-    model_input: Any = None  # sapool.quantize.images.ModelInput: input shape and normalisation
-    calibration: Any = None  # sapool.quantize.calibration.CalibrationSet (float NCHW batches of one image)
-    quantized: Any = None  # sapool.quantize.convert.QuantizedModel
+    target: Target | None = None
+    loaded: LoadedModel | None = None
+    model_input: ModelInput | None = None  # input shape and normalisation
+    calibration: CalibrationSet | None = None  # float NCHW batches of one image
+    quantized: QuantizedModel | None = None
     tflite: bytes | None = None  # the int8 model every later step reads
-    graph: Any = None  # sapool.ir.graph.Graph of `tflite`
-    accuracy: Any = None  # sapool.quantize.accuracy.AccuracyReport
-    held_out: Any = None  # (float NCHW images, labels): the first of the accuracy step's, stored in the project
-    verification: dict[str, Any] = field(default_factory=dict)  # engine → sapool.verify.compare.Comparison
-    layout: Any = None  # sapool.memory.layout.Layout: the one plan (sapool.planning.plan_model)
-    tflm_layout: Any = None  # sapool.memory.layout.Layout: TFLite-Micro's offline plan, derived from `layout`
-    report: Any = None  # sapool.memory.report.MemoryReport
-    tflm: Any = None  # sapool.backends.tflm.export.TflmExport
-    firmware: Any = None  # what the native C backend and the build produced
-    latency: Any = None  # sapool.firmware.latency.Latency: one traced inference costed for the target's core
+    graph: Graph | None = None  # of `tflite`
+    accuracy: AccuracyReport | None = None
+    held_out: tuple[np.ndarray, np.ndarray] | None = None  # (float NCHW images, labels), stored in the project
+    verification: dict[str, Comparison] = field(default_factory=dict)  # engine → comparison with TFLite's kernels
+    layout: Layout | None = None  # the one plan (sapool.planning.plan_model)
+    tflm_layout: Layout | None = None  # TFLite-Micro's offline plan, derived from `layout`
+    report: MemoryReport | None = None
+    tflm: TflmExport | None = None
+    firmware: dict[str, int] | None = None  # sizes from the ELF and the stack bound, next to the plan
+    latency: Latency | None = None  # one traced inference costed for the target's core
     folder: Path | None = None  # the (temporary, then final) output folder
     document: dict[str, Any] | None = None  # report.json, as written
     timings: list[tuple[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    terminal: Any = None  # where the running step's live display writes (chatter.third_party_output)
+    terminal: TextIO | None = None  # where the running step's live display writes (chatter.third_party_output)

@@ -17,12 +17,14 @@ from sapool.compile_steps.job import CompileJob
 
 def can_trace(job: CompileJob) -> bool:
     """After a successful build, when qemu-system-arm is installed (otherwise say so once)."""
-    if not job.firmware:
-        return False
-    if shutil.which("qemu-system-arm") is None:
-        job.warnings.append("qemu-system-arm not found: no latency figure (apt-get install -y qemu-system-arm)")
-        return False
-    return True
+    return bool(job.firmware) and shutil.which("qemu-system-arm") is not None
+
+
+def no_emulator(job: CompileJob) -> str | None:
+    """Why the latency step is skipped after a build."""
+    if job.firmware:
+        return "qemu-system-arm not found: no latency figure (apt-get install -y qemu-system-arm)"
+    return None
 
 
 def trace(job: CompileJob) -> str:
