@@ -1,8 +1,8 @@
 """Labelled samples for `sapool validate`, prepared for one model and checked against its input and output.
 
-Which samples: the data set's own test split where it has one (Fashion-MNIST's 10k, an .npz's `x_test`/`y_test`,
-a folder with `train/` and `test/`), otherwise all of it (a plain .npz with `x`/`y`, a folder of class folders):
-data given to validate is validation data. A fixed subset of `count` is taken (the same as compile's `--eval`).
+Which samples (read by sapool.data.labelled): the data set's own test split where it has one (Fashion-MNIST's
+10k, an .npz's `x_test`/`y_test`, a folder with `train/` and `test/`), otherwise all of it (a plain .npz with
+`x`/`y`, a folder of class folders): data given to validate is validation data. A fixed subset of `count` is taken (the same as compile's `--eval`).
 
 What the data mean:
 - images (Fashion-MNIST, an image folder, an .npz whose `x` is uint8 N×H×W[×C]): pixels on [0, 1], resized
@@ -19,7 +19,6 @@ shapes, never a silent skip.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,12 +56,13 @@ class ModelSide:
 def load_samples(spec: str, model: ModelSide, count: int) -> Samples:
     """The samples of data `spec` for `model`; BadInputError when they do not fit it."""
     from sapool.data.datasets import FASHION_MNIST
+    from sapool.data.labelled import read_images, read_npz
 
     path = Path(spec.split(":", 1)[1] if spec.startswith(("npz:", "folder:")) else spec)
     if spec != FASHION_MNIST and path.suffix.lower() == ".npz":
-        x, y, split, class_names = _read_npz(path)
+        x, y, split, class_names = read_npz(path)
     else:
-        x, y, split, class_names = _read_images(spec, path)
+        x, y, split, class_names = read_images(spec, path)
     total = len(y)
     order = np.arange(total) if count >= total else _subset(total, count)
     x, y = x[order], y[order]
@@ -81,52 +81,6 @@ def _subset(total: int, count: int) -> np.ndarray:
     from sapool.data.datasets import SUBSET_SEED
 
     return torch.randperm(total, generator=torch.Generator().manual_seed(SUBSET_SEED))[:count].numpy()
-
-
-def _read_images(spec: str, path: Path):
-    """(uint8 N×C×H×W images, int labels, split name, class names) of Fashion-MNIST or an image folder."""
-    import torch
-
-    from sapool.data.datasets import FASHION_MNIST, load_dataset
-
-    dataset = load_dataset(spec)
-    if spec == FASHION_MNIST or ((path / "train").is_dir() and (path / "test").is_dir()):
-        images, split = dataset.test, "test split"
-    else:  # no test split of its own: all of it (the loader held 10 % out for training's sake)
-        images = type(dataset.test)(torch.cat([dataset.train.images, dataset.test.images]),
-                                    torch.cat([dataset.train.labels, dataset.test.labels]))
-        split = "all"
-    return images.images.numpy(), images.labels.numpy(), split, dataset.class_names
-
-
-def _read_npz(path: Path):
-    """(x as stored, y as stored, split name, class names or None): `x_test`/`y_test` when present, else x/y."""
-    from sapool.data.datasets import _check_npz_headers  # the size check training's loader makes, before reading
-
-    if not path.is_file():
-        raise BadInputError(f"data file not found: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            _check_npz_headers(path, archive)
-            keys = ("x_test", "y_test") if {"x_test", "y_test"} <= set(archive.files) else ("x", "y")
-            missing = [key for key in keys if key not in archive.files]
-            if missing:
-                raise BadInputError(f"{path} has no array {missing[0]!r} (found: {', '.join(archive.files) or 'none'})")
-            x, y = archive[keys[0]], archive[keys[1]]
-            names = archive["class_names"] if "class_names" in archive.files else None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise BadInputError(f"{path} is not a readable .npz file ({err})") from None
-    if len(x) != len(y) or len(x) == 0:
-        raise BadInputError(f"{path}: {keys[0]!r} has {len(x)} samples but {keys[1]!r} has {len(y)}")
-    if x.dtype == np.uint8:  # images, stored N×H×W×C as for training
-        x = x[..., None] if x.ndim == 3 else x
-        if x.ndim != 4 or x.shape[-1] not in (1, 3):
-            raise BadInputError(f"{path}: uint8 {keys[0]!r} must be images N×H×W×C with C = 1 or 3, got {x.shape}")
-        x = x.transpose(0, 3, 1, 2)
-    elif not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-        raise BadInputError(f"{path}: {keys[0]!r} must be numbers, got dtype {x.dtype}")
-    split = "x_test/y_test" if keys[0] == "x_test" else "x/y"
-    return x, y, split, None if names is None else tuple(str(name) for name in names)
 
 
 def _task(spec: str, y: np.ndarray) -> str:
