@@ -9,7 +9,7 @@ code, RAM measured against the plan, flash, whether the outputs are bit-exact wi
 the latency: cycles of one traced inference costed for the board's core (sapool/firmware/cycle_model.py, its
 assumptions in docs/firmware.md) and the milliseconds they take at the clock of each real board with that core.
 Every model is built as `sapool emulate` builds it by default (`--patches auto`: a patch-based early stage where
-it lowers the peak, memory/patches.py), with the patched layers and their recompute (MACs executed beyond the
+it lowers the peak, passes/patches.py), with the patched layers and their recompute (MACs executed beyond the
 model's own); a model that gets a patch stage is measured again with `--patches off`, the RAM and instructions
 before patches.
 Targets: bit-exact everywhere; with the optimised kernels on qemu-m7 VWW, IC and KWS at most 1.0x CMSIS-NN's
@@ -34,7 +34,7 @@ from sapool.firmware.elf import function_bytes
 from sapool.firmware.emulate import emulate
 from sapool.ir.analysis import model_macs
 from sapool.ir.read import read_tflite
-from sapool.memory.patches import stages
+from sapool.passes.patches import stages
 from sapool.targets import get_target, load_targets
 
 BOARDS = ("qemu-m7", "qemu-m4")

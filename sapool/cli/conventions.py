@@ -100,7 +100,7 @@ def planner_option(command):
 
 def patches_option(command):
     """`--patches auto|off`: whether the C backend may run the memory-dominant early stage patch by patch
-    (memory/patches.py; auto: when it lowers the activation peak)."""
+    (passes/patches.py; auto: when it lowers the activation peak)."""
     return click.option("--patches", type=click.Choice(("auto", "off")), default="auto", show_default=True,
                         help="Run the early stage tile by tile on overlapping patches when that lowers the "
                              "activation peak (auto), or never (off).")(command)

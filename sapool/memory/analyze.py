@@ -13,7 +13,7 @@ from sapool.errors import BadInputError
 from sapool.ir.analysis import op_macs
 from sapool.ir.graph import Graph
 from sapool.memory.layout import Layout
-from sapool.memory.patches import PATCH_STAGE, patched_macs, unpatched_macs
+from sapool.passes.patches import PATCH_STAGE, patched_macs, unpatched_macs
 from sapool.memory.report import BufferRow, LayerRow, MemoryReport, PatchStageRow, RegionRow
 from sapool.targets import Region, Target, budget_region
 

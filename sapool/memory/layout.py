@@ -14,9 +14,9 @@ from functools import cached_property
 
 from sapool.ir.graph import Graph
 from sapool.memory.check import check_buffers
-from sapool.memory.check_patches import check_patch_stages
+from sapool.passes.check_patches import check_patch_stages
 from sapool.memory.lifetimes import Buffer, compute_lifetimes, live_bytes_per_op, lower_bound
-from sapool.memory.patches import expand, stages
+from sapool.passes.patches import expand, stages
 from sapool.memory.placement import Placement, RegionUse, place
 from sapool.targets import Region, budget_region
 
@@ -84,7 +84,7 @@ class Layout:
 
     @property
     def patch_stages(self) -> tuple:
-        """The ops that run a stage of the model patch by patch (memory/patches.py), in execution order."""
+        """The ops that run a stage of the model patch by patch (passes/patches.py), in execution order."""
         return tuple(stages(self.graph))
 
     def _unpatched_bound(self, in_place: bool) -> int:

@@ -26,7 +26,7 @@ class LayerRow:
     live_bytes: int  # aligned bytes of every buffer live during this op
     output_buffers: tuple[int, ...]  # buffer ids holding the outputs (a view op's output shares its input's)
     in_place: bool = False  # the op writes its output over an input that dies at it (memory/in_place.py)
-    patches: str = ""  # for a patch stage (memory/patches.py): "ops 0-3 in 8x8 patches"
+    patches: str = ""  # for a patch stage (passes/patches.py): "ops 0-3 in 8x8 patches"
     name: str = ""  # the op's name in the source model (its first output's, for a .tflite)
 
 

@@ -44,7 +44,7 @@ class Footprint:
     def macs(self) -> int:
         """The network's multiply-accumulates (a patch stage's recomputed overlaps not counted)."""
         from sapool.ir.analysis import model_macs
-        from sapool.memory.patches import expand
+        from sapool.passes.patches import expand
 
         return model_macs(expand(self.graph)[0])
 

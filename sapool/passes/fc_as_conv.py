@@ -16,8 +16,12 @@ the default format are rewritten; the editing goes through LiteRT's schema objec
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
+
+from sapool.ir.graph import Graph, Op, Tensor
+from sapool.ir.options import Conv2DOptions, FullyConnectedOptions, ReshapeOptions
 
 CONV_VERSION = 3  # int8 per-channel CONV_2D
 RESHAPE_VERSION = 1
@@ -187,3 +191,47 @@ def _add_tensor(subgraph, tensor) -> int:
 def _name(tensor) -> str:
     name = tensor.name
     return name.decode() if isinstance(name, bytes) else str(name or "")
+
+
+def fully_connected_as_conv(graph: Graph) -> Graph:
+    """The same rewrite on a Graph, for a user's .tflite that keeps its FULLY_CONNECTED ops: with `--rounding tflm`
+    the firmware then runs them as 1×1 CONV_2D and rounds as TFLite-Micro does. `graph` itself when it has none."""
+    tensors = list(graph.tensors)
+    ops: list[Op] = []
+
+    def add(tensor: Tensor, name: str, shape: tuple[int, ...], data: bytes | None = None) -> int:
+        tensors.append(replace(tensor, index=len(tensors), name=name, shape=shape, data=data, is_variable=False))
+        return len(tensors) - 1
+
+    for op in graph.ops:
+        if not _lowerable_op(graph, op):
+            ops.append(op)
+            continue
+        source, weights, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+        units, features = weights.shape
+        batches = source.num_elements // features
+        image_in = add(source, f"{source.name}/as_image", (batches, 1, 1, features))
+        image_out = add(result, f"{result.name}/as_image", (batches, 1, 1, units))
+        filters = add(weights, f"{weights.name}/as_filter", (units, 1, 1, features), weights.data)
+        bias = op.inputs[2] if len(op.inputs) > 2 else None
+        conv = Conv2DOptions(padding="VALID", activation=op.options.activation)
+        ops += [Op(0, "RESHAPE", (op.inputs[0],), (image_in,), ReshapeOptions(new_shape=(batches, 1, 1, features)),
+                   name=f"{op.name} (as image)", origin=op.origin),
+                Op(0, "CONV_2D", (image_in, filters, bias), (image_out,), conv, name=op.name, origin=op.origin),
+                Op(0, "RESHAPE", (image_out,), op.outputs, ReshapeOptions(new_shape=result.shape),
+                   name=f"{op.name} (back)", origin=op.origin)]
+    if len(ops) == len(graph.ops):
+        return graph
+    return replace(graph, tensors=tensors, ops=[replace(op, index=n) for n, op in enumerate(ops)])
+
+
+def _lowerable_op(graph: Graph, op: Op) -> bool:
+    if op.opcode != "FULLY_CONNECTED" or len(op.inputs) < 2 or None in op.inputs[:2] or len(op.outputs) != 1:
+        return False
+    source, weights, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    if {source.dtype, weights.dtype, result.dtype} != {"int8"} or not weights.is_constant or len(weights.shape) != 2:
+        return False
+    if not isinstance(op.options, FullyConnectedOptions) or op.options.weights_format != "DEFAULT":
+        return False
+    bias = op.inputs[2] if len(op.inputs) > 2 else None
+    return (bias is None or graph.tensor(bias).is_constant) and source.num_elements % weights.shape[1] == 0

@@ -1,6 +1,8 @@
-"""Graph rewrites the C backend makes before planning: op chains run as one kernel, so that the tensors between
-them are never stored. `fuse_for_c` applies them in order: lookup regions (fuse_lookup.py), window softmax pools
-(fuse_window.py), then attention, defined here; docs/sap_kernels.md has the whole picture.
+"""fuse-attention, the last of the fusions (passes/pipeline.py runs them in order: lookup regions, window softmax
+pools, then attention): op chains run as one kernel, so that the tensors between them are never stored;
+docs/sap_kernels.md has the whole picture. Every fusion is structural (opcodes, shapes, readers, constant operands),
+never quantisation, so the unquantised estimate graph (models/footprint.py) fuses exactly as its export does; whether
+a fused op's kernel takes the quantisation is its lowering's `check`.
 
 Attention: scores = BATCH_MATMUL(q, k), p = SOFTMAX(scores), out = BATCH_MATMUL(p, v), with scores and p read by
 nothing else (SAP's self-attention, DESIGN §3, lowers to exactly this). All three ops are row-separable: row i of
@@ -35,22 +37,8 @@ class AttentionOptions:
     mix_matmul: BatchMatMulOptions
 
 
-def fuse_for_c(graph: Graph) -> Graph:
-    """The graph the C backend runs: lookup regions (fuse_lookup.py), window softmax pools (fuse_window.py) and
-    attention chains each as one op, ops renumbered in execution order; `graph` itself when nothing fuses.
-
-    Every rewrite is structural (opcodes, shapes, readers, constant operands), never quantisation: the torch-side
-    estimate graph (models/footprint.py), which has no quantisation, is fused exactly as its export is. Whether a
-    fused op's kernel takes the quantisation is its lowering's `check`, which checks each of the ops it stands for
-    as their own lowerings would (an op the unfused kernels refuse is refused fused too).
-    """
-    from sapool.passes.fuse_lookup import fuse_lookup_regions
-    from sapool.passes.fuse_window import fuse_window_pools
-
-    return _fuse_attention(fuse_window_pools(fuse_lookup_regions(graph)))
-
-
-def _fuse_attention(graph: Graph) -> Graph:
+def fuse_attention(graph: Graph) -> Graph:
+    """Every attention chain as one FUSED_ATTENTION op (ops renumbered); `graph` itself when none fuses."""
     readers = graph.readers()
     fused: dict[int, Op] = {}  # position of the second BATCH_MATMUL -> fused op
     dropped: set[int] = set()

@@ -17,7 +17,7 @@ from sapool.firmware.project import write_project
 from sapool.ir.read import read_tflite_bytes
 from sapool.memory.analyze import regions_for
 from sapool.memory.layout import plan_layout
-from sapool.memory.patches import rewrite
+from sapool.passes.patches import rewrite
 from sapool.targets import get_target
 from tests.backends.c.stage_models import build_stage_model, build_terminal_stage_model
 from tests.firmware.fixture_models import require_firmware_tools

@@ -21,7 +21,7 @@ LOWER_BOUND = {"vww_96_int8": 55_296, "pretrainedResnet_quant": 49_152 + 144, "k
 # KWS's peak is then its first CONV_2D, whose kernel gathers two 10·4·1 = 40 B windows (80 B of scratch).
 IN_PLACE_LOWER_BOUND = {"vww_96_int8": 55_296, "pretrainedResnet_quant": 33_792 + 144, "kws_ref_model": 12_592 + 80,
                         "ad01_int8": 768}
-# With the patch stage too (memory/patches.py): vww's ops 0-3 in 8x8 patches keep only the 96x96x3 input, the
+# With the patch stage too (passes/patches.py): vww's ops 0-3 in 8x8 patches keep only the 96x96x3 input, the
 # 24x24x16 output and 1,926 B of scratch live: the two patch buffers (1,088 + 784 B aligned) and the stem's two
 # im2col windows (54 B) (27,648 + 9,216 + 1,936 aligned); the other
 # three gain nothing from patches, so they keep their ops whole.

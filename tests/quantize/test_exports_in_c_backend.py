@@ -10,7 +10,7 @@ import pytest
 
 from sapool.backends.c.host import run_host
 from sapool.ir.read import read_tflite_bytes
-from sapool.memory.patches import PATCH_STAGE
+from sapool.passes.patches import PATCH_STAGE
 from sapool.passes.fuse_attention import FUSED_ATTENTION
 from sapool.passes.fuse_lookup import FUSED_LOOKUP
 from sapool.passes.fuse_window import FUSED_WINDOW_POOL

@@ -8,9 +8,8 @@ verification.
 """
 
 from sapool.backends.c.generate import ModelInfo, check_supported, generate
-from sapool.backends.c.prepare import PATCH_MODES, prepare_for_c
+from sapool.backends.c.prepare import PATCH_MODES, ROUNDING_MODES, fuse_for_c, prepare_for_c
 from sapool.backends.c.registry import scratch_needs
-from sapool.passes.fuse_attention import fuse_for_c
 
-__all__ = ["PATCH_MODES", "ModelInfo", "check_supported", "fuse_for_c", "generate", "prepare_for_c",
-           "scratch_needs"]
+__all__ = ["PATCH_MODES", "ROUNDING_MODES", "ModelInfo", "check_supported", "fuse_for_c", "generate",
+           "prepare_for_c", "scratch_needs"]

@@ -1,5 +1,5 @@
 """Random int8 chains of 2-4 spatial ops (CONV_2D, DEPTHWISE_CONV_2D, AVERAGE/MAX_POOL_2D): one model per seed,
-for running them as one patch stage (memory/patches.py) against TFLite's reference kernels.
+for running them as one patch stage (passes/patches.py) against TFLite's reference kernels.
 
 Each op draws its own window (a third of the CONV_2Ds with an even input depth are grouped) (kernel 1-4, stride 1-2, dilation 1-2 for the convolutions, SAME or VALID) on the
 previous op's output, so border patches meet every kind of padding, odd sizes and uneven tiles. Terminal-stage

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sapool.ir.read import read_tflite_bytes
-from sapool.memory.patches import rewrite, stage_runs, stages
+from sapool.passes.patches import rewrite, stage_runs, stages
 from tests.backends.c.host_batch import build_batch, run_batch
 from tests.backends.c.single_op_models import random_inputs, run_reference
 from tests.backends.c.stage_models import build_stage_model, build_terminal_stage_model

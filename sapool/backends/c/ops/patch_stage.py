@@ -1,4 +1,4 @@
-"""CUSTOM:SAPOOL_PATCH_STAGE (memory/patches.py) → a loop over patches calling the stage's own kernels.
+"""CUSTOM:SAPOOL_PATCH_STAGE (passes/patches.py) → a loop over patches calling the stage's own kernels.
 
 Each inner op's constants are emitted once (named sapool_l<stage>_p<k>_…), and one const parameter struct per
 distinct patch geometry of that op (in_h, in_w, out_h, out_w, pad_top, pad_left: the border patches and the
@@ -7,7 +7,7 @@ where its input patch and output tile sit and each op's geometry index. The inpu
 input into patch buffer 0 (reference/patch.c), chain op k reads buffer k % 2 and writes buffer (k + 1) % 2, and
 each terminal op (one per stage output, all reading the last chain tile, all with the same output tile position)
 writes the other buffer, whose tile is then copied into its own output. Border padding
-is the kernels' own: pad_top/pad_left before the patch, the patch's end after it (memory/check_patches.py proves
+is the kernels' own: pad_top/pad_left before the patch, the patch's end after it (passes/check_patches.py proves
 every tap reads the same input element or padding as on the whole image), so the result is bit-identical.
 
 The op's scratch is the two patch buffers (16-byte aligned) followed by the largest inner kernel scratch.
@@ -21,7 +21,7 @@ from sapool.backends.c.emit import EmitContext, LoweredOp
 from sapool.backends.c.ops import conv, pool
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import Graph, Op
-from sapool.memory.patches import BUFFER_ALIGNMENT, PATCH_STAGE, PatchStageOptions
+from sapool.passes.patches import BUFFER_ALIGNMENT, PATCH_STAGE, PatchStageOptions
 
 OPCODES = (PATCH_STAGE,)
 

@@ -1,4 +1,4 @@
-"""An independent check of patch-based stages (memory/patches.py), sharing none of its geometry code.
+"""An independent check of patch-based stages (passes/patches.py), sharing none of its geometry code.
 
 For every PATCH_STAGE op, by brute force over rows and columns:
 - its ops chain (each reads the previous one's output) from the op's input to its outputs, the terminal ops (the
@@ -22,7 +22,7 @@ import numpy as np
 from sapool.errors import VerificationError
 from sapool.ir.graph import Graph, Op
 from sapool.ir.windows import window_axis
-from sapool.memory.patches import BUFFER_ALIGNMENT, PATCH_STAGE
+from sapool.passes.patches import BUFFER_ALIGNMENT, PATCH_STAGE
 
 
 def check_patch_stages(graph: Graph, scratch: Mapping[int, int] | None) -> None:

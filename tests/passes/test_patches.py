@@ -10,9 +10,9 @@ from sapool.errors import VerificationError
 from sapool.ir.graph import Graph, Op, Tensor
 from sapool.ir.options import Conv2DOptions, Pool2DOptions
 from sapool.ir.read import read_tflite, read_tflite_bytes
-from sapool.memory.check_patches import check_patch_stages
-from sapool.memory.patch_choice import choose_patches
-from sapool.memory.patches import Window, expand, patched_macs, rewrite, stage_runs, stages, unpatched_macs
+from sapool.passes.check_patches import check_patch_stages
+from sapool.passes.patch_choice import choose_patches
+from sapool.passes.patches import Window, expand, patched_macs, rewrite, stage_runs, stages, unpatched_macs
 from tests.backends.c.stage_models import build_stage_model, build_terminal_stage_model
 from tests.conftest import shared_model
 
@@ -122,10 +122,18 @@ def test_every_grid_of_a_random_terminal_stage_passes_the_brute_force_check(seed
                 check_patch_stages(replace(staged, ops=[broken]), {0: ENOUGH})
 
 
+def _live_with_patch_buffers(graph):
+    """Bytes live per op with each patch stage's buffers as its scratch (no other kernel scratch)."""
+    from sapool.memory.lifetimes import compute_lifetimes, live_bytes_per_op
+
+    scratch = {op.index: op.options.buffers_total for op in stages(graph)}
+    return live_bytes_per_op(compute_lifetimes(graph, in_place=True, scratch=scratch), len(graph.ops), 16)
+
+
 @pytest.fixture(scope="module")
 def vww_stage():
     graph = read_tflite(shared_model("vww_96_int8"))
-    staged = choose_patches(graph, lambda g: {op.index: op.options.buffers_total for op in stages(g)}).graph
+    staged = choose_patches(graph, _live_with_patch_buffers).graph
     return staged, stages(staged)[0]
 
 

@@ -10,19 +10,18 @@ MACs are not taken. A stage is chosen only when it lowers the bound.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sapool.ir.analysis import model_macs
 from sapool.ir.graph import Graph
-from sapool.memory.lifetimes import compute_lifetimes, live_bytes_per_op
-from sapool.memory.patches import rewrite, stage_runs
+from sapool.passes.patches import rewrite, stage_runs
 
 GRID_SIZES = range(2, 9)
 MAX_STAGE_OPS = 8
 MAX_RECOMPUTE = 0.25  # extra MACs, as a share of the whole model's
 
-ScratchOf = Callable[[Graph], Mapping[int, int]]
+LiveBytes = Callable[[Graph], Sequence[int]]  # bytes live during each op, kernel scratch and in-place layers included
 
 
 @dataclass(frozen=True)
@@ -34,10 +33,11 @@ class PatchChoice:
     unpatched_lower_bound_bytes: int
 
 
-def choose_patches(graph: Graph, scratch_of: ScratchOf, alignment: int = 16) -> PatchChoice:
-    """The best patch stage for `graph` (see the module doc); `scratch_of(graph)` gives every op's scratch
-    bytes for a candidate graph (the backend's kernel scratch, a PATCH_STAGE op's patch buffers included)."""
-    baseline_live = _live(graph, scratch_of, alignment)
+def choose_patches(graph: Graph, live_bytes: LiveBytes) -> PatchChoice:
+    """The best patch stage for `graph` (see the module doc); `live_bytes(graph)` gives the bytes live during each
+    op of a candidate graph as the planner will see them (memory.lifetimes with the backend's kernel scratch, a
+    PATCH_STAGE op's patch buffers included, and in-place layers): the caller, above memory/, supplies it."""
+    baseline_live = list(live_bytes(graph))
     baseline = max(baseline_live, default=0)
     busiest = [n for n, live in enumerate(baseline_live) if live == baseline]
     macs = model_macs(graph)
@@ -54,12 +54,7 @@ def choose_patches(graph: Graph, scratch_of: ScratchOf, alignment: int = 16) -> 
                     candidate_macs = model_macs(candidate)
                     if candidate_macs - macs > MAX_RECOMPUTE * macs:
                         break  # finer grids only recompute more
-                    key = (max(_live(candidate, scratch_of, alignment)), candidate_macs)
+                    key = (max(live_bytes(candidate), default=0), candidate_macs)
                     if key < best_key:
                         best, best_key = candidate, key
     return PatchChoice(best, best_key[0], baseline)
-
-
-def _live(graph: Graph, scratch_of: ScratchOf, alignment: int) -> list[int]:
-    buffers = compute_lifetimes(graph, in_place=True, scratch=scratch_of(graph))
-    return live_bytes_per_op(buffers, len(graph.ops), alignment)
