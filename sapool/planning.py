@@ -43,6 +43,7 @@ class PlanOptions:
     ram_budget: int | None = None  # bytes: one region of this size instead of the target's data regions
     planner: str = "best"
     patches: str = "auto"  # "auto": a patch stage where it lowers the peak; "off": never
+    rounding: str = "tflm"  # whose FULLY_CONNECTED rounding the firmware matches: "tflm" (TFLite-Micro) or "tflite"
     alignment: int = 16
     time_limit_s: float = 5.0  # the planners' shared budget; past it they keep their best checked plan
 
@@ -52,11 +53,11 @@ def check_planner(planner: str) -> None:
         raise BadInputError(f"unknown planner '{planner}'; choose one of: {', '.join(PLANNER_CHOICES)}")
 
 
-def firmware_graph(graph: Graph, patches: str = "auto") -> tuple[Graph, dict[int, int]]:
+def firmware_graph(graph: Graph, patches: str = "auto", rounding: str = "tflm") -> tuple[Graph, dict[int, int]]:
     """(the graph sapool's C kernels run, {op index: kernel scratch bytes}) for the model's `graph`.
 
     Shape-only, so it serves an unquantised estimate graph (models.footprint) as it serves the int8 export."""
-    prepared = prepare_for_c(graph, patches)
+    prepared = prepare_for_c(graph, patches, rounding)
     return prepared, scratch_needs(prepared)
 
 
@@ -64,7 +65,7 @@ def plan_model(graph: Graph, target: Target | None, options: PlanOptions = PlanO
     """The Layout of the model's `graph` as the firmware runs it on `target` (or in `options.ram_budget`; with
     neither, unbounded). Its `graph` is the prepared one, its `peak_arena_bytes` and `fits` the answer."""
     check_planner(options.planner)
-    prepared, scratch = firmware_graph(graph, options.patches)
+    prepared, scratch = firmware_graph(graph, options.patches, options.rounding)
     if target is None and options.ram_budget is None:
         regions = (UNBOUNDED,)
     else:

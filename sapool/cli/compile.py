@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from sapool.cli.conventions import (chosen_format, count, emit_json, float_list, format_option, patches_option,
-                                    planner_option, target_option, verbosity_options)
+                                    planner_option, rounding_option, target_option, verbosity_options)
 from sapool.errors import DoesNotFitError
 from sapool.units import parse_bytes
 
@@ -25,6 +25,7 @@ from sapool.units import parse_bytes
 @click.option("--ram-budget", metavar="BYTES", help="Plan into one region of this size instead of the target's SRAM.")
 @planner_option
 @patches_option
+@rounding_option
 @click.option("--calib", metavar="DATA",
               help="Calibration images: an image folder, an .npz, 'fashion-mnist', or 'random' (accuracy then "
                    "unmeasured) [default: the data set recorded in the checkpoint].")
@@ -44,7 +45,7 @@ from sapool.units import parse_bytes
 @format_option()
 @verbosity_options
 def compile_command(model: Path, target: str, output: Path, force: bool, ram_budget: str | None, planner: str,
-                    patches: str, calib: str | None, calib_samples: int, calib_mean: str | None, calib_std: str | None,
+                    patches: str, rounding: str, calib: str | None, calib_samples: int, calib_mean: str | None, calib_std: str | None,
                     eval_data: str | None, eval_samples: int, no_offline_plan: bool, no_firmware: bool,
                     no_build: bool, kernels: str | None, output_format: str, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Compile MODEL (.pt checkpoint, .pt2, .onnx or int8 .tflite) for a target board.
@@ -65,6 +66,7 @@ def compile_command(model: Path, target: str, output: Path, force: bool, ram_bud
     request = CompileRequest(
         model=model, target=target, output=output, force=force,
         ram_budget=parse_bytes(ram_budget) if ram_budget is not None else None, planner=planner, patches=patches,
+        rounding=rounding,
         calib=calib, calib_samples=calib_samples, calib_mean=float_list(calib_mean, "--calib-mean", -1e3, 1e3),
         calib_std=float_list(calib_std, "--calib-std", 1e-4, 1e3),
         eval_data=eval_data, eval_samples=eval_samples, offline_plan=not no_offline_plan,

@@ -106,6 +106,14 @@ def patches_option(command):
                              "activation peak (auto), or never (off).")(command)
 
 
+def rounding_option(command):
+    """`--rounding tflm|tflite`: which interpreter's FULLY_CONNECTED rounding the firmware matches, for a .tflite
+    that keeps FULLY_CONNECTED ops (sapool's own exports have none; docs/architecture.md "One rounding answer")."""
+    return click.option("--rounding", type=click.Choice(("tflm", "tflite")), default="tflm", show_default=True,
+                        help="FULLY_CONNECTED rounding the firmware matches: tflm (TFLite-Micro and CMSIS-NN, what "
+                             "MCUs run) or tflite (LiteRT's reference kernels).")(command)
+
+
 class FiniteFloat(click.ParamType):
     """A float between low and high (each bound open or closed): NaN and ±inf are refused up front, not discovered
     later as a NaN loss."""

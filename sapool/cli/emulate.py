@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from sapool.cli.conventions import (chosen_format, count, emit, format_option, output_option, patches_option,
-                                    target_option, verbosity_options)
+                                    rounding_option, target_option, verbosity_options)
 from sapool.errors import BadInputError, VerificationError
 from sapool.outputs import check_output_path
 from sapool.text import printable
@@ -42,11 +42,13 @@ FORMATS = ("text", "json")
               help="Build a project folder even though its files differ from what sapool wrote (you edited it): "
                    "`make` then runs whatever its Makefile says.")
 @patches_option
+@rounding_option
 @format_option(FORMATS)
 @output_option()
 @verbosity_options
 def emulate(source: Path, target: str | None, ram_budget: str | None, input_count: int | None,
-            input_file: Path | None, kernels: str | None, trust_project: bool, patches: str, output_format: str,
+            input_file: Path | None, kernels: str | None, trust_project: bool, patches: str, rounding: str,
+            output_format: str,
             as_json: bool, output: Path | None, quiet: bool, verbose: bool) -> None:
     """Build MODEL (an int8 .tflite) or DIR (from `sapool compile`) for the target's core, run it in QEMU and
     report outputs vs TFLite, instructions per layer, RAM measured against the plan and flash.
@@ -71,7 +73,8 @@ def emulate(source: Path, target: str | None, ram_budget: str | None, input_coun
     with tempfile.TemporaryDirectory(prefix="sapool-emulate-") as work_dir, _progress(quiet) as progress:
         report = run_emulation(source, target, Path(work_dir), ram_budget=budget,
                                input_count=input_count or DEFAULT_INPUTS, input_file=input_file, kernels=kernels,
-                               patches=patches, progress=progress, trust_project=trust_project)
+                               patches=patches, rounding=rounding, progress=progress,
+                               trust_project=trust_project)
     emit(to_json(report) if output_format == "json" else to_text(report), output, f"{output_format} report")
     if not report.bit_exact:
         raise VerificationError(f"{report.mismatches} of {report.inputs} outputs differ from TFLite's reference "

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from sapool.cli.conventions import (emit, output_option, patches_option, planner_option, target_option,
-                                    verbosity_options)
+from sapool.cli.conventions import (emit, output_option, patches_option, planner_option, rounding_option,
+                                    target_option, verbosity_options)
 from sapool.errors import DoesNotFitError
 from sapool.outputs import check_output_path, is_stdout
 from sapool.units import parse_bytes
@@ -30,11 +30,13 @@ FORMATS = ("text", "json", "html")
 )
 @planner_option
 @patches_option
+@rounding_option
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @output_option()
 @verbosity_options
-def plan(model: Path, target: str | None, ram_budget: str | None, planner: str, patches: str, output_format: str,
+def plan(model: Path, target: str | None, ram_budget: str | None, planner: str, patches: str, rounding: str,
+         output_format: str,
          as_json: bool, output: Path | None, quiet: bool, verbose: bool) -> None:
     """Plan MODEL's activation memory and report it layer by layer."""
     from sapool.planning import PlanOptions, plan_file
@@ -43,7 +45,8 @@ def plan(model: Path, target: str | None, ram_budget: str | None, planner: str, 
     budget = parse_bytes(ram_budget) if ram_budget is not None else None
     if output is not None:
         check_output_path(output, "report", inputs=(model,), allow_stdout=True)
-    report = plan_file(model, target, PlanOptions(ram_budget=budget, planner=planner, patches=patches))
+    report = plan_file(model, target, PlanOptions(ram_budget=budget, planner=planner, patches=patches,
+                                                        rounding=rounding))
     if verbose:
         click.echo(f"planned {len(report.layers)} ops in {report.elapsed_s:.3f} s", err=True)
     if output_format == "text" and (output is None or is_stdout(output)):

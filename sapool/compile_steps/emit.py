@@ -99,7 +99,8 @@ def native_c(job: CompileJob) -> str:
     project = project_for_layout(job.layout, job.target, model_name=job.request.model.name,
                                  model_bytes=job.tflite, ram_budget=job.request.ram_budget,
                                  source=job.request.model if tflite_given else None, samples=samples,
-                                 info=_model_info(job), kernels=job.request.kernels)
+                                 info=_model_info(job), kernels=job.request.kernels,
+                                 rounding=job.request.rounding)
     write_files(job.folder, project.files)
     stored = f", {len(samples.rows)} held-out samples" if samples is not None else ""
     return f"{len(project.files)} files: model/, kernels/, firmware/, Makefile{stored}"

@@ -93,19 +93,23 @@ def tflm_lacks_kernels(job: CompileJob) -> str:
 
 
 def verify(job: CompileJob) -> str:
-    """Run the int8 model in both interpreters on the same inputs and compare them bit for bit."""
+    """Run the int8 model in both interpreters on the same inputs and compare them bit for bit. With --rounding tflm
+    (the default) TFLite's reference kernels run each FULLY_CONNECTED as the 1×1 CONV_2D the firmware runs, which
+    rounds as TFLite-Micro does; with --rounding tflite they run the model as it is (LiteRT rounds FULLY_CONNECTED
+    once, TFLite-Micro twice: the comparison then shows that known difference)."""
     from sapool.verify.compare import compare_outputs
-    from sapool.verify.interpreters import run_model
+    from sapool.verify.interpreters import reference_model, run_model
     from sapool.verify.packing import in_lsb
 
     inputs = verification_inputs(job)
-    reference, micro = (in_lsb(job.graph, job.graph.outputs, run_model(job.tflite, inputs, engine=engine).all_outputs)
-                        for engine in ("litert-ref", "tflm"))
+    models = {"litert-ref": reference_model(job.tflite, job.request.rounding), "tflm": job.tflite}
+    reference, micro = (in_lsb(job.graph, job.graph.outputs, run_model(models[engine], inputs, engine=engine)
+                               .all_outputs) for engine in ("litert-ref", "tflm"))
     comparison = compare_outputs(reference, micro, graph=job.graph)
     if not comparison.identical:  # find the first op where they part, on the first input that differs
         differing = next(i for i in range(len(reference)) if not (reference[i] == micro[i]).all())
         sample = [array[differing:differing + 1] for array in inputs]
-        runs = [run_model(job.tflite, sample, engine=engine, intermediates=True).intermediates
+        runs = [run_model(models[engine], sample, engine=engine, intermediates=True).intermediates
                 for engine in ("litert-ref", "tflm")]
         located = compare_outputs(reference, micro, graph=job.graph, intermediates=(runs[0], runs[1]))
         comparison = replace(comparison, first_divergence=located.first_divergence, note=located.note)

@@ -35,6 +35,7 @@ class CompileRequest:
     ram_budget: int | None = None
     planner: str = "best"
     patches: str = "auto"  # "auto": a patch-based early stage where it lowers the peak (C backend); "off"
+    rounding: str = "tflm"  # whose FULLY_CONNECTED rounding the firmware matches: TFLite-Micro's or LiteRT's ("tflite")
     calib: str | None = None
     calib_samples: int = 200
     calib_mean: tuple[float, ...] | None = None

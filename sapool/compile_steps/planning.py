@@ -21,7 +21,8 @@ def plan(job: CompileJob) -> str:
     from sapool.planning import PlanOptions, plan_model, tflm_layout
 
     request = job.request
-    options = PlanOptions(ram_budget=request.ram_budget, planner=request.planner, patches=request.patches)
+    options = PlanOptions(ram_budget=request.ram_budget, planner=request.planner, patches=request.patches,
+                          rounding=request.rounding)
     job.layout = plan_model(job.graph, job.target, options)
     if request.firmware:
         check_supported(job.layout.graph)

@@ -58,6 +58,7 @@ def emulate(
     input_file: Path | None = None,
     kernels: str | None = None,
     patches: str = "auto",
+    rounding: str = "tflm",
     progress: Callable[[str], None] = lambda step: None,
     trust_project: bool = False,
 ) -> EmulationReport:
@@ -69,7 +70,8 @@ def emulate(
     require_emulator()
     progress("generating the C model" if Path(source).is_file()
              else "checking the project's files against its manifest before running `make` on it")
-    project = _project(Path(source), target_name, ram_budget, Path(work_dir), patches, kernels, trust_project)
+    project = _project(Path(source), target_name, ram_budget, Path(work_dir), patches, kernels, trust_project,
+                       rounding)
     graph = read_tflite(project.model_path)
     stored = read_stored_samples(project.folder, project.manifest.samples, graph) if input_file is None else None
     inputs = inputs_from_file(input_file, graph) if input_file is not None else model_inputs(
@@ -81,12 +83,12 @@ def emulate(
     latency = measure_latency(project.folder, project.target, project.regions, inputs.data[0].tobytes(),
                               len(run.run.layers), Path(work_dir) / "latency", harness_elf=run.elf)
     progress("running TFLite's reference kernels")
-    reference = _reference_outputs(project.model_path, graph, inputs)
+    reference = _reference_outputs(project.model_path, graph, inputs, project.manifest.rounding)
     return _report(project, graph, inputs, run, reference, stored, latency)
 
 
 def _project(source: Path, target_name: str | None, ram_budget: int | None, work_dir: Path,
-             patches: str, kernels: str | None, trust_project: bool = False) -> _Project:
+             patches: str, kernels: str | None, trust_project: bool = False, rounding: str = "tflm") -> _Project:
     if source.is_dir():
         manifest = read_manifest(source)
         if not trust_project:  # `make` runs what the folder says: only a project sapool wrote, unchanged
@@ -110,17 +112,21 @@ def _project(source: Path, target_name: str | None, ram_budget: int | None, work
     if target_name is None:
         raise BadInputError("give --target (the board to emulate) for a .tflite model")
     target = get_target(target_name)
-    generated = generate_project(source, target, ram_budget=ram_budget, patches=patches, kernels=kernels)
+    generated = generate_project(source, target, ram_budget=ram_budget, patches=patches, kernels=kernels,
+                                 rounding=rounding)
     folder = work_dir / "project"
     write_project(folder, generated.files)
     return _Project(folder, source, source, target, generated.regions, generated.manifest)
 
 
-def _reference_outputs(model_path: Path, graph: Graph, inputs: Inputs) -> np.ndarray:
-    """Every graph output of TFLite's reference kernels, packed as the firmware writes them, one row per input."""
-    from sapool.verify.interpreters import run_model
+def _reference_outputs(model_path: Path, graph: Graph, inputs: Inputs, rounding: str) -> np.ndarray:
+    """Every graph output of TFLite's reference kernels, packed as the firmware writes them, one row per input;
+    with rounding "tflm" each FULLY_CONNECTED runs there as the 1×1 CONV_2D the firmware runs (TFLite-Micro's
+    rounding, passes/fc_as_conv.py)."""
+    from sapool.verify.interpreters import reference_model, run_model
 
-    return pack(run_model(model_path, unpack(graph, graph.inputs, inputs.data), "litert-ref").all_outputs)
+    model = reference_model(Path(model_path).read_bytes(), rounding)
+    return pack(run_model(model, unpack(graph, graph.inputs, inputs.data), "litert-ref").all_outputs)
 
 
 def _classified_right(graph: Graph, firmware: np.ndarray, stored: StoredSamples | None) -> tuple[int, int | None]:

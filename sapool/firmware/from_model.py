@@ -35,23 +35,24 @@ class GeneratedProject:
 
 
 def generate_project(model_path: Path, target: Target, *, ram_budget: int | None = None,
-                     patches: str = "auto", kernels: str | None = None) -> GeneratedProject:
+                     patches: str = "auto", kernels: str | None = None, rounding: str = "tflm") -> GeneratedProject:
     """Every file of the project for `model_path` on `target` (`patches`: backends/c/prepare.py; `kernels`: the
     kernel set, default the core's); nothing is written."""
     from sapool.backends.c import check_supported
     from sapool.planning import PlanOptions, plan_model
 
     model_path = Path(model_path)
-    layout = plan_model(read_tflite(model_path), target, PlanOptions(ram_budget=ram_budget, patches=patches))
+    layout = plan_model(read_tflite(model_path), target, PlanOptions(ram_budget=ram_budget, patches=patches,
+                                                                          rounding=rounding))
     check_supported(layout.graph)
     return project_for_layout(layout, target, model_name=model_path.name, model_bytes=model_path.read_bytes(),
-                              ram_budget=ram_budget, source=model_path, kernels=kernels)
+                              ram_budget=ram_budget, source=model_path, kernels=kernels, rounding=rounding)
 
 
 def project_for_layout(layout: Layout, target: Target, *, model_name: str, model_bytes: bytes,
                        ram_budget: int | None = None, source: Path | None = None,
                        samples: StoredSamples | None = None, info=None,
-                       kernels: str | None = None) -> GeneratedProject:
+                       kernels: str | None = None, rounding: str = "tflm") -> GeneratedProject:
     """The project's files for a graph already planned (with the C backend's scratch declared) into `target`'s
     regions or the budget: what `sapool compile` calls after its plan step, so the plan is made once.
     `source` is the .tflite file the graph was read from, when there is one (its shipped samples are then
@@ -75,6 +76,7 @@ def project_for_layout(layout: Layout, target: Target, *, model_name: str, model
             {"name": use.name, "size_bytes": use.size_bytes, "used_bytes": use.used_bytes} for use in layout.regions
         ),
         samples=samples.manifest_entry() if samples is not None else None,
+        rounding=rounding,
     )
     board_inputs = samples.rows if samples is not None else _shipped_inputs(source, graph)
     files = project_files(

@@ -52,6 +52,7 @@ class ProjectManifest:
     kernels: str = "reference"  # the kernel set it carries (model.c's weight order): "arm" or "reference"
     samples: dict | None = None  # {path, count, labels} of the held-out inputs stored (firmware.project_samples)
     files: dict | None = None  # sha256 of every project file but this manifest, by path (firmware.project_check)
+    rounding: str = "tflite"  # whose FULLY_CONNECTED rounding the firmware matches (projects before it: LiteRT's)
 
     def to_json(self) -> str:
         document = {"schema_version": MANIFEST_SCHEMA_VERSION, **asdict(self)}

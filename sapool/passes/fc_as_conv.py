@@ -214,7 +214,7 @@ def fully_connected_as_conv(graph: Graph) -> Graph:
         image_out = add(result, f"{result.name}/as_image", (batches, 1, 1, units))
         filters = add(weights, f"{weights.name}/as_filter", (units, 1, 1, features), weights.data)
         bias = op.inputs[2] if len(op.inputs) > 2 else None
-        conv = Conv2DOptions(padding="VALID", activation=op.options.activation)
+        conv = Conv2DOptions(padding="VALID", activation=getattr(op.options, "activation", "NONE"))
         ops += [Op(0, "RESHAPE", (op.inputs[0],), (image_in,), ReshapeOptions(new_shape=(batches, 1, 1, features)),
                    name=f"{op.name} (as image)", origin=op.origin),
                 Op(0, "CONV_2D", (image_in, filters, bias), (image_out,), conv, name=op.name, origin=op.origin),
@@ -231,7 +231,7 @@ def _lowerable_op(graph: Graph, op: Op) -> bool:
     source, weights, result = (graph.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     if {source.dtype, weights.dtype, result.dtype} != {"int8"} or not weights.is_constant or len(weights.shape) != 2:
         return False
-    if not isinstance(op.options, FullyConnectedOptions) or op.options.weights_format != "DEFAULT":
-        return False
+    if isinstance(op.options, FullyConnectedOptions) and op.options.weights_format != "DEFAULT":
+        return False  # (an estimate graph traced from torch has no options table: the default format)
     bias = op.inputs[2] if len(op.inputs) > 2 else None
     return (bias is None or graph.tensor(bias).is_constant) and source.num_elements % weights.shape[1] == 0

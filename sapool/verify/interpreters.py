@@ -55,6 +55,17 @@ class RunResult:
         return self.all_outputs[0]
 
 
+def reference_model(tflite: bytes, rounding: str) -> bytes:
+    """The model LiteRT's reference kernels should run to be the oracle of firmware built with `rounding`: with
+    "tflm" each int8 FULLY_CONNECTED as RESHAPE → 1×1 CONV_2D → RESHAPE, so the reference kernels round it as
+    TFLite-Micro does (sapool.passes.fc_as_conv); with "tflite" the model itself."""
+    if rounding != "tflm":
+        return tflite
+    from sapool.passes.fc_as_conv import lower_fully_connected
+
+    return lower_fully_connected(tflite)[0]
+
+
 def run_model(
     model: bytes | Path,
     inputs: np.ndarray | Sequence[np.ndarray],

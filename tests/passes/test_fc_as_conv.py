@@ -46,3 +46,21 @@ def test_weights_keep_their_bytes_and_per_unit_scales():
 def test_a_float_fully_connected_is_left_alone():
     content = pack(tiny_float_model())
     assert lower_fully_connected(content) == (content, 0)
+
+
+def test_firmware_rounds_as_the_chosen_interpreter(tmp_path):
+    """`--rounding tflm` (the default): the firmware runs a user's FULLY_CONNECTED as 1×1 CONV_2D and gives
+    TFLite-Micro's outputs; `--rounding tflite`: it keeps FULLY_CONNECTED and gives LiteRT's reference outputs."""
+    from sapool.backends.c.host import run_host
+    from tests.backends.c.conftest import compile_for_host
+
+    content = shared_model("ad01_int8").read_bytes()
+    graph = read_tflite_bytes(content, "ad01")
+    inputs = random_inputs(graph, 8, seed=2)
+    expected = {"tflm": _outputs(content, inputs, "tflm"), "tflite": _outputs(content, inputs, "litert-ref")}
+    assert (expected["tflm"] != expected["tflite"]).any()
+    for rounding in ("tflm", "tflite"):
+        layout, _, executable = compile_for_host(graph, tmp_path / rounding, rounding=rounding)
+        assert ("FULLY_CONNECTED" in {op.opcode for op in layout.graph.ops}) == (rounding == "tflite")
+        firmware = run_host(executable, inputs[0].reshape(8, -1), expected[rounding].shape[1])
+        np.testing.assert_array_equal(firmware, expected[rounding], err_msg=rounding)

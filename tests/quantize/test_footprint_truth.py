@@ -19,7 +19,7 @@ pytestmark = [needs_fashion_mnist, pytest.mark.slow]
 def test_estimated_int8_peak_equals_the_compile_plan_of_the_export(small_export, pool, mode):
     export = small_export(pool, mode)
     exported = prepare_for_c(read_tflite_bytes(export.quantized.tflite, pool), patches="off")
-    estimate = int8_peak_activation(export.model, export.config)
+    estimate = int8_peak_activation(export.model, export.config, patches="off")
     real = plan_layout(exported, scratch=scratch_needs(exported))
     assert estimate.peak_arena_bytes == real.peak_arena_bytes
     assert estimate.lower_bound_bytes == real.lower_bound_bytes
