@@ -40,7 +40,10 @@ def parity_with_onnxruntime(path: Path, model, conversion, spec: InputSpec, samp
     worst, worst_input = 0.0, None  # the input that gave the worst difference, for locating it
     for _ in range(samples):
         x = generator.standard_normal(spec.module_shape).astype(np.float32)
-        expected = session.run(None, {spec.name: x.transpose(0, 2, 3, 1) if spec.channels_last else x})
+        try:
+            expected = session.run(None, {spec.name: x.transpose(0, 2, 3, 1) if spec.channels_last else x})
+        except Exception as err:  # onnxruntime's own exception types: the model cannot run as declared
+            raise BadInputError(f"{path}: onnxruntime cannot run the model ({_first_line(err)})") from None
         with torch.no_grad():
             got = module(torch.from_numpy(x))
         got = [got] if isinstance(got, torch.Tensor) else list(got)

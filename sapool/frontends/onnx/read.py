@@ -108,7 +108,10 @@ def input_spec(path: Path, model) -> InputSpec:
         raise BadInputError(f"{path}: input {inputs[0].name!r} has no shape; export with a fixed input shape")
     shape = []
     for axis, dim in enumerate(tensor_type.shape.dim):
-        if dim.HasField("dim_value") and dim.dim_value > 0:
+        if dim.HasField("dim_value") and dim.dim_value <= 0:
+            raise BadInputError(f"{path}: input {inputs[0].name!r} declares dimension {axis} as {dim.dim_value}; "
+                                "sizes are positive (a fixed size, or a named dimension for the batch)")
+        if dim.HasField("dim_value"):
             shape.append(dim.dim_value)
         elif axis == 0:
             shape.append(1)

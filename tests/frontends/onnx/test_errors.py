@@ -133,3 +133,11 @@ def test_weights_that_are_not_finite_or_absurd_are_one_error(tmp_path, bad):
     with pytest.raises(BadInputError, match="NaN or infinite|reaches") as err:
         load_model(path)
     one_line(err)
+
+
+def test_an_input_dimension_declared_zero_is_one_error(tmp_path):
+    g = OnnxGraph([0, 1, 4, 4])
+    path = g.save(tmp_path / "zero.onnx", g.node("Relu", ["image"], "relu"), [0, 1, 4, 4])
+    with pytest.raises(BadInputError, match="declares dimension 0 as 0") as err:
+        load_model(path)
+    one_line(err)
