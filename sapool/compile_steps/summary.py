@@ -149,7 +149,7 @@ FIRMWARE_WORDS = {
     "planned_arena_bytes": "activation arena planned",
     "static_ram_bytes": "static data of the model and kernels (.data + .bss)",
     "model_stack_bytes": "model's worst-case stack (compiler call graph)",
-    "harness_ram_bytes": "test harness buffers (not the model's)",
+    "harness_ram_bytes": "the image's own I/O buffers (not the model's)",
     "stack_reserved_bytes": "stack reserved by the harness",
 }
 
@@ -201,7 +201,7 @@ def render_summary(result, *, verbose: bool = False) -> str:
     if job.firmware:
         f = job.firmware
         lines.append(f"  firmware (from the ELF): arena {f['arena_bytes']:,} B (planned {f['planned_arena_bytes']:,} B); "
-                     f"the test harness adds {f['harness_ram_bytes']:,} B of buffers and a "
+                     f"the image's own I/O buffers add {f['harness_ram_bytes']:,} B and a "
                      f"{f['stack_reserved_bytes']:,} B stack reserve")
     elif job.request.firmware:
         lines.append(f"  firmware: project written to {job.request.output}/ (not built); build it with `make`")

@@ -82,12 +82,19 @@ def to_json(report: EmulationReport) -> str:
     return strict_json(document) + "\n"
 
 
+def _where(report: EmulationReport) -> str:
+    """"QEMU netduinoplus2" when the board is QEMU's own machine, else "qemu-m7 (QEMU mps2-an500)"."""
+    if report.board == report.qemu_machine:
+        return f"QEMU {report.qemu_machine}"
+    return f"{report.board} (QEMU {report.qemu_machine})"
+
+
 def to_text(report: EmulationReport) -> str:
     ram = report.ram
     verdict = "yes" if report.bit_exact else f"NO ({report.mismatches} of {report.inputs} differ, " \
                                               f"up to {report.max_lsb_diff} LSB)"
     lines = [
-        f"{report.model} on {report.target}, emulated on {report.board} ({report.qemu_machine}, -icount shift=0)",
+        f"{report.model} on {report.target}, emulated on {_where(report)}, -icount shift=0",
         *_latency_lines(report),
         f"kernels: {report.kernels}",
         f"inputs: {report.inputs} ({report.inputs_description})",

@@ -105,5 +105,5 @@ def test_inputs_from_a_raw_file(tmp_path):
     result = run(str(shared_model("kws_ref_model")), "--target", "qemu-m55", "--input", str(sample), "-q")
     assert result.exit_code == 0, result.output
     assert f"inputs: 1 (1 from {sample})" in result.output
-    assert "emulated on qemu-m55 (mps3-an547" in result.output
+    assert "emulated on qemu-m55 (QEMU mps3-an547)" in result.output
     assert "bit-exact with TFLite reference kernels: yes" in result.output
