@@ -94,7 +94,8 @@ def to_text(report: ValidationReport, *, verbose: bool = False) -> str:
             lines.append(f"int8 outputs differ from float ones by {report.agreement:.5g} on average")
     if report.layers:
         shown = report.layers if verbose else sorted(report.layers, key=lambda layer: layer.cosine)[:WORST_LAYERS]
-        title = "per-layer int8 vs float error" + ("" if verbose else f" (the {len(shown)} furthest from float; -v: all)")
+        title = "per-layer int8 vs float error" + (
+            "" if verbose else f" (the {len(shown)} furthest from float; -v: all)")
         lines += ["", title, f"{'layer':<40}{'op':<20}{'cosine':>9}{'max abs':>10}{'rel. L2':>9}"]
         for layer in shown:
             relative = "-" if layer.relative_l2 is None else f"{layer.relative_l2:.4f}"

@@ -2,7 +2,8 @@
 
 Which samples (read by sapool.data.labelled): the data set's own test split where it has one (Fashion-MNIST's
 10k, an .npz's `x_test`/`y_test`, a folder with `train/` and `test/`), otherwise all of it (a plain .npz with
-`x`/`y`, a folder of class folders): data given to validate is validation data. A fixed subset of `count` is taken (the same as compile's `--eval`).
+`x`/`y`, a folder of class folders): data given to validate is validation data. A fixed subset of `count` is
+taken (the same as compile's `--eval`).
 
 What the data mean:
 - images (Fashion-MNIST, an image folder, an .npz whose `x` is uint8 N×H×W[×C]): pixels on [0, 1], resized

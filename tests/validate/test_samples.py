@@ -55,10 +55,13 @@ def test_images_are_flattened_for_a_flat_input_of_their_pixel_count(tmp_path):
 
 
 @pytest.mark.parametrize(("arrays", "model", "message"), [
-    ({"x": np.zeros((3, 3, 5, 5), np.float32), "y": np.zeros(3, int)}, CNN, "samples are 3×5×5 but the model input is 1×3×4×4"),
+    ({"x": np.zeros((3, 3, 5, 5), np.float32), "y": np.zeros(3, int)}, CNN,
+     "samples are 3×5×5 but the model input is 1×3×4×4"),
     ({"x": np.zeros((3, 4, 4), np.uint8), "y": np.zeros(3, int)}, CNN, "(1 channel(s), the model takes 3)"),
-    ({"x": np.zeros((3, 5, 5, 1), np.uint8), "y": np.zeros(3, int)}, FLAT, "a non-image input takes the pixels flattened"),
-    ({"x": np.zeros((3, 3, 4, 4), np.float32), "y": np.array([0, 1, 3])}, CNN, "labels run from 0 to 3 but the model has 3 outputs"),
+    ({"x": np.zeros((3, 5, 5, 1), np.uint8), "y": np.zeros(3, int)}, FLAT,
+     "a non-image input takes the pixels flattened"),
+    ({"x": np.zeros((3, 3, 4, 4), np.float32), "y": np.array([0, 1, 3])}, CNN,
+     "labels run from 0 to 3 but the model has 3 outputs"),
     ({"x": np.zeros((3, 48), np.float32), "y": np.zeros((3, 47), np.float32)}, FLAT, "targets are 47 per sample"),
     ({"x": np.zeros((3, 48), np.float32), "y": np.zeros((2,), int)}, FLAT, "has 3 samples but 'y' has 2"),
     ({"x": np.zeros((3, 48), np.float32)}, FLAT, "has no array 'y'"),
