@@ -69,11 +69,11 @@ def test_every_command_answers_the_same_around_the_peak_with_kernel_scratch(tmp_
     for budget in (12_600, peak - 1, peak, peak + 16):
         planned, plan_fits, plan_exit = _plan(model, "--ram-budget", budget)
         assert planned == peak and plan_fits == (budget >= peak) and plan_exit == (0 if plan_fits else 1)
-        compiled, compile_fits, compile_exit, _ = _compile(model, tmp_path / str(budget), "--target", "stm32h7",
-                                                          "--ram-budget", budget, "--no-offline-plan")
-        assert (compile_fits, compile_exit) == (plan_fits, plan_exit)
-        assert compiled in (None, peak)
         assert _emulated(model, "stm32h7", budget) == (peak, plan_fits)
+        if budget in (12_600, peak):  # compile, the costly one, on the budget and at the peak
+            compiled, compile_fits, compile_exit, _ = _compile(model, tmp_path / str(budget), "--target", "stm32h7",
+                                                              "--ram-budget", budget, "--no-offline-plan")
+            assert (compile_fits, compile_exit) == (plan_fits, plan_exit) and compiled in (None, peak)
 
 
 def test_a_built_graph_fits_from_its_peak_up_in_every_command(tmp_path):
@@ -83,10 +83,11 @@ def test_a_built_graph_fits_from_its_peak_up_in_every_command(tmp_path):
     for budget in (peak - 16, peak - 1, peak, peak + 1):
         planned, plan_fits, plan_exit = _plan(model, "--ram-budget", budget)
         assert (planned, plan_fits) == (peak, budget >= peak)
-        compiled, compile_fits, compile_exit, _ = _compile(model, tmp_path / str(budget), "--target", "stm32f4",
-                                                          "--ram-budget", budget)
-        assert (compile_fits, compile_exit) == (plan_fits, plan_exit) and compiled in (None, peak)
         assert _emulated(model, "stm32f4", budget) == (peak, plan_fits)
+        if budget in (peak - 1, peak):
+            compiled, compile_fits, compile_exit, _ = _compile(model, tmp_path / str(budget), "--target", "stm32f4",
+                                                              "--ram-budget", budget)
+            assert (compile_fits, compile_exit) == (plan_fits, plan_exit) and compiled in (None, peak)
 
 
 NETWORK = ["--arch", "mcunet", "--width", "0.25", "--pool", "sap-nowin", "--input-size", "64",
