@@ -110,7 +110,11 @@ def _verify(job: CompileJob) -> dict[str, Any] | None:
     comparison = job.verification.get("tflm")
     if comparison is None:
         return None
-    return {"reference": "ai-edge-litert BUILTIN_REF", "candidate": "tflite-micro interpreter",
+    fully_connected = any(op.opcode == "FULLY_CONNECTED" for op in job.graph.ops)
+    reference = "ai-edge-litert BUILTIN_REF"
+    if fully_connected and job.request.rounding == "tflm":
+        reference += " (FULLY_CONNECTED run as 1x1 CONV_2D: TFLite-Micro's rounding, as the firmware; --rounding)"
+    return {"reference": reference, "candidate": "tflite-micro interpreter", "rounding": job.request.rounding,
             "bit_exact_fraction": comparison.bit_exact_fraction, "max_lsb_diff": comparison.max_lsb_diff,
             "details": comparison.to_json()}
 

@@ -96,7 +96,7 @@ def test_an_existing_folder_is_kept_without_force_and_replaced_with_it(compiled_
     assert (target / "stale.txt").read_text() == "old"
     (target / OWNER_MARKER).write_text("")  # as if sapool had written it
     replaced = CliRunner().invoke(main, ["compile", str(shared_model("ad01_int8")), "-t", "stm32f4", "-o",
-                                         str(target), "--force", "--no-build", "-q"])
+                                         str(target), "--force", "--no-build", "-q", "--rounding", "tflite"])
     assert replaced.exit_code == 0, replaced.output
     assert not (target / "stale.txt").exists() and (target / "model/model.c").is_file()
     assert "ad01_int8.tflite" in replaced.output and "report.html" in replaced.output
@@ -105,9 +105,21 @@ def test_an_existing_folder_is_kept_without_force_and_replaced_with_it(compiled_
     assert summary[2:4] == ["  flash: not built",
                             "  latency: not measured (needs the built firmware and qemu-system-arm)"]
     verify = json.loads((target / "report.json").read_text())["verify"]
-    assert verify["bit_exact_fraction"] < 1  # TFLM's FULLY_CONNECTED rounds differently (DESIGN §7)...
+    assert verify["rounding"] == "tflite"  # the reference kernels run FULLY_CONNECTED as they round it:
+    assert verify["bit_exact_fraction"] < 1  # TFLM's FULLY_CONNECTED rounds differently (DESIGN §3)...
     assert verify["details"]["first_divergence"]["opcode"] == "FULLY_CONNECTED"  # ...located by intermediates
     assert "known FULLY_CONNECTED rounding" in verify["details"]["note"]
+
+
+def test_with_tflite_micro_rounding_both_interpreters_agree_on_ad01(tmp_path):
+    """The default --rounding tflm: the reference kernels run ad01's FULLY_CONNECTED ops as the firmware does (1×1
+    CONV_2D, TFLite-Micro's rounding), so the verify step finds every output bit-exact."""
+    result = CliRunner().invoke(main, ["compile", str(shared_model("ad01_int8")), "-t", "stm32f4", "-o",
+                                       str(tmp_path / "ad01"), "--no-build", "-q"])
+    assert result.exit_code == 0, result.output
+    verify = json.loads((tmp_path / "ad01" / "report.json").read_text())["verify"]
+    assert verify["rounding"] == "tflm" and verify["bit_exact_fraction"] == 1.0 and verify["max_lsb_diff"] == 0
+    assert "1x1 CONV_2D" in verify["reference"]
 
 
 def test_a_model_that_does_not_fit_writes_nothing_and_says_what_would_help(tmp_path):
