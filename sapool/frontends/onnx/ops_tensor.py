@@ -72,7 +72,8 @@ def unsqueeze(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value
 
 
 def slice_(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
-    """Positive steps only; starts/ends clamp to the axis as ONNX specifies."""
+    """Positive steps on run-time data; any step on a constant (the TorchScript exporter reverses F.pad's pads
+    with a step of -1). starts/ends clamp to the axis as ONNX specifies."""
     x = inputs[0]
     if node.opset < 10:
         starts, ends = node.attr("starts"), node.attr("ends")
@@ -81,6 +82,8 @@ def slice_(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
         starts, ends = constant_ints(node, inputs[1], "starts"), constant_ints(node, inputs[2], "ends")
         axes = _optional_ints(node, inputs, 3, "axes") or list(range(len(starts)))
         steps = _optional_ints(node, inputs, 4, "steps") or [1] * len(starts)
+    if any(step < 0 for step in steps) and isinstance(x, Const):
+        return _reversed_constant_slice(x, starts, ends, axes, steps)
     if any(step <= 0 for step in steps):
         raise node.unsupported("a negative or zero step")
     index = [slice(None)] * len(x.shape)
@@ -90,6 +93,23 @@ def slice_(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> Value:
         start, end = (min(max(v + size if v < 0 else v, 0), size) for v in (start, end))
         index[axis] = slice(start, end, step)
     return b.call(operator.getitem, x, tuple(index), name=node.name)
+
+
+def _reversed_constant_slice(x: Const, starts, ends, axes, steps) -> Const:
+    """A Slice with negative steps on a constant, folded with numpy. ONNX clamps a negative step's start to
+    [0, size - 1] and its end to [-1, size - 1], where -1 means past the first element (None in Python)."""
+    values = x.value.numpy()
+    index = [slice(None)] * values.ndim
+    for start, end, axis, step in zip(starts, ends, axes, steps):
+        axis = normalize_axis(axis, values.ndim)
+        size = values.shape[axis]
+        start, end = (v + size if v < 0 else v for v in (start, end))
+        if step > 0:
+            index[axis] = slice(min(max(start, 0), size), min(max(end, 0), size), step)
+            continue
+        end = min(max(end, -1), size - 1)
+        index[axis] = slice(min(max(start, 0), size - 1), None if end == -1 else end, step)
+    return Const(torch.from_numpy(values[tuple(index)].copy()))
 
 
 def split(b: FxBuilder, node: OnnxNode, inputs: list[Value | None]) -> list[Value]:

@@ -33,3 +33,18 @@ def test_both_exporters_output_converts_to_the_same_function(tmp_path, user_cnn,
     x = torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         torch.testing.assert_close(loaded.module(x), user_cnn(x), rtol=0, atol=1e-5)
+
+
+def test_an_asymmetric_pad_from_the_torchscript_exporter_converts(tmp_path):
+    """F.pad's pads reach the TorchScript exporter's Pad through a Slice with step -1 on a constant (folded)."""
+    from tests.coverage.zoo import build
+
+    model, shape = build("explicit-pad")
+    path = tmp_path / "pad.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(*shape),), str(path), dynamo=False, verbose=False)
+    loaded = load_model(path)
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.module(x), model(x), rtol=0, atol=1e-5)
