@@ -48,7 +48,7 @@ STEPS: tuple[Step, ...] = (
          applies=host_checks.has_held_out_data, skipped=host_checks.no_held_out_data),
     Step("verify", host_checks.verify, ("tflite", "graph", "calibration"), ("verification",),
          applies=host_checks.tflm_has_kernels, skipped=host_checks.tflm_lacks_kernels),
-    Step("plan", planning.plan, ("target", "loaded", "graph"), ("layout", "tflm_layout", "report")),
+    Step("plan", planning.plan, ("target", "loaded", "graph"), ("layout", "tflm_layout", "report", "passes")),
     Step("export-tflm", emit.tflm, ("tflite", "graph", "tflm_layout", "calibration"), ("tflm",),
          applies=host_checks.tflm_has_kernels, writes=True),
     Step("generate-c", emit.native_c, ("target", "loaded", "tflite", "graph", "layout", "held_out"), (),

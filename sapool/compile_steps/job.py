@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the types only: the job module stays importable without tor
     from sapool.ir.graph import Graph
     from sapool.memory.layout import Layout
     from sapool.memory.report import MemoryReport
+    from sapool.passes.pipeline import PassEffect
     from sapool.quantize.accuracy import AccuracyReport
     from sapool.quantize.calibration import CalibrationSet
     from sapool.quantize.convert import QuantizedModel
@@ -69,6 +70,7 @@ class CompileJob:
     verification: dict[str, Comparison] = field(default_factory=dict)  # engine → comparison with TFLite's kernels
     layout: Layout | None = None  # the one plan (sapool.planning.plan_model)
     tflm_layout: Layout | None = None  # TFLite-Micro's offline plan, derived from `layout`
+    passes: tuple[PassEffect, ...] = ()  # each graph pass's effect on ops and live bytes (sapool.passes.pipeline)
     report: MemoryReport | None = None
     tflm: TflmExport | None = None
     firmware: dict[str, int] | None = None  # sizes from the ELF and the stack bound, next to the plan

@@ -24,6 +24,7 @@ def plan(job: CompileJob) -> str:
     options = PlanOptions(ram_budget=request.ram_budget, planner=request.planner, patches=request.patches,
                           rounding=request.rounding)
     job.layout = plan_model(job.graph, job.target, options)
+    job.passes = _pass_effects(job)
     if request.firmware:
         check_supported(job.layout.graph)
     if request.offline_plan and tflm_runs(job.graph):
@@ -48,3 +49,13 @@ def require_fit(job: CompileJob) -> None:
     error = DoesNotFitError(f"{job.report.verdict()}; {hint}. Nothing was written.")
     error.report = job.report  # the CLI prints the per-layer report before the error line, as `sapool plan` does
     raise error
+
+
+def _pass_effects(job: CompileJob):
+    """What each graph pass did to the model before it was planned: ops and bytes live at once, before and after
+    (the report's "passes"; the passes run again here with measuring on, so planning itself stays lean)."""
+    from sapool.backends.c.prepare import c_kernel_facts
+    from sapool.passes.pipeline import PassOptions, run_passes
+
+    options = PassOptions(job.request.patches, job.request.rounding)
+    return run_passes(job.graph, options, c_kernel_facts(), measure=True)[1]

@@ -38,6 +38,7 @@ def result_document(job: CompileJob, timings: list[tuple[str, float]]) -> dict[s
             "lower_bound_bytes": layout.lower_bound_bytes,
             "fits": job.report.fits,
             "scratch_bytes": sum(buffer.size for buffer in layout.buffers if buffer.kind == "scratch"),
+            "passes": [effect.to_json() for effect in job.passes],
             "report": to_dict(job.report),
         },
         "tflm": None if job.tflm is None else {"arena_bytes": job.tflm.arena_bytes,

@@ -120,6 +120,10 @@ def test_with_tflite_micro_rounding_both_interpreters_agree_on_ad01(tmp_path):
     verify = json.loads((tmp_path / "ad01" / "report.json").read_text())["verify"]
     assert verify["rounding"] == "tflm" and verify["bit_exact_fraction"] == 1.0 and verify["max_lsb_diff"] == 0
     assert "1x1 CONV_2D" in verify["reference"]
+    passes = json.loads((tmp_path / "ad01" / "report.json").read_text())["plan"]["passes"]
+    fc_as_conv = next(step for step in passes if step["name"] == "fc-as-conv")
+    assert fc_as_conv["ops_after"] == fc_as_conv["ops_before"] + 20  # ten FULLY_CONNECTED, three ops each
+    assert [step["name"] for step in passes][:3] == ["fold-pad", "drop-noop-moves", "fc-as-conv"]
 
 
 def test_a_model_that_does_not_fit_writes_nothing_and_says_what_would_help(tmp_path):
