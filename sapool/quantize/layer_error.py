@@ -42,12 +42,12 @@ def match_layers(graph, module) -> dict[str, int]:
     modules = dict(module.named_modules())
     last_op: dict[str, int] = {}
     for op in graph.ops:
-        if op.opcode in LAYOUT_OPS:
-            continue
         # the graph output is named after the signature, not a module: it is the whole model's output
         path = "" if op.outputs[0] in graph.outputs else module_path(graph.tensor(op.outputs[0]).name)
         reported = _reported_module(path, modules) if path is not None and path in modules else None
-        if reported is not None:
+        # a layout op carries a module's output only after that module's own op: a Linear exported as
+        # RESHAPE → 1×1 CONV_2D → RESHAPE (passes/fc_as_conv.py) ends in the RESHAPE back to its shape
+        if reported is not None and (op.opcode not in LAYOUT_OPS or reported in last_op or reported == ""):
             last_op[reported] = op.index
     return dict(sorted(last_op.items(), key=lambda item: item[1]))
 
