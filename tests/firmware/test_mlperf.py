@@ -45,7 +45,10 @@ def test_measured_ram_matches_the_plan(emulated):
     assert ram.measured_bytes == ram.arena_bytes + ram.static_bytes + ram.stack_bytes
     assert 0 < ram.stack_bytes < ram.stack_high_water_bytes < ram.stack_reserved_bytes
     assert ram.predicted_bytes == ram.planned_bytes + ram.static_bytes + ram.stack_bound_bytes
-    assert abs(ram.measured_bytes - ram.predicted_bytes) <= RAM_TOLERANCE * ram.predicted_bytes, name
+    # the prediction's stack part is the compiler's call-graph bound: never below what the painted stack shows,
+    # and over it by at most 2 % or, on a tiny model (ad01: 1.2 kB in all), 64 B of frames never all live at once
+    over = ram.predicted_bytes - ram.measured_bytes
+    assert 0 <= over <= max(RAM_TOLERANCE * ram.predicted_bytes, 64), name
 
 
 def test_every_op_is_a_profiled_layer(emulated):
