@@ -20,6 +20,8 @@ is written here as MUL + ADD), and a custom quantiser can leave ops in float (4 
 from __future__ import annotations
 
 import math
+import struct
+from dataclasses import replace
 
 from sapool.errors import UnsupportedError
 from sapool.ir.graph import DTYPE_BYTES, Graph, Op, Tensor
@@ -126,8 +128,16 @@ class _GraphWriter:
         if not any(pads) or all(_is_same_padding(*axis) for axis in axes):
             return tensor
         padded = (n, height + 2 * pads[0], width + 2 * pads[1], channels)
-        opcode = "PAD" if "Conv" in type(module).__name__ else "PADV2"  # a max pool pads with the lowest value
-        return self._emit_on_tensor(opcode, node, tensor, padded, ":pad")
+        # the paddings (and a max pool's lowest-value fill) as the converter writes them, so passes/fold_pad
+        # folds this PAD as it folds the export's
+        paddings = self._new_tensor(node, (4, 2), constant=True, suffix=":paddings", dtype="int32")
+        rows = (0, 0, pads[0], pads[0], pads[1], pads[1], 0, 0)
+        self.tensors[paddings] = replace(self.tensors[paddings], data=struct.pack("<8i", *rows))
+        if "Conv" in type(module).__name__:
+            return self._emit_on_tensor("PAD", node, tensor, padded, ":pad", extra_inputs=(paddings,))
+        fill = self._new_tensor(node, (1,), constant=True, suffix=":fill")
+        self.tensors[fill] = replace(self.tensors[fill], data=struct.pack("<b", -128))
+        return self._emit_on_tensor("PADV2", node, tensor, padded, ":pad", extra_inputs=(paddings, fill))
 
     def _kind(self, node) -> str:
         if node.op == "call_module":
@@ -169,10 +179,12 @@ class _GraphWriter:
         self.value[node] = index
         self.sole_reader[node] = fresh or (len(source.users) == 1 and self.sole_reader.get(source, False))
 
-    def _emit_on_tensor(self, opcode: str, node, tensor: int, shape: tuple[int, ...], suffix: str = "") -> int:
-        """An extra op of the converter's own (PAD, BatchNorm's MUL and ADD) reading one tensor."""
+    def _emit_on_tensor(self, opcode: str, node, tensor: int, shape: tuple[int, ...], suffix: str = "",
+                        extra_inputs: tuple[int, ...] = ()) -> int:
+        """An extra op of the converter's own (PAD, BatchNorm's MUL and ADD) reading one tensor (and constants)."""
         output = self._new_tensor(node, shape, suffix=suffix)
-        self.ops.append(Op(len(self.ops), opcode, (tensor,), (output,), name=node.name + suffix, origin=_origin(node)))
+        self.ops.append(Op(len(self.ops), opcode, (tensor, *extra_inputs), (output,), name=node.name + suffix,
+                           origin=_origin(node)))
         self.producer[output] = opcode
         return output
 

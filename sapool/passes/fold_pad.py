@@ -61,6 +61,8 @@ def fold_pad(graph: Graph) -> Graph:
 
 def _spatial_pads(graph: Graph, pad: Op) -> tuple[int, int, int, int] | None:
     """(top, bottom, left, right) of a PAD on an NHWC image that pads only rows and columns; None otherwise."""
+    if len(pad.inputs) < 2 or pad.inputs[1] is None:  # the torch-side estimate's PAD carries no paddings tensor
+        return None
     if not is_constant(graph, pad.inputs[1]) or len(graph.tensor(pad.inputs[0]).shape) != 4:
         return None
     tensor = graph.tensor(pad.inputs[1])
