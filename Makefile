@@ -2,7 +2,7 @@
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
-APT_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm dataset-fashion-mnist chromium-headless-shell
+APT_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm dataset-fashion-mnist chromium-headless-shell cmake
 SHARED  := ../shared/models/mlperf_tiny
 
 PRETRAINED := sapool/pretrained/mcunet_sap_fmnist.pt
